@@ -1,0 +1,155 @@
+"""One Settings model for the whole assistant.
+
+Two profiles: ``lite`` (the default: every weight ships in a pip package, CPU, offline)
+and ``full`` (CLIP, CLAP, an LLM, a diffusion model, from a local folder or the hub).
+Any field can be overridden from the environment with the ``CREATOR_`` prefix and
+``__`` between levels, e.g. ``CREATOR_CAPTION__BACKEND=openai``.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from .errors import ConfigError
+
+__all__ = [
+    "Settings",
+    "TaggingSettings",
+    "MusicSettings",
+    "CaptionSettings",
+    "CoverSettings",
+    "VideoSettings",
+    "default_cache_dir",
+]
+
+Profile = Literal["lite", "full"]
+
+
+def default_cache_dir() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "travel-note-creator"
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+
+class TaggingSettings(_Section):
+    backend: Literal["lite", "clip"] = "lite"
+    # CLIP or Chinese-CLIP: a hub id or a local folder with a saved model and processor
+    clip_model: str = "openai/clip-vit-base-patch32"
+    batch_size: int = Field(16, ge=1)
+    image_size: int = Field(448, ge=64)  # longest side the photo is decoded at for analysis
+    min_score: float = Field(0.15, ge=0, le=1)  # tags below this are dropped from an item
+    max_tags: int = Field(12, ge=1)
+    faces: bool = True
+    device: str = "cpu"
+
+
+class MusicSettings(_Section):
+    backend: Literal["lite", "clap"] = "lite"
+    library: Path | None = None  # None: the demo tracks of immich-memories-music
+    index_dir: Path | None = None  # None: <cache>/music
+    clap_model: str = "laion/clap-htsat-unfused"
+    # weights of the score parts (lite): text embedding, acoustic vector, mood agreement
+    weight_text: float = 0.45
+    weight_acoustic: float = 0.35
+    weight_mood: float = 0.20
+    top: int = Field(5, ge=1)
+    device: str = "cpu"
+
+
+class CaptionSettings(_Section):
+    backend: Literal["template", "transformers", "openai"] = "template"
+    language: Literal["zh", "en"] = "zh"
+    style: str = "guide"
+    emoji: bool = True
+    model: str = "HuggingFaceTB/SmolLM2-135M-Instruct"  # transformers: hub id or folder
+    gguf_file: str | None = None
+    base_url: str = "http://127.0.0.1:11434/v1"  # openai-compatible endpoint (Ollama default)
+    openai_model: str = "qwen2.5:7b-instruct"
+    api_key_env: str = "OPENAI_API_KEY"  # the key is read from this environment variable
+    max_new_tokens: int = Field(600, ge=16)
+    temperature: float = Field(0.7, ge=0)
+    retries: int = Field(2, ge=0)
+    timeout: float = Field(60.0, gt=0)
+    device: str = "cpu"
+
+
+class CoverSettings(_Section):
+    backend: Literal["photo", "diffusion"] = "photo"
+    ratio: Literal["3:4", "1:1", "9:16"] = "3:4"
+    width: int = Field(1080, ge=64)
+    style: str | None = None  # None: one candidate per style
+    n: int = Field(4, ge=1)
+    diffusion_model: str = "stabilityai/sd-turbo"
+    img2img: bool = False
+    safety_check: bool = False
+    format: Literal["png", "jpeg"] = "png"
+    device: str = "cpu"
+
+
+class VideoSettings(_Section):
+    width: int = Field(1080, ge=64)
+    height: int = Field(1920, ge=64)
+    fps: int = Field(30, ge=1, le=120)
+    length: float | None = None  # seconds; None: from the number of items and the excerpt
+    crf: int = Field(20, ge=0, le=51)
+    preset: str = "veryfast"
+    # timeline (pipelines/video/plan.py): nominal durations before snapping cuts to beats
+    intro_seconds: float = Field(2.0, ge=0)  # the cover (or the first photo with the title)
+    photo_seconds: float = Field(2.5, gt=0)
+    clip_seconds: float = Field(4.0, gt=0)  # at most this much of each clip's best segment
+    min_segment: float = Field(1.0, gt=0)  # no shot on screen shorter than this
+    min_length: float = Field(15.0, gt=0)  # bounds of the automatic length
+    max_length: float = Field(60.0, gt=0)
+    snap: Literal["beat", "bar", "none"] = "beat"  # bar = every 4th beat from the excerpt start
+    transition_seconds: float = Field(0.4, ge=0)
+    # cycled between shots; "cut" is a hard cut; others are ffmpeg xfade names
+    transitions: list[str] = Field(
+        default_factory=lambda: ["fade", "slideup", "fade", "zoomin", "fade", "circleopen", "fadeblack"])
+    zoom: float = Field(1.12, ge=1.0, le=2.0)  # Ken Burns zoom factor
+    # audio (pipelines/video/audio.py)
+    music_fade_in: float = Field(0.3, ge=0)
+    music_fade_out: float = Field(1.5, ge=0)
+    clip_audio: bool = True  # keep the clips' own sound, with the music ducked under it
+    duck_gain: float = Field(0.25, ge=0, le=1)  # music gain while clip audio plays
+    loudness: float = Field(-14.0, le=0)  # integrated loudness target, LUFS (loudnorm)
+    audio_bitrate: str = "160k"
+
+
+class Settings(BaseSettings):
+    """Everything that can be configured. ``Settings.for_profile("full")`` for the full profile."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="CREATOR_", env_nested_delimiter="__", extra="forbid", validate_assignment=True
+    )
+
+    profile: Profile = "lite"
+    cache_dir: Path = Field(default_factory=default_cache_dir)
+    tagging: TaggingSettings = Field(default_factory=TaggingSettings)
+    music: MusicSettings = Field(default_factory=MusicSettings)
+    caption: CaptionSettings = Field(default_factory=CaptionSettings)
+    cover: CoverSettings = Field(default_factory=CoverSettings)
+    video: VideoSettings = Field(default_factory=VideoSettings)
+
+    @classmethod
+    def for_profile(cls, profile: str = "lite", **overrides) -> "Settings":
+        """Settings for a profile; ``overrides`` are top-level fields or whole sections."""
+        if profile not in ("lite", "full"):
+            raise ConfigError(f"unknown profile {profile!r}: choose 'lite' or 'full'")
+        s = cls(profile=profile, **overrides)
+        if profile == "full" and "tagging" not in overrides:
+            s.tagging.backend = "clip"
+        if profile == "full" and "music" not in overrides:
+            s.music.backend = "clap"
+        if profile == "full" and "caption" not in overrides:
+            s.caption.backend = "transformers"
+        if profile == "full" and "cover" not in overrides:
+            s.cover.backend = "diffusion"
+        return s

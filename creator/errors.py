@@ -1,0 +1,46 @@
+"""One exception tree for the whole assistant.
+
+Every error the SDK raises on purpose derives from :class:`CreatorError`, so an app
+backend can catch one class. Messages are written for the person who will read them:
+what went wrong and, where there is one, what to do about it.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "CreatorError",
+    "InputError",
+    "MediaError",
+    "BackendUnavailable",
+    "ConfigError",
+    "DraftError",
+    "Cancelled",
+]
+
+
+class CreatorError(Exception):
+    """Base class of every error raised by the assistant."""
+
+
+class InputError(CreatorError, ValueError):
+    """A request argument is wrong (names the argument)."""
+
+
+class MediaError(CreatorError):
+    """A photo, clip or audio file could not be read or is not supported."""
+
+
+class BackendUnavailable(CreatorError):
+    """An optional dependency or model is missing; the message says how to get it."""
+
+
+class ConfigError(CreatorError, ValueError):
+    """Settings are inconsistent or name something that does not exist."""
+
+
+class DraftError(CreatorError):
+    """A saved draft cannot be read (corrupt, or written by an incompatible version)."""
+
+
+class Cancelled(CreatorError):
+    """A long task (a render, an index) was cancelled by its caller."""

@@ -1,0 +1,189 @@
+"""Understanding: what is in each photo and clip, where and when, how good it is.
+
+``understand(paths) -> NoteContext`` is the stage every other stage starts from:
+
+1. load: probe every file (creator.media), errors kept per item;
+2. look: decode each photo small (and a few keyframes of each clip), in batches;
+3. detect faces, tag with the configured backend (lite or clip), score quality;
+4. place: reverse-geocode EXIF GPS offline;
+5. summarise: moments, places, dates, top tags, mood → NoteContext.
+"""
+
+from __future__ import annotations
+
+import functools
+import threading
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime
+from pathlib import Path
+
+from ..config import Settings
+from ..errors import BackendUnavailable, CreatorError
+from ..types import Box, MediaItem, MediaKind, NoteContext, Quality, Tag
+
+__all__ = ["understand", "understand_items", "Progress"]
+
+# progress(stage, done, total); stage is "load", "tag" or "place".
+Progress = Callable[[str, int, int], None]
+
+# A clip is looked at through at most this many keyframes (spread over its shots).
+MAX_CLIP_KEYFRAMES = 4
+
+_face_lock = threading.Lock()
+
+
+@functools.lru_cache(maxsize=1)
+def _face_detector_cached():
+    from .faces import FaceDetector
+
+    return FaceDetector()
+
+
+def _face_detector():
+    with _face_lock:
+        return _face_detector_cached()
+
+
+def _clip_keyframe_times(item: MediaItem) -> list[float]:
+    assert item.clip is not None
+    times = [t for shot in item.clip.shots for t in shot.keyframes]
+    if not times:
+        times = [item.clip.duration / 2]
+    if len(times) > MAX_CLIP_KEYFRAMES:
+        step = len(times) / MAX_CLIP_KEYFRAMES
+        times = [times[int(k * step)] for k in range(MAX_CLIP_KEYFRAMES)]
+    return times
+
+
+def _look(item: MediaItem, size: int):
+    """Decoded images of an item (one for a photo, a few keyframes for a clip)."""
+    from .. import media
+
+    if item.kind == MediaKind.clip:
+        return media.read_frames(item.path, _clip_keyframe_times(item), max_side=size)
+    return [media.open_photo(item.path, max_side=size)]
+
+
+def _merge_tags(per_frame: list[list[Tag]]) -> list[Tag]:
+    best: dict[str, Tag] = {}
+    for tags in per_frame:
+        for t in tags:
+            if t.id not in best or t.score > best[t.id].score:
+                best[t.id] = t
+    return sorted(best.values(), key=lambda t: -t.score)
+
+
+def understand_items(
+    items: list[MediaItem],
+    settings: Settings | None = None,
+    *,
+    progress: Progress | None = None,
+    tagger=None,
+) -> list[MediaItem]:
+    """Tag, score and place already-loaded items (steps 2–4). Returns new items; items
+    with an error pass through unchanged, and an item that fails here gets an error."""
+    from .backends import get_tagger
+    from .places import locate
+    from .quality import assess
+
+    settings = settings or Settings()
+    cfg = settings.tagging
+    tagger = tagger or get_tagger(cfg)
+    faces_on = cfg.faces
+    warnings: list[str] = []
+    detector = None
+    if faces_on:
+        try:
+            detector = _face_detector()
+        except BackendUnavailable as e:
+            warnings.append(f"face detection unavailable: {e}")
+
+    out = list(items)
+    todo = [k for k, i in enumerate(items) if i.ok]
+    total = len(todo)
+    done = 0
+    batch = cfg.batch_size
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        look = functools.partial(_look, size=cfg.image_size)
+        chunks = [todo[a:a + batch] for a in range(0, len(todo), batch)]
+        pending = [pool.submit(look, items[k]) for k in chunks[0]] if chunks else []
+        for c, chunk in enumerate(chunks):
+            current = pending
+            if c + 1 < len(chunks):  # decode the next chunk while this one is tagged
+                pending = [pool.submit(look, items[k]) for k in chunks[c + 1]]
+            frames: list = []
+            owners: list[int] = []
+            for k, fut in zip(chunk, current):
+                try:
+                    imgs = fut.result()
+                except CreatorError as e:
+                    out[k] = items[k].model_copy(update={"error": str(e)})
+                    continue
+                except Exception as e:  # a decoder crash on one file must not sink the batch
+                    out[k] = items[k].model_copy(update={"error": f"could not decode: {e}"})
+                    continue
+                frames.extend(imgs)
+                owners.extend([k] * len(imgs))
+            if frames:
+                faces: list[list[Box]] = (
+                    list(pool.map(detector.detect, frames)) if detector else [[] for _ in frames]
+                )
+                taken = [items[k].taken_at for k in owners]
+                tags = tagger.tag(frames, faces=faces, taken_at=taken)
+                qualities: list[Quality] = list(pool.map(assess, frames, faces))
+                for k in dict.fromkeys(owners):
+                    idx = [j for j, o in enumerate(owners) if o == k]
+                    best = max(idx, key=lambda j: qualities[j].score)
+                    out[k] = items[k].model_copy(update={
+                        "tags": _merge_tags([tags[j] for j in idx])[: cfg.max_tags],
+                        "quality": qualities[best],
+                        "warnings": items[k].warnings + warnings,
+                    })
+            done += len(chunk)
+            if progress:
+                progress("tag", done, total)
+
+    for k in todo:
+        if out[k].ok and out[k].gps is not None:
+            out[k] = out[k].model_copy(update={"place": locate(out[k].gps)})
+    if progress:
+        progress("place", total, total)
+    return out
+
+
+def understand(
+    paths: Iterable[str | Path] | str | Path,
+    settings: Settings | None = None,
+    *,
+    hints: Sequence[str] | None = None,
+    recursive: bool = True,
+    progress: Progress | None = None,
+    tagger=None,
+) -> NoteContext:
+    """Understand photos and clips (files or folders) and summarise the trip.
+
+    Parameters
+    ----------
+    paths : files or folders (walked recursively for supported media).
+    settings : Settings; default: the lite profile.
+    hints : the user's own words about the trip, kept in the context for the captions.
+    progress : called as ``progress(stage, done, total)``.
+    tagger : a TaggingBackend to use instead of the configured one (tests, services).
+
+    Returns
+    -------
+    NoteContext with every item (failed ones carry ``error``), moments, places, dates,
+    top tags and mood.
+    """
+    from .. import media
+    from .moments import build_context
+
+    if isinstance(paths, (str, Path)):
+        paths = [paths]
+    settings = settings or Settings()
+    load_progress = (lambda d, t: progress("load", d, t)) if progress else None
+    items = media.load_media(list(paths), recursive=recursive, progress=load_progress)
+    items = understand_items(items, settings, progress=progress, tagger=tagger)
+    warnings = sorted({w for i in items for w in i.warnings})
+    return build_context(items, hints=list(hints or []), warnings=warnings)

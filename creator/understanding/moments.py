@@ -1,0 +1,165 @@
+"""Group a trip's items into days and moments by time and place, and summarise the trip."""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from datetime import datetime, timedelta
+
+from ..types import MediaItem, Moment, NoteContext, Place, Tag
+from ..vocabulary import vocabulary
+from .places import distance_km
+
+__all__ = ["group_moments", "summarise_tags", "build_context", "season_of", "time_of_day"]
+
+# A new moment starts after this much time without a photo, or this far away.
+MOMENT_GAP = timedelta(hours=2)
+MOMENT_DISTANCE_KM = 5.0
+
+
+def season_of(when: datetime, lat: float | None = None) -> str:
+    """Meteorological season of a date; flipped south of the equator."""
+    seasons = ["winter", "winter", "spring", "spring", "spring", "summer",
+               "summer", "summer", "autumn", "autumn", "autumn", "winter"]
+    s = seasons[when.month - 1]
+    if lat is not None and lat < 0:
+        s = {"winter": "summer", "summer": "winter", "spring": "autumn", "autumn": "spring"}[s]
+    return s
+
+
+def time_of_day(when: datetime) -> str:
+    """morning (5–10), day (10–16), golden_hour (16–19), night (19–5), by the local clock."""
+    h = when.hour
+    if 5 <= h < 10:
+        return "morning"
+    if 10 <= h < 16:
+        return "day"
+    if 16 <= h < 19:
+        return "golden_hour"
+    return "night"
+
+
+def summarise_tags(items: list[MediaItem], *, limit: int = 12) -> list[Tag]:
+    """Tags of a set of items: how strongly and how often each appears.
+
+    score = mean over items of the tag's score (0 where absent) blended with its best
+    score, so one striking photo counts but a theme across the trip counts more.
+    """
+    if not items:
+        return []
+    vocab = vocabulary()
+    total: dict[str, float] = defaultdict(float)
+    best: dict[str, float] = defaultdict(float)
+    sources: dict[str, Counter] = defaultdict(Counter)
+    for item in items:
+        for t in item.tags:
+            total[t.id] += t.score
+            best[t.id] = max(best[t.id], t.score)
+            sources[t.id][t.source] += 1
+    out = []
+    for tid, s in total.items():
+        score = 0.6 * (s / len(items)) + 0.4 * best[tid]
+        source = sources[tid].most_common(1)[0][0]
+        if tid in vocab:
+            out.append(vocab.tag(tid, score, source))
+    out.sort(key=lambda t: -t.score)
+    return out[:limit]
+
+
+def _same_place(a: MediaItem, b: MediaItem) -> bool:
+    if a.gps is None or b.gps is None:
+        return True
+    return float(distance_km(a.gps.lat, a.gps.lon, b.gps.lat, b.gps.lon)) < MOMENT_DISTANCE_KM
+
+
+def _main_place(items: list[MediaItem]) -> Place | None:
+    places = [i.place for i in items if i.place is not None]
+    if not places:
+        return None
+    counts = Counter(p.name_en for p in places)
+    top = counts.most_common(1)[0][0]
+    return next(p for p in places if p.name_en == top)
+
+
+def group_moments(items: list[MediaItem]) -> list[Moment]:
+    """Items in time order, split where time or place jumps. Items without a time stay
+    in their given order and join the moment of the item before them."""
+    ok = [i for i in items if i.ok]
+    if not ok:
+        return []
+    timed = sorted((i for i in ok if i.taken_at), key=lambda i: i.taken_at)
+    untimed = [i for i in ok if not i.taken_at]
+    ordered = timed + untimed
+    first_day = timed[0].taken_at.date() if timed else None
+
+    groups: list[list[MediaItem]] = []
+    for item in ordered:
+        if groups:
+            prev = groups[-1][-1]
+            same_time = (item.taken_at is None or prev.taken_at is None
+                         or item.taken_at - prev.taken_at <= MOMENT_GAP)
+            same_day = (item.taken_at is None or prev.taken_at is None
+                        or item.taken_at.date() == prev.taken_at.date())
+            if same_time and same_day and _same_place(prev, item):
+                groups[-1].append(item)
+                continue
+        groups.append([item])
+
+    moments = []
+    for k, g in enumerate(groups):
+        times = [i.taken_at for i in g if i.taken_at]
+        start, end = (min(times), max(times)) if times else (None, None)
+        day = (start.date() - first_day).days + 1 if start and first_day else (moments[-1].day if moments else 1)
+        moments.append(Moment(
+            index=k, day=day, date=start.date() if start else None, start=start, end=end,
+            place=_main_place(g), item_ids=[i.id for i in g], tags=summarise_tags(g, limit=6),
+        ))
+    return moments
+
+
+def _places(items: list[MediaItem]) -> list[Place]:
+    counts = Counter(i.place.name_en for i in items if i.place)
+    first = {}
+    for i in items:
+        if i.place and i.place.name_en not in first:
+            first[i.place.name_en] = i.place
+    return [first[name] for name, _ in counts.most_common()]
+
+
+def build_context(items: list[MediaItem], *, hints: list[str] | None = None,
+                  warnings: list[str] | None = None) -> NoteContext:
+    """The NoteContext of understood items: places, dates, moments, top tags, mood."""
+    ok = [i for i in items if i.ok]
+    times = sorted(i.taken_at for i in ok if i.taken_at)
+    start = times[0].date() if times else None
+    end = times[-1].date() if times else None
+    lat = next((i.gps.lat for i in ok if i.gps), None)
+    season = Counter(season_of(t, lat) for t in times).most_common(1)[0][0] if times else None
+    tod = Counter(time_of_day(t) for t in times).most_common(1)[0][0] if times else None
+    top = summarise_tags(ok)
+    vocab = vocabulary()
+    weight = sum(t.score for t in top) or 1.0
+    valence = sum(vocab[t.id].valence * t.score for t in top) / weight if top else 0.5
+    energy = sum(vocab[t.id].energy * t.score for t in top) / weight if top else 0.5
+    # More photos per hour reads as a livelier trip.
+    if len(times) >= 2:
+        hours = max((times[-1] - times[0]).total_seconds() / 3600, 0.5)
+        energy = 0.8 * energy + 0.2 * min(1.0, len(times) / hours / 20)
+    all_warnings = list(warnings or [])
+    for i in items:
+        if i.error:
+            all_warnings.append(f"{i.path}: {i.error}")
+    return NoteContext(
+        items=list(items),
+        moments=group_moments(items),
+        places=_places(ok),
+        start=start,
+        end=end,
+        days=(end - start).days + 1 if start and end else None,
+        top_tags=top,
+        season=season,
+        time_of_day=tod,
+        valence=round(valence, 3),
+        energy=round(energy, 3),
+        hints=list(hints or []),
+        warnings=all_warnings,
+    )

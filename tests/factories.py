@@ -1,0 +1,199 @@
+"""Test media made on the spot: photos with EXIF (time, GPS, orientation), clips and audio.
+
+Nothing here downloads anything. Clips are made with the ffmpeg bundled by
+imageio-ffmpeg; sample photos come from scikit-learn / scikit-image.
+"""
+
+from __future__ import annotations
+
+import subprocess
+from datetime import datetime
+from fractions import Fraction
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+__all__ = [
+    "sample_image",
+    "make_photo",
+    "make_clip",
+    "make_tone",
+    "make_click_track",
+    "ffmpeg",
+]
+
+
+def ffmpeg() -> str:
+    import imageio_ffmpeg
+
+    return imageio_ffmpeg.get_ffmpeg_exe()
+
+
+def sample_image(name: str) -> Image.Image:
+    """A real photo bundled in a pip package: 'china', 'flower' (scikit-learn) or any
+    scikit-image ``data`` image that ships offline ('astronaut', 'coffee', 'chelsea',
+    'rocket', 'motorcycle_left'...)."""
+    if name in ("china", "flower"):
+        from sklearn.datasets import load_sample_image
+
+        return Image.fromarray(load_sample_image(f"{name}.jpg"))
+    from skimage import data
+
+    arr = getattr(data, name)()
+    if arr.ndim == 2:
+        arr = np.stack([arr] * 3, axis=-1)
+    return Image.fromarray(arr[..., :3])
+
+
+def _dms(value: float) -> tuple[Fraction, Fraction, Fraction]:
+    value = abs(value)
+    d = int(value)
+    m = int((value - d) * 60)
+    s = round(((value - d) * 60 - m) * 60, 4)
+    return (Fraction(d), Fraction(m), Fraction(s).limit_denominator(10000))
+
+
+def make_photo(
+    path: Path | str,
+    image: Image.Image | str | None = None,
+    *,
+    size: tuple[int, int] | None = None,
+    taken_at: datetime | None = None,
+    gps: tuple[float, float] | None = None,
+    orientation: int | None = None,
+    fmt: str | None = None,
+    quality: int = 90,
+) -> Path:
+    """Write a photo with EXIF DateTimeOriginal, GPS and Orientation as asked.
+
+    ``image`` is a PIL image, the name of a :func:`sample_image`, or None for a
+    gradient. ``fmt`` defaults from the suffix (JPEG, PNG, WEBP, HEIF).
+    """
+    path = Path(path)
+    if image is None:
+        w, h = size or (640, 480)
+        x = np.linspace(0, 255, w, dtype=np.float32)[None, :, None]
+        y = np.linspace(0, 255, h, dtype=np.float32)[:, None, None]
+        arr = np.concatenate([np.broadcast_to(x, (h, w, 1)), np.broadcast_to(y, (h, w, 1)),
+                              np.full((h, w, 1), 128, np.float32)], axis=2)
+        image = Image.fromarray(arr.astype(np.uint8))
+    elif isinstance(image, str):
+        image = sample_image(image)
+    if size is not None and image.size != size:
+        image = image.resize(size, Image.Resampling.LANCZOS)
+    exif = Image.Exif()
+    if taken_at is not None:
+        stamp = taken_at.strftime("%Y:%m:%d %H:%M:%S")
+        exif[0x0132] = stamp  # DateTime
+        exif.get_ifd(0x8769)[0x9003] = stamp  # DateTimeOriginal
+    if orientation is not None:
+        exif[0x0112] = orientation
+    if gps is not None:
+        lat, lon = gps
+        g = exif.get_ifd(0x8825)
+        g[1] = "N" if lat >= 0 else "S"
+        g[2] = _dms(lat)
+        g[3] = "E" if lon >= 0 else "W"
+        g[4] = _dms(lon)
+    fmt = fmt or {".jpg": "JPEG", ".jpeg": "JPEG", ".png": "PNG", ".webp": "WEBP",
+                  ".heic": "HEIF", ".heif": "HEIF"}.get(path.suffix.lower(), "JPEG")
+    if fmt == "HEIF":
+        import pillow_heif
+
+        pillow_heif.register_heif_opener()
+    kwargs: dict = {"exif": exif.tobytes()}
+    if fmt in ("JPEG", "WEBP", "HEIF"):
+        kwargs["quality"] = quality
+    path.parent.mkdir(parents=True, exist_ok=True)
+    image.convert("RGB").save(path, format=fmt, **kwargs)
+    return path
+
+
+def make_clip(
+    path: Path | str,
+    *,
+    duration: float = 3.0,
+    size: tuple[int, int] = (320, 240),
+    fps: int = 25,
+    audio: bool = True,
+    scenes: int = 1,
+    rotate: int | None = None,
+    creation_time: datetime | None = None,
+    codec: str = "libx264",
+) -> Path:
+    """Make a clip with ffmpeg's test sources: ``scenes`` visibly different shots of equal
+    length (hard cuts between them), an optional 440 Hz tone, optional rotation metadata."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    w, h = size
+    seg = duration / scenes
+    sources = ["testsrc2", "mandelbrot", "smptebars", "rgbtestsrc", "life"]
+    args = [ffmpeg(), "-y", "-loglevel", "error"]
+    for i in range(scenes):
+        src = sources[i % len(sources)]
+        # ``-t`` as an input option: not every source (mandelbrot, life) has a duration option
+        args += ["-f", "lavfi", "-t", str(seg), "-i", f"{src}=size={w}x{h}:rate={fps}"]
+    if audio:
+        args += ["-f", "lavfi", "-t", str(duration), "-i", "sine=frequency=440:sample_rate=44100"]
+    concat = "".join(f"[{i}:v]" for i in range(scenes))
+    args += ["-filter_complex", f"{concat}concat=n={scenes}:v=1:a=0,format=yuv420p[v]", "-map", "[v]"]
+    if audio:
+        args += ["-map", f"{scenes}:a", "-c:a", "aac" if path.suffix.lower() != ".webm" else "libopus"]
+    if path.suffix.lower() == ".webm":
+        codec = "libvpx-vp9" if codec == "libx264" else codec
+        args += ["-c:v", codec, "-b:v", "300k", "-deadline", "realtime"]
+    else:
+        args += ["-c:v", codec, "-preset", "ultrafast"]
+    meta = []
+    if creation_time is not None:
+        meta = ["-metadata", f"creation_time={creation_time.strftime('%Y-%m-%dT%H:%M:%S.000000Z')}"]
+    out = path if rotate is None else path.with_name(f".unrotated-{path.name}")
+    args += meta + ["-t", str(duration), str(out)]
+    subprocess.run(args, check=True, capture_output=True)
+    if rotate is not None:
+        # ffmpeg >= 6 ignores the old ``-metadata:s:v rotate=`` tag; the display matrix is set
+        # with the input option ``-display_rotation`` (counter-clockwise degrees) on a stream
+        # copy. ``rotate`` keeps the phone tag's meaning: degrees clockwise to display upright.
+        subprocess.run([ffmpeg(), "-y", "-loglevel", "error", "-display_rotation", str(-rotate),
+                        "-i", str(out), "-map", "0", "-c", "copy", *meta, str(path)],
+                       check=True, capture_output=True)
+        out.unlink()
+    return path
+
+
+def make_tone(path: Path | str, *, freqs=(440.0,), duration: float = 5.0, sr: int = 22050,
+              amplitude: float = 0.3) -> Path:
+    """A WAV/FLAC/OGG of summed sine tones (a chord when several frequencies)."""
+    import soundfile as sf
+
+    t = np.arange(int(duration * sr)) / sr
+    y = sum(np.sin(2 * np.pi * f * t) for f in freqs) / max(1, len(freqs))
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    sf.write(str(path), (amplitude * y).astype(np.float32), sr)
+    return path
+
+
+def make_click_track(path: Path | str, *, bpm: float = 120.0, duration: float = 10.0,
+                     sr: int = 22050, accent_every: int = 4) -> tuple[Path, np.ndarray]:
+    """Clicks at ``bpm`` (accented downbeats); returns the path and the true beat times."""
+    import soundfile as sf
+
+    n = int(duration * sr)
+    y = np.zeros(n, np.float32)
+    period = 60.0 / bpm
+    beats = np.arange(0, duration - 0.05, period)
+    click_len = int(0.03 * sr)
+    env = np.exp(-np.linspace(0, 8, click_len)).astype(np.float32)
+    tt = np.arange(click_len) / sr
+    for k, b in enumerate(beats):
+        i = int(round(b * sr))
+        f = 1500.0 if k % accent_every == 0 else 1000.0
+        amp = 0.9 if k % accent_every == 0 else 0.5
+        seg = amp * env * np.sin(2 * np.pi * f * tt).astype(np.float32)
+        y[i:i + click_len] += seg[: max(0, min(click_len, n - i))]
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    sf.write(str(path), y, sr)
+    return path, beats
