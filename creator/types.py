@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from enum import Enum
+from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -299,3 +300,22 @@ class Draft(_Model):
     covers: list[Cover] = Field(default_factory=list)
     cover: Cover | None = None  # the chosen one
     video: VideoResult | None = None
+
+    def ordered_items(self) -> list[MediaItem]:
+        """The usable items in the user's order (items not in ``order`` follow, as understood)."""
+        by_id = {i.id: i for i in self.context.items if i.ok}
+        ids = [i for i in self.order if i in by_id] + [i for i in by_id if i not in self.order]
+        return [by_id[i] for i in ids]
+
+    def save(self, directory) -> "Path":
+        """Write draft.json (and caption.md) into ``directory``, atomically."""
+        from .drafts import save_draft
+
+        return save_draft(self, directory)
+
+    @classmethod
+    def load(cls, directory) -> "Draft":
+        """Reopen a saved draft; raises DraftError with a clear message if it can't."""
+        from .drafts import load_draft
+
+        return load_draft(directory)

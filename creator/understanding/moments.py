@@ -128,6 +128,10 @@ def _places(items: list[MediaItem]) -> list[Place]:
 def build_context(items: list[MediaItem], *, hints: list[str] | None = None,
                   warnings: list[str] | None = None) -> NoteContext:
     """The NoteContext of understood items: places, dates, moments, top tags, mood."""
+    from .places import locate
+
+    items = [i.model_copy(update={"place": locate(i.gps)}) if i.ok and i.gps and not i.place else i
+             for i in items]
     ok = [i for i in items if i.ok]
     times = sorted(i.taken_at for i in ok if i.taken_at)
     start = times[0].date() if times else None

@@ -82,9 +82,21 @@ def _han_name(alternates: list[str]) -> str | None:
     if not names:
         return None
     stripped = [n[:-1] if n.endswith("市") and len(n) > 2 else n for n in names]
-    # Prefer simplified forms (纽约 over 紐約): traditional-only characters are not in
-    # GB2312, so a name that encodes in it is taken to be simplified.
-    return min(stripped, key=lambda n: (not _is_gb2312(n), len(n)))
+    # Prefer names already simplified (traditional-only characters are not in GB2312);
+    # where GeoNames has only a traditional form (紐約), convert it (纽约).
+    best = min(stripped, key=lambda n: (not _is_gb2312(n), len(n)))
+    return best if _is_gb2312(best) else _to_simplified(best)
+
+
+@functools.lru_cache(maxsize=1)
+def _t2s():
+    import opencc
+
+    return opencc.OpenCC("t2s")
+
+
+def _to_simplified(text: str) -> str:
+    return _t2s().convert(text)
 
 
 def _is_gb2312(text: str) -> bool:

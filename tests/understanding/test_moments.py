@@ -1,0 +1,59 @@
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from creator.types import GPS, MediaItem, MediaKind
+from creator.understanding.moments import build_context, group_moments, season_of, time_of_day
+from creator.vocabulary import vocabulary
+
+
+def item(i, when, gps=None, tags=(), error=None):
+    v = vocabulary()
+    return MediaItem(
+        path=f"/p/{i}.jpg", id=f"{i:016x}", kind=MediaKind.photo, taken_at=when,
+        gps=GPS(lat=gps[0], lon=gps[1]) if gps else None,
+        tags=[v.tag(t, s, "imagenet") for t, s in tags], error=error,
+    )
+
+
+def test_moments_split_on_time_gap_day_and_distance():
+    lake = (30.25, 120.15)
+    far = (30.30, 120.40)  # ~25 km away
+    items = [
+        item(1, datetime(2026, 10, 3, 7, 0), lake, [("lake", 0.9)]),
+        item(2, datetime(2026, 10, 3, 7, 40), lake, [("lake", 0.8), ("sunset", 0.3)]),
+        item(3, datetime(2026, 10, 3, 12, 0), lake),  # > 2 h later
+        item(4, datetime(2026, 10, 3, 12, 30), far),  # far away
+        item(5, datetime(2026, 10, 4, 9, 0), far),  # next day
+        item(6, None),  # no time: joins the last moment
+        item(7, datetime(2026, 10, 3, 8, 0), error="corrupt"),  # failed items are left out
+    ]
+    moments = group_moments(items)
+    assert [m.item_ids for m in moments] == [
+        [items[0].id, items[1].id], [items[2].id], [items[3].id], [items[4].id, items[5].id]
+    ]
+    assert [m.day for m in moments] == [1, 1, 1, 2]
+    assert moments[0].tags[0].id == "lake"
+
+
+def test_context_summarises_dates_places_tags_and_mood():
+    items = [
+        item(1, datetime(2026, 10, 3, 17, 30), (30.25, 120.15), [("lake", 0.9), ("sunset", 0.8)]),
+        item(2, datetime(2026, 10, 4, 18, 0), (30.25, 120.15), [("sunset", 0.7)]),
+        item(3, None, error="not a photo"),
+    ]
+    ctx = build_context(items, hints=["第一次来杭州"])
+    assert (ctx.start, ctx.end, ctx.days) == (date(2026, 10, 3), date(2026, 10, 4), 2)
+    assert ctx.places[0].name_zh == "杭州"
+    assert {t.id for t in ctx.top_tags[:2]} == {"lake", "sunset"}
+    assert ctx.season == "autumn" and ctx.time_of_day == "golden_hour"
+    assert ctx.energy < 0.4 < ctx.valence  # lakes and sunsets: calm, pleasant
+    assert any("not a photo" in w for w in ctx.warnings)
+    assert ctx.hints == ["第一次来杭州"]
+
+
+def test_season_and_time_of_day():
+    assert season_of(datetime(2026, 1, 10)) == "winter"
+    assert season_of(datetime(2026, 1, 10), lat=-33.8) == "summer"
+    assert time_of_day(datetime(2026, 1, 1, 6)) == "morning"
+    assert time_of_day(datetime(2026, 1, 1, 23)) == "night"
