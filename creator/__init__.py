@@ -33,6 +33,8 @@ _EXPORTS = {
     "ConfigError": "creator.errors",
     "DraftError": "creator.errors",
     "Cancelled": "creator.errors",
+    # the SDK
+    "Assistant": "creator.assistant",
     # stages
     "load_media": "creator.media",
     "understand": "creator.understanding",
@@ -56,6 +58,7 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:  # pragma: no cover
+    from .assistant import Assistant
     from .config import Settings
     from .errors import (BackendUnavailable, Cancelled, ConfigError, CreatorError, DraftError,
                          InputError, MediaError)

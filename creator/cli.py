@@ -29,7 +29,7 @@ _OPTIONAL_COMMANDS: dict[str, tuple[str, str, str]] = {
     "caption": ("pipelines.caption.cli", "add_caption_parser", "run_caption"),
     "cover": ("pipelines.cover.cli", "add_cover_parser", "run_cover"),
     "video": ("pipelines.video.cli", "add_video_parser", "run_video"),
-    "make": ("creator.assistant_cli", "add_make_parser", "run_make"),
+    "make": ("creator.cli", "add_make_parser", "run_make"),
     "ui": ("ui.launch", "add_ui_parser", "run_ui"),
 }
 
@@ -110,22 +110,62 @@ def run_tag(args) -> int:
         from rich.console import Console
         from rich.table import Table
 
+        from pathlib import Path
+
         table = Table(title=f"{len(ctx.items)} items")
         for col in ("file", "kind", "taken", "place", "tags", "quality"):
             table.add_column(col)
         for i in ctx.items:
+            name = Path(i.path).name
             if i.error:
-                table.add_row(i.path, "-", "-", "-", f"[red]{i.error}[/red]", "-")
+                table.add_row(name, "-", "-", "-", f"[red]{i.error}[/red]", "-")
                 continue
             tags = ", ".join(f"{t.label_en} {t.score:.2f}" for t in i.tags[:5])
             table.add_row(
-                i.path, i.kind.value if i.kind else "-",
+                name, i.kind.value if i.kind else "-",
                 i.taken_at.strftime("%Y-%m-%d %H:%M") if i.taken_at else "-",
                 f"{i.place.name_en} / {i.place.name_zh}" if i.place else "-",
                 tags, f"{i.quality.score:.2f}" if i.quality else "-",
             )
         Console().print(table)
     return 0 if any(i.ok for i in ctx.items) else 1
+
+
+def add_make_parser(sub) -> None:
+    p = sub.add_parser("make", help="one click: understand, caption, soundtrack, cover (and video) into a folder")
+    p.add_argument("paths", nargs="+", metavar="PATH", help="photos, clips or folders (recursive)")
+    p.add_argument("-o", "--out", required=True, metavar="OUTDIR", help="folder for draft.json, caption.md, cover.png, note.mp4")
+    p.add_argument("--video", action="store_true", help="also render note.mp4")
+    p.add_argument("--lang", choices=["zh", "en"], default=None, help="language of the note (default zh)")
+    p.add_argument("--style", default=None, help="caption style (guide, mood, minimal)")
+    p.add_argument("--hint", action="append", default=[], help="your own words about the trip (repeatable)")
+    p.add_argument("--profile", choices=["lite", "full"], default="lite")
+    p.add_argument("--no-progress", action="store_true")
+
+
+def run_make(args) -> int:
+    from pathlib import Path
+
+    from .assistant import Assistant
+    from .config import Settings
+
+    assistant = Assistant(Settings.for_profile(args.profile))
+    with progress_bar("making the note", enabled=not args.no_progress) as bar:
+        draft = assistant.create(args.paths, language=args.lang, style=args.style, hints=args.hint,
+                                 video=args.video, out_dir=args.out, progress=bar)
+    out = Path(args.out)
+    print(f"draft: {out / 'draft.json'}")
+    if draft.caption:
+        print(f"caption: {out / 'caption.md'}  —  {draft.caption.title}")
+    if draft.track:
+        print(f"music: {draft.track.title} ({draft.track.license or 'license unknown'}) — {draft.track.reason}")
+    if draft.cover and draft.cover.path:
+        print(f"cover: {draft.cover.path}")
+    if draft.video:
+        print(f"video: {draft.video.path} ({draft.video.duration:.1f} s)")
+    for w in draft.warnings + draft.context.warnings:
+        print(f"warning: {w}", file=sys.stderr)
+    return 0 if not draft.warnings else 1
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -19,7 +19,7 @@ from pydantic import ValidationError
 from .errors import DraftError
 from .types import DRAFT_SCHEMA_VERSION, Draft
 
-__all__ = ["save_draft", "load_draft", "atomic_write_bytes", "atomic_write_text", "DRAFT_FILE"]
+__all__ = ["save_draft", "load_draft", "list_drafts", "atomic_write_bytes", "atomic_write_text", "DRAFT_FILE"]
 
 DRAFT_FILE = "draft.json"
 
@@ -91,3 +91,22 @@ def load_draft(directory: str | Path) -> Draft:
         first = e.errors()[0]
         where = ".".join(str(x) for x in first["loc"])
         raise DraftError(f"{path} is damaged: {where}: {first['msg']} ({e.error_count()} problems)") from None
+
+
+def list_drafts(root: str | Path) -> list[tuple[Path, str, datetime | None]]:
+    """Saved drafts under ``root`` (one folder each), newest first: (folder, title, updated_at).
+
+    A folder whose draft cannot be read is listed with its problem as the title, so the
+    user sees it rather than losing it silently.
+    """
+    root = Path(root)
+    out = []
+    for f in root.glob(f"*/{DRAFT_FILE}") if root.is_dir() else []:
+        try:
+            d = load_draft(f.parent)
+            title = d.caption.title if d.caption else f.parent.name
+            out.append((f.parent, title, d.updated_at))
+        except DraftError as e:
+            out.append((f.parent, f"(unreadable: {e})", None))
+    out.sort(key=lambda r: r[2] or datetime.min.replace(tzinfo=timezone.utc), reverse=True)
+    return out

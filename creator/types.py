@@ -258,6 +258,7 @@ class TrackMatch(_Model):
     reason: str = ""
     excerpt: Excerpt | None = None
     beats: list[float] = Field(default_factory=list)  # beat times inside the excerpt, from its start
+    downbeats: list[float] = Field(default_factory=list)  # bar starts inside the excerpt, from its start
 
 
 class Cover(_Model):
@@ -300,6 +301,7 @@ class Draft(_Model):
     covers: list[Cover] = Field(default_factory=list)
     cover: Cover | None = None  # the chosen one
     video: VideoResult | None = None
+    warnings: list[str] = Field(default_factory=list)  # stages that failed, and why
 
     def ordered_items(self) -> list[MediaItem]:
         """The usable items in the user's order (items not in ``order`` follow, as understood)."""

@@ -1,0 +1,278 @@
+"""The Assistant: the one front door of the SDK.
+
+    >>> from creator import Assistant
+    >>> a = Assistant()                                     # the lite profile, offline
+    >>> draft = a.create(["trip/"], language="zh", out_dir="note/")   # doctest: +SKIP
+    >>> draft.caption.title                                   # doctest: +SKIP
+
+One method per stage (``understand``, ``caption``, ``soundtrack``, ``cover``, ``video``)
+and ``create`` that chains them. Each stage can be re-run on an edited draft. Stages
+and their models are built lazily, once per Assistant, under a lock, so one Assistant
+can serve concurrent requests (an app backend); the tagging models are shared by the
+whole process.
+"""
+
+from __future__ import annotations
+
+import shutil
+import threading
+import zipfile
+from collections.abc import Callable, Iterable, Sequence
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from .config import Settings
+from .errors import CreatorError, InputError
+from .types import Caption, Cover, Draft, NoteContext, TrackMatch, VideoResult
+
+__all__ = ["Assistant", "Progress"]
+
+# progress(stage, done, total)
+Progress = Callable[[str, float, float], None]
+
+# Length of the video (and so of the music excerpt) for a number of items: a few
+# seconds each plus the cover, within the 15–60 s that suits a note.
+SECONDS_PER_ITEM = 2.5
+INTRO_SECONDS = 2.0
+
+
+def planned_length(n_items: int) -> float:
+    return float(min(60.0, max(15.0, INTRO_SECONDS + SECONDS_PER_ITEM * max(1, n_items))))
+
+
+class Assistant:
+    """Understand → caption → soundtrack → cover → video, from one Settings object.
+
+    Parameters
+    ----------
+    settings : Settings; default: ``Settings.for_profile(profile)``.
+    profile : "lite" (default: offline, packaged weights) or "full".
+    """
+
+    def __init__(self, settings: Settings | None = None, *, profile: str = "lite") -> None:
+        self.settings = settings or Settings.for_profile(profile)
+        self._lock = threading.RLock()
+        self._stages: dict[str, Any] = {}
+
+    # --- stages, built once ---------------------------------------------------------
+    def _stage(self, name: str):
+        with self._lock:
+            if name not in self._stages:
+                s = self.settings
+                if name == "caption":
+                    from pipelines.caption import Pipeline
+
+                    self._stages[name] = Pipeline(s.caption)
+                elif name == "soundtrack":
+                    from pipelines.soundtrack import Pipeline
+
+                    self._stages[name] = Pipeline(s)
+                elif name == "cover":
+                    from pipelines.cover import Pipeline
+
+                    self._stages[name] = Pipeline(s.cover)
+                elif name == "video":
+                    from pipelines.video import Pipeline
+
+                    self._stages[name] = Pipeline(s.video)
+                else:  # pragma: no cover - internal names only
+                    raise KeyError(name)
+            return self._stages[name]
+
+    # --- understanding ----------------------------------------------------------------
+    def understand(self, media: Iterable[str | Path] | str | Path, *, hints: Sequence[str] | None = None,
+                   progress: Progress | None = None) -> NoteContext:
+        """Photos, clips or folders → NoteContext (see creator.understanding.understand)."""
+        from .understanding import understand
+
+        return understand(media, self.settings, hints=hints, progress=progress)
+
+    # --- caption ------------------------------------------------------------------------
+    def caption(self, context: NoteContext | Draft, *, language: str | None = None, style: str | None = None,
+                n: int = 1, seed: int = 0, hints: Sequence[str] | str | None = None,
+                keywords: Sequence[str] | None = None, tone: str | None = None) -> list[Caption]:
+        """``n`` caption drafts (title, body, hashtags) for the trip."""
+        from pipelines.caption import CaptionRequest
+
+        ctx = _context(context)
+        hints = [hints] if isinstance(hints, str) else list(hints or ctx.hints)
+        request = CaptionRequest(context=ctx, language=language or _language(context, self.settings),
+                                 style=style, n=n, seed=seed, hints=hints, keywords=list(keywords or []),
+                                 tone=tone)
+        return self._stage("caption")(request).captions
+
+    # --- soundtrack --------------------------------------------------------------------
+    def soundtrack(self, context: NoteContext | Draft | None = None, *, query: str | None = None,
+                   length: float | None = None, top: int | None = None, language: str | None = None,
+                   exclude: Sequence[str] = (), pin: Sequence[str] = ()) -> list[TrackMatch]:
+        """Tracks of the music library matched to the note and/or a free-text query."""
+        from pipelines.soundtrack import SoundtrackRequest
+
+        ctx = _context(context) if context is not None else None
+        if length is None and ctx is not None:
+            length = planned_length(len(ctx.ok_items))
+        request = SoundtrackRequest(context=ctx, query=query, length=length, top=top,
+                                    language=language or _language(context, self.settings),
+                                    exclude=list(exclude), pin=list(pin))
+        stage = self._stage("soundtrack")
+        with self._lock:  # the first call indexes the library; later calls only read it
+            stage.library_matrix()
+        return stage(request).matches
+
+    def music_map(self) -> list[dict]:
+        """Every usable library track as a point of the mood map: track_id, title,
+        valence, energy (0..1) and its strongest mood."""
+        stage = self._stage("soundtrack")
+        with self._lock:
+            index, _, _ = stage.library_matrix()
+        points = []
+        for t in index.usable:
+            a = t.analysis
+            moods = dict(getattr(a, "moods", {}) or {})
+            points.append({
+                "track_id": t.id, "title": t.title,
+                "valence": float(getattr(a, "valence", 0.5)),
+                "energy": float(getattr(a, "arousal", getattr(a, "energy", 0.5))),
+                "mood": max(moods, key=moods.get) if moods else None,
+            })
+        return points
+
+    # --- cover -----------------------------------------------------------------------------
+    def cover(self, context: NoteContext | Draft, *, title: str | None = None, style: str | None = None,
+              n: int | None = None, ratio: str | None = None, out_dir: str | Path | None = None,
+              backend: str | None = None, seed: int = 0, language: str | None = None) -> list[Cover]:
+        """Cover candidates, rendered into ``out_dir`` (each Cover.path is its file)."""
+        from pipelines.cover import CoverRequest
+
+        ctx = _context(context)
+        if title is None and isinstance(context, Draft) and context.caption:
+            title = context.caption.title
+        request = CoverRequest(context=ctx, title=title, style=style, n=n, ratio=ratio, seed=seed,
+                               backend=backend, out_dir=Path(out_dir) if out_dir else None,
+                               language=language or _language(context, self.settings))
+        return self._stage("cover")(request).covers
+
+    # --- video -----------------------------------------------------------------------------
+    def video(self, draft: Draft, *, out: str | Path, progress: Progress | None = None,
+              cancel: threading.Event | None = None, cover_path: str | Path | None = None,
+              length: float | None = None) -> VideoResult:
+        """Render the draft (its order, texts, track and excerpt, cover) to an MP4."""
+        from pipelines.video import VideoRequest
+
+        items = draft.ordered_items()
+        if not items:
+            raise InputError("draft: it has no usable photos or clips to put in a video")
+        cover = cover_path or (draft.cover.path if draft.cover and draft.cover.path else None)
+        if cover and not Path(cover).is_file():
+            cover = None
+        captions = {}
+        for m in draft.context.moments:
+            if m.item_ids and m.tags:
+                captions[m.item_ids[0]] = m.tags[0].label(draft.language)
+        request = VideoRequest(
+            items=items, output=Path(out), cover_path=Path(cover) if cover else None,
+            title=draft.caption.title if draft.caption else None, captions=captions,
+            track=draft.track, length=length,
+            progress=(lambda f: progress("video", f, 1.0)) if progress else None, cancel=cancel,
+        )
+        return self._stage("video")(request)
+
+    # --- everything ----------------------------------------------------------------------
+    def create(self, media: Iterable[str | Path] | str | Path, *, language: str | None = None,
+               style: str | None = None, hints: Sequence[str] | str | None = None, video: bool = False,
+               out_dir: str | Path | None = None, progress: Progress | None = None,
+               n_captions: int = 3) -> Draft:
+        """Understand the media and draft every part of the note.
+
+        With ``out_dir`` the draft is saved there (draft.json, caption.md, cover.png,
+        assets/ with every cover candidate, and note.mp4 when ``video``). A stage that
+        fails leaves its part empty and says why in ``draft.warnings``; the others go on.
+        """
+        lang = language or self.settings.caption.language
+        hints = [hints] if isinstance(hints, str) else list(hints or [])
+        out = Path(out_dir) if out_dir else None
+        ctx = self.understand(media, hints=hints, progress=progress)
+        if not ctx.ok_items:
+            problems = "; ".join(ctx.warnings[:3]) or "no photos or clips found"
+            raise InputError(f"media: nothing usable to make a note from ({problems})")
+        draft = Draft(language=lang, context=ctx, order=[i.id for i in ctx.ok_items],
+                      created_at=datetime.now(timezone.utc))
+
+        def step(name: str, fn: Callable[[], None]) -> None:
+            if progress:
+                progress(name, 0, 1)
+            try:
+                fn()
+            except CreatorError as e:
+                draft.warnings = draft.warnings + [f"{name}: {e}"]
+            if progress:
+                progress(name, 1, 1)
+
+        def do_caption():
+            caps = self.caption(ctx, language=lang, style=style, n=n_captions, hints=hints)
+            draft.caption, draft.alternatives = caps[0], caps[1:]
+
+        def do_music():
+            draft.tracks = self.soundtrack(ctx, language=lang)
+            draft.track = draft.tracks[0] if draft.tracks else None
+
+        def do_cover():
+            draft.covers = self.cover(draft, out_dir=out / "assets" if out else None, language=lang)
+            draft.cover = draft.covers[0] if draft.covers else None
+            if out and draft.cover and draft.cover.path:
+                target = out / ("cover" + Path(draft.cover.path).suffix)
+                shutil.copyfile(draft.cover.path, target)
+                draft.cover = draft.cover.model_copy(update={"path": str(target)})
+
+        step("caption", do_caption)
+        step("soundtrack", do_music)
+        step("cover", do_cover)
+        if out:
+            draft.save(out)
+        if video:
+            if out is None:
+                raise InputError("out_dir: a video needs a folder to be written to")
+            step("video", lambda: setattr(draft, "video", self.video(draft, out=out / "note.mp4",
+                                                                      progress=progress)))
+            draft.save(out)
+        return draft
+
+    # --- files ---------------------------------------------------------------------------
+    @staticmethod
+    def save(draft: Draft, directory: str | Path) -> Path:
+        return draft.save(directory)
+
+    @staticmethod
+    def export_zip(draft_dir: str | Path, out: str | Path | None = None) -> Path:
+        """A zip of caption.md, the cover, the video and draft.json of a saved draft."""
+        from .drafts import DRAFT_FILE, atomic_write_bytes, load_draft
+
+        draft_dir = Path(draft_dir)
+        draft = load_draft(draft_dir)
+        out = Path(out) if out else draft_dir / "note.zip"
+        files = [draft_dir / DRAFT_FILE, draft_dir / "caption.md"]
+        if draft.cover and draft.cover.path:
+            files.append(Path(draft.cover.path))
+        if draft.video and draft.video.path:
+            files.append(Path(draft.video.path))
+        import io
+
+        buf = io.BytesIO()
+        with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+            for f in files:
+                if f.is_file():
+                    z.write(f, arcname=f.name)
+        return atomic_write_bytes(out, buf.getvalue())
+
+
+def _context(x: NoteContext | Draft) -> NoteContext:
+    if isinstance(x, Draft):
+        return x.context
+    if isinstance(x, NoteContext):
+        return x
+    raise InputError(f"context: expected a NoteContext or a Draft, got {type(x).__name__}")
+
+
+def _language(x, settings: Settings) -> str:
+    return x.language if isinstance(x, Draft) else settings.caption.language
