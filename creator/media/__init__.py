@@ -1,0 +1,197 @@
+"""Media loading: find a trip's photos and clips, read what they are, never change them.
+
+``load_media(paths)`` gives one :class:`~creator.types.MediaItem` per file: its content
+id, kind, displayed size, EXIF time and GPS (photos) or creation time, duration, fps,
+rotation, audio and shots with keyframe times (clips). A file that cannot be read gets
+an item whose ``error`` says which file and what is wrong; the batch goes on.
+
+Example
+-------
+>>> from creator.media import load_media, open_photo, read_frames
+>>> items = load_media(["~/trip"])  # doctest: +SKIP
+>>> img = open_photo(items[0].path, max_side=448)  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Callable, Iterable
+from pathlib import Path
+
+from ..errors import BackendUnavailable, MediaError
+from ..types import MediaItem, MediaKind
+from .clips import clip_info, detect_shots, keyframe_times, read_frames
+from .photos import open_photo, photo_meta, register_heif
+
+__all__ = [
+    "SUPPORTED_PHOTO",
+    "SUPPORTED_CLIP",
+    "iter_media_files",
+    "content_id",
+    "load_media",
+    "load_item",
+    "open_photo",
+    "photo_meta",
+    "read_frames",
+    "clip_info",
+    "detect_shots",
+    "keyframe_times",
+    "register_heif",
+]
+
+
+class _Suffixes(frozenset):
+    """File suffixes, stored lower-case with the dot (``".jpg"``). Membership also accepts
+    ``"JPG"`` or ``"jpg"``, so ``path.suffix in SUPPORTED_PHOTO`` and ``ext in ...`` both work."""
+
+    def __contains__(self, suffix: object) -> bool:
+        if not isinstance(suffix, str) or not suffix.strip("."):
+            return False
+        return frozenset.__contains__(self, "." + suffix.lower().lstrip("."))
+
+
+SUPPORTED_PHOTO: frozenset[str] = _Suffixes({".jpg", ".jpeg", ".png", ".webp", ".heic", ".heif"})
+SUPPORTED_CLIP: frozenset[str] = _Suffixes({".mp4", ".mov", ".webm", ".m4v"})
+
+_CHUNK = 1 << 20
+
+
+def _kind(path: Path) -> MediaKind | None:
+    if path.suffix in SUPPORTED_PHOTO:
+        return MediaKind.photo
+    if path.suffix in SUPPORTED_CLIP:
+        return MediaKind.clip
+    return None
+
+
+def iter_media_files(paths: Iterable[str | os.PathLike] | str | os.PathLike, *,
+                     recursive: bool = True) -> list[Path]:
+    """The files to load, in a stable order.
+
+    A file named explicitly is always kept (a non-media file then gets an error item from
+    :func:`load_media`); a folder contributes its photos and clips (suffixes matched
+    case-insensitively), searched recursively unless ``recursive=False``, sorted, hidden
+    files and folders skipped. Duplicates are dropped, keeping the first.
+    """
+    if isinstance(paths, (str, os.PathLike)):
+        paths = [paths]
+    found: list[Path] = []
+    seen: set[str] = set()
+
+    def add(p: Path) -> None:
+        key = os.path.abspath(p)
+        if key not in seen:
+            seen.add(key)
+            found.append(p)
+
+    for given in paths:
+        p = Path(os.path.expanduser(os.fspath(given)))
+        if not p.is_dir():
+            add(p)
+            continue
+        batch: list[Path] = []
+        for root, dirs, files in os.walk(p):
+            dirs[:] = sorted(d for d in dirs if not d.startswith(".")) if recursive else []
+            batch += [Path(root, f) for f in files
+                      if not f.startswith(".") and _kind(Path(f)) is not None]
+        for f in sorted(batch, key=lambda q: q.relative_to(p).parts):
+            add(f)
+    return found
+
+
+def content_id(path: str | os.PathLike) -> str:
+    """Stable id of a file: the first 16 hex digits of the SHA-256 of its content (read in
+    1 MiB chunks). Raises OSError when the file cannot be read."""
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        while chunk := f.read(_CHUNK):
+            h.update(chunk)
+    return h.hexdigest()[:16]
+
+
+def _path_id(path: str) -> str:
+    # An unreadable file has no content to hash; its absolute path keeps the id stable.
+    return hashlib.sha256(("path:" + path).encode("utf-8", "surrogateescape")).hexdigest()[:16]
+
+
+def _unreadable(path: Path) -> str | None:
+    """Why a path cannot be read at all, or None."""
+    name = path.name or str(path)
+    if not path.exists():
+        return f"{name}: file not found" if not path.is_symlink() else f"{name}: broken link"
+    if path.is_dir():
+        return f"{name}: is a folder, not a photo or clip"
+    if not os.access(path, os.R_OK):
+        return f"{name}: permission denied (the file cannot be read)"
+    if path.stat().st_size == 0:
+        return f"{name}: empty file (0 bytes)"
+    return None
+
+
+def load_item(path: str | os.PathLike, *, shots: bool = True) -> MediaItem:
+    """One MediaItem for one file; never raises for a bad file (``error`` says what is
+    wrong), only for a programming error."""
+    p = Path(path)
+    shown = os.path.abspath(p)
+    kind = _kind(p)
+    why = _unreadable(p)
+    try:
+        item_id = content_id(p) if why is None else _path_id(shown)
+    except OSError as e:
+        item_id = _path_id(shown)
+        why = (f"{p.name}: permission denied (the file cannot be read)"
+               if isinstance(e, PermissionError) else f"{p.name}: cannot be read ({e.strerror or e})")
+    item = MediaItem(path=shown, id=item_id, kind=kind)
+    if why is not None:
+        item.error = why
+        return item
+    if kind is None:
+        item.error = (f"{p.name}: unsupported file type '{p.suffix or '(none)'}' "
+                      f"(photos: {', '.join(sorted(s[1:] for s in SUPPORTED_PHOTO))}; "
+                      f"clips: {', '.join(sorted(s[1:] for s in SUPPORTED_CLIP))})")
+        return item
+    try:
+        if kind is MediaKind.photo:
+            meta = photo_meta(p)
+            open_photo(p, max_side=64)  # decodes the data: catches truncated/corrupt files
+            item.width, item.height = meta["width"], meta["height"]
+            item.taken_at, item.gps = meta["taken_at"], meta["gps"]
+            item.warnings = list(meta["warnings"])
+        else:
+            clip, info = clip_info(p, shots=shots)
+            item.clip = clip
+            item.width, item.height = clip.width, clip.height
+            item.taken_at = info.get("creation_time")
+    except (MediaError, BackendUnavailable) as e:
+        item.error = str(e)
+    except OSError as e:  # e.g. the file vanished while being read
+        item.error = f"{p.name}: cannot be read ({e.strerror or e})"
+    return item
+
+
+def load_media(paths: Iterable[str | os.PathLike] | str | os.PathLike, *, recursive: bool = True,
+               progress: Callable[[int, int], None] | None = None,
+               shots: bool = True) -> list[MediaItem]:
+    """Load photos and clips from files and folders.
+
+    Parameters
+    ----------
+    paths : files and/or folders (see :func:`iter_media_files`).
+    recursive : search folders recursively.
+    progress : called as ``progress(done, total)`` after each file.
+    shots : find shots and keyframe times of clips (the slow part for long clips).
+
+    Returns
+    -------
+    One MediaItem per file, in :func:`iter_media_files` order. Unreadable, corrupt,
+    unsupported or missing files get ``error`` set (naming the file and the problem);
+    the others are loaded regardless. Originals are only read.
+    """
+    files = iter_media_files(paths, recursive=recursive)
+    items = []
+    for i, f in enumerate(files):
+        items.append(load_item(f, shots=shots))
+        if progress is not None:
+            progress(i + 1, len(files))
+    return items

@@ -1,0 +1,292 @@
+"""The ffmpeg shipped by imageio-ffmpeg: find it, probe a clip, run it, stream raw frames.
+
+There is no ffprobe in that package, so :func:`probe` reads what ``ffmpeg -i`` prints about
+its input. Every call passes paths as absolute file names (so a name starting with ``-``
+or containing ``:`` is never read as an option or a protocol) and never writes to them.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import re
+import subprocess
+import tempfile
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Union
+
+from ..errors import BackendUnavailable, Cancelled, MediaError
+
+__all__ = ["ffmpeg_exe", "probe", "run_ffmpeg", "iter_raw_frames", "input_arg", "parse_time", "CancelToken"]
+
+#: What ``cancel=`` accepts: a ``threading.Event`` or a function returning True to stop.
+CancelToken = Union[threading.Event, Callable[[], bool], None]
+
+_POLL_S = 0.1
+_TAIL_LINES = 8
+
+
+@functools.lru_cache(maxsize=1)
+def ffmpeg_exe() -> str:
+    """Path of the ffmpeg binary bundled by imageio-ffmpeg (``IMAGEIO_FFMPEG_EXE`` overrides it)."""
+    try:
+        import imageio_ffmpeg
+    except ImportError as e:  # pragma: no cover - a core dependency
+        raise BackendUnavailable(
+            "Clips need the ffmpeg bundled by imageio-ffmpeg: pip install imageio-ffmpeg") from e
+    try:
+        return imageio_ffmpeg.get_ffmpeg_exe()
+    except RuntimeError as e:  # pragma: no cover - broken install
+        raise BackendUnavailable(f"imageio-ffmpeg found no ffmpeg binary ({e}); "
+                                 "reinstall it: pip install --force-reinstall imageio-ffmpeg") from e
+
+
+def input_arg(path: str | os.PathLike) -> str:
+    """An input file name ffmpeg cannot mistake for an option or a protocol (``a:b.mp4``)."""
+    return os.path.abspath(os.fspath(path))
+
+
+def _cancelled(cancel: CancelToken) -> bool:
+    if cancel is None:
+        return False
+    if isinstance(cancel, threading.Event):
+        return cancel.is_set()
+    return bool(cancel())
+
+
+def _tail(text: str, lines: int = _TAIL_LINES) -> str:
+    kept = [ln for ln in text.strip().splitlines() if ln.strip()]
+    return "\n".join(kept[-lines:])
+
+
+def run_ffmpeg(args: Sequence[str], *, cancel: CancelToken = None, timeout: float | None = None,
+               check: bool = True) -> subprocess.CompletedProcess:
+    """Run ``ffmpeg -hide_banner -nostdin <args>`` and wait for it.
+
+    Parameters
+    ----------
+    args : the arguments after the executable (inputs, filters, outputs).
+    cancel : a ``threading.Event`` or a callable; checked every 0.1 s, and when set the
+        process is killed and :class:`~creator.errors.Cancelled` raised.
+    timeout : seconds before the process is killed and MediaError raised.
+    check : raise MediaError (with the tail of ffmpeg's messages) on a non-zero exit.
+
+    Returns
+    -------
+    ``CompletedProcess`` with ``stdout`` as bytes and ``stderr`` as text.
+    """
+    cmd = [ffmpeg_exe(), "-hide_banner", "-nostdin", *map(str, args)]
+    proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE)
+    waited = 0.0
+    while True:
+        try:
+            out, err = proc.communicate(timeout=_POLL_S)
+            break
+        except subprocess.TimeoutExpired:
+            waited += _POLL_S
+            if _cancelled(cancel) or (timeout is not None and waited >= timeout):
+                proc.kill()
+                proc.communicate()
+                if _cancelled(cancel):
+                    raise Cancelled("ffmpeg was cancelled") from None
+                raise MediaError(f"ffmpeg took longer than {timeout:.0f} s and was stopped") from None
+    stderr = err.decode("utf-8", "replace")
+    if check and proc.returncode != 0:
+        raise MediaError(f"ffmpeg failed (exit {proc.returncode}): {_tail(stderr)}")
+    return subprocess.CompletedProcess(cmd, proc.returncode, out, stderr)
+
+
+def iter_raw_frames(args: Sequence[str], frame_bytes: int, *, cancel: CancelToken = None,
+                    log: list[str] | None = None) -> Iterator[bytes]:
+    """Run ffmpeg with a rawvideo output on stdout (``-f rawvideo -``) and yield one frame's
+    bytes at a time, so a clip is never held in memory whole.
+
+    ffmpeg's messages go to a temporary file (a full stderr pipe would block it); when
+    ``log`` is given, their lines are appended to it once the process has ended (used to
+    read ``showinfo`` timestamps). Raises MediaError on a non-zero exit, Cancelled when
+    ``cancel`` is set.
+    """
+    cmd = [ffmpeg_exe(), "-hide_banner", "-nostdin", *map(str, args)]
+    with tempfile.TemporaryFile() as errf:
+        proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                stderr=errf, bufsize=0)
+        try:
+            assert proc.stdout is not None
+            while True:
+                if _cancelled(cancel):
+                    raise Cancelled("ffmpeg was cancelled")
+                buf = _read_exact(proc.stdout, frame_bytes)
+                if len(buf) < frame_bytes:
+                    break
+                yield buf
+            proc.wait()
+        finally:
+            if proc.poll() is None:  # the consumer stopped early, or cancelled
+                proc.kill()
+                proc.wait()
+            if proc.stdout is not None:
+                proc.stdout.close()
+        errf.seek(0)
+        stderr = errf.read().decode("utf-8", "replace")
+    if proc.returncode not in (0, None) and proc.returncode > 0:
+        raise MediaError(f"ffmpeg failed (exit {proc.returncode}): {_tail(stderr)}")
+    if log is not None:
+        log.extend(stderr.splitlines())
+
+
+def _read_exact(stream, n: int) -> bytes:
+    chunks = []
+    while n > 0:
+        b = stream.read(n)
+        if not b:
+            break
+        chunks.append(b)
+        n -= len(b)
+    return b"".join(chunks)
+
+
+# --- probe -------------------------------------------------------------------------------
+
+_DURATION = re.compile(r"Duration:\s*(\d+):(\d+):(\d+(?:\.\d+)?)")
+_START = re.compile(r"start:\s*(-?\d+(?:\.\d+)?)")
+_STREAM = re.compile(r"^\s*Stream #\d+:\d+.*?:\s*(Video|Audio|Subtitle|Data|Attachment):\s*(.*)$")
+_SIZE = re.compile(r"(?:^|[\s,])(\d{2,5})x(\d{2,5})(?=[\s,\[]|$)")
+_FPS = re.compile(r"(\d+(?:\.\d+)?)(k?) fps")
+_TBR = re.compile(r"(\d+(?:\.\d+)?)(k?) tbr")
+_ROT_MATRIX = re.compile(r"display\s*matrix:\s*rotation of\s*(-?\d+(?:\.\d+)?)", re.I)
+_ROT_TAG = re.compile(r"^\s*rotate\s*:\s*(-?\d+)", re.M)
+_META = re.compile(r"^\s*([A-Za-z0-9_.\-]+)\s*:\s(.*)$")
+_STREAM_DURATION = re.compile(r"^\s*DURATION\s*:\s*(\d+):(\d+):(\d+(?:\.\d+)?)", re.M)
+_TIME = re.compile(r"time=\s*(\d+):(\d+):(\d+(?:\.\d+)?)")
+
+
+def _hms(m: re.Match) -> float:
+    return int(m.group(1)) * 3600 + int(m.group(2)) * 60 + float(m.group(3))
+
+
+def _rate(m: re.Match | None) -> float | None:
+    if m is None:
+        return None
+    return float(m.group(1)) * (1000 if m.group(2) else 1)
+
+
+def parse_time(value: str) -> datetime | None:
+    """A container date (``2024-05-01T10:00:00.000000Z``, ``2024-05-01T18:00:00+0800``,
+    ``2024-05-01 10:00:00``) as a naive local wall-clock time, the same convention as EXIF.
+
+    A UTC stamp (what phones write in ``creation_time``) is turned into this computer's
+    local time; a stamp with its own offset (Apple's ``creationdate``) keeps its wall
+    clock. Empty, unparsable or placeholder dates (before 1971) give None.
+    """
+    v = value.strip()
+    if not v:
+        return None
+    v = re.sub(r"Z$", "+00:00", v)
+    v = re.sub(r"([+-]\d\d)(\d\d)$", r"\1:\2", v)  # +0800 -> +08:00
+    v = re.sub(r"\.(\d{6})\d+", r".\1", v)  # more than microseconds
+    try:
+        dt = datetime.fromisoformat(v.replace(" ", "T", 1))
+    except ValueError:
+        return None
+    if dt.year < 1971:  # 1904/1970 epochs: the camera had no date set
+        return None
+    if dt.tzinfo is not None:
+        keep_wall_clock = value.strip()[-1:] != "Z" and dt.utcoffset().total_seconds() != 0
+        dt = dt.replace(tzinfo=None) if keep_wall_clock else dt.astimezone().replace(tzinfo=None)
+    return dt
+
+
+def probe(path: str | os.PathLike) -> dict[str, Any]:
+    """What ffmpeg knows about a clip, without decoding it.
+
+    Returns a dict with ``duration`` (s), ``fps``, ``width``/``height`` (as displayed,
+    rotation applied), ``coded_width``/``coded_height``, ``rotation`` (degrees clockwise
+    to display it upright: 0, 90, 180, 270), ``codec``, ``has_audio``, ``creation_time``
+    (naive local datetime or None), ``start`` (container start time, s) and ``format``.
+
+    Raises MediaError (naming the file) when ffmpeg cannot read it or it has no video.
+    """
+    name = Path(path).name
+    src = input_arg(path)
+    if not os.path.exists(src):
+        raise MediaError(f"{name}: file not found")
+    res = run_ffmpeg(["-i", src], check=False)  # exits 1: no output file given
+    text = res.stderr
+    if "Input #0" not in text:
+        why = _tail(text, 1).split(": ", 1)[-1] if text.strip() else "unknown error"
+        raise MediaError(f"{name}: not a readable video ({why})")
+
+    info: dict[str, Any] = {"duration": None, "fps": None, "width": None, "height": None,
+                            "coded_width": None, "coded_height": None, "rotation": 0,
+                            "codec": None, "has_audio": False, "creation_time": None,
+                            "start": 0.0, "format": None}
+    fmt = re.search(r"Input #0, ([^ ]+?),? from", text)
+    info["format"] = fmt.group(1) if fmt else None
+    if (m := _DURATION.search(text)) is not None:
+        info["duration"] = _hms(m)
+    if (m := _START.search(text)) is not None:
+        info["start"] = float(m.group(1))
+
+    # Split into the container header and one block per stream (its line plus the
+    # indented Metadata / Side data lines that follow it).
+    blocks: list[tuple[str, str, list[str]]] = []  # (kind, stream line, following lines)
+    header: list[str] = []
+    for line in text.splitlines():
+        sm = _STREAM.match(line)
+        if sm:
+            blocks.append((sm.group(1), sm.group(2), []))
+        elif blocks:
+            blocks[-1][2].append(line)
+        else:
+            header.append(line)
+
+    video = next((b for b in blocks if b[0] == "Video" and "attached pic" not in b[1]), None)
+    if video is None:
+        raise MediaError(f"{name}: no video stream (audio only, or not a video file)")
+    _, desc, extra = video
+    info["codec"] = desc.split()[0].strip(",") if desc.strip() else None
+    if (m := _SIZE.search(desc)) is not None:
+        info["coded_width"], info["coded_height"] = int(m.group(1)), int(m.group(2))
+    info["fps"] = _rate(_FPS.search(desc)) or _rate(_TBR.search(desc))
+    extra_text = "\n".join(extra)
+    if (m := _ROT_MATRIX.search(extra_text)) is not None:
+        # The display matrix angle is counter-clockwise; the phone "rotate" tag is clockwise.
+        info["rotation"] = int(round(-float(m.group(1)))) % 360
+    elif (m := _ROT_TAG.search(extra_text)) is not None:
+        info["rotation"] = int(m.group(1)) % 360
+    if info["duration"] is None and (m := _STREAM_DURATION.search(extra_text)) is not None:
+        info["duration"] = _hms(m)
+    info["has_audio"] = any(b[0] == "Audio" for b in blocks)
+
+    # Apple's creationdate keeps the local offset; creation_time is UTC. Prefer the first.
+    meta: dict[str, str] = {}
+    for line in header + [ln for b in blocks for ln in b[2]]:
+        mm = _META.match(line)
+        if mm:
+            meta.setdefault(mm.group(1).lower(), mm.group(2))
+    for key in ("com.apple.quicktime.creationdate", "creation_time", "date"):
+        if key in meta and (dt := parse_time(meta[key])) is not None:
+            info["creation_time"] = dt
+            break
+
+    w, h = info["coded_width"], info["coded_height"]
+    if w and h and info["rotation"] in (90, 270):
+        w, h = h, w
+    info["width"], info["height"] = w, h
+    if not (w and h):
+        raise MediaError(f"{name}: the video stream has no readable frame size")
+    if info["duration"] is None:
+        info["duration"] = _decoded_duration(src)
+    return info
+
+
+def _decoded_duration(src: str) -> float | None:
+    """Duration by reading the whole video stream without decoding (for files whose
+    container does not say it)."""
+    res = run_ffmpeg(["-i", src, "-map", "0:v:0", "-c", "copy", "-f", "null", "-"], check=False)
+    times = list(_TIME.finditer(res.stderr))
+    return _hms(times[-1]) if times else None

@@ -1,0 +1,176 @@
+"""Batch loading: file discovery, ids, bad files, Chinese names, originals untouched."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+
+from creator.media import (SUPPORTED_CLIP, SUPPORTED_PHOTO, content_id, iter_media_files,
+                           load_media)
+from tests.factories import make_clip, make_photo
+
+
+def _digest(path: Path) -> tuple[str, int]:
+    return hashlib.sha256(path.read_bytes()).hexdigest(), path.stat().st_mtime_ns
+
+
+def test_suffix_sets():
+    assert ".jpg" in SUPPORTED_PHOTO and "HEIC" in SUPPORTED_PHOTO and "webp" in SUPPORTED_PHOTO
+    assert ".MOV" in SUPPORTED_CLIP and ".m4v" in SUPPORTED_CLIP
+    assert ".mp4" not in SUPPORTED_PHOTO and ".txt" not in SUPPORTED_CLIP and "" not in SUPPORTED_CLIP
+    assert sorted(SUPPORTED_CLIP) == [".m4v", ".mov", ".mp4", ".webm"]
+
+
+def test_iter_media_files(tmp_path):
+    make_photo(tmp_path / "b.JPG")
+    make_photo(tmp_path / "a.png")
+    make_photo(tmp_path / "sub" / "c.webp")
+    make_photo(tmp_path / ".hidden.jpg")
+    make_photo(tmp_path / ".cache" / "d.jpg")
+    (tmp_path / "notes.txt").write_text("hi")
+    explicit = tmp_path / "notes.txt"
+    found = iter_media_files([tmp_path])
+    assert [p.relative_to(tmp_path).as_posix() for p in found] == ["a.png", "b.JPG", "sub/c.webp"]
+    assert [p.name for p in iter_media_files(tmp_path, recursive=False)] == ["a.png", "b.JPG"]
+    # An explicitly named file is kept whatever it is; duplicates are dropped.
+    both = iter_media_files([explicit, tmp_path, tmp_path / "a.png"])
+    assert both[0] == explicit and len(both) == 4
+
+
+def test_content_id_is_content_hash(tmp_path):
+    a = make_photo(tmp_path / "a.jpg")
+    b = tmp_path / "copy of a.jpg"
+    shutil.copyfile(a, b)
+    assert content_id(a) == content_id(b) == hashlib.sha256(a.read_bytes()).hexdigest()[:16]
+    items = load_media([a, b])
+    assert items[0].id == items[1].id == content_id(a)
+    assert items[0].path != items[1].path
+
+
+def _bad_files(folder: Path) -> dict[str, Path]:
+    good = make_photo(folder / "good.jpg")
+    files = {"good": good}
+    files["zero"] = folder / "zero.jpg"
+    files["zero"].write_bytes(b"")
+    files["truncated"] = folder / "truncated.jpg"
+    data = make_photo(folder / "src" / "full.jpg", "china", quality=95).read_bytes()
+    files["truncated"].write_bytes(data[: len(data) // 2])
+    files["text"] = folder / "text.jpg"
+    files["text"].write_text("this is not a photo\n")
+    files["corrupt_mp4"] = folder / "corrupt.mp4"
+    clip = make_clip(folder / "src" / "ok.mp4", duration=1.0).read_bytes()
+    files["corrupt_mp4"].write_bytes(clip[:600])  # the moov box is at the end: cut off
+    files["garbage_mov"] = folder / "garbage.mov"
+    files["garbage_mov"].write_bytes(os.urandom(4096))
+    files["unsupported"] = folder / "readme.txt"
+    files["unsupported"].write_text("hello")
+    files["dir_named_jpg"] = folder / "album.jpg"
+    files["dir_named_jpg"].mkdir()
+    return files
+
+
+def test_bad_files_get_clear_errors_and_the_batch_goes_on(tmp_path):
+    files = _bad_files(tmp_path)
+    missing = tmp_path / "missing.jpg"
+    order = [files["zero"], files["truncated"], files["text"], files["corrupt_mp4"], missing,
+             files["garbage_mov"], files["unsupported"], files["good"]]
+    seen = []
+    items = load_media(order, progress=lambda done, total: seen.append((done, total)))
+    assert seen == [(i, len(order)) for i in range(1, len(order) + 1)]
+    by_name = {Path(i.path).name: i for i in items}
+    assert by_name["good.jpg"].error is None and by_name["good.jpg"].width == 640
+    expected = {
+        "zero.jpg": "empty file",
+        "truncated.jpg": "truncated",
+        "text.jpg": "not a valid image",
+        "corrupt.mp4": "not a readable video",
+        "missing.jpg": "file not found",
+        "garbage.mov": "not a readable video",
+        "readme.txt": "unsupported file type '.txt'",
+    }
+    for name, words in expected.items():
+        err = by_name[name].error
+        assert err is not None and words in err, (name, err)
+        assert err.startswith(name), err  # names the file
+        assert len(by_name[name].id) == 16
+    # A folder named like a photo is walked as a folder (here: empty), not read as a photo.
+    assert load_media([files["dir_named_jpg"]]) == []
+
+
+def test_unreadable_file(tmp_path):
+    """chmod 000. Root reads anything, so as root the load runs in a forked child that has
+    dropped to the 'nobody' user: a real permission error, nothing simulated."""
+    if os.geteuid() != 0:
+        path = make_photo(tmp_path / "锁住.jpg")
+        path.chmod(0)
+        try:
+            errors = [i.error for i in load_media([path, make_photo(tmp_path / "ok.jpg")])]
+        finally:
+            path.chmod(0o644)
+    else:
+        folder = Path(tempfile.mkdtemp(prefix="creator-perm-"))
+        try:
+            folder.chmod(0o755)
+            locked = make_photo(folder / "锁住.jpg")
+            readable = make_photo(folder / "ok.jpg")
+            locked.chmod(0)
+            readable.chmod(0o644)
+            errors = _load_as_nobody([locked, readable])
+        finally:
+            shutil.rmtree(folder)
+    assert errors[0] is not None and "permission denied" in errors[0], errors
+    assert errors[0].startswith("锁住.jpg")
+    assert errors[1] is None
+
+
+def _load_as_nobody(paths: list[Path]) -> list[str | None]:
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # child: become nobody, load, report through the pipe
+        code = 1
+        try:
+            os.close(read_end)
+            os.setgid(65534)
+            os.setuid(65534)
+            result = json.dumps([i.error for i in load_media(paths)]).encode()
+            os.write(write_end, result)
+            code = 0
+        finally:
+            os._exit(code)
+    os.close(write_end)
+    with os.fdopen(read_end, "rb") as f:
+        data = f.read()
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    return json.loads(data)
+
+
+def test_chinese_names_and_originals_unchanged(tmp_path):
+    trip = tmp_path / "杭州"
+    photo = make_photo(trip / "西湖 日落.jpg", "china", taken_at=datetime(2024, 4, 3, 18, 30),
+                       gps=(30.2590, 120.1300), orientation=6)
+    heic = make_photo(trip / "灵隐寺" / "大殿.heic", "flower")
+    clip = make_clip(trip / "视频 一.mp4", duration=2.0, scenes=2, rotate=90)
+    bad = trip / "坏的 照片.jpg"
+    bad.write_text("不是图片")
+    before = {p: _digest(p) for p in (photo, heic, clip, bad)}
+    items = load_media([trip])
+    after = {p: _digest(p) for p in (photo, heic, clip, bad)}
+    assert before == after  # content and modification time untouched
+    assert sorted(os.listdir(trip)) == sorted(["西湖 日落.jpg", "灵隐寺", "视频 一.mp4", "坏的 照片.jpg"])
+    by_name = {Path(i.path).name: i for i in items}
+    assert set(by_name) == {"西湖 日落.jpg", "大殿.heic", "视频 一.mp4", "坏的 照片.jpg"}
+    assert by_name["西湖 日落.jpg"].error is None
+    assert by_name["西湖 日落.jpg"].gps.lat == pytest.approx(30.259, abs=1e-4)
+    assert by_name["大殿.heic"].error is None
+    v = by_name["视频 一.mp4"]
+    assert v.error is None and v.clip.rotation == 90 and len(v.clip.shots) == 2
+    assert by_name["坏的 照片.jpg"].error.startswith("坏的 照片.jpg")
+    assert all(Path(i.path).is_absolute() for i in items)

@@ -1,0 +1,161 @@
+"""Photos: formats, EXIF time/GPS/orientation, colour modes, very large images."""
+
+from __future__ import annotations
+
+import time
+from datetime import datetime
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from creator.errors import MediaError
+from creator.media import load_media, open_photo, photo_meta
+from creator.media import photos as photos_mod
+from tests.factories import make_photo
+
+TAKEN = datetime(2024, 5, 1, 18, 42, 7)
+
+
+def _two_colour(size=(640, 480)) -> Image.Image:
+    """Left half red, right half blue: shows where 'left' went after orientation."""
+    w, h = size
+    arr = np.zeros((h, w, 3), np.uint8)
+    arr[:, : w // 2] = (230, 20, 20)
+    arr[:, w // 2:] = (20, 20, 230)
+    return Image.fromarray(arr)
+
+
+@pytest.mark.parametrize("suffix", [".jpg", ".png", ".webp", ".heic"])
+@pytest.mark.parametrize("gps", [(30.2590, 120.1300), (-33.8568, 151.2153), (40.6892, -74.0445)])
+def test_round_trip_time_gps_orientation(tmp_path, suffix, gps):
+    path = make_photo(tmp_path / f"p{suffix}", _two_colour(), taken_at=TAKEN, gps=gps, orientation=6)
+    [item] = load_media([path])
+    assert item.error is None, item.error
+    assert item.kind == "photo"
+    # Orientation 6: stored landscape, shown portrait.
+    assert (item.width, item.height) == (480, 640)
+    assert item.taken_at == TAKEN
+    assert item.gps is not None
+    assert item.gps.lat == pytest.approx(gps[0], abs=1e-4)
+    assert item.gps.lon == pytest.approx(gps[1], abs=1e-4)
+
+    img = open_photo(path, max_side=None)
+    assert img.mode == "RGB" and img.size == (480, 640)
+    arr = np.asarray(img).astype(int)
+    # Rotated 90 degrees clockwise for display: the stored left (red) is now on top.
+    top, bottom = arr[: 320 - 20].mean(axis=(0, 1)), arr[320 + 20:].mean(axis=(0, 1))
+    assert top[0] > 150 and top[2] < 90, top
+    assert bottom[2] > 150 and bottom[0] < 90, bottom
+
+
+def test_no_exif_and_zero_gps(tmp_path):
+    plain = make_photo(tmp_path / "plain.jpg")
+    zero = make_photo(tmp_path / "zero.jpg", gps=(0.0, 0.0), taken_at=TAKEN)
+    a, b = load_media([plain, zero])
+    assert a.error is None and a.taken_at is None and a.gps is None
+    assert (a.width, a.height) == (640, 480)
+    assert b.gps is None  # 0,0 means "no fix"
+    assert b.taken_at == TAKEN
+
+
+def test_max_side_and_aspect(tmp_path):
+    path = make_photo(tmp_path / "big.jpg", size=(2000, 1000))
+    img = open_photo(path, max_side=448)
+    assert img.size == (448, 224)
+    assert open_photo(path, max_side=None).size == (2000, 1000)
+
+
+def test_cmyk_jpeg(tmp_path):
+    path = tmp_path / "cmyk.jpg"
+    Image.new("CMYK", (200, 100), (0, 255, 255, 0)).save(path, quality=95)  # pure red in CMYK
+    img = open_photo(path)
+    assert img.mode == "RGB"
+    r, g, b = np.asarray(img).reshape(-1, 3).mean(axis=0)
+    assert r > 200 and g < 60 and b < 60
+
+
+def test_palette_with_transparency_over_white(tmp_path):
+    path = tmp_path / "pal.png"
+    im = Image.new("P", (100, 100), 0)
+    im.putpalette([0, 0, 0, 0, 200, 0] + [0] * 762)
+    im.paste(1, (50, 0, 100, 100))
+    im.save(path, transparency=0)  # index 0 (left half) is transparent
+    arr = np.asarray(open_photo(path)).astype(int)
+    assert arr[:, :40].mean(axis=(0, 1)).tolist() == [255, 255, 255]
+    assert arr[:, 60:].mean(axis=(0, 1)) == pytest.approx([0, 200, 0], abs=2)
+
+
+@pytest.mark.parametrize("mode", ["RGBA", "LA"])
+def test_alpha_over_white(tmp_path, mode):
+    path = tmp_path / f"alpha-{mode}.png"
+    rgba = np.zeros((80, 80, 4), np.uint8)
+    rgba[..., :3] = 40
+    rgba[:, 40:, 3] = 255  # right half opaque dark grey, left half fully transparent
+    Image.fromarray(rgba, "RGBA").convert(mode).save(path)
+    arr = np.asarray(open_photo(path)).astype(int)
+    assert arr[:, :30].min() == 255
+    assert arr[:, 50:].max() <= 45
+
+
+def test_sixteen_bit_grey_is_scaled_not_clipped(tmp_path):
+    path = tmp_path / "deep.png"
+    ramp = np.tile(np.linspace(0, 65535, 256).astype(np.uint16), (64, 1))
+    Image.fromarray(ramp).save(path)  # 16-bit greyscale PNG
+    with Image.open(path) as raw:
+        assert raw.mode.startswith("I")
+    arr = np.asarray(open_photo(path, max_side=None)).astype(int)
+    assert arr.shape == (64, 256, 3)
+    assert arr[:, 0].max() <= 2 and arr[:, -1].min() >= 253
+    assert arr[:, 128].mean() == pytest.approx(128, abs=3)  # a 16-bit mid grey stays mid grey
+
+
+def test_huge_jpeg_opens_reduced_and_fast(tmp_path):
+    path = tmp_path / "huge.jpg"
+    big = Image.new("RGB", (12000, 9000), (90, 140, 200))
+    big.paste((250, 200, 40), (0, 0, 6000, 9000))
+    big.save(path, quality=85)
+    del big
+    start = time.perf_counter()
+    img = open_photo(path, max_side=448)
+    elapsed = time.perf_counter() - start
+    assert img.size == (448, 336)
+    assert elapsed < 3.0, f"12000x9000 JPEG took {elapsed:.2f} s"
+    left, right = np.asarray(img)[:, :200].mean(axis=(0, 1)), np.asarray(img)[:, 250:].mean(axis=(0, 1))
+    assert left == pytest.approx([250, 200, 40], abs=6) and right == pytest.approx([90, 140, 200], abs=6)
+    [item] = load_media([path])
+    assert item.error is None and (item.width, item.height) == (12000, 9000)
+
+
+def test_beyond_pillow_bomb_limit_no_crash(tmp_path, monkeypatch):
+    # Pillow refuses anything over 2x MAX_IMAGE_PIXELS; lower the limit rather than
+    # writing a 180-megapixel file.
+    path = make_photo(tmp_path / "bomb.jpg", size=(1200, 900))
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 100_000)
+    with pytest.raises(Image.DecompressionBombError):
+        Image.open(path)
+    assert open_photo(path, max_side=300).size == (300, 225)
+    assert Image.MAX_IMAGE_PIXELS == 100_000  # restored after the open
+
+
+def test_non_jpeg_over_own_limit_is_a_clear_error(tmp_path, monkeypatch):
+    path = make_photo(tmp_path / "wide.png", size=(400, 300))
+    monkeypatch.setattr(photos_mod, "MAX_PIXELS", 10_000)
+    with pytest.raises(MediaError, match=r"wide\.png.*too large"):
+        open_photo(path)
+    [item] = load_media([path])
+    assert "too large" in item.error
+
+
+def test_photo_meta_reads_header_only(tmp_path):
+    path = make_photo(tmp_path / "m.jpg", size=(300, 200), orientation=8, taken_at=TAKEN)
+    meta = photo_meta(path)
+    assert (meta["width"], meta["height"], meta["orientation"]) == (200, 300, 8)
+    assert meta["taken_at"] == TAKEN and meta["gps"] is None and meta["warnings"] == []
+
+
+def test_real_sample_photo(tmp_path):
+    path = make_photo(tmp_path / "china.jpg", "china", taken_at=TAKEN)
+    img = open_photo(path, max_side=224)
+    assert max(img.size) == 224
+    assert np.asarray(img).std() > 20  # a real photo, not a flat fill
