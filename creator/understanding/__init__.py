@@ -12,10 +12,8 @@
 from __future__ import annotations
 
 import functools
-import threading
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime
 from pathlib import Path
 
 from ..config import Settings
@@ -29,21 +27,6 @@ Progress = Callable[[str, int, int], None]
 
 # A clip is looked at through at most this many keyframes (spread over its shots).
 MAX_CLIP_KEYFRAMES = 4
-
-_face_lock = threading.Lock()
-
-
-@functools.lru_cache(maxsize=1)
-def _face_detector_cached():
-    from .faces import FaceDetector
-
-    return FaceDetector()
-
-
-def _face_detector():
-    with _face_lock:
-        return _face_detector_cached()
-
 
 def _clip_keyframe_times(item: MediaItem) -> list[float]:
     assert item.clip is not None
@@ -95,7 +78,9 @@ def understand_items(
     detector = None
     if faces_on:
         try:
-            detector = _face_detector()
+            from .faces import get_face_detector
+
+            detector = get_face_detector()
         except BackendUnavailable as e:
             warnings.append(f"face detection unavailable: {e}")
 
