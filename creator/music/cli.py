@@ -1,0 +1,132 @@
+"""The ``creator music`` and ``creator library`` commands (wired by creator/cli.py).
+
+    creator music [PATH...] [--query TEXT] [--library DIR] [--top N] [--length SECONDS]
+                  [--lang zh|en] [--exclude ID] [--pin ID] [--json]
+    creator library index [DIR] [--force] [--json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+__all__ = ["add_music_parser", "run_music", "add_library_parser", "run_library"]
+
+
+def add_music_parser(subparsers) -> argparse.ArgumentParser:
+    p = subparsers.add_parser("music", help="pick soundtrack tracks for photos/clips or a text")
+    p.add_argument("paths", nargs="*", metavar="PATH", help="photos/clips to understand first")
+    p.add_argument("--query", "-q", help='free text, zh or en ("relaxed seaside evening")')
+    p.add_argument("--library", type=Path, help="music folder (default: the demo tracks)")
+    p.add_argument("--top", type=int, help="how many tracks")
+    p.add_argument("--length", type=float, help="video length in seconds (excerpt length)")
+    p.add_argument("--lang", choices=["zh", "en"], default=None, help="language of the reasons")
+    p.add_argument("--exclude", action="append", default=[], help="track id, path or title to leave out")
+    p.add_argument("--pin", action="append", default=[], help="track id, path or title to always list")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.set_defaults(func=run_music)
+    return p
+
+
+def run_music(args) -> int:
+    from ..config import Settings
+    from ..errors import CreatorError
+    from pipelines.soundtrack import Pipeline, SoundtrackRequest
+
+    settings = Settings()
+    if args.library is not None:
+        settings.music.library = args.library
+    lang = args.lang or settings.caption.language
+    try:
+        ctx = None
+        if args.paths:
+            from ..understanding import understand
+
+            ctx = understand([Path(p) for p in args.paths], settings)
+        elif not args.query:
+            print("creator music: give PATHs or --query", file=sys.stderr)
+            return 2
+        out = Pipeline(settings)(SoundtrackRequest(
+            context=ctx, query=args.query, language=lang, length=args.length, top=args.top,
+            exclude=args.exclude, pin=args.pin))
+    except CreatorError as e:
+        print(f"creator music: {e}", file=sys.stderr)
+        return 1
+    if args.json:
+        rows = [{"track_id": m.track_id, "title": m.title, "artist": m.artist, "license": m.license,
+                 "path": m.path, "score": m.score, "breakdown": m.breakdown, "moods": m.moods,
+                 "tempo": m.tempo, "reason": m.reason,
+                 "excerpt": {"start": m.excerpt.start, "end": m.excerpt.end} if m.excerpt else None,
+                 "beats": m.beats, "downbeats": m.downbeats}
+                for m in out.matches]
+        print(json.dumps(rows, ensure_ascii=False, indent=2))
+        return 0
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=f"{out.backend}: {out.query_text}")
+    for col in ("#", "title", "license", "score", "mood", "BPM", "excerpt", "reason"):
+        table.add_column(col)
+    for k, m in enumerate(out.matches, 1):
+        mood = max(m.moods, key=m.moods.get) if m.moods else ""
+        ex = f"{m.excerpt.start:.1f}-{m.excerpt.end:.1f}s" if m.excerpt else ""
+        table.add_row(str(k), m.title, m.license or "", f"{m.score:.3f}", mood,
+                      f"{m.tempo:.0f}" if m.tempo else "", ex, m.reason)
+    console = Console()
+    console.print(table)
+    for w in out.warnings:
+        console.print(f"[yellow]warning:[/] {w}")
+    return 0
+
+
+def add_library_parser(subparsers) -> argparse.ArgumentParser:
+    p = subparsers.add_parser("library", help="manage the music library index")
+    sub = p.add_subparsers(dest="library_command", required=True)
+    ix = sub.add_parser("index", help="scan and analyse a music folder (incremental)")
+    ix.add_argument("dir", nargs="?", type=Path, help="music folder (default: settings, else the demo tracks)")
+    ix.add_argument("--force", action="store_true", help="re-analyse every file")
+    ix.add_argument("--json", action="store_true", help="print a JSON report")
+    p.set_defaults(func=run_library)
+    return p
+
+
+def run_library(args) -> int:
+    from ..config import Settings
+    from ..errors import CreatorError
+    from .library import default_index_dir, index_library
+
+    settings = Settings()
+    library = args.dir or settings.music.library
+    try:
+        if args.json:
+            report = index_library(library, default_index_dir(settings), force=args.force)
+        else:
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+            with Progress(TextColumn("indexing"), BarColumn(), MofNCompleteColumn(),
+                          TimeRemainingColumn(), TextColumn("{task.description}")) as bar:
+                task = bar.add_task("", total=None)
+
+                def progress(done: int, total: int, path: str) -> None:
+                    bar.update(task, completed=done, total=total, description=Path(path).name[:40])
+
+                report = index_library(library, default_index_dir(settings), force=args.force,
+                                       progress=progress)
+    except CreatorError as e:
+        print(f"creator library: {e}", file=sys.stderr)
+        return 1
+    if args.json:
+        print(json.dumps({"index": str(report.path), "usable": len(report.index.usable),
+                          "added": report.added, "updated": report.updated, "unchanged": report.unchanged,
+                          "removed": report.removed, "silent": report.silent,
+                          "failed": [{"path": p, "error": e} for p, e in report.failed],
+                          "seconds": round(report.seconds, 3)}, ensure_ascii=False, indent=2))
+    else:
+        print(report.summary())
+        for p, e in report.failed:
+            print(f"  failed: {p}: {e}")
+        for p in report.silent:
+            print(f"  silent: {p}")
+    return 0

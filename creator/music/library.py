@@ -1,0 +1,389 @@
+"""A music library on disk and its persistent index.
+
+:func:`index_library` scans a folder recursively for audio files, reads their metadata
+(tags with mutagen, an optional sidecar ``<track>.json``/``.yaml`` next to each file),
+decodes and analyses each new track once, and keeps the results in an index keyed by
+content hash (``<index_dir>/<library key>.json``). Re-indexing skips files whose size
+and modification time did not change, recognises moved or renamed files by their hash,
+drops deleted ones, and reports corrupt or silent files without stopping.
+
+Sidecar fields (all optional): ``title``, ``artist``, ``license``, ``moods`` (a list of
+mood names, or a mapping mood -> weight), ``genre``, ``comment``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from ..errors import InputError, MediaError
+from .analysis import ANALYSIS_VERSION, TrackAnalysis
+from .decode import AUDIO_SUFFIXES, DEFAULT_SR
+
+__all__ = [
+    "TrackRecord",
+    "LibraryIndex",
+    "IndexReport",
+    "index_library",
+    "load_index",
+    "default_library_dir",
+    "default_index_dir",
+    "index_path",
+    "content_hash",
+    "read_metadata",
+    "analyse_file",
+    "atomic_write_bytes",
+]
+
+INDEX_VERSION = 1
+
+Progress = Callable[[int, int, str], None]
+
+
+class TrackRecord(BaseModel):
+    """One track of the library: where it is, what its metadata says, what it sounds like."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: str  # content hash: first 16 hex chars of the file's sha256
+    path: str
+    size: int
+    mtime_ns: int
+    sidecar_mtime_ns: int | None = None
+    title: str
+    artist: str | None = None
+    album: str | None = None
+    genre: str | None = None
+    comment: str | None = None
+    license: str | None = None
+    declared_moods: dict[str, float] = Field(default_factory=dict)  # from tags or sidecar
+    analysis: TrackAnalysis | None = None
+    error: str | None = None
+
+    @property
+    def usable(self) -> bool:
+        """Analysed, not corrupt, not silent: can be matched."""
+        return self.error is None and self.analysis is not None and not self.analysis.silent
+
+
+class LibraryIndex(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    version: int = INDEX_VERSION
+    analysis_version: int = ANALYSIS_VERSION
+    library: str
+    updated_at: float = 0.0
+    tracks: list[TrackRecord] = Field(default_factory=list)
+
+    @property
+    def usable(self) -> list[TrackRecord]:
+        return [t for t in self.tracks if t.usable]
+
+    def by_id(self) -> dict[str, TrackRecord]:
+        return {t.id: t for t in self.tracks}
+
+
+@dataclass
+class IndexReport:
+    """What one :func:`index_library` run did."""
+
+    index: LibraryIndex
+    path: Path
+    added: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)  # moved/renamed, or metadata changed
+    unchanged: int = 0
+    removed: list[str] = field(default_factory=list)
+    failed: list[tuple[str, str]] = field(default_factory=list)  # (path, error)
+    silent: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+    def summary(self) -> str:
+        return (f"{len(self.index.usable)} usable tracks: {len(self.added)} added, "
+                f"{len(self.updated)} updated, {self.unchanged} unchanged, {len(self.removed)} removed, "
+                f"{len(self.failed)} failed, {len(self.silent)} silent ({self.seconds:.2f} s)")
+
+
+def default_library_dir() -> Path:
+    """The demo tracks of the ``immich-memories-music`` package (MIT)."""
+    from ..resources import package_file
+
+    return package_file("immich_memories_music", "tracks", pip_name="immich-memories-music")
+
+
+def default_index_dir(settings=None) -> Path:
+    """``settings.music.index_dir``, else ``<cache_dir>/music``."""
+    if settings is None:
+        from ..config import Settings
+
+        settings = Settings()
+    return Path(settings.music.index_dir or (Path(settings.cache_dir) / "music"))
+
+
+def _library_license(root: Path) -> str | None:
+    """The license of a whole folder: the demo library is MIT; else a LICENSE file's first line."""
+    try:
+        if root.resolve() == default_library_dir().resolve():
+            return "MIT"
+    except Exception:  # noqa: BLE001 - the demo package is optional here
+        pass
+    for name in ("LICENSE", "LICENSE.txt", "license.txt"):
+        f = root / name
+        if f.is_file():
+            first = f.read_text("utf-8", "replace").strip().splitlines()
+            return first[0].strip()[:80] if first else None
+    return None
+
+
+def index_path(library: Path | str, index_dir: Path | str) -> Path:
+    """Where the index of ``library`` lives: one JSON file per library folder."""
+    root = Path(library).expanduser().resolve()
+    key = hashlib.sha256(str(root).encode("utf-8")).hexdigest()[:12]
+    slug = "".join(c if c.isalnum() else "-" for c in root.name)[:40] or "library"
+    return Path(index_dir) / f"{slug}-{key}.json"
+
+
+def content_hash(path: Path | str, *, chunk: int = 1 << 20) -> str:
+    """First 16 hex chars of the sha256 of the file's bytes."""
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        while block := f.read(chunk):
+            h.update(block)
+    return h.hexdigest()[:16]
+
+
+def atomic_write_bytes(path: Path, data: bytes) -> None:
+    """Write ``data`` to a temp file beside ``path``, then rename it over ``path``."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _sidecar(path: Path) -> Path | None:
+    for suffix in (".json", ".yaml", ".yml"):
+        for cand in (path.with_suffix(suffix), path.with_name(path.name + suffix)):
+            if cand.is_file():
+                return cand
+    return None
+
+
+def _first(tags, *keys) -> str | None:
+    for k in keys:
+        try:
+            v = tags.get(k)
+        except Exception:  # noqa: BLE001 - odd tag containers
+            v = None
+        if v:
+            v = v[0] if isinstance(v, (list, tuple)) else v
+            v = str(getattr(v, "text", [v])[0] if hasattr(v, "text") else v).strip()
+            if v:
+                return v
+    return None
+
+
+def _parse_moods(value) -> dict[str, float]:
+    if not value:
+        return {}
+    if isinstance(value, dict):
+        return {str(k).strip().lower(): float(v) for k, v in value.items()}
+    if isinstance(value, str):
+        value = [v for v in value.replace(";", ",").split(",")]
+    return {str(v).strip().lower(): 1.0 for v in value if str(v).strip()}
+
+
+def read_metadata(path: Path | str) -> dict:
+    """Title, artist, album, genre, comment, license and moods of one audio file.
+
+    Tags (mutagen) first, then the sidecar overrides them; the title falls back to the
+    file name. Unreadable tags are ignored (the audio may still be fine).
+    """
+    path = Path(path)
+    meta: dict = {}
+    try:
+        import mutagen
+
+        f = mutagen.File(str(path), easy=True)
+        tags = f.tags if f is not None else None
+        if tags is not None:
+            meta["title"] = _first(tags, "title")
+            meta["artist"] = _first(tags, "artist", "albumartist")
+            meta["album"] = _first(tags, "album")
+            meta["genre"] = _first(tags, "genre")
+            meta["comment"] = _first(tags, "comment", "description")
+            meta["license"] = _first(tags, "license", "copyright")
+            mood = _first(tags, "mood")
+            if mood:
+                meta["declared_moods"] = _parse_moods(mood)
+        if meta.get("comment") is None and f is not None and path.suffix.lower() == ".mp3":
+            raw = mutagen.File(str(path))  # EasyID3 has no comment key: read COMM frames
+            comms = [fr for k, fr in (raw.tags or {}).items() if k.startswith("COMM")]
+            if comms:
+                meta["comment"] = str(comms[0].text[0]).strip() or None
+    except Exception:  # noqa: BLE001 - tags are optional; a bad tag block is not fatal
+        pass
+    side = _sidecar(path)
+    if side is not None:
+        try:
+            if side.suffix == ".json":
+                data = json.loads(side.read_text("utf-8"))
+            else:
+                import yaml
+
+                data = yaml.safe_load(side.read_text("utf-8"))
+        except Exception as e:  # noqa: BLE001
+            raise MediaError(f"sidecar {side} is not valid JSON/YAML: {e}") from e
+        if isinstance(data, dict):
+            for k in ("title", "artist", "album", "genre", "comment", "license"):
+                if data.get(k):
+                    meta[k] = str(data[k])
+            if data.get("moods"):
+                meta["declared_moods"] = _parse_moods(data["moods"])
+    meta = {k: v for k, v in meta.items() if v}
+    meta.setdefault("title", path.stem.replace("_", " ").strip() or path.name)
+    return meta
+
+
+def analyse_file(path: Path | str, *, sr: int = DEFAULT_SR, mood_model=None) -> TrackAnalysis:
+    """Decode and analyse one file, moods included. Raises MediaError if it cannot be decoded."""
+    from .analysis import analyse
+    from .decode import decode
+    from .mood import apply_moods
+
+    y = decode(path, sr=sr)
+    return apply_moods(analyse(y, sr), mood_model)
+
+
+def load_index(library: Path | str, index_dir: Path | str) -> LibraryIndex | None:
+    """The saved index of ``library``, or None when there is none (or it is unreadable or
+    was written by another version: it is then rebuilt by the next :func:`index_library`)."""
+    p = index_path(library, index_dir)
+    if not p.is_file():
+        return None
+    try:
+        idx = LibraryIndex.model_validate_json(p.read_bytes())
+    except Exception:  # noqa: BLE001 - a broken cache is rebuilt, never fatal
+        return None
+    if idx.version != INDEX_VERSION or idx.analysis_version != ANALYSIS_VERSION:
+        return None
+    return idx
+
+
+def _scan(root: Path) -> list[Path]:
+    out = []
+    for dirpath, dirnames, filenames in os.walk(root):
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+        for name in sorted(filenames):
+            if not name.startswith(".") and name.lower().endswith(AUDIO_SUFFIXES):
+                out.append(Path(dirpath) / name)
+    return out
+
+
+def index_library(library: Path | str | None = None, index_dir: Path | str | None = None, *,
+                  progress: Progress | None = None, mood_model=None, force: bool = False,
+                  ) -> IndexReport:
+    """Scan ``library`` and bring its index up to date.
+
+    Parameters
+    ----------
+    library : the music folder (None: the demo tracks).
+    index_dir : where indexes are kept (None: ``<cache>/music``).
+    progress : called as ``progress(done, total, path)`` after each file.
+    mood_model : a :class:`~creator.music.mood.MoodModel` (None: the shipped one).
+    force : re-analyse every file.
+
+    Returns
+    -------
+    IndexReport, with the updated :class:`LibraryIndex` (also saved atomically).
+    """
+    t0 = time.perf_counter()
+    root = Path(library) if library is not None else default_library_dir()
+    root = root.expanduser()
+    if not root.is_dir():
+        raise InputError(f"library: {root} is not a folder")
+    index_dir = Path(index_dir) if index_dir is not None else default_index_dir()
+    target = index_path(root, index_dir)
+    old = None if force else load_index(root, index_dir)
+    by_path = {t.path: t for t in old.tracks} if old else {}
+    by_hash = {t.id: t for t in old.tracks if t.error is None} if old else {}
+    folder_license = _library_license(root)
+
+    files = _scan(root)
+    report = IndexReport(index=LibraryIndex(library=str(root.resolve())), path=target)
+    records: list[TrackRecord] = []
+    seen_ids: set[str] = set()
+    for i, f in enumerate(files):
+        key = str(f.resolve())
+        try:
+            st = f.stat()
+            side = _sidecar(f)
+            side_m = side.stat().st_mtime_ns if side else None
+            prev = by_path.get(key)
+            if (prev is not None and prev.size == st.st_size and prev.mtime_ns == st.st_mtime_ns
+                    and prev.sidecar_mtime_ns == side_m):
+                rec = prev  # 1. unchanged: no hashing, no decoding
+                report.unchanged += 1
+            else:
+                digest = content_hash(f)
+                meta = read_metadata(f)
+                meta.setdefault("license", folder_license)
+                same = by_hash.get(digest)
+                if same is not None and same.analysis is not None:
+                    analysis = same.analysis  # 2. moved, renamed or re-tagged: keep the analysis
+                    report.updated.append(key)
+                else:
+                    analysis = None  # 3. new content: decode and analyse
+                rec = TrackRecord(id=digest, path=key, size=st.st_size, mtime_ns=st.st_mtime_ns,
+                                  sidecar_mtime_ns=side_m, analysis=analysis,
+                                  **{k: v for k, v in meta.items() if k in TrackRecord.model_fields})
+                if analysis is None:
+                    try:
+                        rec.analysis = analyse_file(f, mood_model=mood_model)
+                    except MediaError as e:
+                        rec.error = str(e)
+                    except Exception as e:  # noqa: BLE001 - one bad file never stops the scan
+                        rec.error = f"cannot analyse {f.name}: {type(e).__name__}: {e}"
+                    if prev is not None and prev.id != digest:
+                        report.updated.append(key)
+                    else:
+                        report.added.append(key)
+        except OSError as e:
+            rec = None
+            report.failed.append((key, f"cannot read: {e}"))
+        except MediaError as e:  # a broken sidecar
+            rec = None
+            report.failed.append((key, str(e)))
+        if rec is not None:
+            if rec.error:
+                report.failed.append((key, rec.error))
+            elif rec.analysis is not None and rec.analysis.silent:
+                report.silent.append(key)
+            if rec.id in seen_ids and rec.error is None:
+                pass  # the same content twice: keep both paths, the matcher de-duplicates by id
+            seen_ids.add(rec.id)
+            records.append(rec)
+        if progress is not None:
+            progress(i + 1, len(files), key)
+
+    present = {r.path for r in records}
+    report.removed = sorted(p for p in by_path if p not in present)
+    report.index.tracks = records
+    report.index.updated_at = time.time()
+    changed = (old is None or report.added or report.updated or report.removed
+               or len(records) != len(old.tracks))
+    if changed or not target.is_file():
+        atomic_write_bytes(target, report.index.model_dump_json().encode("utf-8"))
+    report.seconds = time.perf_counter() - t0
+    return report
