@@ -1,0 +1,71 @@
+"""The SDK front door: stages on a real (small) trip, concurrency, create() into a folder."""
+
+from __future__ import annotations
+
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime
+
+import pytest
+
+from creator import Assistant, Draft
+from creator.errors import InputError
+from creator.understanding.backends import get_tagger
+from tests.factories import make_photo
+
+
+@pytest.fixture(scope="module")
+def photos(tmp_path_factory):
+    root = tmp_path_factory.mktemp("西湖")
+    make_photo(root / "宫殿.jpg", "china", taken_at=datetime(2026, 10, 3, 9), gps=(30.25, 120.15))
+    make_photo(root / "花.jpg", "flower", taken_at=datetime(2026, 10, 3, 10), gps=(30.251, 120.151))
+    make_photo(root / "咖啡.jpg", "coffee", taken_at=datetime(2026, 10, 4, 16), gps=(30.26, 120.16))
+    return root
+
+
+@pytest.fixture(scope="module")
+def assistant():
+    return Assistant()
+
+
+def test_concurrent_requests_share_one_model(assistant, photos):
+    barrier = threading.Barrier(4)
+
+    def request(k):
+        barrier.wait()  # all four start together
+        ctx = assistant.understand([photos])
+        caps = assistant.caption(ctx, language="zh" if k % 2 else "en", n=1, seed=k)
+        return ctx, caps[0]
+
+    with ThreadPoolExecutor(4) as pool:
+        results = list(pool.map(request, range(4)))
+    contexts = [r[0] for r in results]
+    assert all(c.model_dump() == contexts[0].model_dump() for c in contexts)
+    assert {r[1].language for r in results} == {"zh", "en"}
+    assert get_tagger(assistant.settings.tagging) is get_tagger(assistant.settings.tagging)
+
+
+def test_create_saves_a_complete_draft_and_stages_rerun_on_it(assistant, photos, tmp_path):
+    calls = []
+    out = tmp_path / "笔记"
+    draft = assistant.create([photos], language="zh", out_dir=out, progress=lambda s, d, t: calls.append(s))
+    assert draft.warnings == []
+    assert draft.caption and "杭州" in draft.caption.text()
+    assert draft.track and draft.track.excerpt and draft.track.license == "MIT"
+    assert draft.cover and (out / "cover.png").is_file()
+    assert {"tag", "caption", "soundtrack", "cover"} <= set(calls)
+
+    back = Draft.load(out)
+    assert back.caption == draft.caption and back.order == draft.order
+    # re-run a stage on the edited draft
+    back.caption = back.caption.model_copy(update={"title": "我改过的标题"})
+    covers = assistant.cover(back, out_dir=tmp_path / "again", n=1)
+    assert covers[0].title == "我改过的标题"
+    zipped = assistant.export_zip(out)
+    assert zipped.is_file()
+
+
+def test_nothing_usable_is_a_clear_error(assistant, tmp_path):
+    (tmp_path / "a.txt").write_text("hello")
+    with pytest.raises(InputError, match="nothing usable"):
+        assistant.create([tmp_path / "a.txt"])
