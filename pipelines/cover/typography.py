@@ -1,0 +1,669 @@
+"""Title typography: a CJK font, line breaking, size fitting, calm placement, legible ink.
+
+In: a cover-sized PIL image, the title, a :class:`TitleSpec` (from a style in
+prompts/cover/styles.yaml), the faces/subject to keep clear (normalised boxes) and an
+optional kicker line (place · dates). Out: the image with the title set on it and a
+:class:`TitleLayout` saying where and how it was set (box, lines, size, colours,
+treatment, WCAG contrast, characters dropped because the font has no glyph for them).
+
+The font is Noto Sans SC / Noto Serif SC from the pip package ``pylopdf-fonts-zh-cn``
+(OFL-1.1), found with importlib.resources. It has no emoji, so characters without a
+glyph are dropped from what is drawn rather than drawn as tofu boxes.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib.resources
+import importlib.util
+import math
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+from PIL import Image, ImageDraw, ImageFilter, ImageFont
+
+from creator.errors import BackendUnavailable, ConfigError, InputError
+from creator.types import Box
+
+__all__ = [
+    "FONT_PACKAGE",
+    "font_path",
+    "load_font",
+    "missing_glyphs",
+    "clean_title",
+    "title_language",
+    "break_units",
+    "wrap_lines",
+    "relative_luminance",
+    "contrast_ratio",
+    "colour_contrast",
+    "TitleSpec",
+    "TitleBlock",
+    "TitleLayout",
+    "fit_title",
+    "set_title",
+]
+
+FONT_PACKAGE = "pylopdf-fonts-zh-cn"
+_FONT_MODULE = "pylopdf_fonts_zh_cn"
+
+# Kinsoku: characters that may not start a line, and those that may not end one.
+NO_LINE_START = set("，。！？、；：）」』》〉】〕”’…‥·・—～%,.!?;:)]}") | {"\u3001", "\u3002"}
+NO_LINE_END = set("（「『《〈【〔“‘([{")
+# Separators between place and feeling in a note title ("杭州西湖｜秋天慢慢走"): a line
+# break is the better separator on a cover, so the bar is dropped where the break falls.
+SEPARATORS = ("｜", "|")
+
+_CJK = re.compile(r"[\u2e80-\u2fdf\u3000-\u303f\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff00-\uffef]")
+_WORD = re.compile(r"[0-9A-Za-z\u00c0-\u024f'’\-]+")
+
+
+# --- the font ----------------------------------------------------------------------
+
+@functools.lru_cache(maxsize=4)
+def font_path(family: str = "sans") -> Path:
+    """Path of the Noto Sans SC (``family="sans"``) or Noto Serif SC (``"serif"``) font
+    file inside the installed ``pylopdf-fonts-zh-cn`` package."""
+    if family not in ("sans", "serif"):
+        raise ConfigError(f"font family must be 'sans' or 'serif', got {family!r}")
+    if importlib.util.find_spec(_FONT_MODULE) is None:
+        raise BackendUnavailable(
+            f"cover titles need a CJK font: install it with `pip install {FONT_PACKAGE}`")
+    files = [Path(str(f)) for f in importlib.resources.files(_FONT_MODULE).iterdir()
+             if str(f).lower().endswith((".otf", ".ttf", ".ttc"))]
+    want = "serif" if family == "serif" else "sans"
+    for f in sorted(files):
+        if want in f.name.lower():
+            return f
+    raise BackendUnavailable(
+        f"no {family} font file in the installed package {FONT_PACKAGE!r}; reinstall it with "
+        f"`pip install --force-reinstall {FONT_PACKAGE}`")
+
+
+@functools.lru_cache(maxsize=128)
+def load_font(family: str, size: int) -> ImageFont.FreeTypeFont:
+    """The font of ``family`` at ``size`` pixels (cached: fonts are immutable)."""
+    return ImageFont.truetype(str(font_path(family)), max(1, int(size)))
+
+
+@functools.lru_cache(maxsize=4)
+def _notdef(family: str) -> bytes:
+    # U+E000 is a private-use code point: the font draws its .notdef box for it
+    return bytes(load_font(family, 48).getmask("\ue000"))
+
+
+@functools.lru_cache(maxsize=4096)
+def _has_glyph(family: str, ch: str) -> bool:
+    if ch.isspace():
+        return True
+    if unicodedata.category(ch) in ("Cc", "Cf", "Mn", "Sk") and ch not in "\u00b7":
+        return False  # joiners, variation selectors, skin tones: nothing to draw alone
+    return bytes(load_font(family, 48).getmask(ch)) != _notdef(family)
+
+
+def missing_glyphs(text: str, family: str = "sans") -> list[str]:
+    """The characters of ``text`` the font cannot draw (each once, in order)."""
+    return list(dict.fromkeys(ch for ch in text if not _has_glyph(family, ch)))
+
+
+def clean_title(text: str, family: str = "sans") -> tuple[str, str]:
+    """``text`` without the characters the font lacks (emoji...), whitespace tidied.
+
+    Returns (clean text, the dropped characters joined)."""
+    dropped = missing_glyphs(text, family)
+    kept = "".join(ch for ch in text if ch not in dropped)
+    kept = re.sub(r"\s+", " ", kept).strip()
+    return kept, "".join(dropped)
+
+
+def title_language(text: str) -> str:
+    """"zh" when the text has CJK characters, else "en"."""
+    return "zh" if _CJK.search(text) else "en"
+
+
+# --- line breaking -----------------------------------------------------------------
+
+def break_units(text: str) -> list[tuple[str, bool]]:
+    """Split a line of text into unbreakable units: (unit, a space comes before it).
+
+    A CJK character is a unit of its own; a latin word or number stays whole;
+    punctuation that may not start a line sticks to the unit before it, and opening
+    brackets stick to the unit after them.
+    """
+    raw: list[tuple[str, bool]] = []
+    i, space = 0, False
+    while i < len(text):
+        ch = text[i]
+        if ch.isspace():
+            space, i = True, i + 1
+            continue
+        m = _WORD.match(text, i)
+        if m and not _CJK.match(ch):
+            raw.append((m.group(0), space))
+            i = m.end()
+        else:
+            raw.append((ch, space))
+            i += 1
+        space = False
+    units: list[tuple[str, bool]] = []
+    carry = ""
+    for unit, sp in raw:
+        if units and not carry and not sp and unit[0] in NO_LINE_START:
+            prev, psp = units[-1]
+            units[-1] = (prev + unit, psp)
+            continue
+        if carry:
+            unit, sp, carry = carry + unit, carry_sp, ""
+        if unit[-1] in NO_LINE_END and len(unit) == 1:
+            carry, carry_sp = unit, sp
+            continue
+        units.append((unit, sp))
+    if carry:
+        units.append((carry, carry_sp))
+    return units
+
+
+def _greedy(units: list[tuple[str, bool]], measure: Callable[[str], float], width: float) -> list[str]:
+    lines: list[str] = []
+    cur = ""
+    for unit, sp in units:
+        cand = (cur + (" " if sp else "") + unit) if cur else unit
+        if cur and measure(cand) > width:
+            lines.append(cur)
+            cur = unit
+        else:
+            cur = cand
+    if cur:
+        lines.append(cur)
+    return lines
+
+
+def wrap_lines(text: str, measure: Callable[[str], float], width: float) -> list[str]:
+    """Break ``text`` into lines no wider than ``width`` (where the units allow), with
+    the lines balanced: the narrowest width that needs no more lines than the greedy
+    break is used, so a title never ends on one orphaned character."""
+    units = break_units(text)
+    lines = _greedy(units, measure, width)
+    if len(lines) <= 1:
+        return lines
+    lo, hi = width * 0.3, width
+    for _ in range(12):
+        mid = (lo + hi) / 2
+        if len(_greedy(units, measure, mid)) <= len(lines):
+            hi = mid
+        else:
+            lo = mid
+    return _greedy(units, measure, hi)
+
+
+def _segments(text: str) -> list[str]:
+    parts = [text]
+    for sep in SEPARATORS:
+        parts = [p.strip() for part in parts for p in part.split(sep)]
+    return [p for p in parts if p]
+
+
+# --- contrast ----------------------------------------------------------------------
+
+def _rgb(colour: str | tuple) -> tuple[int, int, int]:
+    if isinstance(colour, str):
+        c = colour.lstrip("#")
+        return int(c[0:2], 16), int(c[2:4], 16), int(c[4:6], 16)
+    return tuple(int(v) for v in colour[:3])  # type: ignore[return-value]
+
+
+def _hex(rgb: tuple[int, int, int]) -> str:
+    return "#%02X%02X%02X" % tuple(int(v) for v in rgb[:3])
+
+
+def relative_luminance(rgb: np.ndarray | tuple) -> np.ndarray | float:
+    """WCAG 2 relative luminance of sRGB colours (..., 3) in 0..255."""
+    a = np.asarray(rgb, dtype=np.float64) / 255.0
+    lin = np.where(a <= 0.04045, a / 12.92, ((a + 0.055) / 1.055) ** 2.4)
+    lum = lin[..., 0] * 0.2126 + lin[..., 1] * 0.7152 + lin[..., 2] * 0.0722
+    return float(lum) if lum.ndim == 0 else lum
+
+
+def contrast_ratio(a, b) -> np.ndarray | float:
+    """WCAG contrast ratio (1..21) between two relative luminances (floats or arrays)."""
+    hi, lo = np.maximum(a, b), np.minimum(a, b)
+    out = (hi + 0.05) / (lo + 0.05)
+    return float(out) if np.ndim(out) == 0 else out
+
+
+def colour_contrast(a: str | tuple, b: str | tuple) -> float:
+    """WCAG contrast ratio between two colours ("#RRGGBB" or RGB tuples)."""
+    return float(contrast_ratio(relative_luminance(_rgb(a)), relative_luminance(_rgb(b))))
+
+
+def _worst_contrast(ink_lum: float, region_lum: np.ndarray) -> float:
+    """Contrast of the ink against the 5 % least contrasting pixels behind it."""
+    return float(np.percentile(contrast_ratio(ink_lum, region_lum), 5))
+
+
+# --- the spec, the block, the layout -----------------------------------------------
+
+@dataclass
+class TitleSpec:
+    """How a style sets its title (the ``title:`` part of a style in styles.yaml).
+
+    Sizes are fractions of the image width; ``zones`` are the allowed places (``top``,
+    ``middle``, ``bottom``), preferred first; ``treatment`` is ``auto`` (shadow,
+    outline or band chosen by contrast), ``sticker`` (each line on a coloured label)
+    or ``plain``.
+    """
+
+    family: str = "sans"
+    max_lines: int = 3
+    size: tuple[float, float] = (0.06, 0.14)
+    max_height: float = 0.34  # of the area's height
+    margin: float = 0.07
+    zones: tuple[str, ...] = ("top", "bottom", "middle")
+    align: str = "center"
+    case: str = "none"  # "upper": latin titles in capitals
+    weight: float = 0.0  # faux bold: a stroke in the fill colour, fraction of the size
+    line_spacing: float = 1.18
+    treatment: str = "auto"
+    palette: tuple[str, ...] = ("#FFFFFF", "#141414")
+    sticker_colors: tuple[str, ...] = ("#FFE14D", "#FF5A5F", "#FFFFFF", "#1E1E1E")
+    tilt: float = 0.0
+    kicker_scale: float = 0.34
+    rule: bool = False
+    outline: bool = True  # False: a band or scrim instead of an outline on middling contrast
+
+    @classmethod
+    def from_dict(cls, d: dict | None) -> "TitleSpec":
+        d = dict(d or {})
+        unknown = set(d) - set(cls.__dataclass_fields__)
+        if unknown:
+            raise ConfigError(f"unknown title settings in styles.yaml: {sorted(unknown)}")
+        for k in ("size", "zones", "palette", "sticker_colors"):
+            if k in d:
+                d[k] = tuple(d[k])
+        return cls(**d)
+
+
+@dataclass
+class TitleBlock:
+    """A fitted title: its lines at one font size, and the block's size in pixels."""
+
+    lines: list[str]
+    family: str
+    size: int
+    pitch: float
+    widths: list[float]
+    width: float
+    height: float
+    bold: int
+
+    @property
+    def font(self) -> ImageFont.FreeTypeFont:
+        return load_font(self.family, self.size)
+
+
+@dataclass
+class TitleLayout:
+    """Where and how the title was set: ``box`` (x0, y0, x1, y1) in pixels of the
+    cover, the ink, the treatment, and the WCAG contrast of the text against what is
+    directly behind each glyph (the band, label or outline when there is one)."""
+
+    text: str
+    lines: list[str]
+    box: tuple[int, int, int, int]
+    size: int
+    family: str
+    fill: str
+    treatment: str
+    contrast: float
+    zone: str
+    language: str
+    dropped: str = ""
+    kicker: str | None = None
+    notes: list[str] = field(default_factory=list)
+
+
+def _line_metrics(family: str, size: int) -> tuple[float, float]:
+    # the ideographic em box: 0.88 above the baseline, 0.12 below (latin descenders reach a bit lower)
+    return 0.88 * size, 0.16 * size
+
+
+def _pad(px: int, spec: TitleSpec) -> int:
+    """Room around the text for shadows, outlines, bands and labels."""
+    return int(0.30 * px) + int(round(spec.weight * px))
+
+
+def fit_title(text: str, spec: TitleSpec, max_w: float, max_h: float, image_width: int,
+              reserve: Callable[[int], float] | None = None) -> TitleBlock:
+    """The largest size in ``spec.size`` at which ``text`` fits ``max_w`` × ``max_h`` in
+    at most ``spec.max_lines`` lines (the smallest size, wrapped, when nothing fits).
+    ``reserve(px)`` is height needed besides the lines at that size (kicker, padding)."""
+    lo_px = max(12, int(spec.size[0] * image_width))
+    hi_px = max(lo_px, int(spec.size[1] * image_width))
+    segments = _segments(text)
+
+    def layout(px: int) -> TitleBlock:
+        font = load_font(spec.family, px)
+        bold = int(round(spec.weight * px))
+        measure = lambda s: font.getlength(s) + 2 * bold  # noqa: E731
+        lines: list[str] = []
+        if len(segments) > 1:
+            for seg in segments:
+                lines += wrap_lines(seg, measure, max_w)
+            if len(lines) > spec.max_lines:  # too many segments: keep the bars inline
+                lines = wrap_lines(text, measure, max_w)
+        else:
+            lines = wrap_lines(text, measure, max_w)
+        widths = [measure(s) for s in lines]
+        asc, desc = _line_metrics(spec.family, px)
+        pitch = px * spec.line_spacing
+        height = (len(lines) - 1) * pitch + asc + desc + 2 * bold
+        return TitleBlock(lines=lines, family=spec.family, size=px, pitch=pitch, widths=widths,
+                          width=max(widths) if widths else 0.0, height=height, bold=bold)
+
+    def fits(b: TitleBlock) -> bool:
+        extra = reserve(b.size) if reserve else 0.0
+        return len(b.lines) <= spec.max_lines and b.width <= max_w + 0.5 and b.height + extra <= max_h
+
+    best = None
+    lo, hi = lo_px, hi_px
+    while lo <= hi:
+        mid = (lo + hi) // 2
+        b = layout(mid)
+        if fits(b):
+            best, lo = b, mid + 1
+        else:
+            hi = mid - 1
+    return best or layout(lo_px)
+
+
+# --- placement ---------------------------------------------------------------------
+
+def _energy(image: Image.Image, scale: int) -> np.ndarray:
+    """Gradient energy of the image on a grid of ``scale`` pixels, as a summed-area table."""
+    small = image.convert("L").reduce(scale) if scale > 1 else image.convert("L")
+    g = np.asarray(small, dtype=np.float32)
+    e = np.zeros_like(g)
+    e[:, 1:] += np.abs(np.diff(g, axis=1))
+    e[1:, :] += np.abs(np.diff(g, axis=0))
+    sat = np.zeros((e.shape[0] + 1, e.shape[1] + 1), np.float64)
+    sat[1:, 1:] = e.cumsum(0).cumsum(1)
+    return sat
+
+
+def _rect_mean(sat: np.ndarray, r: tuple[float, float, float, float], scale: int) -> float:
+    h, w = sat.shape[0] - 1, sat.shape[1] - 1
+    x0, y0 = int(max(0, min(w, r[0] / scale))), int(max(0, min(h, r[1] / scale)))
+    x1, y1 = int(max(x0 + 1, min(w, math.ceil(r[2] / scale)))), int(max(y0 + 1, min(h, math.ceil(r[3] / scale))))
+    total = sat[y1, x1] - sat[y0, x1] - sat[y1, x0] + sat[y0, x0]
+    return float(total) / max(1, (x1 - x0) * (y1 - y0))
+
+
+def _overlap(r: tuple[float, float, float, float], b: tuple[float, float, float, float]) -> float:
+    """Share of ``b`` covered by ``r``."""
+    w = max(0.0, min(r[2], b[2]) - max(r[0], b[0]))
+    h = max(0.0, min(r[3], b[3]) - max(r[1], b[1]))
+    area = max(1e-6, (b[2] - b[0]) * (b[3] - b[1]))
+    return w * h / area
+
+
+def _place(image: Image.Image, size: tuple[float, float], area: tuple[float, float, float, float],
+           spec: TitleSpec, margin: float, avoid: list[tuple], subject: tuple | None) -> tuple[float, float, str]:
+    """Top-left of the calmest allowed spot for a block of ``size``; and its zone."""
+    scale = max(1, image.width // 160)
+    sat = _energy(image, scale)
+    overall = _rect_mean(sat, (0, 0, image.width, image.height), scale) + 1e-3
+    bw, bh = size
+    ax0, ay0, ax1, ay1 = area
+    y_lo, y_hi = ay0 + margin, max(ay0 + margin, ay1 - margin - bh)
+    xs = {"left": ax0 + margin, "right": max(ax0 + margin, ax1 - margin - bw),
+          "center": ax0 + (ax1 - ax0 - bw) / 2}
+    x = xs.get(spec.align, xs["center"])
+    best: tuple[float, float, float, str] | None = None
+    for k in range(25):
+        y = y_lo + (y_hi - y_lo) * k / 24
+        c = (y + bh / 2 - ay0) / max(1.0, ay1 - ay0)
+        zone = "top" if c < 1 / 3 else "middle" if c < 2 / 3 else "bottom"
+        if zone not in spec.zones:
+            continue
+        r = (x, y, x + bw, y + bh)
+        score = _rect_mean(sat, r, scale) / overall
+        score += 0.12 * spec.zones.index(zone)
+        # on an even background (paper), sit in the middle of the zone
+        score += 0.1 * abs(c - {"top": 1 / 6, "middle": 0.5, "bottom": 5 / 6}[zone])
+        score += 8.0 * sum(_overlap(r, f) for f in avoid)
+        if subject is not None:
+            score += 1.0 * _overlap(r, subject)
+        if best is None or score < best[0]:
+            best = (score, x, y, zone)
+    if best is None:  # no allowed zone fits (tiny area): centre it
+        return x, (ay0 + ay1 - bh) / 2, "middle"
+    return best[1], best[2], best[3]
+
+
+# --- ink and drawing ---------------------------------------------------------------
+
+@dataclass
+class _Ink:
+    fill: tuple[int, int, int]
+    treatment: str  # shadow | outline | band | sticker | plain
+    contrast: float
+    stroke: tuple[int, int, int] | None = None
+    band: tuple[int, int, int] | None = None
+    band_alpha: int = 0
+    stickers: tuple[int, int, int] | None = None
+
+
+def _opposite(rgb: tuple[int, int, int]) -> tuple[int, int, int]:
+    return (20, 20, 20) if relative_luminance(rgb) > 0.18 else (255, 255, 255)
+
+
+def _choose_ink(region: np.ndarray, spec: TitleSpec) -> _Ink:
+    """Colour and treatment for the title over ``region`` (H, W, 3) uint8."""
+    lum = relative_luminance(region.reshape(-1, 3))
+    if spec.treatment == "sticker":
+        # the label that stands out most from the photo, then the text that reads best on it
+        med = float(np.median(lum))
+        label = max((_rgb(c) for c in spec.sticker_colors),
+                    key=lambda c: contrast_ratio(relative_luminance(c), med))
+        fill = max(((20, 20, 20), (255, 255, 255)), key=lambda c: colour_contrast(c, label))
+        return _Ink(fill=fill, treatment="sticker", stickers=label, contrast=colour_contrast(fill, label))
+    options = [(_rgb(c), _worst_contrast(relative_luminance(_rgb(c)), lum)) for c in spec.palette]
+    good = [o for o in options if o[1] >= 4.5]
+    fill, worst = good[0] if good else max(options, key=lambda o: o[1])
+    if worst >= 4.5:
+        return _Ink(fill=fill, treatment="plain" if spec.treatment == "plain" else "shadow", contrast=worst)
+    if spec.treatment == "plain":
+        return _Ink(fill=fill, treatment="plain", contrast=worst)
+    stroke = _opposite(fill)
+    outline = colour_contrast(fill, stroke)
+    if worst >= 2.0 and spec.outline:
+        return _Ink(fill=fill, treatment="outline", stroke=stroke, contrast=outline)
+    # busy background: a band behind the text, just opaque enough for 4.5:1
+    for alpha in (0.45, 0.6, 0.75, 0.9):
+        mixed = region.reshape(-1, 3) * (1 - alpha) + np.array(stroke) * alpha
+        c = _worst_contrast(relative_luminance(fill), relative_luminance(mixed))
+        if c >= 4.5 or alpha == 0.9:
+            return _Ink(fill=fill, treatment="band", band=stroke, band_alpha=int(alpha * 255), contrast=c)
+    raise AssertionError("unreachable")
+
+
+def _draw_block(block: TitleBlock, ink: _Ink, spec: TitleSpec, pad: int, kicker: tuple | None) -> Image.Image:
+    """The title (and kicker) on a transparent layer of the block's size plus ``pad``."""
+    kick_font, kick_text, kick_h, kick_gap = kicker if kicker else (None, None, 0, 0)
+    W = int(math.ceil(block.width)) + 2 * pad
+    if kick_font is not None:
+        W = max(W, int(math.ceil(kick_font.getlength(kick_text))) + 2 * pad)
+    H = int(math.ceil(block.height + kick_gap + kick_h)) + 2 * pad
+    layer = Image.new("RGBA", (W, H), (0, 0, 0, 0))
+    font = block.font
+    asc, _ = _line_metrics(block.family, block.size)
+    px = block.size
+
+    def line_x(w: float) -> float:
+        inner = W - 2 * pad
+        if spec.align == "left":
+            return pad
+        if spec.align == "right":
+            return pad + inner - w
+        return pad + (inner - w) / 2
+
+    positions = [(line_x(w) + block.bold, pad + block.bold + asc + i * block.pitch)
+                 for i, w in enumerate(block.widths)]
+    kick_pos = None
+    if kick_font is not None:
+        kw = kick_font.getlength(kick_text)
+        kick_pos = (line_x(kw), pad + block.height + kick_gap + 0.88 * kick_font.size)
+
+    d = ImageDraw.Draw(layer)
+    if ink.treatment == "band":
+        r = int(0.18 * px)
+        d.rounded_rectangle((pad * 0.35, pad * 0.35, W - pad * 0.35, H - pad * 0.35), radius=r,
+                            fill=ink.band + (ink.band_alpha,))
+    if ink.treatment == "sticker":
+        shadow = Image.new("RGBA", layer.size, (0, 0, 0, 0))
+        sd = ImageDraw.Draw(shadow)
+        off = max(2, int(0.06 * px))
+        rects = []
+        for (x, y), w in zip(positions, block.widths):
+            rects.append((x - block.bold - 0.28 * px, y - asc - 0.16 * px,
+                          x - block.bold + w + 0.28 * px, y + 0.28 * px))
+        for r in rects:
+            sd.rounded_rectangle((r[0] + off, r[1] + off, r[2] + off, r[3] + off), radius=int(0.16 * px),
+                                 fill=(0, 0, 0, 110))
+        layer.alpha_composite(shadow)
+        for r in rects:
+            d.rounded_rectangle(r, radius=int(0.16 * px), fill=ink.stickers + (255,))
+    if ink.treatment in ("shadow", "outline", "scrim"):
+        mask = Image.new("L", layer.size, 0)
+        md = ImageDraw.Draw(mask)
+        sw = block.bold + (max(2, int(0.06 * px)) if ink.treatment == "outline" else 0)
+        for (x, y), line in zip(positions, block.lines):
+            md.text((x, y), line, font=font, fill=255, anchor="ls", stroke_width=sw)
+        if kick_pos:
+            md.text(kick_pos, kick_text, font=kick_font, fill=255, anchor="ls", stroke_width=0)
+        mask = mask.filter(ImageFilter.GaussianBlur(max(1.5, 0.05 * px)))
+        off = max(1, int(0.035 * px))
+        shade = _opposite(ink.fill)
+        shadow = Image.new("RGBA", layer.size, shade + (0,))
+        shadow.putalpha(mask.point(lambda v: int(v * 0.6)))
+        layer.alpha_composite(shadow, (off, off))
+    fill = ink.fill + (255,)
+    for (x, y), line in zip(positions, block.lines):
+        if ink.treatment == "outline":
+            d.text((x, y), line, font=font, fill=ink.stroke + (255,), anchor="ls",
+                   stroke_width=block.bold + max(2, int(0.06 * px)), stroke_fill=ink.stroke + (255,))
+        d.text((x, y), line, font=font, fill=fill, anchor="ls", stroke_width=block.bold, stroke_fill=fill)
+    if kick_pos:
+        if spec.rule:
+            rw, rt = min(W - 2 * pad, block.width * 0.3), max(2, int(0.035 * px))
+            ry = pad + block.height + kick_gap * 0.3
+            rx = line_x(rw)
+            d.rectangle((rx, ry, rx + rw, ry + rt), fill=fill)
+        kw = max(1, int(0.08 * kick_font.size)) if ink.treatment == "outline" else 0
+        d.text(kick_pos, kick_text, font=kick_font, fill=fill, anchor="ls", stroke_width=kw,
+               stroke_fill=(ink.stroke or ink.fill) + (255,))
+    return layer
+
+
+def _scrim(image: Image.Image, box: tuple[int, int, int, int], zone: str, colour: tuple, alpha: int) -> Image.Image:
+    """``image`` darkened (or lightened) from its top or bottom edge past ``box``."""
+    W, H = image.size
+    x0, y0, x1, y1 = box
+    fade = max(8, int(0.6 * (y1 - y0)))
+    a = np.zeros(H, np.float32)
+    if zone == "top":
+        a[:y1] = alpha
+        ramp = np.linspace(alpha, 0, fade, dtype=np.float32)[: max(0, H - y1)]
+        a[y1:y1 + len(ramp)] = ramp
+    else:
+        a[y0:] = alpha
+        ramp = np.linspace(0, alpha, fade, dtype=np.float32)[-y0:] if y0 > 0 else np.empty(0, np.float32)
+        a[y0 - len(ramp):y0] = ramp
+    mask = Image.fromarray(np.repeat(a[:, None], W, axis=1).astype(np.uint8), "L")
+    layer = Image.new("RGBA", (W, H), tuple(colour) + (0,))
+    layer.putalpha(mask)
+    out = image.copy()
+    out.alpha_composite(layer)
+    return out
+
+
+def set_title(image: Image.Image, title: str, spec: TitleSpec, *,
+              area: tuple[float, float, float, float] | None = None,
+              avoid: list[Box] | None = None, subject: Box | None = None,
+              kicker: str | None = None) -> tuple[Image.Image, TitleLayout]:
+    """Set ``title`` on a copy of ``image`` following ``spec``.
+
+    ``area`` (pixels) limits where the title may go (default: the whole image);
+    ``avoid`` are face boxes (normalised) the title must stay off, ``subject`` a box it
+    should stay off; ``kicker`` is a small second line (place · dates).
+    Returns the new image and the :class:`TitleLayout`.
+    """
+    W, H = image.size
+    area = area or (0.0, 0.0, float(W), float(H))
+    text, dropped = clean_title(title, spec.family)
+    notes = [f"dropped characters the font cannot draw: {dropped}"] if dropped else []
+    if not text:
+        raise InputError(f"title {title!r} has no character the cover font can draw")
+    lang = title_language(text)
+    if spec.case == "upper" and lang == "en":
+        text = text.upper()
+    kick_text = None
+    if kicker:
+        kick_text, kdrop = clean_title(kicker, "sans")
+        if kdrop:
+            notes.append(f"dropped from the kicker: {kdrop}")
+    margin = spec.margin * W
+    aw, ah = area[2] - area[0], area[3] - area[1]
+
+    # 1. fit the size; the kicker line and the padding around the block grow with it
+    def kicker_px(px: int) -> int:
+        return max(16, int(round(px * spec.kicker_scale))) if kick_text else 0
+
+    def reserve(px: int) -> float:
+        k = kicker_px(px)
+        return (k * 1.1 + max(k * 0.9, 0.012 * W) if k else 0.0) + 2 * _pad(px, spec)
+
+    block = fit_title(text, spec, aw - 2 * margin, spec.max_height * ah, W, reserve=reserve)
+    kick_px = kicker_px(block.size)
+    kick_h, kick_gap = (kick_px * 1.1, max(kick_px * 0.9, 0.012 * W)) if kick_text else (0.0, 0.0)
+    kick_font = load_font("sans", kick_px) if kick_text else None
+    pad = _pad(block.size, spec)
+    kick_w = kick_font.getlength(kick_text) if kick_font else 0.0
+    lw = max(block.width, kick_w) + 2 * pad
+    lh = block.height + kick_gap + kick_h + 2 * pad
+    rad = math.radians(spec.tilt)
+    rw = lw * abs(math.cos(rad)) + lh * abs(math.sin(rad))
+    rh = lw * abs(math.sin(rad)) + lh * abs(math.cos(rad))
+
+    # 2. place it where the image is calm and no face is
+    avoid_px = [(f.x0 * W, f.y0 * H, f.x1 * W, f.y1 * H) for f in (avoid or [])]
+    subj_px = (subject.x0 * W, subject.y0 * H, subject.x1 * W, subject.y1 * H) if subject else None
+    x, y, zone = _place(image, (rw, rh), area, spec, max(0.0, margin - pad), avoid_px, subj_px)
+
+    # 3. ink from what is behind the block
+    box = (int(x), int(y), int(min(W, x + rw)), int(min(H, y + rh)))
+    region = np.asarray(image.convert("RGB").crop(box).reduce(max(1, int(rw) // 96)))
+    ink = _choose_ink(region, spec)
+
+    # 4. a band over a full-bleed photo at its top or bottom edge becomes a scrim: a
+    #    gradient from that edge, which reads as light rather than as a box
+    base = image.convert("RGBA")
+    full = area == (0.0, 0.0, float(W), float(H))
+    if ink.treatment == "band" and full and zone in ("top", "bottom"):
+        base = _scrim(base, box, zone, ink.band, ink.band_alpha)
+        ink.treatment = "scrim"
+
+    # 5. draw on a layer, tilt it, and lay it on the image
+    layer = _draw_block(block, ink, spec, pad, (kick_font, kick_text, kick_h, kick_gap) if kick_text else None)
+    if spec.tilt:
+        layer = layer.rotate(spec.tilt, resample=Image.Resampling.BICUBIC, expand=True)
+    out = base
+    out.alpha_composite(layer, (int(x + (rw - layer.width) / 2), int(y + (rh - layer.height) / 2)))
+    layout = TitleLayout(text=text, lines=block.lines, box=box, size=block.size, family=block.family,
+                         fill=_hex(ink.fill), treatment=ink.treatment, contrast=round(ink.contrast, 2),
+                         zone=zone, language=lang, dropped=dropped, kicker=kick_text, notes=notes)
+    return out.convert("RGB"), layout

@@ -1,0 +1,122 @@
+"""The photo cover stage end to end on real sample photos."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from creator.config import CoverSettings
+from creator.errors import InputError
+from creator.types import NoteContext
+from pipelines.cover import CoverRequest, Pipeline, styles
+from pipelines.cover.choose import rank_photos
+
+from .conftest import photo_item
+
+
+def test_four_styles_visibly_different(trip, tmp_path):
+    out = Pipeline()(CoverRequest(context=trip, title="杭州西湖两日｜秋天慢慢走🍂", out_dir=tmp_path / "封面"))
+    assert [c.cover.style for c in out.candidates] == ["bold_sticker", "magazine", "minimal", "collage"]
+    assert len(styles()) >= 4
+    arrays = {c.cover.style: np.asarray(c.image.resize((135, 180)), np.float32) for c in out.candidates}
+    for a, b in itertools.combinations(arrays, 2):
+        assert np.abs(arrays[a] - arrays[b]).mean() > 20, (a, b)
+    for c in out.candidates:
+        assert c.image.size == (1080, 1440)
+        assert c.cover.title == "杭州西湖两日｜秋天慢慢走🍂" and c.cover.ratio == "3:4"
+        assert c.layout["dropped"] == "🍂" and c.layout["contrast"] >= 4.5
+        assert "封面" in c.cover.path and Image.open(c.cover.path).size == (1080, 1440)
+    collage = out.candidates[-1]
+    assert 2 <= len(collage.cover.source.split(",")) <= 4
+    # the best photo (quality + tags) opens the list
+    assert out.candidates[0].cover.source == "id-china"
+    assert not list((tmp_path / "封面").glob(".*"))  # no temp files left behind
+
+
+@pytest.mark.parametrize("ratio,size", [("1:1", (1080, 1080)), ("9:16", (1080, 1920))])
+def test_ratios(trip, ratio, size):
+    out = Pipeline()(CoverRequest(context=trip, title="Two slow days", ratio=ratio, n=2))
+    assert [c.image.size for c in out.candidates] == [size, size]
+
+
+@pytest.mark.parametrize("fmt", ["png", "jpeg"])
+def test_saved_file_carries_no_exif_or_gps(trip, tmp_path, fmt):
+    src = Image.open(trip.items[0].path)
+    assert src.getexif().get_ifd(0x8825)  # the source photo has GPS
+    out = Pipeline(CoverSettings(format=fmt))(CoverRequest(context=trip, title="西湖", style="magazine", n=1,
+                                                           out_dir=tmp_path))
+    path = out.candidates[0].cover.path
+    data = open(path, "rb").read()
+    if fmt == "png":  # only image chunks: no eXIf, tEXt, iTXt, zTXt
+        chunks, i = [], 8
+        while i < len(data):
+            n = int.from_bytes(data[i:i + 4], "big")
+            chunks.append(data[i + 4:i + 8])
+            i += 12 + n
+        assert set(chunks) <= {b"IHDR", b"IDAT", b"IEND"}, chunks
+    else:  # no APP1 (EXIF/XMP) segment before the image data
+        assert b"\xff\xe1" not in data[: data.index(b"\xff\xda")]
+    img = Image.open(path)
+    assert img.format == ("PNG" if fmt == "png" else "JPEG")
+    assert len(img.getexif()) == 0 and "exif" not in img.info
+
+
+def test_faces_stay_whole_in_every_style_and_ratio(trip):
+    # the astronaut as the only photo with faces: every cover of it keeps the face
+    for ratio in ("3:4", "1:1", "9:16"):
+        for style in ("bold_sticker", "magazine", "minimal"):
+            ctx = NoteContext(items=[trip.items[1]], places=trip.places)
+            out = Pipeline()(CoverRequest(context=ctx, title="宇航员的一天", style=style, ratio=ratio, n=1))
+            c = out.candidates[0]
+            assert c.cover.source == "id-astronaut" and not c.notes
+
+
+def test_one_style_n_candidates_walks_the_photos(trip):
+    out = Pipeline()(CoverRequest(context=trip, title="西湖", style="bold_sticker", n=3))
+    assert [c.cover.style for c in out.candidates] == ["bold_sticker"] * 3
+    assert len({c.cover.source for c in out.candidates}) == 3
+
+
+def test_collage_needs_two_photos(trip):
+    ctx = NoteContext(items=[trip.items[0]], places=trip.places)
+    out = Pipeline()(CoverRequest(context=ctx, title="西湖", n=4))
+    assert [c.cover.style for c in out.candidates] == ["bold_sticker", "magazine", "minimal"]
+    assert any("collage" in w for w in out.warnings)
+
+
+def test_default_title_and_kicker(trip):
+    out = Pipeline()(CoverRequest(context=trip, style="magazine", n=1))
+    c = out.candidates[0]
+    assert c.cover.title == "杭州｜宫殿"
+    assert c.layout["kicker"] == "杭州 · 2024.10.03–10.04"
+    out = Pipeline()(CoverRequest(context=trip, style="minimal", n=1, language="en", kicker=""))
+    assert out.candidates[0].cover.title == "Hangzhou · palace" and out.candidates[0].layout["kicker"] is None
+
+
+def test_bad_input(trip):
+    with pytest.raises(InputError, match="style"):
+        Pipeline()(CoverRequest(context=trip, title="x", style="nope"))
+    with pytest.raises(InputError, match="title"):
+        Pipeline()(CoverRequest(context=trip, title="   "))
+    with pytest.raises(InputError, match="title"):
+        Pipeline()(CoverRequest(context=trip, title="🍂🌅"))
+    with pytest.raises(InputError, match="photo"):
+        Pipeline()(CoverRequest(context=NoteContext(items=[]), title="x"))
+    with pytest.raises(InputError, match="diffusion"):
+        Pipeline()(CoverRequest(context=trip, title="x", style="collage", backend="diffusion"))
+
+
+def test_choice_prefers_quality_tags_and_portrait_fit(trip, tmp_path):
+    ranked = rank_photos(trip, 0.75)
+    assert ranked[0].item.id == "id-china"
+    assert set(ranked[0].parts) == {"quality", "tags", "faces", "fit"}
+    # same quality and tags: the portrait photo suits a 3:4 cover better than the panorama
+    from tests.factories import make_photo
+
+    tall = photo_item(make_photo(tmp_path / "tall.jpg", "coffee", size=(900, 1200)), "tall")
+    wide = photo_item(make_photo(tmp_path / "wide.jpg", "coffee", size=(2400, 800)), "wide")
+    order = [c.item.id for c in rank_photos(NoteContext(items=[wide, tall]), 0.75)]
+    assert order == ["id-tall", "id-wide"]
