@@ -1,0 +1,230 @@
+"""The editor in a real browser: Debian's chromium, headless, driven by selenium.
+
+`streamlit run ui/app.py` serves on 127.0.0.1 (a free port); the test uploads ten
+photos, generates a draft (lite profile), edits the title, reloads the page and finds
+the edit still there, then visits every page and saves a screenshot of each (in
+tmp_path, copied to /tmp/ui_shots/). It prints the time from the upload to the
+complete draft on screen.
+
+Needs /usr/bin/chromium and /usr/bin/chromedriver (`make system-deps` installs them);
+Selenium Manager is never asked to download a driver.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import time
+import urllib.request
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from tests.factories import make_photo
+from ui.launch import streamlit_command
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMEDRIVER = Path("/usr/bin/chromedriver")
+ROOT = Path(__file__).resolve().parents[2]
+SHOTS = Path("/tmp/ui_shots")
+SAMPLES = ["china", "flower", "astronaut", "coffee", "chelsea", "rocket", "hubble_deep_field"]
+
+if not (CHROMIUM.exists() and CHROMEDRIVER.exists()):
+    pytest.skip("the browser test needs Debian's chromium and chromium-driver: `make system-deps`",
+                allow_module_level=True)
+webdriver = pytest.importorskip("selenium.webdriver", reason="pip install selenium")
+from selenium.webdriver.chrome.service import Service  # noqa: E402
+from selenium.webdriver.common.by import By  # noqa: E402
+from selenium.webdriver.common.keys import Keys  # noqa: E402
+from selenium.webdriver.support import expected_conditions as EC  # noqa: E402
+from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def server(tmp_path):
+    """A `streamlit run ui/app.py` on a free local port; yields (base url, drafts folder)."""
+    port = _free_port()
+    drafts = tmp_path / "草稿"
+    # CREATOR_CACHE_DIR and CREATOR_MUSIC__LIBRARY come from tests/ui/conftest.py
+    # (the small library); UI_TEST_DEMO_MUSIC=1 keeps the user's cache and the demo library.
+    # (and the small video settings)
+    env = dict(os.environ, CREATOR_DRAFTS_DIR=str(drafts), PYTHONPATH=str(ROOT))
+    # the command `creator ui` runs, on a free port
+    if os.environ.get("UI_TEST_DEMO_MUSIC") == "1":
+        env.pop("CREATOR_CACHE_DIR", None)
+        env.pop("CREATOR_MUSIC__LIBRARY", None)
+    cmd = streamlit_command(port=port, headless=True) + ["--server.fileWatcherType", "none"]
+    log = open(tmp_path / "streamlit.log", "wb")
+    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+                            start_new_session=True)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(base + "/_stcore/health", timeout=2) as r:
+                    if r.status == 200:
+                        break
+            except OSError:
+                pass
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError("streamlit did not start:\n" + (tmp_path / "streamlit.log").read_text())
+            time.sleep(0.3)
+        yield base, drafts
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+        log.close()
+
+
+@pytest.fixture
+def browser(tmp_path):
+    options = webdriver.ChromeOptions()
+    options.binary_location = str(CHROMIUM)
+    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                 "--no-first-run", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--window-size=1440,1100", "--lang=zh-CN",
+                 f"--user-data-dir={tmp_path / 'chromium-profile'}"):
+        options.add_argument(flag)
+    driver = webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=options)
+    driver.set_page_load_timeout(60)
+    try:
+        yield driver
+    finally:
+        driver.quit()
+
+
+def _photos(folder: Path, n: int = 10) -> list[Path]:
+    """``n`` real photos of a two-day trip to Hangzhou (EXIF time and GPS), Chinese names."""
+    start = datetime(2025, 10, 3, 9, 0)
+    return [make_photo(folder / f"杭州_{k:02d}.jpg", SAMPLES[k % len(SAMPLES)], size=(640, 480),
+                       taken_at=start + timedelta(days=k // 5, hours=k % 5),
+                       gps=(30.25 + 0.01 * (k % 3), 120.15))
+            for k in range(n)]
+
+
+def _wait(driver, seconds: float = 60):
+    return WebDriverWait(driver, seconds, poll_frequency=0.2)
+
+
+def _button(driver, label: str, seconds: float = 30):
+    return _wait(driver, seconds).until(EC.element_to_be_clickable(
+        (By.XPATH, f"//button[.//*[normalize-space(text())='{label}']]")))
+
+
+def _header(driver, text: str, seconds: float = 60) -> None:
+    _wait(driver, seconds).until(EC.text_to_be_present_in_element((By.CSS_SELECTOR, "h2"), text))
+
+
+def _idle(driver, seconds: float = 60) -> None:
+    """Wait until the app has finished its run and the page has drawn (images loaded,
+    no placeholders left)."""
+    time.sleep(0.5)
+    _wait(driver, seconds).until(lambda d: d.execute_script(
+        "const app = document.querySelector('[data-testid=stApp]');"
+        "return !!app && app.getAttribute('data-test-script-state') === 'notRunning'"
+        " && Array.from(document.images).every(i => i.complete)"
+        " && !document.querySelector('[data-testid=stSkeleton]');"))
+    time.sleep(0.5)
+
+
+def _shot(driver, tmp_path: Path, name: str) -> Path:
+    path = tmp_path / "shots" / f"{name}.png"
+    path.parent.mkdir(exist_ok=True)
+    driver.save_screenshot(str(path))
+    SHOTS.mkdir(exist_ok=True)
+    shutil.copyfile(path, SHOTS / path.name)
+    return path
+
+
+def test_upload_generate_edit_reload(server, browser, tmp_path):
+    try:
+        _journey(server, browser, tmp_path)
+    except Exception:
+        _shot(browser, tmp_path, "failure")
+        print((tmp_path / "streamlit.log").read_text(errors="replace")[-5000:])
+        raise
+
+
+def _journey(server, driver, tmp_path) -> None:
+    base, drafts = server
+    photos = _photos(tmp_path / "照片")
+    timings: dict[str, float] = {}
+
+    # 1. the start page; upload ten photos
+    driver.get(base + "/")
+    _header(driver, "开始")
+    upload = _wait(driver).until(EC.presence_of_element_located((By.CSS_SELECTOR, "input[type='file']")))
+    t0 = time.monotonic()
+    upload.send_keys("\n".join(str(p) for p in photos))
+    _wait(driver).until(EC.text_to_be_present_in_element((By.CSS_SELECTOR, "body"), photos[-1].name))
+    _shot(driver, tmp_path, "1_start")
+
+    # 2. generate: the caption page opens with the draft's title
+    _button(driver, "生成草稿").click()
+    _wait(driver).until(EC.presence_of_element_located((By.CSS_SELECTOR, '[data-testid="stProgress"]')))
+    time.sleep(1.0)
+    _shot(driver, tmp_path, "2_generating")
+    title = _wait(driver, 240).until(lambda d: next(
+        (e for e in d.find_elements(By.CSS_SELECTOR, "input[aria-label='标题']") if e.get_attribute("value")),
+        False))
+    timings["upload_to_draft_s"] = time.monotonic() - t0
+    _idle(driver)
+    assert "draft=" in driver.current_url
+    draft_id = driver.current_url.split("draft=")[1].split("&")[0]
+    draft_json = drafts / draft_id / "draft.json"
+    saved = json.loads(draft_json.read_text(encoding="utf-8"))
+    assert len(saved["context"]["items"]) == 10
+    assert saved["caption"]["title"] == title.get_attribute("value")
+    _shot(driver, tmp_path, "3_caption")
+
+    # 3. edit the title; the edit reaches draft.json without pressing anything else
+    new_title = "西湖边的两天｜浏览器测试"
+    title.send_keys(Keys.CONTROL, "a")
+    title.send_keys(Keys.DELETE)
+    title.send_keys(new_title)
+    _wait(driver, 20).until(lambda d: json.loads(draft_json.read_text(encoding="utf-8"))["caption"]["title"]
+                            == new_title)
+    _wait(driver).until(EC.text_to_be_present_in_element((By.CSS_SELECTOR, "body"), f"{len(new_title)}/20"))
+
+    # 4. reload: the edit is still there
+    driver.refresh()
+    _header(driver, "文案")
+    _wait(driver).until(lambda d: d.find_element(By.CSS_SELECTOR, "input[aria-label='标题']")
+                        .get_attribute("value") == new_title)
+
+    # 5. every other page, by URL (as a bookmark or a reload would open it)
+    for k, (page, header) in enumerate([("media", "素材"), ("music", "配乐"), ("cover", "封面"),
+                                         ("video", "视频"), ("export", "导出"), ("drafts", "草稿")], start=4):
+        driver.get(f"{base}/{page}?draft={draft_id}&lang=zh")
+        _header(driver, header)
+        _idle(driver)
+        if page == "video":
+            t1 = time.monotonic()
+            _button(driver, "一键生成视频").click()
+            _wait(driver, 240).until(EC.presence_of_element_located((By.CSS_SELECTOR, "video")))
+            timings["video_s"] = time.monotonic() - t1
+            _idle(driver)
+        _shot(driver, tmp_path, f"{k}_{page}")
+
+    # 6. the interface in English
+    driver.get(f"{base}/caption?draft={draft_id}&lang=en")
+    _header(driver, "Caption")
+    _idle(driver)
+    _shot(driver, tmp_path, "10_caption_en")
+    print(f"\nbrowser timings: {json.dumps({k: round(v, 1) for k, v in timings.items()})}")
+    (SHOTS / "timings.json").write_text(json.dumps(timings))

@@ -1,0 +1,174 @@
+"""Caption: title with a live length count, body, hashtags; regenerate; alternatives."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from creator.errors import CreatorError
+from creator.types import Caption, Draft
+from ui import session
+from ui.session import t
+
+__all__ = ["render", "styles", "style_label", "title_count"]
+
+
+def title_count(text: str) -> tuple[int, int]:
+    """(length of ``text`` as the platform counts it, the limit): the SDK's own count."""
+    from pipelines.caption.checks import TITLE_MAX, title_length
+
+    return title_length(text), TITLE_MAX
+
+
+def styles() -> list[str]:
+    """The caption styles the SDK offers (prompts/caption/styles.yaml)."""
+    from pipelines.caption.template import style_names
+
+    return style_names()
+
+
+def style_label(name: str, lang: str) -> str:
+    """A style's name for the interface: its first Chinese alias in zh ("攻略"), its id in en."""
+    from pipelines.caption.template import load_style
+
+    try:
+        _, preset = load_style(name)
+    except KeyError:
+        return name
+    if lang == "zh":
+        return next((a for a in preset.get("aliases", []) if not a.isascii()), name)
+    return name.capitalize()
+
+
+def style_help(name: str, lang: str) -> str:
+    from pipelines.caption.template import load_style
+
+    try:
+        return load_style(name)[1].get("describe", {}).get(lang, "")
+    except KeyError:
+        return ""
+
+
+# -- edits: each one saves the draft --------------------------------------------------
+
+def _set_caption_field(field: str, widget_key: str) -> None:
+    value = st.session_state[widget_key]
+    if field == "hashtags":
+        value = [str(h).strip().lstrip("#＃").strip() for h in value if str(h).strip().lstrip("#＃").strip()]
+        value = list(dict.fromkeys(value))
+
+    def change(draft: Draft) -> None:
+        if draft.caption is not None:
+            setattr(draft.caption, field, value)
+
+    session.edit(change)
+
+
+def _use_alternative(index: int) -> None:
+    def change(draft: Draft) -> None:
+        chosen = draft.alternatives[index]
+        rest = [c for k, c in enumerate(draft.alternatives) if k != index]
+        draft.alternatives = ([draft.caption] if draft.caption else []) + rest
+        draft.caption = chosen
+
+    session.edit(change)
+    session.bump()
+
+
+def _regenerate(draft: Draft, language: str, style: str, hint: str) -> None:
+    captions: list[Caption] = session.assistant().caption(
+        draft.context, language=language, style=style, n=3,
+        hints=[hint] if hint.strip() else None)
+    draft.caption, draft.alternatives = captions[0], captions[1:]
+    draft.language = language
+    session.save(draft)
+    session.bump()
+
+
+# -- page -----------------------------------------------------------------------------
+
+@st.fragment
+def _title(draft: Draft) -> None:
+    # A fragment: typing reruns only this part, so the count follows the typing.
+    widget = session.key("title")
+    value = st.text_input(t("title"), value=draft.caption.title, key=widget, live=True,
+                          on_change=_set_caption_field, args=("title", widget))
+    n, limit = title_count(value or "")
+    if n > limit:
+        st.error(t("title_count", n=n, limit=limit) + " · " + t("title_too_long", limit=limit, over=n - limit))
+    else:
+        st.caption(t("title_count", n=n, limit=limit))
+
+
+def _editor(draft: Draft) -> None:
+    caption = draft.caption
+    _title(draft)
+    body_key = session.key("body")
+    st.text_area(t("body"), value=caption.body, height=320, key=body_key,
+                 on_change=_set_caption_field, args=("body", body_key))
+    tags_key = session.key("hashtags")
+    st.multiselect(t("hashtags"), options=caption.hashtags, default=caption.hashtags,
+                   accept_new_options=True, help=t("hashtags_help"), key=tags_key, wrap=True,
+                   format_func=lambda h: f"#{h}", on_change=_set_caption_field, args=("hashtags", tags_key))
+    if caption.notes:
+        with st.expander(t("caption_notes")):
+            for note in caption.notes:
+                st.write("· " + note)
+
+
+def _regenerate_form(draft: Draft) -> None:
+    with st.form(session.key("regen"), border=True):
+        st.subheader(t("regenerate"))
+        names = styles()
+        current = draft.caption.style if draft.caption and draft.caption.style in names else names[0]
+        c1, c2 = st.columns(2)
+        lang = session.lang()
+        style = c1.selectbox(t("style"), names, index=names.index(current), key=session.key("style"),
+                             format_func=lambda n: style_label(n, lang),
+                             help="\n\n".join(style_help(n, lang) for n in names))
+        language = c2.radio(t("regen_language"), ["zh", "en"], horizontal=True, key=session.key("language"),
+                            index=0 if draft.language == "zh" else 1,
+                            format_func=lambda c: {"zh": "中文", "en": "English"}[c])
+        hint = st.text_input(t("regen_hint"), key=session.key("regen_hint"), help=t("hint_help"))
+        if st.form_submit_button(t("regenerate"), type="primary"):
+            try:
+                with st.spinner(t("stage_caption")):
+                    _regenerate(draft, language, style, hint)
+            except CreatorError as e:
+                st.error(str(e))
+                return
+            st.rerun()
+
+
+def _alternatives(draft: Draft) -> None:
+    if not draft.alternatives:
+        return
+    st.subheader(t("alternatives"))
+    cols = st.columns(len(draft.alternatives))
+    for k, (col, alt) in enumerate(zip(cols, draft.alternatives)):
+        with col, st.container(border=True):
+            st.markdown(f"**{alt.title}**")
+            st.caption(f"{style_label(alt.style, session.lang())} · {'中文' if alt.language == 'zh' else 'English'}")
+            st.text(alt.body)
+            st.caption(" ".join(f"#{h}" for h in alt.hashtags))
+            st.button(t("use_this"), key=session.key(f"alt-{k}"), on_click=_use_alternative, args=(k,))
+
+
+def render() -> None:
+    st.header(t("page_caption"))
+    seconds = st.session_state.pop("last_generation_s", None)
+    draft = session.require_draft()
+    if draft is None:
+        return
+    if seconds is not None:
+        st.success(t("generated", n=len(draft.ordered_items()), seconds=seconds))
+    for warning in [*draft.warnings, *draft.context.warnings]:
+        st.warning(warning)
+    left, right = st.columns([3, 2])
+    with left:
+        if draft.caption is None:
+            st.info(t("no_caption"))
+        else:
+            _editor(draft)
+    with right:
+        _regenerate_form(draft)
+    _alternatives(draft)

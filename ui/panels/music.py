@@ -1,0 +1,223 @@
+"""Music: the top matches with players and reasons, the library on a mood map with the
+note's point, choose or upload a track, adjust the excerpt."""
+
+from __future__ import annotations
+
+import inspect
+from pathlib import Path
+
+import streamlit as st
+
+from creator.errors import CreatorError
+from creator.resources import load_prompt
+from creator.types import Draft, Excerpt, TrackMatch
+from ui import session
+from ui.session import t
+
+__all__ = ["render", "mood_map_spec", "mood_label"]
+
+AUDIO_TYPES = ["mp3", "wav", "ogg", "opus", "m4a", "aac", "flac"]
+# a five-pointed star as a Vega-Lite point shape (SVG path in a -1..1 box)
+_STAR = ("M0,-1L0.24,-0.33L0.95,-0.31L0.38,0.12L0.59,0.81L0,0.4L-0.59,0.81L-0.38,0.12"
+         "L-0.95,-0.31L-0.24,-0.33Z")
+
+
+def mood_map_spec(points: list[dict], query: tuple[float, float], *, chosen: str | None,
+                  labels: dict[str, str]) -> dict:
+    """A Vega-Lite spec: the library's tracks by valence/energy, coloured by mood, the
+    chosen one ringed, and the note's own point as a star."""
+    rows = [dict(p, chosen=p.get("track_id") == chosen, mood=labels.get("mood:" + str(p.get("mood")), p.get("mood")))
+            for p in points]
+    axis = {"scale": {"domain": [0, 1]}}
+    return {
+        "height": 360,
+        "layer": [
+            {
+                "data": {"values": rows},
+                "mark": {"type": "circle", "size": 90, "opacity": 0.75},
+                "encoding": {
+                    "x": {"field": "valence", "type": "quantitative", "title": labels["valence"], **axis},
+                    "y": {"field": "energy", "type": "quantitative", "title": labels["energy"], **axis},
+                    "color": {"field": "mood", "type": "nominal", "title": labels["mood"]},
+                    "stroke": {"condition": {"test": "datum.chosen", "value": "black"}, "value": None},
+                    "strokeWidth": {"value": 2},
+                    "tooltip": [{"field": "title"}, {"field": "mood"},
+                                {"field": "valence", "format": ".2f"}, {"field": "energy", "format": ".2f"}],
+                },
+            },
+            {
+                "data": {"values": [{"valence": query[0], "energy": query[1], "label": labels["this_note"]}]},
+                "mark": {"type": "point", "shape": _STAR, "size": 500, "filled": True, "color": "#e4572e"},
+                "encoding": {"x": {"field": "valence", "type": "quantitative"},
+                             "y": {"field": "energy", "type": "quantitative"},
+                             "tooltip": [{"field": "label"}]},
+            },
+            {
+                "data": {"values": [{"valence": query[0], "energy": query[1], "label": labels["this_note"]}]},
+                "mark": {"type": "text", "dy": -16, "fontWeight": "bold", "color": "#e4572e"},
+                "encoding": {"x": {"field": "valence", "type": "quantitative"},
+                             "y": {"field": "energy", "type": "quantitative"},
+                             "text": {"field": "label"}},
+            },
+        ],
+    }
+
+
+def mood_label(mood: str | None, lang: str) -> str:
+    """A mood's name in ``lang`` (prompts/music/moods.yaml); the id when it has none."""
+    if not mood:
+        return ""
+    entry = load_prompt("music/moods.yaml").get("moods", {}).get(mood) or {}
+    return entry.get(lang) or mood
+
+
+@st.cache_data(show_spinner=False)
+def _music_map() -> list[dict]:
+    return session.assistant().music_map()
+
+
+# -- edits ----------------------------------------------------------------------------
+
+def _choose(track_id: str) -> None:
+    def change(draft: Draft) -> None:
+        draft.track = next(m for m in draft.tracks if m.track_id == track_id)
+
+    session.edit(change)
+    session.bump()
+
+
+def _match(draft: Draft, query: str) -> list[TrackMatch]:
+    tracks = session.assistant().soundtrack(draft.context, query=query or None,
+                                            top=session.settings().music.top)
+    # the user's choice (maybe their own track) stays chosen and listed
+    if draft.track is not None and draft.track.track_id not in {m.track_id for m in tracks}:
+        tracks = [draft.track, *tracks]
+    draft.tracks = tracks
+    if draft.track is None:
+        draft.track = tracks[0] if tracks else None
+    session.save(draft)
+    session.bump()
+    return tracks
+
+
+def _set_excerpt(widget_key: str) -> None:
+    start, end = st.session_state[widget_key]
+
+    def change(draft: Draft) -> None:
+        if draft.track is None:
+            return
+        a = session.assistant()
+        if hasattr(a, "excerpt"):  # the SDK re-reads the beats inside the new excerpt
+            draft.track = a.excerpt(draft.track, start=start, end=end)
+        else:
+            draft.track = draft.track.model_copy(update={"excerpt": Excerpt(start=start, end=end), "beats": []})
+
+    session.edit(change)
+
+
+# -- page -----------------------------------------------------------------------------
+
+def _track_row(draft: Draft, m: TrackMatch, rank: int) -> None:
+    chosen = draft.track is not None and draft.track.track_id == m.track_id
+    with st.container(border=True):
+        c1, c2 = st.columns([3, 1])
+        who = f" — {m.artist}" if m.artist else ""
+        c1.markdown(f"**{rank}. {m.title}**{who}" + (f"  ✅ {t('chosen')}" if chosen else ""))
+        facts = [f"{t('score')} {m.score:.2f}"]
+        if m.tempo:
+            facts.append(f"{t('tempo')} {m.tempo:.0f} BPM")
+        if m.moods:
+            top = sorted(m.moods.items(), key=lambda kv: -kv[1])[:2]
+            facts.append(" / ".join(mood_label(k, session.lang()) for k, _ in top))
+        c1.caption(" · ".join(facts))
+        if m.reason:
+            c1.write(m.reason)
+        c2.button(t("choose"), key=session.key(f"choose-{m.track_id}"), disabled=chosen,
+                  on_click=_choose, args=(m.track_id,), width="stretch")
+        ex = m.excerpt
+        if Path(m.path).exists():
+            st.audio(m.path, start_time=ex.start if ex else 0, end_time=ex.end if ex else None)
+
+
+def _excerpt(draft: Draft) -> None:
+    track = draft.track
+    if track is None or track.excerpt is None:
+        return
+    duration = next((p.get("duration") for p in _music_map() if p.get("track_id") == track.track_id), None)
+    duration = float(duration or track.excerpt.end)
+    widget = session.key("excerpt")
+    st.slider(t("excerpt"), min_value=0.0, max_value=round(duration, 1),
+              value=(round(track.excerpt.start, 1), round(track.excerpt.end, 1)), step=0.5,
+              key=widget, on_change=_set_excerpt, args=(widget,))
+
+
+def _use_own_track(draft: Draft, path: Path) -> None:
+    """Analyse the user's own track (the SDK reads it as a one-track library) and put it
+    first, chosen."""
+    a = session.assistant()
+    if "library" not in inspect.signature(a.soundtrack).parameters:
+        raise CreatorError("this version of the SDK can't analyse a track outside the music library")
+    own = a.soundtrack(draft.context, library=path.parent, pin=(str(path),), top=1)
+    if not own:
+        raise CreatorError(f"{path.name}: no usable audio found")
+    draft.tracks = [own[0], *[m for m in draft.tracks if m.track_id != own[0].track_id]]
+    draft.track = own[0]
+    session.save(draft)
+    session.bump()
+
+
+def _upload(draft: Draft) -> None:
+    upload = st.file_uploader(t("upload_track"), type=AUDIO_TYPES, key=session.key("track_upload"))
+    if upload is None or not st.button(t("use_upload"), key=session.key("use_upload")):
+        return
+    # each upload in its own folder: the SDK indexes that folder as a library of one
+    target = session.draft_dir() / "music" / session.new_draft_id() / Path(upload.name).name
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_bytes(upload.getbuffer())
+    try:
+        with st.spinner(t("stage_soundtrack")):
+            _use_own_track(draft, target)
+    except CreatorError as e:
+        st.error(str(e))
+        return
+    st.rerun()
+
+
+def render() -> None:
+    st.header(t("page_music"))
+    draft = session.require_draft()
+    if draft is None:
+        return
+    st.caption(t("music_intro"))
+    left, right = st.columns([3, 2])
+    with left:
+        c1, c2 = st.columns([3, 1], vertical_alignment="bottom")
+        query = c1.text_input(t("music_query"), key=session.key("music_query"))
+        if c2.button(t("find_music"), key=session.key("rematch"), width="stretch"):
+            try:
+                with st.spinner(t("stage_soundtrack")):
+                    _match(draft, query)
+            except CreatorError as e:
+                st.error(str(e))
+            else:
+                st.rerun()
+        if not draft.tracks:
+            st.info(t("no_tracks"))
+        for rank, m in enumerate(draft.tracks, 1):
+            _track_row(draft, m, rank)
+    with right:
+        st.subheader(t("mood_map"))
+        st.caption(t("mood_map_help"))
+        try:
+            points = _music_map()
+        except CreatorError as e:
+            st.error(str(e))
+            points = []
+        labels = {k: t(k) for k in ("valence", "energy", "mood", "this_note")}
+        labels.update({f"mood:{p.get('mood')}": mood_label(p.get("mood"), session.lang()) for p in points})
+        st.vega_lite_chart(
+            mood_map_spec(points, (draft.context.valence, draft.context.energy),
+                          chosen=draft.track.track_id if draft.track else None, labels=labels),
+            width="stretch")
+        _excerpt(draft)
+        _upload(draft)

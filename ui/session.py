@@ -1,0 +1,283 @@
+"""What every page of the editor shares: the Assistant, the open draft, strings, progress.
+
+The open draft lives on disk, not in the browser session: its id is in the page's
+query string (``?draft=<id>``), every page reads it from ``<drafts>/<id>/draft.json``
+and every edit writes it back at once (:func:`edit`). A reload, a second tab or a
+crashed server therefore loses nothing. Nothing here decides anything about a note;
+that is the SDK's job (creator.assistant).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import secrets
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime
+from pathlib import Path
+from typing import Any, TypeVar
+
+import streamlit as st
+
+from creator.config import Settings
+from creator.errors import CreatorError
+from creator.resources import load_prompt
+from creator.types import Draft
+
+__all__ = [
+    "t",
+    "lang",
+    "settings",
+    "assistant",
+    "drafts_root",
+    "draft_id",
+    "sync_url",
+    "draft_dir",
+    "open_draft",
+    "current_draft",
+    "new_draft_id",
+    "save",
+    "edit",
+    "rev",
+    "bump",
+    "key",
+    "stage_label",
+    "run_with_progress",
+    "thumbnail",
+    "require_draft",
+]
+
+T = TypeVar("T")
+
+# Draft ids name folders: keep them to plain names so a query string can't point elsewhere.
+_ID = re.compile(r"^[A-Za-z0-9._-]{1,80}$")
+
+
+# -- strings -------------------------------------------------------------------------
+
+def lang() -> str:
+    """The interface language: ``zh`` or ``en`` (the sidebar toggle, kept in the URL)."""
+    value = st.session_state.get("ui_lang") or st.query_params.get("lang") or "zh"
+    return value if value in ("zh", "en") else "zh"
+
+
+def t(key: str, **fields: Any) -> str:
+    """The interface string ``key`` in the current language (prompts/ui/strings.yaml)."""
+    entry = load_prompt("ui/strings.yaml")["strings"].get(key)
+    if entry is None:
+        return key.format(**fields) if fields else key
+    text = entry.get(lang()) or entry.get("en") or key
+    return text.format(**fields) if fields else text
+
+
+# -- the SDK, once per process -------------------------------------------------------
+
+@st.cache_resource(show_spinner=False)
+def settings() -> Settings:
+    """Settings of the profile ``creator ui --profile`` asked for (env CREATOR_UI_PROFILE)."""
+    return Settings.for_profile(os.environ.get("CREATOR_UI_PROFILE", "lite"))
+
+
+@st.cache_resource(show_spinner=False)
+def assistant():
+    """The one Assistant of this server process; it loads its models lazily and is
+    shared by every browser session (the SDK makes that thread-safe)."""
+    from creator.assistant import Assistant
+
+    return Assistant(settings=settings())
+
+
+def drafts_root() -> Path:
+    """Where drafts are kept: env CREATOR_DRAFTS_DIR, else the settings' drafts folder."""
+    env = os.environ.get("CREATOR_DRAFTS_DIR")
+    if env:
+        return Path(env)
+    s = settings()
+    configured = getattr(s, "drafts_dir", None)  # a setting the SDK may add
+    return Path(configured) if configured else s.cache_dir / "drafts"
+
+
+# -- the open draft ------------------------------------------------------------------
+
+def draft_id() -> str | None:
+    """The open draft's id: from the URL, else from this browser session (Streamlit
+    drops query parameters when the user switches pages; :func:`sync_url` puts it back)."""
+    value = st.query_params.get("draft") or st.session_state.get("draft_id")
+    return value if value and _ID.match(value) else None
+
+
+def sync_url() -> None:
+    """Keep the open draft and the interface language both in this session and in the
+    URL, so that a reload of any page reopens the same draft in the same language."""
+    did = draft_id()
+    if did:
+        st.session_state["draft_id"] = did
+        if st.query_params.get("draft") != did:
+            st.query_params["draft"] = did
+    if st.query_params.get("lang") != lang():
+        st.query_params["lang"] = lang()
+
+
+def draft_dir(did: str | None = None) -> Path:
+    did = did or draft_id()
+    if not did:
+        raise LookupError("no draft is open")
+    return drafts_root() / did
+
+
+def new_draft_id() -> str:
+    """A fresh folder name under :func:`drafts_root`: time first, so folders sort by age."""
+    return datetime.now().strftime("%Y%m%d-%H%M%S-") + secrets.token_hex(2)
+
+
+def open_draft(did: str) -> None:
+    """Make ``did`` the open draft (in the URL, so a reload reopens it)."""
+    st.session_state["draft_id"] = did
+    st.query_params["draft"] = did
+    bump()
+
+
+def current_draft() -> Draft | None:
+    """The open draft, read from disk; ``None`` when none is open or it can't be read
+    (the reason is shown)."""
+    did = draft_id()
+    if did is None:
+        return None
+    path = draft_dir(did)
+    if not (path / "draft.json").exists():
+        return None
+    try:
+        return Draft.load(path)
+    except CreatorError as e:
+        st.error(t("draft_error", error=e))
+        return None
+
+
+def require_draft() -> Draft | None:
+    """The open draft, or a note pointing to the Start and Drafts pages."""
+    draft = current_draft()
+    if draft is None:
+        st.info(t("need_draft"))
+    return draft
+
+
+def save(draft: Draft, did: str | None = None) -> Path:
+    """Write the draft to its folder (atomically, through Draft.save)."""
+    return draft.save(draft_dir(did))
+
+
+def edit(change: Callable[[Draft], None]) -> None:
+    """Apply ``change`` to the draft on disk and save it: every edit goes through here,
+    so every edit is saved the moment it is made."""
+    draft = current_draft()
+    if draft is None:
+        return
+    change(draft)
+    save(draft)
+
+
+# Widgets are keyed by the draft and a revision number: when the SDK replaces a part
+# (regenerate, choose an alternative, open another draft) the revision moves on and the
+# widgets start again from the draft's new values instead of the old typed ones.
+def rev() -> int:
+    return st.session_state.get("_rev", 0)
+
+
+def bump() -> None:
+    st.session_state["_rev"] = rev() + 1
+
+
+def key(name: str) -> str:
+    """A widget key tied to the open draft and the current revision."""
+    return f"{name}:{draft_id()}:{rev()}"
+
+
+# -- long stages ---------------------------------------------------------------------
+
+def run_with_progress(work: Callable[[Callable[[str, int, int], None], threading.Event], T],
+                      *, label: str) -> T:
+    """Run ``work(progress, cancel)`` in a worker thread and show its progress.
+
+    The SDK reports progress from its own threads; Streamlit elements may only be
+    updated from the script's thread, so the worker only records the latest
+    ``(stage, done, total)`` and this thread draws it. If the script is stopped (the
+    user navigates away) ``cancel`` is set so that the SDK can stop early.
+    """
+    latest: dict[str, Any] = {"stage": "", "done": 0, "total": 0}
+
+    def progress(stage: str, done: int, total: int) -> None:
+        latest.update(stage=stage, done=done, total=total)
+
+    cancel = threading.Event()
+    bar = st.progress(0.0, text=label)
+    started = time.monotonic()
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ui-stage")
+    future = pool.submit(work, progress, cancel)
+    try:
+        while not future.done():
+            future_wait(future, 0.15)
+            bar.progress(*_progress_view(latest, label, time.monotonic() - started))
+    except BaseException:
+        # the script was stopped (rerun, page change): ask the SDK to stop, don't wait
+        cancel.set()
+        raise
+    finally:
+        pool.shutdown(wait=False)
+    bar.empty()
+    return future.result()
+
+
+def _progress_view(latest: dict, label: str, elapsed: float) -> tuple[float, str]:
+    """(fraction, text) of the progress bar: "stage 3/10 · 12s", or "stage 40% · 12s"
+    for a stage that reports fractions (total 1)."""
+    done, total, stage = latest["done"] or 0, latest["total"] or 0, latest["stage"]
+    frac = min(1.0, max(0.0, done / total)) if total else 0.0
+    text = stage_label(stage) if stage else label
+    if total and float(total) == 1.0:
+        text += f" {frac:.0%}"
+    elif total:
+        text += f" {done}/{total}"
+    return frac, f"{text} · {elapsed:.0f}s"
+
+
+def stage_label(stage: str) -> str:
+    """The interface name of an SDK stage (its own name when strings.yaml lacks it)."""
+    text = t("stage_" + stage)
+    return stage if text == "stage_" + stage else text
+
+
+def future_wait(future, seconds: float) -> None:
+    try:
+        future.result(timeout=seconds)
+    except Exception:  # the error is re-raised by the caller's future.result()
+        pass
+
+
+# -- pictures ------------------------------------------------------------------------
+
+@st.cache_data(show_spinner=False, max_entries=512)
+def thumbnail(path: str, kind: str | None = None, size: int = 320) -> bytes | None:
+    """A small JPEG of a photo (orientation applied) or of a clip's middle frame;
+    ``None`` when it can't be decoded."""
+    import io
+
+    try:
+        from creator import media
+
+        if kind == "clip":
+            frames = media.read_frames(path, [0.5], max_side=size)
+            image = frames[0]
+        else:
+            image = media.open_photo(path, max_side=size)
+    except Exception:  # a thumbnail is never worth an error page
+        return None
+    if not hasattr(image, "save"):  # an array
+        from PIL import Image
+
+        image = Image.fromarray(image)
+    buf = io.BytesIO()
+    image.convert("RGB").save(buf, format="JPEG", quality=80)
+    return buf.getvalue()
