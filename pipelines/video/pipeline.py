@@ -1,0 +1,290 @@
+"""One-click video: the trip as a beat-synced vertical MP4.
+
+``Pipeline()(VideoRequest(...)) -> VideoResult``. The cover opens, photos move (Ken
+Burns toward their subject and faces), clips show their best segment, cuts fall on the
+track's beats, the title and per-moment captions are overlaid, the music is faded,
+ducked under the clips' sound and loudness-normalised. One ffmpeg process renders it.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import threading
+import uuid
+import warnings as _warnings
+from collections.abc import Callable
+from pathlib import Path
+
+from PIL import Image, ImageOps
+from pydantic import BaseModel, ConfigDict, Field
+
+from creator.config import VideoSettings
+from creator.errors import InputError, MediaError
+from creator.types import Draft, MediaItem, MediaKind, TrackMatch, VideoResult
+
+from .plan import TRANSITIONS, PlanItem, plan_timeline
+from .render import build_command, fit_cover, probe_audio, run_render
+from .text import render_text
+
+__all__ = ["VideoRequest", "Pipeline"]
+
+# formats handed to ffmpeg as they are; anything else (HEIC, WEBP, TIFF...) is converted once
+_DIRECT = {"JPEG": ("RGB", "L"), "PNG": ("RGB", "RGBA", "L", "LA", "P")}
+
+
+class VideoRequest(BaseModel):
+    """What to render.
+
+    ``items`` in their order on screen; ``captions`` maps an item id to the line shown
+    while that item is on screen (e.g. the first item of each moment); ``size`` is
+    (width, height), both even; ``length`` in seconds (None: from the items and the
+    excerpt); ``transitions`` are cycled between shots ("cut" or ffmpeg xfade names);
+    ``progress`` receives fractions 0..1; setting ``cancel`` stops the render.
+    """
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
+    items: list[MediaItem]
+    output: Path
+    cover_path: Path | None = None
+    title: str | None = None
+    captions: dict[str, str] = Field(default_factory=dict)
+    track: TrackMatch | None = None
+    size: tuple[int, int] | None = None
+    fps: int | None = None
+    length: float | None = None
+    transitions: list[str] | None = None
+    progress: Callable[[float], None] | None = Field(default=None, exclude=True)
+    cancel: threading.Event | None = Field(default=None, exclude=True)
+
+    @classmethod
+    def from_draft(cls, draft: Draft, draft_dir: Path | str, output: Path | str | None = None,
+                   **overrides) -> VideoRequest:
+        """The request for a saved draft: its items in the user's order, its title, its
+        chosen track and excerpt, ``draft_dir/cover.png`` when present (else the chosen
+        cover's file), one caption per moment ("第2天 · 杭州" / "Day 2 · Hangzhou") on the
+        moment's first item. Relative paths are read from ``draft_dir``. ``overrides`` are
+        any other fields (size, length, progress...)."""
+        draft_dir = Path(draft_dir)
+
+        def resolve(p: str | None) -> Path | None:
+            if not p:
+                return None
+            path = Path(p)
+            return path if path.is_absolute() else draft_dir / path
+
+        ctx = draft.context
+        by_id = {i.id: i for i in ctx.items}
+        order = draft.order or [i.id for i in ctx.items]
+        items: list[MediaItem] = []
+        for item_id in order:
+            item = by_id.get(item_id)
+            if item is None:  # surfaces as a warning in the result, like any unreadable item
+                items.append(MediaItem(path=item_id, id=item_id, error="not among the draft's items"))
+                continue
+            items.append(item.model_copy(update={"path": str(resolve(item.path))}))
+        captions: dict[str, str] = {}
+        lang = draft.language
+        several_days = (ctx.days or len({m.day for m in ctx.moments})) > 1
+        position = {item_id: k for k, item_id in enumerate(order)}
+        for m in ctx.moments:
+            shown = sorted((i for i in m.item_ids if i in position), key=position.get)
+            if not shown:
+                continue
+            parts = []
+            if several_days:
+                parts.append(f"第{m.day}天" if lang == "zh" else f"Day {m.day}")
+            if m.place is not None:
+                parts.append(m.place.name(lang))
+            if parts:
+                captions[shown[0]] = " · ".join(parts)
+        cover = draft_dir / "cover.png"
+        if not cover.is_file():
+            cover = resolve(draft.cover.path) if draft.cover is not None else None
+        title = draft.caption.title if draft.caption else (draft.cover.title if draft.cover else None)
+        track = draft.track
+        if track is not None:
+            track = track.model_copy(update={"path": str(resolve(track.path))})
+        fields = dict(items=items, output=Path(output) if output else draft_dir / "note.mp4",
+                      cover_path=cover, title=title, captions=captions, track=track)
+        fields.update(overrides)
+        return cls(**fields)
+
+
+def _aim(item: MediaItem) -> tuple[float, float]:
+    """Where the motion heads: the faces (all of them), else the subject, else the centre."""
+    q = item.quality
+    if q is not None and q.faces:
+        x0 = min(f.x0 for f in q.faces)
+        x1 = max(f.x1 for f in q.faces)
+        y0 = min(f.y0 for f in q.faces)
+        y1 = max(f.y1 for f in q.faces)
+        return ((x0 + x1) / 2, (y0 + y1) / 2)
+    if q is not None and q.subject is not None:
+        return q.subject.center
+    return (0.5, 0.5)
+
+
+class Pipeline:
+    """Renders a VideoRequest to an MP4. ``settings`` gives every default."""
+
+    def __init__(self, settings: VideoSettings | None = None):
+        self.settings = settings or VideoSettings()
+
+    def __call__(self, request: VideoRequest) -> VideoResult:
+        s = self.settings
+        report = request.progress or (lambda f: None)
+
+        # 1. check the request
+        width, height = request.size or (s.width, s.height)
+        if width < 64 or height < 64 or width % 2 or height % 2:
+            raise InputError(f"size: {width}x{height} must be even and at least 64x64")
+        fps = request.fps or s.fps
+        if not 1 <= fps <= 120:
+            raise InputError(f"fps: {fps} is out of range 1..120")
+        if request.length is not None and not 1 <= request.length <= 600:
+            raise InputError(f"length: {request.length} s is out of range 1..600")
+        for t in request.transitions or []:
+            if t not in TRANSITIONS:
+                raise InputError(f"transitions: unknown transition {t!r}; known: {sorted(TRANSITIONS)}")
+        output = Path(request.output)
+        if output.suffix.lower() != ".mp4":
+            raise InputError(f"output: {output} must end in .mp4")
+        output.parent.mkdir(parents=True, exist_ok=True)
+        warnings: list[str] = []
+        report(0.0)
+
+        with tempfile.TemporaryDirectory(prefix="creator-video-") as tmp_name:
+            tmp = Path(tmp_name)
+
+            # 2. check the media; unreadable items are left out with a warning
+            plan_items: list[PlanItem] = []
+            if request.cover_path is not None:
+                try:
+                    fitted = fit_cover(request.cover_path, tmp / "cover.png", (width, height))
+                    plan_items.append(PlanItem(kind="cover", path=str(fitted), width=width, height=height))
+                except (OSError, ValueError) as e:
+                    warnings.append(f"cover {request.cover_path}: cannot be read ({e}); no intro")
+            for n, item in enumerate(request.items):
+                try:
+                    plan_items.append(self._plan_item(item, request.captions.get(item.id), tmp, n))
+                except MediaError as e:
+                    warnings.append(f"{item.path}: left out ({e})")
+            if not any(p.kind != "cover" for p in plan_items):
+                raise InputError("items: none of the photos or clips could be read; nothing to render")
+
+            music, beats, excerpt_len = self._music(request.track, warnings)
+
+            # 3. the timeline
+            try:
+                tl = plan_timeline(plan_items, settings=s, size=(width, height), fps=fps, beats=beats,
+                                   excerpt_duration=excerpt_len, length=request.length or s.length,
+                                   title=request.title, transitions=request.transitions)
+            except ValueError as e:
+                raise InputError(str(e)) from e
+            warnings += tl.warnings
+            if music is not None and excerpt_len is not None and excerpt_len < tl.duration - 0.05:
+                warnings.append(f"the music excerpt ({excerpt_len:.1f} s) is shorter than the video "
+                                f"({tl.duration:.1f} s); the end is silent")
+
+            # 4. text overlays as PNGs
+            texts = []
+            for j, ov in enumerate(tl.overlays):
+                img = render_text(ov.text, tmp / f"text{j}.png", frame=(width, height), role=ov.role)
+                texts.append((img, ov.start, ov.end))
+            report(0.02)
+
+            # 5. render to a temporary name next to the output, rename when complete
+            part = output.with_name(f".{output.name}.{uuid.uuid4().hex[:8]}.part")
+            cmd = build_command(tl, texts=texts, music=music, settings=s, output=part)
+            try:
+                run_render(cmd, duration=tl.duration, cancel=request.cancel, stderr_path=tmp / "ffmpeg.log",
+                           progress=lambda f: report(0.02 + 0.97 * f))
+                os.replace(part, output)
+            except BaseException:
+                part.unlink(missing_ok=True)
+                raise
+        report(1.0)
+        return VideoResult(path=str(output), duration=tl.duration, width=width, height=height, fps=fps,
+                           cuts=tl.cuts, warnings=warnings)
+
+    # -- helpers ---------------------------------------------------------------------------
+
+    def _plan_item(self, item: MediaItem, caption: str | None, tmp: Path, n: int) -> PlanItem:
+        """A readable item as a PlanItem; raises MediaError when it cannot be used."""
+        if not item.ok:
+            raise MediaError(item.error or "it could not be read")
+        path = Path(item.path)
+        if not path.is_file():
+            raise MediaError("file not found")
+        kind = item.kind or (MediaKind.clip if item.clip is not None else MediaKind.photo)
+        score = item.quality.score if item.quality else 0.5
+        if kind == MediaKind.clip:
+            from creator.media.ffmpeg import probe
+
+            meta = probe(path)  # MediaError when unreadable or without video
+            info = item.clip
+            duration = meta["duration"] or (info.duration if info else None)
+            if not duration or duration <= 0:
+                raise MediaError("its duration is unknown")
+            if info is None:
+                from creator.types import ClipInfo
+
+                info = ClipInfo(duration=duration, fps=meta["fps"] or 30.0, width=meta["width"],
+                                height=meta["height"], has_audio=meta["has_audio"])
+            return PlanItem(kind="clip", path=str(path), width=meta["width"], height=meta["height"],
+                            item_id=item.id, aim=_aim(item), clip=info, has_audio=meta["has_audio"],
+                            caption=caption, score=score)
+        try:
+            with _warnings.catch_warnings():
+                _warnings.simplefilter("ignore")
+                if path.suffix.lower() in (".heic", ".heif", ".avif"):
+                    import pillow_heif
+
+                    pillow_heif.register_heif_opener()
+                im = Image.open(path)
+                fmt, mode = im.format, im.mode
+                w, h = im.size
+                orientation = im.getexif().get(0x0112, 1)
+                if orientation in (5, 6, 7, 8):
+                    w, h = h, w
+                pi = PlanItem(kind="photo", path=str(path), width=w, height=h, item_id=item.id,
+                              aim=_aim(item), caption=caption, score=score)
+                if mode not in _DIRECT.get(fmt or "", ()):
+                    # ffmpeg may not read it (HEIC, CMYK JPEG...): one upright JPEG instead
+                    conv = tmp / f"photo{n}.jpg"
+                    ImageOps.exif_transpose(im).convert("RGB").save(conv, quality=92)
+                    pi.origin, pi.path = pi.path, str(conv)
+                im.close()
+        except (OSError, ValueError, SyntaxError) as e:
+            raise MediaError(f"not a readable image: {e}") from e
+        if w < 16 or h < 16:
+            raise MediaError(f"too small ({w}x{h})")
+        return pi
+
+    def _music(self, track: TrackMatch | None, warnings: list[str]
+               ) -> tuple[tuple[str, float, float] | None, list[float], float | None]:
+        """(path, excerpt start, seconds available), the beats, the excerpt length."""
+        if track is None:
+            return None, [], None
+        if not Path(track.path).is_file():
+            warnings.append(f"music {track.path}: file not found; the video has no music")
+            return None, [], None
+        try:
+            total, has_audio = probe_audio(track.path)
+        except MediaError as e:
+            warnings.append(f"music {track.path}: {e}; the video has no music")
+            return None, [], None
+        if not has_audio:
+            warnings.append(f"music {track.path}: no audio stream; the video has no music")
+            return None, [], None
+        start = track.excerpt.start if track.excerpt else 0.0
+        total = total or 0.0
+        avail = max(0.0, total - start) if total else None
+        if track.excerpt:
+            avail = min(avail, track.excerpt.duration) if avail is not None else track.excerpt.duration
+        if avail is not None and avail < 1.0:
+            warnings.append(f"music {track.path}: the excerpt is {avail:.1f} s long; the video has no music")
+            return None, [], None
+        return (str(track.path), start, avail or 0.0), list(track.beats), avail

@@ -1,0 +1,140 @@
+"""Title and caption overlays: text drawn once with Pillow into transparent PNGs.
+
+ffmpeg then overlays each PNG for the seconds it belongs to. Drawing with Pillow and a
+bundled CJK font (Noto Sans SC from the pip package ``pylopdf-fonts-zh-cn``) is more
+reliable for Chinese than ffmpeg's drawtext, which needs fontconfig and shapes nothing.
+
+Kept small on purpose: the cover stage has its own typography (pipelines/cover/); the
+two may be unified later.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+from PIL import Image, ImageDraw, ImageFont
+
+from creator.resources import package_file
+
+__all__ = ["TextImage", "font_path", "render_text", "wrap_text"]
+
+
+@dataclass(frozen=True)
+class TextImage:
+    """A rendered text overlay: the PNG and where its top-left corner goes in the frame."""
+
+    path: Path
+    x: int
+    y: int
+    width: int
+    height: int
+
+
+def font_path() -> Path:
+    """The bundled CJK-capable font (Noto Sans SC Regular)."""
+    return package_file("pylopdf_fonts_zh_cn", "NotoSansSC-Regular.otf", pip_name="pylopdf-fonts-zh-cn")
+
+
+@functools.lru_cache(maxsize=16)
+def _font(size: int) -> ImageFont.FreeTypeFont:
+    return ImageFont.truetype(str(font_path()), size)
+
+
+def _is_wide(ch: str) -> bool:
+    # CJK ideographs, kana, hangul and full-width forms break anywhere
+    o = ord(ch)
+    return (0x2E80 <= o <= 0x9FFF or 0xAC00 <= o <= 0xD7AF or 0xF900 <= o <= 0xFAFF
+            or 0xFF00 <= o <= 0xFFEF or 0x20000 <= o <= 0x2FFFF)
+
+
+def _tokens(text: str) -> list[str]:
+    """Units that may not be split: a CJK character, or a latin word with its trailing space."""
+    out: list[str] = []
+    word = ""
+    for ch in text:
+        if _is_wide(ch):
+            if word:
+                out.append(word)
+                word = ""
+            out.append(ch)
+        elif ch == " ":
+            out.append(word + " ")
+            word = ""
+        else:
+            word += ch
+    if word:
+        out.append(word)
+    return out
+
+
+_NO_LINE_START = set("，。！？、；：,.!?;:)）》」』”’")
+
+
+def wrap_text(text: str, font: ImageFont.FreeTypeFont, max_width: int) -> list[str]:
+    """Greedy line breaking for mixed Chinese/latin text; keeps punctuation off line starts."""
+    lines: list[str] = []
+    for para in text.splitlines() or [""]:
+        line = ""
+        for tok in _tokens(para):
+            trial = line + tok
+            if line and font.getlength(trial.rstrip()) > max_width and tok[0] not in _NO_LINE_START:
+                lines.append(line.rstrip())
+                line = tok.lstrip()
+            else:
+                line = trial
+        lines.append(line.rstrip())
+    return [ln for ln in lines if ln] or [""]
+
+
+def render_text(
+    text: str,
+    path: Path,
+    *,
+    frame: tuple[int, int],
+    role: str = "caption",
+) -> TextImage:
+    """Draw ``text`` for a frame of size ``frame`` (w, h) into a transparent PNG at ``path``.
+
+    ``role`` is "title" (large, upper third) or "caption" (smaller, lower fifth). The PNG is
+    cropped to the text, so the overlay touches as few pixels as possible per frame.
+    """
+    fw, fh = frame
+    short = min(fw, fh)
+    size = max(12, round(short * (0.085 if role == "title" else 0.05)))
+    font = _font(size)
+    stroke = max(1, size // 14)
+    lines = wrap_text(text.strip(), font, int(fw * 0.84))
+    spacing = round(size * 0.25)
+    probe = ImageDraw.Draw(Image.new("L", (1, 1)))
+    box = [math.floor(v) if i < 2 else math.ceil(v) for i, v in enumerate(
+        probe.multiline_textbbox((0, 0), "\n".join(lines), font=font, spacing=spacing,
+                                 align="center", stroke_width=stroke))]
+    pad = stroke + max(2, size // 5)  # room for the shadow offset
+    w = box[2] - box[0] + 2 * pad
+    h = box[3] - box[1] + 2 * pad
+    img = Image.new("RGBA", (w, h), (0, 0, 0, 0))
+    draw = ImageDraw.Draw(img)
+    origin = (pad - box[0], pad - box[1])
+    shadow = max(1, size // 16)
+    # a soft dark shadow then white text with a dark outline: readable on sky and on snow
+    draw.multiline_text((origin[0] + shadow, origin[1] + shadow), "\n".join(lines), font=font,
+                        fill=(0, 0, 0, 110), spacing=spacing, align="center",
+                        stroke_width=stroke, stroke_fill=(0, 0, 0, 110))
+    draw.multiline_text(origin, "\n".join(lines), font=font, fill=(255, 255, 255, 255),
+                        spacing=spacing, align="center", stroke_width=stroke,
+                        stroke_fill=(20, 20, 20, 200))
+    # even position/size keeps the overlay on the chroma grid of yuv420p
+    w2, h2 = w + (w % 2), h + (h % 2)
+    if (w2, h2) != (w, h):
+        canvas = Image.new("RGBA", (w2, h2), (0, 0, 0, 0))
+        canvas.paste(img, (0, 0))
+        img, w, h = canvas, w2, h2
+    x = max(0, (fw - w) // 2) // 2 * 2
+    centre_y = fh * (0.30 if role == "title" else 0.80)
+    y = int(min(max(0, centre_y - h / 2), max(0, fh - h))) // 2 * 2
+    path.parent.mkdir(parents=True, exist_ok=True)
+    img.save(path, format="PNG")
+    return TextImage(path=path, x=x, y=y, width=w, height=h)

@@ -1,0 +1,62 @@
+"""`creator video DRAFT_DIR`: from a saved draft to an MP4."""
+
+from __future__ import annotations
+
+import argparse
+import re
+import subprocess
+
+from creator.types import Caption, Draft, Excerpt, MediaItem, Moment, NoteContext, Place, TrackMatch
+from pipelines.video import VideoRequest
+from pipelines.video.cli import add_video_parser
+from tests.factories import ffmpeg, make_click_track, make_photo
+
+
+def make_draft(folder) -> Draft:
+    folder.mkdir(parents=True, exist_ok=True)
+    media = folder / "照片"
+    items = [MediaItem(path=str(make_photo(media / f"{i}.jpg", name, size=(480, 360))), id=f"id{i}", kind="photo")
+             for i, name in enumerate(["china", "coffee", "flower"])]
+    track_path, beats = make_click_track(folder / "music.wav", bpm=120, duration=12)
+    hz = Place(name_zh="杭州", name_en="Hangzhou")
+    ctx = NoteContext(items=items, days=2, moments=[
+        Moment(index=0, day=1, place=hz, item_ids=["id0", "id1"]),
+        Moment(index=1, day=2, place=Place(name_zh="西湖", name_en="West Lake"), item_ids=["id2"])])
+    draft = Draft(context=ctx, order=["id1", "id0", "gone", "id2"], caption=Caption(title="杭州两日", body="..."),
+                  track=TrackMatch(track_id="t", title="click", path="music.wav", score=1.0,
+                                   excerpt=Excerpt(start=1.0, end=11.0), beats=[float(b) for b in beats[:20]]))
+    (folder / "draft.json").write_text(draft.model_dump_json(), encoding="utf-8")
+    return draft
+
+
+def test_request_from_draft_follows_order_and_labels_moments(tmp_path):
+    draft = make_draft(tmp_path / "草稿")
+    req = VideoRequest.from_draft(draft, tmp_path / "草稿")
+    assert [i.id for i in req.items] == ["id1", "id0", "gone", "id2"]
+    assert req.items[2].error
+    assert req.captions == {"id1": "第1天 · 杭州", "id2": "第2天 · 西湖"}
+    assert req.title == "杭州两日" and req.cover_path is None
+    assert req.track.path == str(tmp_path / "草稿" / "music.wav")
+    assert req.output == tmp_path / "草稿" / "note.mp4"
+
+
+def test_creator_video_renders_a_saved_draft(tmp_path, capsys):
+    folder = tmp_path / "草稿"
+    make_draft(folder)
+    make_photo(folder / "cover.png", "chelsea", size=(300, 400))
+    parser = argparse.ArgumentParser(prog="creator")
+    add_video_parser(parser.add_subparsers())
+    out = tmp_path / "出" / "视频.mp4"
+    args = parser.parse_args(["video", str(folder), "-o", str(out), "--size", "270x480", "--length", "6"])
+    assert args.func(args) == 0
+    err = subprocess.run([ffmpeg(), "-hide_banner", "-i", str(out)], capture_output=True, text=True).stderr
+    assert re.search(r"Video: h264.*270x480", err) and "Audio: aac" in err
+    assert "gone" in capsys.readouterr().err  # the missing item is reported, not fatal
+
+
+def test_creator_video_on_a_folder_without_draft_fails_cleanly(tmp_path):
+    parser = argparse.ArgumentParser(prog="creator")
+    add_video_parser(parser.add_subparsers())
+    args = parser.parse_args(["video", str(tmp_path)])
+    assert args.func(args) == 1
+    assert not (tmp_path / "note.mp4").exists()
