@@ -20,12 +20,14 @@ $(VENV)/.installed: pyproject.toml
 
 setup: $(VENV)/.installed
 
-# Tesseract (cover OCR tests) and Chromium (editor browser test), from Debian.
+# Tesseract (cover OCR tests), Chromium and CJK/emoji fonts (editor browser test), from Debian.
 system-deps:
 	@command -v tesseract >/dev/null && tesseract --list-langs 2>/dev/null | grep -q chi_sim \
-	  && command -v chromium >/dev/null || { \
+	  && command -v chromium >/dev/null && command -v chromedriver >/dev/null \
+	  && fc-list 2>/dev/null | grep -qi wenquanyi || { \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
-	    tesseract-ocr tesseract-ocr-eng tesseract-ocr-chi-sim chromium chromium-driver >/dev/null; }
+	    tesseract-ocr tesseract-ocr-eng tesseract-ocr-chi-sim chromium chromium-driver \
+	    fonts-wqy-microhei fonts-noto-color-emoji >/dev/null; }
 
 demo: setup
 	$(VENV)/bin/creator samples $(DEMO)/photos

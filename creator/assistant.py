@@ -105,8 +105,13 @@ class Assistant:
     # --- soundtrack --------------------------------------------------------------------
     def soundtrack(self, context: NoteContext | Draft | None = None, *, query: str | None = None,
                    length: float | None = None, top: int | None = None, language: str | None = None,
-                   exclude: Sequence[str] = (), pin: Sequence[str] = ()) -> list[TrackMatch]:
-        """Tracks of the music library matched to the note and/or a free-text query."""
+                   exclude: Sequence[str] = (), pin: Sequence[str] = (),
+                   library: str | Path | None = None) -> list[TrackMatch]:
+        """Tracks of the music library matched to the note and/or a free-text query.
+
+        ``library``: a music folder other than the configured one (indexed on first use,
+        e.g. a folder holding the user's own upload, which ``pin`` can then put first).
+        """
         from pipelines.soundtrack import SoundtrackRequest
 
         ctx = _context(context) if context is not None else None
@@ -114,29 +119,67 @@ class Assistant:
             length = planned_length(len(ctx.ok_items))
         request = SoundtrackRequest(context=ctx, query=query, length=length, top=top,
                                     language=language or _language(context, self.settings),
-                                    exclude=list(exclude), pin=list(pin))
+                                    exclude=list(exclude), pin=list(pin),
+                                    library=Path(library) if library else None)
         stage = self._stage("soundtrack")
         with self._lock:  # the first call indexes the library; later calls only read it
-            stage.library_matrix()
+            stage.library_matrix(request.library)
         return stage(request).matches
 
-    def music_map(self) -> list[dict]:
+    def music_map(self, library: str | Path | None = None) -> list[dict]:
         """Every usable library track as a point of the mood map: track_id, title,
-        valence, energy (0..1) and its strongest mood."""
+        duration (s), valence, energy (0..1) and its strongest mood."""
         stage = self._stage("soundtrack")
         with self._lock:
-            index, _, _ = stage.library_matrix()
+            index, _, _ = stage.library_matrix(Path(library) if library else None)
         points = []
         for t in index.usable:
             a = t.analysis
             moods = dict(getattr(a, "moods", {}) or {})
             points.append({
-                "track_id": t.id, "title": t.title,
+                "track_id": t.id, "title": t.title, "duration": float(a.duration),
                 "valence": float(getattr(a, "valence", 0.5)),
                 "energy": float(getattr(a, "arousal", getattr(a, "energy", 0.5))),
                 "mood": max(moods, key=moods.get) if moods else None,
             })
         return points
+
+    def excerpt(self, track: TrackMatch, *, start: float, end: float | None = None,
+                library: str | Path | None = None) -> TrackMatch:
+        """The track with its excerpt moved by the user: ``start`` snapped to the nearest
+        beat, ``end`` (default: keep the length) to the nearest beat after it, and the
+        beats and downbeats inside recomputed, so the video stays on the beat."""
+        from .music.analysis import analyse
+        from .music.decode import decode
+
+        if track.excerpt is None and end is None:
+            raise InputError("end: the track has no excerpt yet, so give the end")
+        length = (end - start) if end is not None else track.excerpt.duration
+        if length <= 0:
+            raise InputError(f"end: must come after start ({start:.2f} s)")
+        stage = self._stage("soundtrack")
+        with self._lock:
+            index, _, _ = stage.library_matrix(Path(library) if library else None)
+        record = index.by_id().get(track.track_id)
+        analysis = record.analysis if record is not None and record.analysis is not None else None
+        if analysis is None:  # a track from another library: analyse the file itself
+            analysis = analyse(decode(track.path), 22050)
+        beats = sorted({0.0, *analysis.beats})  # the very start is always a valid start
+        s = min(beats, key=lambda b: abs(b - start))
+        s = max(0.0, min(s, max(0.0, analysis.duration - 0.5)))
+        after = [b for b in beats if b > s]
+        target = end if end is not None else s + length
+        e = min(after, key=lambda b: abs(b - target)) if after else analysis.duration
+        e = min(max(e, s + 0.5), analysis.duration)
+
+        def inside(times):
+            return [round(t - s, 3) for t in times if s - 1e-6 <= t < e - 1e-6]
+
+        from .types import Excerpt
+
+        return track.model_copy(update={"excerpt": Excerpt(start=round(s, 3), end=round(e, 3)),
+                                        "beats": inside(analysis.beats),
+                                        "downbeats": inside(analysis.downbeats)})
 
     # --- cover -----------------------------------------------------------------------------
     def cover(self, context: NoteContext | Draft, *, title: str | None = None, style: str | None = None,
@@ -156,26 +199,26 @@ class Assistant:
     # --- video -----------------------------------------------------------------------------
     def video(self, draft: Draft, *, out: str | Path, progress: Progress | None = None,
               cancel: threading.Event | None = None, cover_path: str | Path | None = None,
-              length: float | None = None) -> VideoResult:
-        """Render the draft (its order, texts, track and excerpt, cover) to an MP4."""
+              length: float | None = None, draft_dir: str | Path | None = None) -> VideoResult:
+        """Render the draft (its order, texts, track and excerpt, cover) to an MP4.
+
+        ``draft_dir`` (default: the folder of ``out``) is where relative paths and
+        ``cover.png`` are looked up; ``cancel`` stops the render (raises Cancelled).
+        """
         from pipelines.video import VideoRequest
 
-        items = draft.ordered_items()
-        if not items:
+        if not draft.ordered_items():
             raise InputError("draft: it has no usable photos or clips to put in a video")
-        cover = cover_path or (draft.cover.path if draft.cover and draft.cover.path else None)
-        if cover and not Path(cover).is_file():
-            cover = None
-        captions = {}
-        for m in draft.context.moments:
-            if m.item_ids and m.tags:
-                captions[m.item_ids[0]] = m.tags[0].label(draft.language)
-        request = VideoRequest(
-            items=items, output=Path(out), cover_path=Path(cover) if cover else None,
-            title=draft.caption.title if draft.caption else None, captions=captions,
-            track=draft.track, length=length,
-            progress=(lambda f: progress("video", f, 1.0)) if progress else None, cancel=cancel,
-        )
+        out = Path(out)
+        draft_dir = Path(draft_dir) if draft_dir else out.parent
+        overrides: dict = {"length": length}
+        if progress:
+            overrides["progress"] = lambda f: progress("video", f, 1.0)
+        if cancel is not None:
+            overrides["cancel"] = cancel
+        request = VideoRequest.from_draft(draft, draft_dir, output=out, **overrides)
+        if cover_path:
+            request.cover_path = Path(cover_path)
         return self._stage("video")(request)
 
     # --- everything ----------------------------------------------------------------------
@@ -234,7 +277,7 @@ class Assistant:
             if out is None:
                 raise InputError("out_dir: a video needs a folder to be written to")
             step("video", lambda: setattr(draft, "video", self.video(draft, out=out / "note.mp4",
-                                                                      progress=progress)))
+                                                                      progress=progress, draft_dir=out)))
             draft.save(out)
         return draft
 

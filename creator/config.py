@@ -132,11 +132,16 @@ class Settings(BaseSettings):
 
     profile: Profile = "lite"
     cache_dir: Path = Field(default_factory=default_cache_dir)
+    drafts_dir: Path | None = None  # where the editor autosaves drafts; None: <cache_dir>/drafts
     tagging: TaggingSettings = Field(default_factory=TaggingSettings)
     music: MusicSettings = Field(default_factory=MusicSettings)
     caption: CaptionSettings = Field(default_factory=CaptionSettings)
     cover: CoverSettings = Field(default_factory=CoverSettings)
     video: VideoSettings = Field(default_factory=VideoSettings)
+
+    @property
+    def drafts_root(self) -> Path:
+        return Path(self.drafts_dir) if self.drafts_dir else Path(self.cache_dir) / "drafts"
 
     @classmethod
     def for_profile(cls, profile: str = "lite", **overrides) -> "Settings":

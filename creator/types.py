@@ -309,6 +309,21 @@ class Draft(_Model):
         ids = [i for i in self.order if i in by_id] + [i for i in by_id if i not in self.order]
         return [by_id[i] for i in ids]
 
+    def remove_item(self, item_id: str) -> None:
+        """Take an item out of the note: from the items, the order and its moment (a moment
+        left empty goes); the original file is not touched."""
+        if not any(i.id == item_id for i in self.context.items):
+            raise KeyError(f"no item {item_id!r} in this draft")
+        ctx = self.context
+        moments = []
+        for m in ctx.moments:
+            ids = [i for i in m.item_ids if i != item_id]
+            if ids:
+                moments.append(m.model_copy(update={"item_ids": ids, "index": len(moments)}))
+        self.context = ctx.model_copy(update={
+            "items": [i for i in ctx.items if i.id != item_id], "moments": moments})
+        self.order = [i for i in self.order if i != item_id]
+
     def save(self, directory) -> "Path":
         """Write draft.json (and caption.md) into ``directory``, atomically."""
         from .drafts import save_draft

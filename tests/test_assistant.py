@@ -69,3 +69,22 @@ def test_nothing_usable_is_a_clear_error(assistant, tmp_path):
     (tmp_path / "a.txt").write_text("hello")
     with pytest.raises(InputError, match="nothing usable"):
         assistant.create([tmp_path / "a.txt"])
+
+
+def test_excerpt_moves_onto_beats_and_rereads_them(tmp_path):
+    from creator.config import Settings
+    from tests.factories import make_click_track
+
+    lib = tmp_path / "歌"
+    _, true_beats = make_click_track(lib / "clicks.wav", bpm=120, duration=30)
+    settings = Settings(cache_dir=tmp_path / "cache")
+    settings.music.library = lib
+    a = Assistant(settings)
+    track = a.soundtrack(query="relaxed seaside evening", length=10)[0]
+    moved = a.excerpt(track, start=7.1, end=17.3)
+    assert abs(moved.excerpt.start - 7.0) < 0.06 and abs(moved.excerpt.end - 17.5) < 0.06  # beats every 0.5 s
+    inside = [b - moved.excerpt.start for b in true_beats if moved.excerpt.start - 0.01 <= b < moved.excerpt.end - 0.01]
+    assert len(moved.beats) == len(inside)
+    assert max(abs(x - y) for x, y in zip(moved.beats, inside)) < 0.06
+    with pytest.raises(InputError):
+        a.excerpt(track, start=5, end=4)

@@ -48,3 +48,18 @@ def test_damaged_missing_and_newer_drafts_fail_clearly(tmp_path):
     (tmp_path / "draft.json").write_text(json.dumps(data), encoding="utf-8")
     with pytest.raises(DraftError, match="damaged: context.items.0.kind"):
         Draft.load(tmp_path)
+
+
+def test_remove_item_takes_it_out_of_items_order_and_moments():
+    from creator.types import Moment
+
+    d = draft()
+    ids = [i.id for i in d.context.items]
+    d.context = d.context.model_copy(update={"moments": [
+        Moment(index=0, day=1, item_ids=[ids[0]]), Moment(index=1, day=1, item_ids=[ids[1], ids[2]])]})
+    d.remove_item(ids[0])
+    assert [i.id for i in d.context.items] == ids[1:]
+    assert d.order == [ids[2]]
+    assert [m.item_ids for m in d.context.moments] == [[ids[1], ids[2]]]
+    with pytest.raises(KeyError):
+        d.remove_item("nope")

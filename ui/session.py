@@ -91,13 +91,10 @@ def assistant():
 
 
 def drafts_root() -> Path:
-    """Where drafts are kept: env CREATOR_DRAFTS_DIR, else the settings' drafts folder."""
+    """Where drafts are kept: env CREATOR_DRAFTS_DIR (read on every call: `creator ui
+    --drafts` and tests set it), else Settings.drafts_root."""
     env = os.environ.get("CREATOR_DRAFTS_DIR")
-    if env:
-        return Path(env)
-    s = settings()
-    configured = getattr(s, "drafts_dir", None)  # a setting the SDK may add
-    return Path(configured) if configured else s.cache_dir / "drafts"
+    return Path(env) if env else settings().drafts_root
 
 
 # -- the open draft ------------------------------------------------------------------

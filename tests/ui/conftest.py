@@ -62,11 +62,12 @@ def music_library(tmp_path_factory) -> Path:
     return lib
 
 
-@pytest.fixture(scope="session", autouse=True)
+@pytest.fixture(scope="module", autouse=True)
 def ui_environment(tmp_path_factory, music_library):
     """Settings for every editor test (and the server the browser test starts): a
     private cache and the small library. The Assistant is cached per process
-    (st.cache_resource), so this is set once, before the first test builds it."""
+    (st.cache_resource), so the caches are cleared around each module; module scope
+    keeps these settings from leaking into tests outside tests/ui."""
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("CREATOR_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))
         mp.setenv("CREATOR_MUSIC__LIBRARY", str(music_library))

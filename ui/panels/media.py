@@ -42,13 +42,7 @@ def move(item_id: str, step: int) -> None:
 
 def remove(item_id: str) -> None:
     def change(draft: Draft) -> None:
-        if hasattr(draft, "remove_item"):  # the SDK's own removal, once it has one
-            draft.remove_item(item_id)
-            return
-        draft.order = [i.id for i in draft.ordered_items() if i.id != item_id]
-        draft.context.items = [i for i in draft.context.items if i.id != item_id]
-        for moment in draft.context.moments:
-            moment.item_ids = [i for i in moment.item_ids if i != item_id]
+        draft.remove_item(item_id)
 
     session.edit(change)
 

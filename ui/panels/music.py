@@ -3,14 +3,13 @@ note's point, choose or upload a track, adjust the excerpt."""
 
 from __future__ import annotations
 
-import inspect
 from pathlib import Path
 
 import streamlit as st
 
 from creator.errors import CreatorError
 from creator.resources import load_prompt
-from creator.types import Draft, Excerpt, TrackMatch
+from creator.types import Draft, TrackMatch
 from ui import session
 from ui.session import t
 
@@ -106,11 +105,8 @@ def _set_excerpt(widget_key: str) -> None:
     def change(draft: Draft) -> None:
         if draft.track is None:
             return
-        a = session.assistant()
-        if hasattr(a, "excerpt"):  # the SDK re-reads the beats inside the new excerpt
-            draft.track = a.excerpt(draft.track, start=start, end=end)
-        else:
-            draft.track = draft.track.model_copy(update={"excerpt": Excerpt(start=start, end=end), "beats": []})
+        # the SDK snaps the excerpt to beats and re-reads the beats inside it
+        draft.track = session.assistant().excerpt(draft.track, start=start, end=end)
 
     session.edit(change)
 
@@ -155,8 +151,6 @@ def _use_own_track(draft: Draft, path: Path) -> None:
     """Analyse the user's own track (the SDK reads it as a one-track library) and put it
     first, chosen."""
     a = session.assistant()
-    if "library" not in inspect.signature(a.soundtrack).parameters:
-        raise CreatorError("this version of the SDK can't analyse a track outside the music library")
     own = a.soundtrack(draft.context, library=path.parent, pin=(str(path),), top=1)
     if not own:
         raise CreatorError(f"{path.name}: no usable audio found")
