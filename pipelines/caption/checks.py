@@ -254,12 +254,13 @@ def _length_problems(text: str, context: NoteContext, hint_text: str) -> list[st
     low = text.lower()
     cn = r"([0-9一二两三四五六七八九十]{1,3})"
     claims: list[tuple[int | None, str, str]] = []  # (number, unit, as written)
-    for m in re.finditer(r"(?<![第每前后近这那月])" + cn + r"\s*(天|日)(?![落出记常光本子式系历])", text):
+    # a claim stays on its line: "Day 1\n天刚亮的时候" states no length
+    for m in re.finditer(r"(?<![第每前后近这那月])" + cn + r"[ \t]*(天|日)(?![落出记常光本子式系历])", text):
         claims.append((_cn_int(m[1]), "day", m[0]))
-    for m in re.finditer(cn + r"\s*(晚|夜)(?![上饭餐市景色里间])", text):
+    for m in re.finditer(cn + r"[ \t]*(晚|夜)(?![上饭餐市景色里间])", text):
         claims.append((_cn_int(m[1]), "night", m[0]))
     words = r"(\d{1,2}|one|two|three|four|five|six|seven|eight|nine|ten|a)"
-    for m in re.finditer(r"\b" + words + r"[\s-]+(day|days|night|nights)\b(?![\s-]*(?:trip|later|ago|a week|per|each|of the))", low):
+    for m in re.finditer(r"\b" + words + r"[ \t-]+(day|days|night|nights)\b(?![\s-]*(?:trip|later|ago|a week|per|each|of the))", low):
         if m[1] == "a":
             continue  # "a day" is an idiom more often than a claim
         claims.append((_EN_NUM.get(m[1]) or int(m[1]), "day" if m[2].startswith("day") else "night", m[0]))

@@ -20,12 +20,42 @@ from creator.types import Caption, Moment, NoteContext, Place, Tag
 
 from .checks import BODY_MAX, HASHTAGS_MAX, TITLE_MAX, clean_hashtag, cjk_ratio, title_length, trim_title
 
-__all__ = ["TripFacts", "trip_facts", "compose", "load_style", "style_names", "time_bucket"]
+__all__ = ["TripFacts", "trip_facts", "compose", "load_style", "style_names", "time_bucket", "theme_weight",
+           "general_ids"]
 
 _BUCKETS = ("early", "morning", "noon", "afternoon", "evening", "night")
 _TOD = {"morning": "morning", "day": "afternoon", "golden_hour": "evening", "night": "night"}
 # tags whose light says when a photo was taken, whatever the clock said
 _TAG_TIME = {"sunset": "evening", "night": "night", "starry_sky": "night"}
+
+
+def _ranking() -> dict:
+    return load_prompt("caption/themes.yaml")
+
+
+def theme_weight(tag: Tag) -> float:
+    """How strongly ``tag`` stands for the trip: its score × its group's (or its own) weight.
+
+    prompts/caption/themes.yaml holds the weights: scenery, sights, light and activities
+    outrank objects such as drinks, pets and people.
+    """
+    r = _ranking()
+    w = r["tags"].get(tag.id)
+    if w is None:
+        w = r["groups"].get(tag.group, 0.5)
+    return tag.score * float(w)
+
+
+def general_ids(ids) -> set[str]:
+    """The ids among ``ids`` that a more specific id among them names better (architecture when palace is there)."""
+    present = set(ids)
+    return {g for g, specific in _ranking()["broader"].items() if g in present and present & set(specific)}
+
+
+def _by_weight(tags: list[Tag]) -> list[Tag]:
+    """``tags`` without the general ones that a specific one covers, strongest theme first (stable)."""
+    drop = general_ids(t.id for t in tags)
+    return sorted((t for t in tags if t.id not in drop), key=lambda t: -theme_weight(t))
 
 
 def style_names() -> list[str]:
@@ -80,6 +110,7 @@ class TripFacts:
     themes: list[Tag]  # ranked, in the bank, theme-worthy
     tags: dict[str, Tag]  # every tag seen in the context, by id
     days_moments: list[tuple[int, list[Moment]]]  # moments grouped by trip day
+    dated: bool  # the trip has dates: it can be told by day
     weekend: bool
     hints: list[str]  # the user's sentences usable in this language
     unused_hints: list[str]
@@ -159,11 +190,14 @@ def trip_facts(context: NoteContext, lang: str, hints: list[str] | None = None) 
     for t in sorted(list(context.top_tags) + [t for m in context.moments for t in m.tags],
                     key=lambda t: -t.score):
         tags.setdefault(t.id, t)
-    themes = [t for t in sorted(context.top_tags, key=lambda t: -t.score)
-              if t.id in btags and btags[t.id].get("theme", True)]
-    for t in tags.values():  # themes seen only in moments come after the trip's own
-        if t.id in btags and btags[t.id].get("theme", True) and t.id not in {x.id for x in themes}:
-            themes.append(t)
+    # themes: the trip's top tags, scenery and sights before objects, then tags seen only in
+    # moments (the understanding stage did not rank them for the trip); a general tag that
+    # a specific one of the trip covers is left out
+    drop = general_ids(tags)
+    own = {t.id for t in context.top_tags}
+    themes = [t for t in _by_weight(list(context.top_tags)) + _by_weight([t for t in tags.values() if t.id not in own])
+              if t.id in btags and btags[t.id].get("theme", True) and t.id not in drop]
+    tags = {k: t for k, t in tags.items() if k not in drop}
     by_day: dict[int, list[Moment]] = {}
     for m in sorted(context.moments, key=lambda m: (m.day, m.start or m.date or date.min, m.index)):
         by_day.setdefault(m.day, []).append(m)
@@ -179,6 +213,7 @@ def trip_facts(context: NoteContext, lang: str, hints: list[str] | None = None) 
         themes=themes,
         tags=tags,
         days_moments=sorted(by_day.items()),
+        dated=start is not None,
         weekend=bool(start and start.weekday() >= 5),
         hints=usable,
         unused_hints=[h for h in all_hints if h not in usable],
@@ -272,9 +307,22 @@ def _title(facts: TripFacts, bank: dict, style: str, rng: random.Random, emoji: 
         emo = rng.choice(cands) if cands else ""
     room = TITLE_MAX - title_length(emo) - (1 if emo and bank["language"] == "en" else 0)
     fits = lambda s: title_length(s) <= room  # noqa: E731
-    title = _fill(bank["titles"][style], facts.values, rng, fits=fits)
-    if title is None:  # nothing fits: every title template needs a place or a theme
-        title = _fill([t for ts in bank["titles"].values() for t in ts], facts.values, rng, fits=fits)
+    # a trip with a place: titles that lead with it; without one: titles about its themes.
+    # A title that names the trip's strongest theme comes first, even at the cost of the emoji
+    titles = bank["titles"] if "place" in facts.values else bank["titles_noplace"]
+    themed = [t for t in titles[style] if "{theme}" in t]
+    title = _fill(themed, facts.values, rng, fits=fits)
+    if title is None and "theme" in facts.values:
+        title = _fill(themed, facts.values, rng, fits=lambda s: title_length(s) <= TITLE_MAX)
+        if title is None:  # another style's short themed title rather than none
+            title = _fill([t for ts in titles.values() for t in ts if "{theme}" in t], facts.values, rng,
+                          fits=lambda s: title_length(s) <= TITLE_MAX)
+        if title is not None and title_length(title) > room:
+            emo = ""
+    if title is None:
+        title = _fill(titles[style], facts.values, rng, fits=fits)
+    if title is None:  # nothing fits this style: any style's
+        title = _fill([t for ts in titles.values() for t in ts], facts.values, rng, fits=fits)
     if title is None:
         base = facts.values.get("place") or facts.values.get("theme") or bank["labels"]["trip"]
         title = trim_title(base, room)
@@ -313,17 +361,23 @@ def _time_lead(bank: dict, bucket: str, rng: random.Random) -> str:
 
 def _moment_sentences(facts: TripFacts, bank: dict, picker: _Picker, moments: list[Moment],
                       n_moments: int, per_moment: int, used_tags: set[str]) -> tuple[list[str], list[str]]:
-    """Sentences for one day (and the headers of what they talk about)."""
+    """Sentences for one day (and the ids of the tags they talk about, strongest first)."""
     lang = facts.lang
     btags = bank["tags"]
+
+    def worth(m: Moment) -> list[str]:
+        # what a moment is about: its most specific tags, scenery and sights first
+        # (facts.tags has no general tag that a specific one of the trip covers)
+        return [t.id for t in _by_weight(list(m.tags)) if t.id in btags and t.id in facts.tags]
+
     # the moments with the most to say about something new come first, then back in time order
-    ranked = sorted(moments, key=lambda m: -sum(1 for t in m.tags if t.id in btags and t.id not in used_tags))
+    ranked = sorted(moments, key=lambda m: -sum(1 for t in worth(m) if t not in used_tags))
     chosen = sorted(ranked[:n_moments], key=lambda m: moments.index(m))
     sentences: list[str] = []
-    headers: list[str] = []
+    said_ids: list[str] = []
     prev_bucket: str | None = None
     for k, m in enumerate(chosen):
-        tag_ids = [t.id for t in m.tags if t.id in btags]
+        tag_ids = worth(m)
         fresh = [t for t in tag_ids if t not in used_tags] or tag_ids
         said = 0
         for tid in fresh:
@@ -332,26 +386,52 @@ def _moment_sentences(facts: TripFacts, bank: dict, picker: _Picker, moments: li
             clause = picker.clause(tid)
             if clause is None:
                 continue
-            bucket = time_bucket(m)
+            bucket = time_bucket(m) if facts.dated else None
             if not sentences:
-                lead = picker.pick(bank["times"][bucket or "unknown"])
+                first = bank["times"][bucket] if bucket else (
+                    bank["times"]["unknown"] if facts.dated else bank["connectives"]["trip"])
+                lead = picker.pick(first)
             elif said == 0 and bucket and bucket != prev_bucket:
                 lead = _time_lead(bank, bucket, picker.rng)
-            elif k == len(chosen) - 1 and said == 0 and len(chosen) > 1:
+            elif k == len(chosen) - 1 and said == 0 and len(chosen) > 1 and facts.dated:
                 lead = picker.pick(bank["connectives"]["last"])
             else:
                 lead = picker.pick(bank["connectives"]["next"])
             sentences.append(_sentence(lang, lead, clause))
-            if said == 0:
-                headers.append(btags[tid]["header"])
+            said_ids.append(tid)
             used_tags.add(tid)
             prev_bucket = bucket or prev_bucket
             said += 1
-    return sentences, headers
+    return sentences, sorted(dict.fromkeys(said_ids), key=lambda t: -max(
+        (theme_weight(x) for m in chosen for x in m.tags if x.id == t), default=0))
+
+
+def _day_header(facts: TripFacts, bank: dict, rng: random.Random, moments: list[Moment],
+                said: list[str]) -> str:
+    """What follows "Day N｜": the day's own places when the trip has several, else a phrase
+    for its strongest theme or two ("湖边慢慢走，看日落"); "" when there is nothing to name."""
+    lang = facts.lang
+    places = list(dict.fromkeys(m.place.name(lang) for m in moments if m.place))
+    phrases: list[str] = []
+    for tid in said:
+        options = bank["tags"].get(tid, {}).get("day") or []
+        if options and len(phrases) < 2:
+            phrases.append(rng.choice(options))
+    if len(facts.places) > 1 and places:
+        if len(places) > 1:
+            return bank["arrow"].join(places[:3])
+        return f"{places[0]}{bank['place_joiner']}{phrases[0]}" if phrases else places[0]
+    if len(phrases) == 2 and lang == "en":
+        phrases[1] = phrases[1][:1].lower() + phrases[1][1:]
+    head = bank["day_joiner"].join(phrases)
+    return _cap(head) if lang == "en" else head
 
 
 def _sections(facts: TripFacts, bank: dict, preset: dict, picker: _Picker, detail: int) -> list[str]:
-    """The by-day part of the body; ``detail`` 0 is the richest, higher values say less."""
+    """The by-day part of the body; ``detail`` 0 is the richest, higher values say less.
+
+    A trip without dates is not told by day (it has no "Day 1"): its moments make one paragraph.
+    """
     lang = facts.lang
     lab = bank["labels"]
     # detail 1 drops second sentences, then each step drops a moment a day
@@ -359,27 +439,28 @@ def _sections(facts: TripFacts, bank: dict, preset: dict, picker: _Picker, detai
     n_moments = max(1, preset["moments_per_day"] - max(0, detail - 1))
     used: set[str] = set()
     out = []
-    multi_place = len(facts.places) > 1
     days = facts.days_moments
+    if not facts.dated:
+        moments = [m for _, ms in days for m in ms]
+        sents, _ = _moment_sentences(facts, bank, picker, moments, n_moments, per_moment, used)
+        if sents:
+            return ["".join(sents) if lang == "zh" else " ".join(sents)]
+        days = []
     if detail >= 3 and len(days) > 3:
         days = days[:2] + days[-1:]
     for day, moments in days:
-        sents, headers = _moment_sentences(facts, bank, picker, moments, n_moments, per_moment, used)
+        sents, said = _moment_sentences(facts, bank, picker, moments, n_moments, per_moment, used)
         if not sents:
             continue
         head = lab["day"].format(n=day)
-        places = list(dict.fromkeys(m.place.name(lang) for m in moments if m.place))
-        what = bank["arrow"].join(dict.fromkeys(headers))
-        if multi_place and places:
-            where = bank["place_joiner"].join(places[:2])
-            what = f"{where} · {what}" if what else where
+        what = _day_header(facts, bank, picker.rng, moments, said)
         text = "".join(sents) if lang == "zh" else " ".join(sents)
         if preset.get("inline_days"):
             dash = "｜" if lang == "zh" else " — "
             out.append(f"{head}{dash}{text}")
         else:
-            out.append(f"{head}{bank['separator']}{what}\n{text}")
-    if not out:  # no moments (no dates): one paragraph about the trip's themes
+            out.append(f"{head}{bank['separator']}{what}\n{text}" if what else f"{head}\n{text}")
+    if not out:  # no moments: one paragraph about the trip's themes
         sents = []
         for t in facts.themes[:max(1, 3 - detail)]:
             clause = picker.clause(t.id)
@@ -393,7 +474,7 @@ def _sections(facts: TripFacts, bank: dict, preset: dict, picker: _Picker, detai
 
 def _tips(facts: TripFacts, bank: dict, picker: _Picker, n: int) -> list[str]:
     tips = []
-    ranked = sorted(facts.tags.values(), key=lambda t: -t.score)
+    ranked = _by_weight(list(facts.tags.values()))  # a beach's sunscreen before a drink's
     for t in ranked:
         if len(tips) >= n:
             break
