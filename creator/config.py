@@ -48,6 +48,9 @@ class TaggingSettings(_Section):
     min_score: float = Field(0.15, ge=0, le=1)  # tags below this are dropped from an item
     max_tags: int = Field(12, ge=1)
     faces: bool = True
+    # torch intra-op threads while understanding (None: torch's default). Understanding
+    # runs two worker threads itself; more torch threads on top only thrash on 2 cores.
+    torch_threads: int | None = Field(1, ge=1)
     device: str = "cpu"
 
 

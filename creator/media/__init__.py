@@ -129,9 +129,10 @@ def _unreadable(path: Path) -> str | None:
     return None
 
 
-def load_item(path: str | os.PathLike, *, shots: bool = True) -> MediaItem:
+def load_item(path: str | os.PathLike, *, shots: bool = True, verify: bool = True) -> MediaItem:
     """One MediaItem for one file; never raises for a bad file (``error`` says what is
-    wrong), only for a programming error."""
+    wrong), only for a programming error. ``verify=False`` skips the small trial decode
+    of photos (for callers that decode every photo next anyway and catch errors there)."""
     p = Path(path)
     shown = os.path.abspath(p)
     kind = _kind(p)
@@ -154,7 +155,8 @@ def load_item(path: str | os.PathLike, *, shots: bool = True) -> MediaItem:
     try:
         if kind is MediaKind.photo:
             meta = photo_meta(p)
-            open_photo(p, max_side=64)  # decodes the data: catches truncated/corrupt files
+            if verify:
+                open_photo(p, max_side=64)  # decodes the data: catches truncated/corrupt files
             item.width, item.height = meta["width"], meta["height"]
             item.taken_at, item.gps = meta["taken_at"], meta["gps"]
             item.warnings = list(meta["warnings"])
@@ -172,7 +174,7 @@ def load_item(path: str | os.PathLike, *, shots: bool = True) -> MediaItem:
 
 def load_media(paths: Iterable[str | os.PathLike] | str | os.PathLike, *, recursive: bool = True,
                progress: Callable[[int, int], None] | None = None,
-               shots: bool = True) -> list[MediaItem]:
+               shots: bool = True, verify: bool = True, workers: int = 2) -> list[MediaItem]:
     """Load photos and clips from files and folders.
 
     Parameters
@@ -181,6 +183,8 @@ def load_media(paths: Iterable[str | os.PathLike] | str | os.PathLike, *, recurs
     recursive : search folders recursively.
     progress : called as ``progress(done, total)`` after each file.
     shots : find shots and keyframe times of clips (the slow part for long clips).
+    verify : decode each photo once at a tiny size to catch truncated or corrupt data.
+    workers : files read in parallel (hashing, decoding and ffmpeg release the GIL).
 
     Returns
     -------
@@ -188,10 +192,13 @@ def load_media(paths: Iterable[str | os.PathLike] | str | os.PathLike, *, recurs
     unsupported or missing files get ``error`` set (naming the file and the problem);
     the others are loaded regardless. Originals are only read.
     """
+    from concurrent.futures import ThreadPoolExecutor
+
     files = iter_media_files(paths, recursive=recursive)
-    items = []
-    for i, f in enumerate(files):
-        items.append(load_item(f, shots=shots))
-        if progress is not None:
-            progress(i + 1, len(files))
+    items: list[MediaItem] = []
+    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+        for i, item in enumerate(pool.map(lambda f: load_item(f, shots=shots, verify=verify), files)):
+            items.append(item)
+            if progress is not None:
+                progress(i + 1, len(files))
     return items

@@ -315,5 +315,7 @@ def get_face_detector() -> FaceDetector:
     global _DETECTOR
     with _DETECTOR_LOCK:
         if _DETECTOR is None:
-            _DETECTOR = FaceDetector()
+            # 320 px finds faces down to 5% of the photo (16 px, MTCNN sees 12) at about
+            # two thirds of the cost of 448 px (44 vs 66 ms a photo on one core here)
+            _DETECTOR = FaceDetector(max_side=320)
         return _DETECTOR

@@ -333,7 +333,8 @@ class LiteTagger:
         with torch.inference_mode():
             for i in range(0, len(images), self.batch_size):
                 batch = np.stack([self.preprocess(im) for im in images[i : i + self.batch_size]])
-                out.append(torch.softmax(model(torch.from_numpy(batch)), dim=1).numpy())
+                x = torch.from_numpy(batch).contiguous(memory_format=torch.channels_last)
+                out.append(torch.softmax(model(x), dim=1).numpy())
         return np.concatenate(out) if out else np.zeros((0, 1000), np.float32)
 
     # -- the contract -----------------------------------------------------------------
