@@ -30,17 +30,23 @@ __all__ = [
     "DESCRIPTOR_NAMES",
     "BAND_EDGES",
     "CURVE_STEP",
+    "N_MFCC",
     "choose_excerpt",
 ]
 
 #: Bump when the analysis changes, so that indexes re-analyse their tracks.
-ANALYSIS_VERSION = 1
+ANALYSIS_VERSION = 2
 N_FFT = 2048
 HOP = 512
 #: Resolution of the stored energy curve, seconds.
 CURVE_STEP = 0.5
 #: Edges (Hz) of the bands whose energy shares are stored in ``TrackAnalysis.bands``.
 BAND_EDGES = (0, 150, 400, 1000, 2500, 6000, 11025)
+#: Octave bands of the spectral contrast (librosa's ``fmin``/``n_bands``): 6 bands + the rest.
+CONTRAST_FMIN = 100.0
+CONTRAST_BANDS = 6
+#: How many MFCCs (after c0) are summarised.
+N_MFCC = 12
 
 _KEYS = ["C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B"]
 # Krumhansl-Kessler key profiles (probe-tone ratings), C major / C minor.
@@ -75,6 +81,14 @@ class TrackAnalysis(BaseModel):
     flux: float = 0.0  # mean onset strength (spectral flux of the mel dB spectrogram)
     flux_high: float = 0.0  # mean positive flux of the upper mel bands (hi-hats, strums)
     harmonic_change: float = 0.0  # mean frame-to-frame chroma change per second
+    # timbre and texture summaries (version 2); all from the same STFT
+    mfcc_mean: list[float] = Field(default_factory=list)  # MFCC 1..12 (c0 = level left out), mean
+    mfcc_std: list[float] = Field(default_factory=list)  # MFCC 1..12, standard deviation over time
+    contrast: list[float] = Field(default_factory=list)  # spectral contrast of CONTRAST_BANDS, dB
+    tempo_confidence: float = 0.0  # onset autocorrelation at the beat period / at lag 0, 0..1
+    onset_cv: float = 0.0  # variation of the onset rate over 4 s windows (std / mean)
+    energy_std: float = 0.0  # std of the energy curve (0..1): how much the level moves
+    chroma_entropy: float = 0.0  # mean normalised entropy of the chroma frames (0: one note, 1: noise)
     key: str | None = None  # e.g. "A"
     mode: str | None = None  # "major" or "minor"
     mode_strength: float = 0.0  # best major minus best minor key correlation (>0: major)
@@ -195,6 +209,24 @@ def percussive_ratio(mel_power: np.ndarray) -> float:
     return float(p.sum() / tot) if tot > 0 else 0.0
 
 
+def _tempo_confidence(onset_env: np.ndarray, tempo: float | None, frames_per_s: float) -> float:
+    """How periodic the onsets are at the tracked tempo: the autocorrelation of the
+    (mean-removed) onset envelope at one beat period, over its value at lag 0."""
+    if not tempo or onset_env.size < 16:
+        return 0.0
+    x = onset_env - onset_env.mean()
+    lag = 60.0 / tempo * frames_per_s
+    if lag >= x.size - 1:
+        return 0.0
+    def ac(k: int) -> float:  # unnormalised autocorrelation at lag k (only the lags we need)
+        return float(np.dot(x[:x.size - k], x[k:]))
+
+    lo = int(np.floor(lag))
+    frac = lag - lo
+    at = (1 - frac) * ac(lo) + frac * ac(lo + 1)
+    return float(np.clip(at / (ac(0) + 1e-12), 0.0, 1.0))
+
+
 def energy_curve(rms: np.ndarray, *, sr: int, hop_length: int = HOP, step: float = CURVE_STEP
                  ) -> np.ndarray:
     """Mean RMS per ``step`` seconds, scaled so the loudest step is 1."""
@@ -269,14 +301,27 @@ def analyse(y: np.ndarray, sr: int) -> TrackAnalysis:
     band_share = band_energy / max(float(band_energy.sum()), 1e-12)
     flux_high = np.maximum(0.0, np.diff(mel_db[40:], axis=1)).mean()
 
+    # 5. timbre and texture: MFCCs of the mel spectrogram, spectral contrast, how steady
+    # the rhythm and the level are, how clearly tonal the harmony is
+    mfcc = librosa.feature.mfcc(S=mel_db, n_mfcc=N_MFCC + 1)[1:, loud]
+    contrast = librosa.feature.spectral_contrast(S=S[:, loud], sr=sr, n_fft=N_FFT, fmin=CONTRAST_FMIN,
+                                                 n_bands=CONTRAST_BANDS)
     frames_per_s = sr / HOP
+    tempo_conf = _tempo_confidence(oenv, tempo, frames_per_s)
+    win = max(1, int(round(4.0 * frames_per_s)))
+    counts = np.bincount(onsets // win, minlength=int(np.ceil(oenv.size / win)))[:max(1, oenv.size // win)]
+    onset_cv = float(counts.std() / counts.mean()) if counts.size > 1 and counts.mean() > 0 else 0.0
+    curve = energy_curve(rms, sr=sr)
+    cp = chroma[:, loud] / (chroma[:, loud].sum(axis=0, keepdims=True) + 1e-9)
+    chroma_entropy = float((-(cp * np.log(cp + 1e-12)).sum(axis=0) / np.log(12)).mean())
+
     beat_frames = np.clip(np.round(beats * frames_per_s).astype(int), 0, oenv.size - 1)
     return TrackAnalysis(
         duration=round(duration, 3),
         tempo=round(tempo, 2) if tempo else None,
         beats=[round(float(b), 3) for b in beats],
         downbeats=[round(float(b), 3) for b in bars],
-        energy_curve=[round(float(v), 3) for v in energy_curve(rms, sr=sr)],
+        energy_curve=[round(float(v), 3) for v in curve],
         loudness_db=round(float(20 * np.log10(rms[loud].mean() + 1e-6)), 2),
         dynamic_range_db=round(float(np.percentile(rms_db[loud], 90) - np.percentile(rms_db[loud], 10)), 2),
         brightness=round(float(centroid[loud].mean()), 1),
@@ -291,6 +336,13 @@ def analyse(y: np.ndarray, sr: int) -> TrackAnalysis:
         flux=round(float(oenv.mean()), 4),
         flux_high=round(float(flux_high), 4),
         harmonic_change=round(float(change.mean() * frames_per_s), 3),
+        mfcc_mean=[round(float(v), 3) for v in mfcc.mean(axis=1)],
+        mfcc_std=[round(float(v), 3) for v in mfcc.std(axis=1)],
+        contrast=[round(float(v), 3) for v in contrast.mean(axis=1)],
+        tempo_confidence=round(tempo_conf, 4),
+        onset_cv=round(onset_cv, 4),
+        energy_std=round(float(curve[curve > 0.05].std()) if np.any(curve > 0.05) else 0.0, 4),
+        chroma_entropy=round(chroma_entropy, 4),
         key=key,
         mode=mode,
         mode_strength=round(mode_strength, 4),
@@ -298,11 +350,21 @@ def analyse(y: np.ndarray, sr: int) -> TrackAnalysis:
     )
 
 
-#: Names of the entries of :func:`descriptor_vector`, in order.
+#: Names of the entries of :func:`descriptor_vector`, in order: rhythm, timbre and
+#: harmony summaries, then the MFCC means and spreads and the spectral contrast.
 DESCRIPTOR_NAMES = (
     "log2_tempo", "percussiveness", "onset_rate", "flux", "flux_high", "log2_brightness",
     "harmonic_change", "mode_strength", "log_mid_share", "log_presence_share", "log_air_share",
+    "tempo_confidence", "onset_cv", "energy_std", "chroma_entropy", "dynamic_range_db",
+    "low_energy", "log_flatness", "key_strength", "log_bass", "log2_rolloff",
+    *(f"mfcc{k}_mean" for k in range(1, N_MFCC + 1)),
+    *(f"mfcc{k}_std" for k in range(1, N_MFCC + 1)),
+    *(f"contrast{k}" for k in range(CONTRAST_BANDS + 1)),
 )
+
+
+def _fixed(values: list[float], n: int) -> list[float]:
+    return (list(values) + [0.0] * n)[:n]
 
 
 def descriptor_vector(a: TrackAnalysis) -> np.ndarray:
@@ -311,7 +373,7 @@ def descriptor_vector(a: TrackAnalysis) -> np.ndarray:
     Log scales where perception is logarithmic (tempo, frequency, band energy). Loudness
     is left out on purpose: libraries are often loudness-normalised, so it says little.
     """
-    bands = list(a.bands) + [0.0] * (6 - len(a.bands))
+    bands = _fixed(a.bands, 6)
     return np.array([
         np.log2(max(a.tempo or 100.0, 30.0)),
         a.percussiveness,
@@ -324,6 +386,19 @@ def descriptor_vector(a: TrackAnalysis) -> np.ndarray:
         np.log(bands[2] + 1e-6),  # 400-1000 Hz: body of voices and melody instruments
         np.log(bands[4] + 1e-6),  # 2.5-6 kHz: presence, attack
         np.log(bands[5] + 1e-6),  # above 6 kHz: air, cymbals
+        a.tempo_confidence,
+        a.onset_cv,
+        a.energy_std,
+        a.chroma_entropy,
+        a.dynamic_range_db,
+        a.low_energy,
+        np.log(a.flatness + 1e-6),
+        a.key_strength,
+        np.log(a.bass + 1e-6),
+        np.log2(max(a.rolloff, 20.0)),
+        *_fixed(a.mfcc_mean, N_MFCC),
+        *_fixed(a.mfcc_std, N_MFCC),
+        *_fixed(a.contrast, CONTRAST_BANDS + 1),
     ], dtype=np.float64)
 
 

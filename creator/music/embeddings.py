@@ -23,6 +23,7 @@ matrix product and a few vector operations, so it scales to 100k tracks.
 from __future__ import annotations
 
 import hashlib
+import re
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -47,6 +48,7 @@ __all__ = [
     "tempo_word",
     "build_track_matrix",
     "score_tracks",
+    "top_indices",
     "text_embedder",
 ]
 
@@ -78,11 +80,16 @@ def _top_moods(moods: dict[str, float], declared: dict[str, float], k: int = 2) 
     return [m for m in ranked[:k] if moods[m] >= 0.5 * best]
 
 
+_MEANINGLESS = re.compile(r"[0-9a-fA-F]{8,}|[0-9a-fA-F]{8}(-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12}|[\d\s_.-]*")
+
+
 def track_descriptor(rec: TrackRecord) -> str:
     """The text embedded for a track in the lite backend (see the module docstring)."""
     bank = _bank()
     a = rec.analysis
-    parts = [rec.title]
+    # A title that is only a hash, uuid or number (a renamed file) says nothing and would
+    # add noise to the embedding: leave it out.
+    parts = [] if _MEANINGLESS.fullmatch(rec.title.strip()) else [rec.title]
     parts += [p for p in (rec.artist, rec.genre, rec.comment) if p]
     extra = [m for m in rec.declared_moods if m not in MOODS]  # free-form mood words
     if extra:
@@ -335,18 +342,48 @@ def score_tracks(tracks: TrackMatrix, query: QueryVectors, *, weight_text: float
     n = len(tracks)
     if n == 0:
         return np.zeros(0), {}
-    cos = tracks.text @ query.text
+    # float32 throughout: one matrix-vector product over the text matrix is the whole cost
+    # (it reads N x D floats once); everything else is O(N) with a few small temporaries.
+    cos = tracks.text @ np.asarray(query.text, np.float32)
     lo, hi = float(cos.min()), float(cos.max())
-    text = (cos - lo) / (hi - lo) if hi - lo > 1e-6 else np.full(n, 0.5, np.float32)
-    mask = query.acoustic_mask
+    if hi - lo > 1e-6:
+        text = cos - np.float32(lo)
+        text *= np.float32(1.0 / (hi - lo))
+    else:
+        text = np.full(n, 0.5, np.float32)
+    mask = np.asarray(query.acoustic_mask, np.float32)
     if mask.sum() > 0:
-        acoustic = 1.0 - (np.abs(tracks.acoustic - query.acoustic) @ mask) / mask.sum()
+        acoustic = np.abs(tracks.acoustic - np.asarray(query.acoustic, np.float32)) @ (mask / mask.sum())
+        np.subtract(np.float32(1.0), acoustic, out=acoustic)
     else:
         acoustic = np.full(n, 0.5, np.float32)
-    mood = tracks.moods @ query.moods
+    mood = tracks.moods @ np.asarray(query.moods, np.float32)
     top = float(mood.max())
-    mood = mood / top if top > 0 else mood
+    if top > 0:
+        mood *= np.float32(1.0 / top)
     total = weight_text + weight_acoustic + weight_mood
     total = total if total > 0 else 1.0
-    score = (weight_text * text + weight_acoustic * acoustic + weight_mood * mood) / total
+    score = text * np.float32(weight_text / total)
+    score += acoustic * np.float32(weight_acoustic / total)
+    score += mood * np.float32(weight_mood / total)
     return score, {"text": text, "acoustic": acoustic, "mood": mood, "text_cosine": cos}
+
+
+def top_indices(scores: np.ndarray, k: int) -> np.ndarray:
+    """Indices of the ``k`` highest scores, best first (ties: lower index first).
+
+    ``argpartition`` then a sort of only those ``k``: O(N + k log k) instead of the
+    O(N log N) of sorting every track.
+    """
+    n = scores.shape[0]
+    if k >= n:
+        return np.argsort(-scores, kind="stable")
+    if k <= 0:
+        return np.zeros(0, dtype=np.intp)
+    # the k-th best value; every score above it is in, ties at it go to the lowest indices
+    # (argpartition alone would pick arbitrary ones among ties)
+    kth = np.partition(-scores, k - 1)[k - 1]
+    above = np.flatnonzero(-scores < kth)
+    ties = np.flatnonzero(-scores == kth)[:k - above.size]
+    part = np.concatenate([above, ties])
+    return part[np.lexsort((part, -scores[part]))]

@@ -1,18 +1,26 @@
-"""Mood of a track from its audio descriptors: a transparent nearest-centroid model.
+"""Mood of a track from its audio descriptors: a transparent linear (softmax) model.
 
-The model is a handful of numbers in ``prompts/music/mood_model.yaml``: the mean and
-spread used to standardise the :data:`~creator.music.analysis.DESCRIPTOR_NAMES`
-vector, and one centroid per mood in that standardised space. A track's mood scores
-are a softmax over minus half the squared distances to the centroids (a Gaussian
-with unit variance per mood), so "why is this track calm?" is answered by which
-descriptors sit closest to the calm centroid.
+The model is a handful of numbers in ``prompts/music/mood_model.yaml``: the names of the
+:data:`~creator.music.analysis.DESCRIPTOR_NAMES` entries it reads, the mean and spread
+that standardise them, and per mood one weight per descriptor plus a bias. A track's mood
+scores are ``softmax(W z + b)`` of its standardised descriptors ``z``, so "why is this
+track calm?" is answered by the descriptors with the largest ``weight x value`` for calm.
+No scikit-learn at run time: the fitted model is just these arrays.
 
-Valence and arousal are then the mood scores' weighted mean of each mood's position
-in the valence/arousal plane (``prompts/music/moods.yaml``).
+Two fits give this form (:func:`fit_mood_model`):
 
-The shipped centroids were fitted on the 28 demo tracks; :func:`fit_mood_model`
-refits them, and the benchmark reports leave-one-out accuracy (never accuracy on the
-tracks a model was fitted on).
+- ``"logistic"`` (shipped): multinomial logistic regression with an L2 penalty and
+  class-balanced weights (each mood counts the same whatever its number of tracks);
+  the penalty ``C`` is chosen by leave-one-out inside the training data;
+- ``"centroid"``: nearest centroid with a Gaussian of variance ``temperature`` per mood,
+  which is linear too (``W = c / T``, ``b = -|c|^2 / 2T``).
+
+Valence and arousal are then the mood scores' weighted mean of each mood's position in
+the valence/arousal plane (``prompts/music/moods.yaml``).
+
+The shipped model was fitted on the 28 demo tracks; tests/benchmarks/bench_music.py
+reports its accuracy by leave-one-out and by leaving out whole seed groups (never
+accuracy on the tracks a model was fitted on) and ``--fit`` rewrites the YAML.
 """
 
 from __future__ import annotations
@@ -24,30 +32,43 @@ import numpy as np
 from ..resources import load_prompt
 from .analysis import DESCRIPTOR_NAMES, TrackAnalysis, descriptor_vector
 
-__all__ = ["MOODS", "MoodModel", "fit_mood_model", "default_mood_model", "mood_positions",
-           "apply_moods"]
+__all__ = ["MOODS", "MoodModel", "fit_mood_model", "choose_c", "default_mood_model",
+           "mood_positions", "apply_moods"]
 
 #: The moods every track is scored on (the folders of the demo library).
 MOODS = ("calm", "energetic", "happy", "nostalgic", "tender")
+#: Penalties tried when ``C`` is chosen by leave-one-out (larger: weaker penalty).
+C_GRID = (0.03, 0.1, 0.3, 1.0, 3.0)
 
 
 @dataclass(frozen=True)
 class MoodModel:
-    """Standardisation and per-mood centroids over :data:`DESCRIPTOR_NAMES`."""
+    """``softmax(weights @ ((x[features] - mean) / scale) + bias)`` over MOODS."""
 
     features: tuple[str, ...]
     mean: np.ndarray  # (F,)
     scale: np.ndarray  # (F,)
-    centroids: np.ndarray  # (len(MOODS), F), standardised units
-    temperature: float = 1.0
+    weights: np.ndarray  # (len(MOODS), F)
+    bias: np.ndarray  # (len(MOODS),)
+    kind: str = "logistic"
+    C: float | None = None
+
+    @property
+    def columns(self) -> np.ndarray:
+        """Positions of ``features`` in a full :func:`descriptor_vector`."""
+        return np.array([DESCRIPTOR_NAMES.index(f) for f in self.features], dtype=int)
+
+    def probabilities(self, X: np.ndarray) -> np.ndarray:
+        """Mood probabilities (N, len(MOODS)) of full descriptor vectors (N, len(DESCRIPTOR_NAMES))."""
+        X = np.atleast_2d(np.asarray(X, float))[:, self.columns]
+        logits = ((X - self.mean) / self.scale) @ self.weights.T + self.bias
+        logits -= logits.max(axis=1, keepdims=True)
+        p = np.exp(logits)
+        return p / p.sum(axis=1, keepdims=True)
 
     def scores(self, x: np.ndarray) -> dict[str, float]:
-        """Mood scores (sum to 1) of one descriptor vector."""
-        z = (np.asarray(x, float) - self.mean) / self.scale
-        d2 = ((self.centroids - z) ** 2).sum(axis=1)
-        logits = -0.5 * d2 / self.temperature
-        p = np.exp(logits - logits.max())
-        p /= p.sum()
+        """Mood scores (sum to 1) of one full descriptor vector."""
+        p = self.probabilities(x)[0]
         return {m: round(float(v), 4) for m, v in zip(MOODS, p)}
 
     def predict(self, x: np.ndarray) -> str:
@@ -55,39 +76,92 @@ class MoodModel:
         return max(s, key=s.get)
 
     def to_dict(self) -> dict:
+        r = lambda v: round(float(v), 6)  # noqa: E731
         return {
+            "kind": self.kind,
+            "C": self.C,
             "features": list(self.features),
-            "mean": [round(float(v), 6) for v in self.mean],
-            "scale": [round(float(v), 6) for v in self.scale],
-            "temperature": self.temperature,
-            "centroids": {m: [round(float(v), 6) for v in c] for m, c in zip(MOODS, self.centroids)},
+            "mean": [r(v) for v in self.mean],
+            "scale": [r(v) for v in self.scale],
+            "bias": {m: r(b) for m, b in zip(MOODS, self.bias)},
+            "weights": {m: [r(v) for v in w] for m, w in zip(MOODS, self.weights)},
         }
 
     @classmethod
     def from_dict(cls, d: dict) -> "MoodModel":
+        from ..errors import ConfigError
+
         feats = tuple(d["features"])
-        if feats != DESCRIPTOR_NAMES:
-            from ..errors import ConfigError
-
-            raise ConfigError("mood_model.yaml was fitted on other descriptors than this "
-                              "version computes; refit it with tests/benchmarks/bench_music.py --fit")
+        unknown = [f for f in feats if f not in DESCRIPTOR_NAMES]
+        if unknown or "weights" not in d:
+            raise ConfigError("mood_model.yaml does not match the descriptors this version computes "
+                              f"({unknown or 'no weights'}); refit it with "
+                              "tests/benchmarks/bench_music.py --fit")
         return cls(features=feats, mean=np.array(d["mean"], float), scale=np.array(d["scale"], float),
-                   centroids=np.array([d["centroids"][m] for m in MOODS], float),
-                   temperature=float(d.get("temperature", 1.0)))
+                   weights=np.array([d["weights"][m] for m in MOODS], float),
+                   bias=np.array([d["bias"][m] for m in MOODS], float),
+                   kind=str(d.get("kind", "logistic")), C=d.get("C"))
 
 
-def fit_mood_model(vectors: np.ndarray, labels: list[str], *, temperature: float = 1.0) -> MoodModel:
-    """Fit the model on descriptor vectors (N, F) with one mood label each."""
-    X = np.asarray(vectors, float)
+def _fit_logistic(Z: np.ndarray, lab: np.ndarray, C: float) -> tuple[np.ndarray, np.ndarray]:
+    from sklearn.linear_model import LogisticRegression  # fitting only, never at run time
+
+    lr = LogisticRegression(C=C, class_weight="balanced", max_iter=5000)
+    lr.fit(Z, lab)
+    W = np.zeros((len(MOODS), Z.shape[1]))
+    b = np.full(len(MOODS), -30.0)  # a mood with no training track is never predicted
+    for k, m in enumerate(lr.classes_):
+        W[MOODS.index(m)] = lr.coef_[k]
+        b[MOODS.index(m)] = lr.intercept_[k]
+    return W, b
+
+
+def choose_c(X: np.ndarray, labels: list[str], *, features: tuple[str, ...] = DESCRIPTOR_NAMES,
+             grid: tuple[float, ...] = C_GRID) -> float:
+    """The ``C`` of :data:`C_GRID` with the best leave-one-out accuracy on (X, labels)
+    (ties: the stronger penalty). Use it only on training data."""
+    X = np.asarray(X, float)
+    best, best_acc = grid[0], -1.0
+    for C in grid:
+        hits = 0
+        for i in range(len(labels)):
+            keep = np.arange(len(labels)) != i
+            m = fit_mood_model(X[keep], [labels[j] for j in np.nonzero(keep)[0]], features=features, C=C)
+            hits += m.predict(X[i]) == labels[i]
+        acc = hits / len(labels)
+        if acc > best_acc + 1e-9:
+            best, best_acc = C, acc
+    return best
+
+
+def fit_mood_model(vectors: np.ndarray, labels: list[str], *, features: tuple[str, ...] = DESCRIPTOR_NAMES,
+                   kind: str = "logistic", C: float | None = None, temperature: float = 4.0) -> MoodModel:
+    """Fit the model on full descriptor vectors (N, len(DESCRIPTOR_NAMES)), one mood label each.
+
+    ``features`` picks the descriptors the model reads; ``kind`` is "logistic" (``C``: the
+    inverse L2 penalty; None chooses it by leave-one-out on these vectors, see
+    :func:`choose_c`) or "centroid" (``temperature``: the per-mood variance). The
+    standardisation is fitted here too, so a model fitted inside a cross-validation fold
+    has seen nothing of the held-out tracks.
+    """
+    cols = np.array([DESCRIPTOR_NAMES.index(f) for f in features], dtype=int)
+    X = np.asarray(vectors, float)[:, cols]
     mean = X.mean(axis=0)
     scale = X.std(axis=0) + 1e-9
     Z = (X - mean) / scale
     lab = np.asarray(labels)
-    cents = []
-    for m in MOODS:
-        rows = Z[lab == m]
-        cents.append(rows.mean(axis=0) if len(rows) else np.zeros(X.shape[1]))
-    return MoodModel(DESCRIPTOR_NAMES, mean, scale, np.array(cents), temperature)
+    if kind == "centroid":
+        cents = np.array([Z[lab == m].mean(axis=0) if np.any(lab == m) else np.zeros(Z.shape[1])
+                          for m in MOODS])
+        W = cents / temperature
+        b = -0.5 * (cents ** 2).sum(axis=1) / temperature
+        return MoodModel(tuple(features), mean, scale, W, b, kind="centroid")
+    if kind != "logistic":
+        raise ValueError(f"kind: 'logistic' or 'centroid', not {kind!r}")
+    if C is None:
+        C = choose_c(vectors, labels, features=features)
+    W, b = _fit_logistic(Z, lab, C)
+    return MoodModel(tuple(features), mean, scale, W, b, kind="logistic", C=float(C))
 
 
 def default_mood_model() -> MoodModel:

@@ -18,7 +18,7 @@ from creator.config import Settings
 from creator.errors import InputError
 from creator.music.analysis import choose_excerpt
 from creator.music.embeddings import (LiteEmbedder, TrackMatrix, build_track_matrix, score_tracks,
-                                      tempo_word)
+                                      tempo_word, top_indices)
 from creator.music.library import LibraryIndex, TrackRecord, index_library, index_path
 from creator.music.mood import MOODS
 from creator.music.query import query_from_context, query_vectors
@@ -26,6 +26,10 @@ from creator.resources import load_prompt
 from creator.types import Excerpt, NoteContext, TrackMatch
 
 __all__ = ["Pipeline", "SoundtrackRequest", "SoundtrackOutput"]
+
+#: How many of the best-scoring tracks are sorted and filtered for the top-k (exclusions,
+#: near-duplicates); the rest of the library is never sorted unless these run out.
+CANDIDATES = 200
 
 
 class SoundtrackRequest(BaseModel):
@@ -155,15 +159,7 @@ class Pipeline:
             if not hit:
                 warnings.append(f"pinned track {key!r} is not in the library")
             chosen += [i for i in hit[:1] if i not in chosen]
-        for i in np.argsort(-scores, kind="stable"):
-            if len(chosen) >= max(top, len(request.pin)):
-                break
-            rec = tracks.records[int(i)]
-            if int(i) in chosen or _matches(rec, request.exclude):
-                continue
-            if any(self._near_duplicate(tracks, int(i), j) for j in chosen):
-                continue
-            chosen.append(int(i))
+        chosen = self._pick(tracks, scores, chosen, max(top, len(request.pin)), request.exclude)
 
         # 6. describe each match: excerpt on the beat grid, reason
         matches = [self._match(tracks, i, scores, parts, qv.moods, request, length) for i in chosen]
@@ -172,6 +168,27 @@ class Pipeline:
             query_moods={k: round(float(v), 4) for k, v in zip(MOODS, qv.moods)},
             backend=self.embedder.name, library=index.library, length=round(float(length), 3),
             warnings=warnings)
+
+    def _pick(self, tracks: TrackMatrix, scores: np.ndarray, chosen: list[int], want: int,
+              exclude: list[str]) -> list[int]:
+        """Add the best tracks to ``chosen`` until it holds ``want``, skipping excluded
+        tracks and near-duplicates. Only the top few hundred are sorted and filtered
+        (argpartition); the whole library is sorted only when those run out."""
+        chosen = list(chosen)
+        k = min(len(scores), max(CANDIDATES, 20 * want))
+        seen = 0
+        while len(chosen) < want and seen < len(scores):
+            order = top_indices(scores, k)[seen:]
+            for i in map(int, order):
+                if len(chosen) >= want:
+                    break
+                if i in chosen or _matches(tracks.records[i], exclude):
+                    continue
+                if any(self._near_duplicate(tracks, i, j) for j in chosen):
+                    continue
+                chosen.append(i)
+            seen, k = k, len(scores)  # ran out: widen to every track once
+        return chosen
 
     @staticmethod
     def _near_duplicate(tracks: TrackMatrix, i: int, j: int) -> bool:

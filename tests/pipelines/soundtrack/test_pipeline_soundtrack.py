@@ -117,3 +117,26 @@ def test_clap_backend_tiny_random(settings, tmp_path, monkeypatch):
     assert cache, "CLAP audio embeddings are cached beside the index"
     with np.load(cache[0]) as z:
         assert z["vectors"].shape == (4, 8)
+
+
+def test_pick_widens_past_the_candidates_and_skips_duplicates():
+    """The top-k pick sorts only the best CANDIDATES tracks; when exclusions use them all
+    up it falls back to the whole library, and never returns near-duplicates."""
+    from creator.music.analysis import TrackAnalysis
+    from creator.music.embeddings import TrackMatrix
+    from creator.music.library import TrackRecord
+    from pipelines.soundtrack.pipeline_soundtrack import CANDIDATES
+
+    n = CANDIDATES + 100
+    rng = np.random.default_rng(0)
+    text = rng.normal(size=(n, 8)).astype(np.float32)
+    text /= np.linalg.norm(text, axis=1, keepdims=True)
+    recs = [TrackRecord(id=f"{k:016x}", path=f"/曲库/{k}.mp3", size=1, mtime_ns=0, title=f"曲 {k}",
+                        artist="A" if k in (CANDIDATES + 1, CANDIDATES + 2) else None,
+                        analysis=TrackAnalysis(duration=60.0)) for k in range(n)]
+    recs[CANDIDATES + 2].title = recs[CANDIDATES + 1].title  # same artist and title: a duplicate
+    tracks = TrackMatrix(recs, text, np.zeros((n, 5), np.float32), np.full((n, 5), 0.2, np.float32))
+    scores = np.linspace(1.0, 0.0, n).astype(np.float32)  # track k is the k-th best
+    excluded = [f"曲 {k}" for k in range(CANDIDATES + 1)]
+    got = Pipeline(Settings())._pick(tracks, scores, [], 3, excluded)
+    assert got == [CANDIDATES + 1, CANDIDATES + 3, CANDIDATES + 4]
