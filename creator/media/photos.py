@@ -130,7 +130,12 @@ def open_photo(path: str | os.PathLike, *, max_side: int | None = 448) -> Image.
         im = _open(p)
         with im:
             if max_side is not None and im.format == "JPEG":
-                im.draft("RGB", (max_side, max_side))
+                # ask for the target box of this aspect: (max_side, max_side) would keep a
+                # 4:3 photo at 1/4 scale (its short side must reach max_side) where 1/8
+                # suffices, decoding four times the pixels
+                w, h = im.size
+                k = max_side / max(w, h)
+                im.draft("RGB", (max(1, round(w * k)), max(1, round(h * k))))
             im.load()
             shown = ImageOps.exif_transpose(im) or im
             rgb = _to_rgb(shown)
