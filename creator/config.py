@@ -111,7 +111,7 @@ class VideoSettings(_Section):
     min_segment: float = Field(1.0, gt=0)  # no shot on screen shorter than this
     min_length: float = Field(15.0, gt=0)  # bounds of the automatic length
     max_length: float = Field(60.0, gt=0)
-    snap: Literal["beat", "bar", "none"] = "beat"  # bar = every 4th beat from the excerpt start
+    snap: Literal["beat", "bar", "none"] = "beat"  # bar: on the track's downbeats (else every 4th beat)
     transition_seconds: float = Field(0.4, ge=0)
     # cycled between shots; "cut" is a hard cut; others are ffmpeg xfade names
     transitions: list[str] = Field(

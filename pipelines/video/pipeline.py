@@ -178,7 +178,9 @@ class Pipeline:
 
             # 3. the timeline
             try:
+                downbeats = list(request.track.downbeats) if request.track is not None else []
                 tl = plan_timeline(plan_items, settings=s, size=(width, height), fps=fps, beats=beats,
+                                   downbeats=downbeats,
                                    excerpt_duration=excerpt_len, length=request.length or s.length,
                                    title=request.title, transitions=request.transitions)
             except ValueError as e:

@@ -100,12 +100,16 @@ class Timeline:
         return [s.start / self.fps for s in self.slots[1:]]
 
 
-def snap_grid(beats: list[float], snap: str) -> list[float]:
-    """The times cuts may fall on: every beat, or every 4th (bars, counted from the first)."""
+def snap_grid(beats: list[float], snap: str, downbeats: list[float] | None = None) -> list[float]:
+    """The times cuts may fall on: every beat, or every bar — the track's downbeats when
+    the analysis found them, else every 4th beat counted from the first."""
     if snap == "none" or not beats:
         return []
     beats = sorted(b for b in beats if b >= 0)
-    return beats[::4] if snap == "bar" else beats
+    if snap == "bar":
+        bars = sorted(b for b in (downbeats or []) if b >= 0)
+        return bars or beats[::4]
+    return beats
 
 
 def _nominal(item: PlanItem, settings: VideoSettings) -> float:
@@ -138,6 +142,7 @@ def plan_timeline(
     size: tuple[int, int],
     fps: int,
     beats: list[float] | None = None,
+    downbeats: list[float] | None = None,
     excerpt_duration: float | None = None,
     length: float | None = None,
     title: str | None = None,
@@ -168,7 +173,7 @@ def plan_timeline(
     else:
         total = float(length)
     n_frames = max(1, round(total * fps))
-    grid = [round(b * fps) for b in snap_grid(beats or [], settings.snap)]
+    grid = [round(b * fps) for b in snap_grid(beats or [], settings.snap, downbeats)]
     grid = sorted({g for g in grid if 0 < g <= n_frames})
     if auto_length and grid:
         # end on the last beat when it is close: the music stops on the beat

@@ -50,6 +50,16 @@ def test_bars_snap_to_every_fourth_beat():
         assert abs(c / 2.0 - round(c / 2.0)) < 1e-9  # bars every 2 s at 120 bpm
 
 
+def test_bars_snap_to_the_tracks_downbeats_when_known():
+    beats = list(np.arange(0, 30, 0.5))
+    downbeats = list(np.arange(0.5, 30, 1.5))  # a waltz: a bar every 3 beats, from 0.5 s
+    tl = plan_timeline(photos(6), settings=VideoSettings(snap="bar"), size=(1080, 1920), fps=FPS,
+                       beats=beats, downbeats=downbeats, excerpt_duration=30.0)
+    assert tl.cuts
+    for c in tl.cuts:
+        assert min(abs(c - d) for d in downbeats) <= 0.5 / FPS + 1e-9
+
+
 def test_given_length_is_exact_and_without_beats_cuts_are_even():
     tl = plan_timeline(photos(5), settings=VideoSettings(), size=(270, 480), fps=FPS, length=12.0)
     check_frames(tl)
