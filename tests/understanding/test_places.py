@@ -36,3 +36,34 @@ def test_open_ocean_has_no_name():
 def test_distance():
     # Hangzhou → Shanghai is about 165 km as the crow flies
     assert 150 < float(distance_km(30.25, 120.15, 31.23, 121.47)) < 180
+
+
+def test_band_search_finds_what_a_scan_of_the_whole_gazetteer_finds():
+    """The latitude-band index must give the nearest town and the labelled city exactly
+    as a brute-force scan over every town and city does (incl. near the date line and
+    poles, and offshore)."""
+    import numpy as np
+
+    from creator.understanding.places import _cities, _locate_rounded, _towns
+
+    rng = np.random.default_rng(7)
+    points = [(48.858, 2.294), (30.25, 120.15), (64.147, -21.94), (-17.7, 178.0), (35.0, 179.99),
+              (-46.4, 168.35), (71.29, -156.79), (0.0, -160.0)]
+    points += [(round(float(a), 3), round(float(b), 3))
+               for a, b in zip(rng.uniform(-55, 70, 40), rng.uniform(-180, 180, 40))]
+    towns, cities = _towns(), _cities()
+    for lat, lon in points:
+        d = distance_km(lat, lon, towns.lat, towns.lon)
+        ti = int(np.argmin(d))
+        got = _locate_rounded(lat, lon)
+        if d[ti] > 200:
+            assert got is None, (lat, lon)
+            continue
+        cc = towns.cc[ti]
+        dc = distance_km(lat, lon, cities.lat, cities.lon)
+        near = np.flatnonzero((dc < 40) & (np.array(cities.cc) == cc))
+        name = towns.name[ti]
+        if len(near):
+            score = np.log10(cities.pop[near] + 10) / (1 + (dc[near] / 15.0) ** 2)
+            name = cities.name[int(near[int(np.argmax(score))])]
+        assert got is not None and (got.city_en, got.country_code) == (name, cc), (lat, lon, got, name)
