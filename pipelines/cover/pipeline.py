@@ -251,6 +251,7 @@ class Pipeline:
             ranked = kept
             if backend == "photo" and not ranked:
                 raise InputError("no photo passed the safety check")
+        ranked, n_distinct = _distinct(ranked)
 
         # 5. render each candidate: background, then the title
         candidates: list[CoverCandidate] = []
@@ -270,7 +271,8 @@ class Pipeline:
                 layout = preset.get("layout", "full")
                 if layout == "collage":
                     lo, hi = preset.get("collage", {}).get("photos", [2, 4])
-                    k = min(hi, len(ranked))
+                    # distinct shots only, unless there are too few of them
+                    k = min(hi, n_distinct if n_distinct >= lo else len(ranked))
                     if k < lo:
                         warnings.append(f"style {st!r} needs {lo} photos, the trip has {len(ranked)}: skipped")
                         continue
@@ -377,6 +379,36 @@ def _to_canvas(b: Box, rect: tuple[int, int, int, int], out: tuple[int, int]) ->
     W, H = out
     return Box(x0=(x0 + b.x0 * (x1 - x0)) / W, y0=(y0 + b.y0 * (y1 - y0)) / H,
                x1=(x0 + b.x1 * (x1 - x0)) / W, y1=(y0 + b.y1 * (y1 - y0)) / H, score=b.score)
+
+
+# Two photos whose 16x16 grey thumbnails differ by less than this (mean, 0..255) are the
+# same shot (a burst, a re-export): a collage or a second candidate shows another one.
+_SAME_SHOT = 6.0
+_DEDUPE_TOP = 8  # only the best few are compared: the rest are never shown
+
+
+def _distinct(ranked: list[PhotoChoice]) -> tuple[list[PhotoChoice], int]:
+    """The ranked photos with near-duplicates of a better-ranked one moved to the end,
+    and how many come before them."""
+    import numpy as np
+
+    kept, dupes, seen = [], [], []
+    for k, choice in enumerate(ranked):
+        if k >= _DEDUPE_TOP:
+            kept.append(choice)
+            continue
+        try:
+            thumb = open_photo(choice.item.path, max_side=64).convert("L").resize((16, 16))
+        except (MediaError, OSError):
+            kept.append(choice)
+            continue
+        a = np.asarray(thumb, np.float32)
+        if any(float(np.abs(a - b).mean()) < _SAME_SHOT for b in seen):
+            dupes.append(choice)
+        else:
+            seen.append(a)
+            kept.append(choice)
+    return kept + dupes, len(kept)
 
 
 class _PhotoCache:

@@ -120,3 +120,22 @@ def test_choice_prefers_quality_tags_and_portrait_fit(trip, tmp_path):
     wide = photo_item(make_photo(tmp_path / "wide.jpg", "coffee", size=(2400, 800)), "wide")
     order = [c.item.id for c in rank_photos(NoteContext(items=[wide, tall]), 0.75)]
     assert order == ["id-tall", "id-wide"]
+
+
+def test_collage_and_candidates_skip_near_duplicate_shots(tmp_path):
+    """Burst shots (the same picture, other EXIF) must not fill a collage twice."""
+    from datetime import datetime
+
+    from creator.understanding import understand
+    from pipelines.cover import CoverRequest, Pipeline
+    from tests.factories import make_photo
+
+    for k, name in enumerate(["china", "china", "china", "flower", "coffee"]):
+        make_photo(tmp_path / f"连拍_{k}.jpg", name, taken_at=datetime(2026, 10, 3, 9, k))
+    ctx = understand([tmp_path])
+    by_id = {i.id: i.path for i in ctx.items}
+    out = Pipeline()(CoverRequest(context=ctx, title="杭州", style="collage", n=1))
+    sources = [by_id[i] for i in out.candidates[0].cover.source.split(",")]
+    stems = [p.rsplit("_", 1)[-1] for p in sources]
+    palace = [s for s in stems if s in ("0.jpg", "1.jpg", "2.jpg")]
+    assert len(palace) == 1 and sorted(set(stems) - set(palace)) == ["3.jpg", "4.jpg"]
