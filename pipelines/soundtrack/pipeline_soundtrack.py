@@ -232,8 +232,13 @@ class Pipeline:
         if request.query and request.query.strip():
             q = request.query.strip()
             why_bits.append(f"“{q[:40]}”" if lang == "en" else f"「{q[:30]}」")
-        joiner = bank["reasons"]["joiner"][lang]
-        why = joiner.join(why_bits[:3]) if why_bits else bank["reasons"]["why_default"][lang]
+        bits = why_bits[:3]
+        if not bits:
+            why = bank["reasons"]["why_default"][lang]
+        elif len(bits) == 1:
+            why = bits[0]
+        else:
+            why = bank["reasons"]["joiner"][lang].join(bits[:-1]) + bank["reasons"]["last_joiner"][lang] + bits[-1]
         a = rec.analysis
         if a.tempo:
             return bank["reasons"][lang].format(
