@@ -61,6 +61,8 @@ def test_context_query_exclude_pin_zh(settings):
     pipe = Pipeline(settings)
     base = pipe(SoundtrackRequest(context=ctx, query="热闹的夜市", language="zh", top=2, length=6))
     assert base.matches[0].reason.endswith("。") and "「热闹的夜市」" in base.matches[0].reason
+    # three things it suits read as a list: "甲、乙和「…」", never "甲和乙和…"
+    assert "、夜晚和「热闹的夜市」" in base.matches[0].reason and base.matches[0].reason.count("和") == 1
     first = base.matches[0].track_id
     out = pipe(SoundtrackRequest(context=ctx, language="zh", top=2, exclude=[first], pin=["minor.wav"]))
     ids = [m.track_id for m in out.matches]
