@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import pytest
 
-pytest.importorskip("transformers")
 
 from creator.errors import BackendUnavailable  # noqa: E402
 from creator.understanding.clip import ClipTagger  # noqa: E402
