@@ -12,7 +12,7 @@ import yaml
 
 from .errors import BackendUnavailable, ConfigError
 
-__all__ = ["prompt_path", "load_prompt", "package_file"]
+__all__ = ["prompt_path", "load_prompt", "package_file", "cjk_font_path", "CJK_FONT_PACKAGE"]
 
 
 def prompt_path(name: str) -> Path:
@@ -57,3 +57,24 @@ def package_file(package: str, *parts: str, pip_name: str | None = None) -> Path
             f"reinstall it with `pip install --force-reinstall {pip_name}`"
         )
     return path
+
+
+CJK_FONT_PACKAGE = "pylopdf-fonts-zh-cn"  # Noto Sans SC / Noto Serif SC (OFL-1.1)
+
+
+@functools.lru_cache(maxsize=4)
+def cjk_font_path(family: str = "sans") -> Path:
+    """The bundled Noto Sans SC (``"sans"``) or Noto Serif SC (``"serif"``) font file,
+    used wherever text is drawn (covers, video captions)."""
+    if family not in ("sans", "serif"):
+        raise ConfigError(f"font family must be 'sans' or 'serif', got {family!r}")
+    module = CJK_FONT_PACKAGE.replace("-", "_")
+    if importlib.util.find_spec(module) is None:
+        raise BackendUnavailable(f"drawing titles needs a CJK font: install it with `pip install {CJK_FONT_PACKAGE}`")
+    files = sorted(Path(str(f)) for f in importlib.resources.files(module).iterdir()
+                   if str(f).lower().endswith((".otf", ".ttf", ".ttc")))
+    for f in files:
+        if family in f.name.lower():
+            return f
+    raise BackendUnavailable(f"no {family} font file in the installed package {CJK_FONT_PACKAGE!r}; reinstall it "
+                             f"with `pip install --force-reinstall {CJK_FONT_PACKAGE}`")

@@ -63,3 +63,17 @@ def test_remove_item_takes_it_out_of_items_order_and_moments():
     assert [m.item_ids for m in d.context.moments] == [[ids[1], ids[2]]]
     with pytest.raises(KeyError):
         d.remove_item("nope")
+
+
+def test_atomic_writes_get_ordinary_permissions(tmp_path):
+    """mkstemp makes 0600 files; drafts, covers and captions must be readable like any file."""
+    import os
+
+    from creator.drafts import _UMASK, atomic_write_bytes
+    from pipelines.cover import save_image
+    from PIL import Image
+
+    a = atomic_write_bytes(tmp_path / "a.bin", b"x")
+    b = save_image(Image.new("RGB", (8, 8)), tmp_path / "封面.png")
+    for p in (a, b):
+        assert os.stat(p).st_mode & 0o777 == 0o666 & ~_UMASK

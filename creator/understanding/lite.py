@@ -118,7 +118,6 @@ def colour_evidence(image: Image.Image) -> dict[str, float]:
     bottom = slice(rows - max(1, (rows * 2) // 5), rows)
     smooth = tex < 0.08
 
-    blue = (h >= 185) & (h <= 250) & (s > 0.18) & (v > 0.35)
     white = (s < 0.14) & (v > 0.72)
     green = (h >= 65) & (h <= 170) & (s > 0.2) & (v > 0.12)
     warm = ((h <= 50) | (h >= 320)) & (s > 0.35) & (v > 0.35)

@@ -11,18 +11,19 @@ layouts and typography.
 
 from __future__ import annotations
 
+import io
 import itertools
-import os
-import tempfile
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any, Literal
 
-from PIL import Image, ImageOps
+from PIL import Image
 from pydantic import BaseModel, ConfigDict, Field
 
 from creator.config import CoverSettings
+from creator.drafts import atomic_write_bytes
 from creator.errors import ConfigError, InputError, MediaError
+from creator.media import open_photo
 from creator.resources import load_prompt
 from creator.types import Box, Cover, NoteContext
 
@@ -92,44 +93,16 @@ def styles() -> dict[str, dict]:
     return load_prompt("cover/styles.yaml")["styles"]
 
 
-def open_photo(path: str | Path, max_side: int | None = None) -> Image.Image:
-    """A photo as displayed (EXIF orientation applied), RGB, at most ``max_side`` long."""
-    try:
-        from creator.media import open_photo as media_open_photo  # the shared loader, once it exists
-    except ImportError:
-        media_open_photo = None
-    if media_open_photo is not None:
-        return media_open_photo(path, max_side=max_side)
-    try:
-        img = Image.open(path)
-        if max_side and img.format == "JPEG":
-            img.draft("RGB", (max_side, max_side))  # decode at a reduced scale: much faster
-        img = ImageOps.exif_transpose(img).convert("RGB")
-    except (OSError, ValueError) as e:
-        raise MediaError(f"cannot read the photo {path}: {e}") from e
-    if max_side and max(img.size) > max_side:
-        img.thumbnail((max_side, max_side), Image.Resampling.LANCZOS)
-    return img
-
-
 def save_image(image: Image.Image, path: Path, fmt: str = "png") -> Path:
     """Write ``image`` atomically (temp file + rename) as PNG or JPEG, with no metadata."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     # a fresh image carries no EXIF, GPS, ICC or text chunks from the source photo
     clean = Image.frombytes("RGB", image.size, image.convert("RGB").tobytes())
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}-", suffix=path.suffix or ".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            if fmt == "jpeg":
-                clean.save(f, format="JPEG", quality=92, optimize=True)
-            else:
-                clean.save(f, format="PNG", compress_level=4)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    buf = io.BytesIO()
+    if fmt == "jpeg":
+        clean.save(buf, format="JPEG", quality=92, optimize=True)
+    else:
+        clean.save(buf, format="PNG", compress_level=4)
+    return atomic_write_bytes(path, buf.getvalue())
 
 
 def _default_title(context: NoteContext, lang: str) -> str:

@@ -14,8 +14,6 @@ glyph are dropped from what is drawn rather than drawn as tofu boxes.
 from __future__ import annotations
 
 import functools
-import importlib.resources
-import importlib.util
 import math
 import re
 import unicodedata
@@ -26,7 +24,8 @@ from typing import Callable
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter, ImageFont
 
-from creator.errors import BackendUnavailable, ConfigError, InputError
+from creator.errors import ConfigError, InputError
+from creator.resources import CJK_FONT_PACKAGE, cjk_font_path
 from creator.types import Box
 
 __all__ = [
@@ -48,8 +47,7 @@ __all__ = [
     "set_title",
 ]
 
-FONT_PACKAGE = "pylopdf-fonts-zh-cn"
-_FONT_MODULE = "pylopdf_fonts_zh_cn"
+FONT_PACKAGE = CJK_FONT_PACKAGE
 
 # Kinsoku: characters that may not start a line, and those that may not end one.
 NO_LINE_START = set("，。！？、；：）」』》〉】〕”’…‥·・—～%,.!?;:)]}") | {"\u3001", "\u3002"}
@@ -64,24 +62,10 @@ _WORD = re.compile(r"[0-9A-Za-z\u00c0-\u024f'’\-]+")
 
 # --- the font ----------------------------------------------------------------------
 
-@functools.lru_cache(maxsize=4)
 def font_path(family: str = "sans") -> Path:
     """Path of the Noto Sans SC (``family="sans"``) or Noto Serif SC (``"serif"``) font
     file inside the installed ``pylopdf-fonts-zh-cn`` package."""
-    if family not in ("sans", "serif"):
-        raise ConfigError(f"font family must be 'sans' or 'serif', got {family!r}")
-    if importlib.util.find_spec(_FONT_MODULE) is None:
-        raise BackendUnavailable(
-            f"cover titles need a CJK font: install it with `pip install {FONT_PACKAGE}`")
-    files = [Path(str(f)) for f in importlib.resources.files(_FONT_MODULE).iterdir()
-             if str(f).lower().endswith((".otf", ".ttf", ".ttc"))]
-    want = "serif" if family == "serif" else "sans"
-    for f in sorted(files):
-        if want in f.name.lower():
-            return f
-    raise BackendUnavailable(
-        f"no {family} font file in the installed package {FONT_PACKAGE!r}; reinstall it with "
-        f"`pip install --force-reinstall {FONT_PACKAGE}`")
+    return cjk_font_path(family)
 
 
 @functools.lru_cache(maxsize=128)

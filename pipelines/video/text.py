@@ -17,7 +17,7 @@ from pathlib import Path
 
 from PIL import Image, ImageDraw, ImageFont
 
-from creator.resources import package_file
+from creator.resources import cjk_font_path
 
 __all__ = ["TextImage", "font_path", "render_text", "wrap_text"]
 
@@ -34,8 +34,8 @@ class TextImage:
 
 
 def font_path() -> Path:
-    """The bundled CJK-capable font (Noto Sans SC Regular)."""
-    return package_file("pylopdf_fonts_zh_cn", "NotoSansSC-Regular.otf", pip_name="pylopdf-fonts-zh-cn")
+    """The bundled CJK-capable font (Noto Sans SC), the one the covers use."""
+    return cjk_font_path("sans")
 
 
 @functools.lru_cache(maxsize=16)
