@@ -9,6 +9,7 @@ user's hints; a template that needs a value the context does not have is skipped
 
 from __future__ import annotations
 
+import functools
 import random
 import re
 import string
@@ -18,15 +19,12 @@ from datetime import date
 from creator.resources import load_prompt
 from creator.types import Caption, Moment, NoteContext, Place, Tag
 
-from .checks import BODY_MAX, HASHTAGS_MAX, TITLE_MAX, clean_hashtag, cjk_ratio, title_length, trim_title
+from .checks import BODY_MAX, HASHTAGS_MAX, TITLE_MAX, clean_hashtag, cjk_ratio, is_cjk, title_length, trim_title
 
 __all__ = ["TripFacts", "trip_facts", "compose", "load_style", "style_names", "time_bucket", "theme_weight",
            "general_ids"]
 
 _BUCKETS = ("early", "morning", "noon", "afternoon", "evening", "night")
-_TOD = {"morning": "morning", "day": "afternoon", "golden_hour": "evening", "night": "night"}
-# tags whose light says when a photo was taken, whatever the clock said
-_TAG_TIME = {"sunset": "evening", "night": "night", "starry_sky": "night"}
 
 
 def _ranking() -> dict:
@@ -76,11 +74,8 @@ def load_style(name: str) -> tuple[str, dict]:
     raise KeyError(name)
 
 
-def time_bucket(moment: Moment) -> str | None:
-    """When a moment happened: early, morning, noon, afternoon, evening or night (None: unknown)."""
-    for t in moment.tags[:3]:
-        if t.id in _TAG_TIME:
-            return _TAG_TIME[t.id]
+def _clock_bucket(moment: Moment) -> str | None:
+    """The bucket of the moment's camera clock (None: no time)."""
     if moment.start is None:
         return None
     h = moment.start.hour
@@ -95,6 +90,72 @@ def time_bucket(moment: Moment) -> str | None:
     if 17 <= h < 19:
         return "evening"
     return "night"
+
+
+def time_bucket(moment: Moment) -> str | None:
+    """When a moment happened: early, morning, noon, afternoon, evening or night (None: unsure).
+
+    The photos come first: a moment tagged night, starry sky, sunset or blue sky
+    (prompts/caption/themes.yaml ``light``) is only placed at a time those fit. When the
+    camera clock disagrees (a wrong time zone, a clock never set), a strongly tagged
+    photo that tells the time on its own wins ("night" at 15:53 is night); a weak tag, or
+    one that only rules times out (a blue sky at 22:00), leaves the time unsure: None,
+    and the draft then says nothing about the time of day.
+    """
+    light = _ranking()["light"]
+    clock = _clock_bucket(moment)
+    seen = [(t, light["tags"][t.id]) for t in moment.tags if t.id in light["tags"]]
+    if not seen:
+        return clock
+    fits = set(_BUCKETS)
+    for _, ev in seen:
+        fits &= set(ev["times"])
+    strongest, ev = max(seen, key=lambda x: x[0].score)
+    strong = strongest.score >= float(light["strong"])
+    if not fits:  # the photos disagree among themselves (a blue sky beside a night shot)
+        fits, strong = set(ev["times"]), False
+    if clock in fits:
+        return clock
+    says = next((e.get("says") for t, e in sorted(seen, key=lambda x: -x[0].score) if e.get("says") in fits), None)
+    return says if strong else None
+
+
+def _time_classes(text: str, bank: dict) -> frozenset[str]:
+    """The time-word classes (bank ``time_words``) that ``text`` names."""
+    return _time_classes_of(text, bank["language"])
+
+
+# the texts are the banks' own clauses, leads and phrases: a bounded set, so cached
+@functools.lru_cache(maxsize=8192)
+def _time_classes_of(text: str, lang: str) -> frozenset[str]:
+    return frozenset(c for c, pat in _time_patterns(lang).items() if pat.search(text))
+
+
+@functools.lru_cache(maxsize=4)
+def _time_patterns(lang: str) -> dict[str, re.Pattern]:
+    words = load_prompt(f"caption/{lang}.yaml").get("time_words", {})
+    out = {}
+    for cls, ws in words.items():
+        alt = "|".join(re.escape(w) for w in sorted(ws, key=len, reverse=True))
+        out[cls] = re.compile(rf"\b(?:{alt})\b", re.I) if lang == "en" else re.compile(alt)
+    return out
+
+
+def _fits_time(text: str, bank: dict, bucket: str | None) -> bool:
+    """Whether ``text`` says nothing about the time of day that ``bucket`` contradicts
+    (with no bucket, whether it says nothing about the time of day at all)."""
+    return _fits_time_of(text, bank["language"], bucket)
+
+
+@functools.lru_cache(maxsize=16384)
+def _fits_time_of(text: str, lang: str, bucket: str | None) -> bool:
+    classes = _time_classes_of(text, lang)
+    if not classes:
+        return True
+    if bucket is None:
+        return False
+    allowed = _ranking()["light"]["classes"]
+    return all(bucket in allowed[c] for c in classes)
 
 
 @dataclass
@@ -115,6 +176,8 @@ class TripFacts:
     hints: list[str]  # the user's sentences usable in this language
     unused_hints: list[str]
     values: dict[str, str] = field(default_factory=dict)  # template placeholders
+    times: dict[int, str | None] = field(default_factory=dict)  # moment index -> time_bucket
+    topics: dict[int, list[str]] = field(default_factory=dict)  # moment index -> tag ids to tell, best first
 
 
 def _place_label(p: Place, lang: str) -> str:
@@ -201,6 +264,10 @@ def trip_facts(context: NoteContext, lang: str, hints: list[str] | None = None) 
     by_day: dict[int, list[Moment]] = {}
     for m in sorted(context.moments, key=lambda m: (m.day, m.start or m.date or date.min, m.index)):
         by_day.setdefault(m.day, []).append(m)
+    season = context.season if context.season in bank["seasons"] else None
+    shown = {s for t, s in _ranking().get("season_tags", {}).items() if t in tags}
+    if season and shown and season not in shown:
+        season = None  # autumn leaves on a spring trip: say no season rather than both
     all_hints = [h.strip() for h in list(context.hints) + list(hints or []) if h and h.strip()]
     usable = [h for h in all_hints if _usable_hint(h, lang)]
     facts = TripFacts(
@@ -209,7 +276,7 @@ def trip_facts(context: NoteContext, lang: str, hints: list[str] | None = None) 
         place_line=place_line,
         date_line=_date_line(start, end, bank),
         days=days,
-        season=context.season if context.season in bank["seasons"] else None,
+        season=season,
         themes=themes,
         tags=tags,
         days_moments=sorted(by_day.items()),
@@ -218,6 +285,7 @@ def trip_facts(context: NoteContext, lang: str, hints: list[str] | None = None) 
         hints=usable,
         unused_hints=[h for h in all_hints if h not in usable],
     )
+    facts.times = {m.index: time_bucket(m) for m in context.moments}
     v = facts.values
     nums = bank["numbers"]
     if places:
@@ -244,13 +312,16 @@ def _fields(template: str) -> set[str]:
     return {f for _, f, _, _ in string.Formatter().parse(template) if f}
 
 
+_THE_THE = re.compile(r"\b(the) the\b", re.I)
+
+
 def _fill(templates: list[str], values: dict[str, str], rng: random.Random, *,
           fits=lambda s: True) -> str | None:
     """One template whose placeholders all have values (and that ``fits``), filled; None if none."""
     ok = [t for t in templates if _fields(t) <= values.keys()]
     rng.shuffle(ok)
     for t in ok:
-        s = t.format(**values)
+        s = _THE_THE.sub(r"\1", t.format(**values))  # "the {theme}" with "the city"
         if fits(s):
             return s
     return None
@@ -283,21 +354,143 @@ class _Picker:
         self.bank, self.rng = bank, rng
         self.used: set[str] = set()
 
-    def pick(self, options: list[str]) -> str | None:
-        fresh = [o for o in options if o not in self.used]
+    def pick(self, options: list[str], avoid: str | None = None, fits=lambda o: True) -> str | None:
+        """A fresh option that ``fits`` and shares no word with ``avoid`` (None: none left)."""
+        fresh = [o for o in options if o not in self.used and fits(o)
+                 and not (avoid and _shares_words(o, avoid, self.bank))]
         if not fresh:
             return None
         o = self.rng.choice(fresh)
         self.used.add(o)
         return o
 
-    def clause(self, tag_id: str) -> str | None:
-        return self.pick(list(self.bank["tags"].get(tag_id, {}).get("clauses", [])))
+    def clause(self, tag_id: str, bucket: str | None) -> str | None:
+        """A clause for ``tag_id`` that says nothing against the moment's time ``bucket``."""
+        return self.pick(list(self.bank["tags"].get(tag_id, {}).get("clauses", [])),
+                         fits=lambda c: _fits_time(c, self.bank, bucket))
+
+
+# --- repeated words and place names in titles ---------------------------------------------
+
+def _same_word(a: str, b: str) -> bool:
+    """Whether two lower-case words are one word told twice (lake/lakeside, lakeside/riverside)."""
+    if a == b:
+        return True
+    short, long_ = sorted((a, b), key=len)
+    if len(short) >= 3 and long_.startswith(short):
+        return True
+    return len(short) >= 5 and short[-4:] == long_[-4:]
+
+
+@functools.lru_cache(maxsize=16384)
+def _words(text: str, lang: str) -> tuple[str, ...]:
+    """The lower-case Latin words of ``text`` less the bank's ``title_stopwords``."""
+    stop = load_prompt(f"caption/{lang}.yaml").get("title_stopwords", ())
+    return tuple(w for w in re.findall(r"[a-zà-ÿ]+", text.lower()) if w not in stop)
+
+
+def _repeats(text: str, bank: dict, place: str | None = None) -> bool:
+    """Whether ``text`` says a word twice: an English content word (bank ``title_stopwords``
+    aside) or a Chinese character (``title_repeat_ok`` aside). ``place``, a name that
+    ``text`` contains, is compared with the rest only, so "Walla Walla" may stay itself."""
+    return _repeats_in(text, bank["language"], place)
+
+
+@functools.lru_cache(maxsize=16384)
+def _repeats_in(text: str, lang: str, place: str | None) -> bool:
+    rest = text.replace(place, " ", 1) if place else text
+    if lang == "zh":
+        ok = load_prompt("caption/zh.yaml").get("title_repeat_ok", "")
+        han = [c for c in rest if is_cjk(c) and c not in ok]
+        if len(set(han)) < len(han) or (place and set(han) & set(place)):
+            return True
+    rest_w = _words(rest, lang)
+    place_w = _words(place, lang) if place else ()
+    return any(_same_word(a, b) for i, a in enumerate(rest_w) for b in rest_w[i + 1:]) or any(
+        _same_word(a, b) for a in place_w for b in rest_w)
+
+
+def _shares_words(a: str, b: str, bank: dict) -> bool:
+    """Whether two phrases share a word (en) or two characters in a row (zh): a lead and its
+    clause that would say the same thing twice ("等到傍晚，等到了日落")."""
+    return _shares_words_of(a, b, bank["language"])
+
+
+@functools.lru_cache(maxsize=16384)
+def _shares_words_of(a: str, b: str, lang: str) -> bool:
+    if lang == "zh":
+        grams = {a[i:i + 2] for i in range(len(a) - 1) if is_cjk(a[i]) and is_cjk(a[i + 1])}
+        return any(g in b for g in grams)
+    wb = _words(b, lang)
+    return any(_same_word(x, y) for x in _words(a, lang) for y in wb)
+
+
+def _place_forms(name: str, bank: dict) -> list[str]:
+    """``name`` and its shorter forms for a title, longest first: what follows a
+    ``place_cut`` dropped, then ``place_suffixes`` (and the people's names before them,
+    ``place_suffix_lead``) taken off its end while a name remains."""
+    zh = bank["language"] == "zh"
+    minimum = 2 if zh else 3
+    forms = [name]
+    short = name
+    for sep in bank.get("place_cut", []):
+        j = short.find(sep)
+        if j > 0:
+            short = short[:j].strip()
+    forms.append(short)
+
+    def strip(text: str, words: list[str]) -> str | None:
+        for w in words:
+            tail = w if zh else " " + w
+            if text.endswith(tail) and len(text) - len(tail) >= minimum:
+                return text[:-len(tail)].rstrip()
+        return None
+
+    suffixes = sorted(bank.get("place_suffixes", []), key=len, reverse=True)
+    leads = sorted(bank.get("place_suffix_lead", []), key=len, reverse=True)
+    while (cut := strip(short, suffixes)) is not None:
+        short = cut
+        while (cut := strip(short, leads)) is not None:
+            short = cut
+    forms.append(short)
+    return list(dict.fromkeys(forms))
+
+
+def _title_places(name: str, bank: dict) -> list[str]:
+    """The forms of the place a title may use: those within the bank's ``title_place_max``,
+    longest first, else the shortest."""
+    forms = _place_forms(name, bank)
+    within = [f for f in forms if title_length(f) <= int(bank.get("title_place_max", TITLE_MAX))]
+    return within or [min(forms, key=title_length)]
+
+
+def _title_values(facts: TripFacts, bank: dict, place: str | None, skip: int = 0) -> dict[str, str]:
+    """Template values with ``place`` (None: no place) and the two strongest themes that
+    repeat no word of the place or of each other ("西湖" leaves 湖边 out, "lakeside"
+    leaves "riverside" out); ``skip`` passes over that many of them first."""
+    v = {k: x for k, x in facts.values.items() if k not in ("place", "theme", "theme2")}
+    if place:
+        v["place"] = place
+    headers: list[str] = []
+    for t in facts.themes:
+        h = bank["tags"][t.id]["header"]
+        if (place and _repeats(f"{place} {h}", bank, place)) or any(_repeats(f"{x} {h}", bank) for x in headers):
+            continue
+        headers.append(h)
+        if len(headers) == 2 + skip:
+            break
+    for key, h in zip(("theme", "theme2"), headers[skip:]):
+        v[key] = h
+    return v
 
 
 # --- the draft ----------------------------------------------------------------------------
 
 def _title(facts: TripFacts, bank: dict, style: str, rng: random.Random, emoji: bool) -> str:
+    """A title within TITLE_MAX that repeats no word: the place (shortened when long) and a
+    hook naming the strongest theme it does not already say, else a shorter hook; a place
+    too long for any hook stands alone or gives way to a hook (the body's first line names it)."""
+    lang = bank["language"]
     emo = ""
     if emoji and style != "minimal":
         cands = [bank["tags"][t.id].get("emoji") for t in facts.themes[:2]]
@@ -305,30 +498,52 @@ def _title(facts: TripFacts, bank: dict, style: str, rng: random.Random, emoji: 
             cands.append(bank["season_emoji"].get(facts.season))
         cands = [c for c in cands if c]
         emo = rng.choice(cands) if cands else ""
-    room = TITLE_MAX - title_length(emo) - (1 if emo and bank["language"] == "en" else 0)
-    fits = lambda s: title_length(s) <= room  # noqa: E731
-    # a trip with a place: titles that lead with it; without one: titles about its themes.
-    # A title that names the trip's strongest theme comes first, even at the cost of the emoji
-    titles = bank["titles"] if "place" in facts.values else bank["titles_noplace"]
-    themed = [t for t in titles[style] if "{theme}" in t]
-    title = _fill(themed, facts.values, rng, fits=fits)
-    if title is None and "theme" in facts.values:
-        title = _fill(themed, facts.values, rng, fits=lambda s: title_length(s) <= TITLE_MAX)
-        if title is None:  # another style's short themed title rather than none
-            title = _fill([t for ts in titles.values() for t in ts if "{theme}" in t], facts.values, rng,
-                          fits=lambda s: title_length(s) <= TITLE_MAX)
-        if title is not None and title_length(title) > room:
-            emo = ""
+    room = TITLE_MAX - title_length(emo) - (1 if emo and lang == "en" else 0)
+
+    def fits(limit: int, place: str | None):
+        return lambda s: title_length(s) <= limit and not _repeats(s, bank, place)
+
+    def themed(templates: list[str]) -> list[str]:
+        return [t for t in templates if "{theme}" in t]
+
+    def every(bank_titles: dict) -> list[str]:
+        return [t for ts in bank_titles.values() for t in ts]
+
+    place = facts.values.get("place")
+    forms = _title_places(place, bank) if place else [None]
+    titles = bank["titles"] if place else bank["titles_noplace"]
+    # a title that names the trip's strongest theme comes first, even at the cost of the
+    # emoji; then one naming the next theme (the first may be too long to fit beside a
+    # long place), then one naming none
+    steps = [(0, themed(titles[style]), room), (0, themed(titles[style]), TITLE_MAX),
+             (0, themed(every(titles)), TITLE_MAX), (1, themed(titles[style]), TITLE_MAX),
+             (1, themed(every(titles)), TITLE_MAX), (0, titles[style], room),
+             (0, every(titles), room), (0, every(titles), TITLE_MAX)]
+    values: dict[tuple[str | None, int], dict[str, str]] = {}
+    title = None
+    for skip, templates, limit in steps:
+        for form in forms:
+            if (form, skip) not in values:
+                values[form, skip] = _title_values(facts, bank, form, skip)
+            title = _fill(templates, values[form, skip], rng, fits=fits(limit, form))
+            if title is not None:
+                break
+        if title is not None:
+            break
+    if title is None and place:
+        # the place leaves no room for a hook: its name alone, or a hook without it
+        short = forms[-1]
+        hook = _fill(themed(bank["titles_noplace"][style]) or every(bank["titles_noplace"]),
+                     _title_values(facts, bank, None), rng, fits=fits(room, None))
+        title = hook if hook is not None and rng.random() < 0.5 else short
     if title is None:
-        title = _fill(titles[style], facts.values, rng, fits=fits)
-    if title is None:  # nothing fits this style: any style's
-        title = _fill([t for ts in titles.values() for t in ts], facts.values, rng, fits=fits)
-    if title is None:
-        base = facts.values.get("place") or facts.values.get("theme") or bank["labels"]["trip"]
-        title = trim_title(base, room)
-    if bank["language"] == "en":
+        title = facts.values.get("theme") or bank["labels"]["trip"]
+    if title_length(title) > room:
+        emo = ""
+    title = trim_title(title, TITLE_MAX)
+    if lang == "en":
         title = _cap(title)
-    if emo and bank["language"] == "en":
+    if emo and lang == "en":
         emo = " " + emo
     return title + emo
 
@@ -352,69 +567,96 @@ def _head_lines(facts: TripFacts, bank: dict, emoji: bool) -> str | None:
     return gap.join(parts) if facts.lang == "zh" or emoji else "\n".join(parts)
 
 
-def _time_lead(bank: dict, bucket: str, rng: random.Random) -> str:
-    """A lead for a sentence that moves the day on to a new time ("到了傍晚", "By evening")."""
+def _time_lead(bank: dict, bucket: str, rng: random.Random, clause: str) -> str | None:
+    """A lead for a sentence that moves the day on to a new time ("到了傍晚", "By evening"),
+    sharing no word with its ``clause``; None when every lead would."""
     noun = bank.get("time_nouns", {}).get(bucket) or bank["times"][bucket][0]
     options = [t.format(time=noun) for t in bank["connectives"]["next_time"]] + list(bank["times"][bucket])
-    return rng.choice(options)
+    options = [o for o in options if not _shares_words(o, clause, bank)]
+    return rng.choice(options) if options else None
 
 
 def _moment_sentences(facts: TripFacts, bank: dict, picker: _Picker, moments: list[Moment],
-                      n_moments: int, per_moment: int, used_tags: set[str]) -> tuple[list[str], list[str]]:
-    """Sentences for one day (and the ids of the tags they talk about, strongest first)."""
+                      n_moments: int, per_moment: int,
+                      used_tags: set[str]) -> tuple[list[str], list[tuple[str, str | None]]]:
+    """Sentences for one day, and the tags they talk about (id, time bucket), strongest first.
+
+    The time of each moment is :func:`time_bucket`'s (photos before the clock); a clause
+    that names a time of day is used only where that time fits, and gets no time lead of
+    its own; moments are told in the order the photos place them in the day.
+    """
     lang = facts.lang
     btags = bank["tags"]
 
     def worth(m: Moment) -> list[str]:
         # what a moment is about: its most specific tags, scenery and sights first
-        # (facts.tags has no general tag that a specific one of the trip covers)
-        return [t.id for t in _by_weight(list(m.tags)) if t.id in btags and t.id in facts.tags]
+        # (facts.tags has no general tag that a specific one of the trip covers); the same
+        # for every retelling of the body, so kept in the facts
+        if m.index not in facts.topics:
+            facts.topics[m.index] = [t.id for t in _by_weight(list(m.tags)) if t.id in btags and t.id in facts.tags]
+        return facts.topics[m.index]
 
     # the moments with the most to say about something new come first, then back in time order
     ranked = sorted(moments, key=lambda m: -sum(1 for t in worth(m) if t not in used_tags))
-    chosen = sorted(ranked[:n_moments], key=lambda m: moments.index(m))
+    chosen = ranked[:n_moments]
+    buckets = facts.times
+    position = {m.index: k for k, m in enumerate(moments)}
+
+    def when(m: Moment) -> tuple[int, int]:
+        # a moment the photos put at night comes after the afternoon, whatever its clock said;
+        # one whose time is unsure keeps its clock's place
+        b = buckets[m.index] or _clock_bucket(m)
+        return (_BUCKETS.index(b) if b else -1, position[m.index])
+
+    chosen.sort(key=when)
+    classes = _ranking()["light"]["classes"]
     sentences: list[str] = []
-    said_ids: list[str] = []
+    said: list[tuple[str, str | None]] = []
     prev_bucket: str | None = None
     for k, m in enumerate(chosen):
+        bucket = buckets[m.index]
         tag_ids = worth(m)
         fresh = [t for t in tag_ids if t not in used_tags] or tag_ids
-        said = 0
+        n_said = 0
         for tid in fresh:
-            if said >= per_moment:
+            if n_said >= per_moment:
                 break
-            clause = picker.clause(tid)
+            clause = picker.clause(tid, bucket)
             if clause is None:
                 continue
-            bucket = time_bucket(m) if facts.dated else None
+            # a clause that names the time ("夜里出门散步") needs no "晚上，"; sunlight names none
+            own_time = any(len(classes[c]) <= 2 for c in _time_classes(clause, bank))
             if not sentences:
-                first = bank["times"][bucket] if bucket else (
+                first = bank["times"][bucket] if bucket and not own_time else (
                     bank["times"]["unknown"] if facts.dated else bank["connectives"]["trip"])
-                lead = picker.pick(first)
-            elif said == 0 and bucket and bucket != prev_bucket:
-                lead = _time_lead(bank, bucket, picker.rng)
-            elif k == len(chosen) - 1 and said == 0 and len(chosen) > 1 and facts.dated:
-                lead = picker.pick(bank["connectives"]["last"])
+                lead = picker.pick(first, clause)
+            elif n_said == 0 and bucket and bucket != prev_bucket and not own_time:
+                lead = _time_lead(bank, bucket, picker.rng, clause) or picker.pick(bank["connectives"]["next"], clause)
+            elif k == len(chosen) - 1 and n_said == 0 and len(chosen) > 1 and facts.dated:
+                lead = picker.pick(bank["connectives"]["last"], clause)
             else:
-                lead = picker.pick(bank["connectives"]["next"])
+                lead = picker.pick(bank["connectives"]["next"], clause)
             sentences.append(_sentence(lang, lead, clause))
-            said_ids.append(tid)
+            said.append((tid, bucket))
             used_tags.add(tid)
             prev_bucket = bucket or prev_bucket
-            said += 1
-    return sentences, sorted(dict.fromkeys(said_ids), key=lambda t: -max(
-        (theme_weight(x) for m in chosen for x in m.tags if x.id == t), default=0))
+            n_said += 1
+            if lead is not None and lead in bank["connectives"]["last"]:
+                break  # nothing follows "Finally" / "最后" in a day
+    strength = {t: max((theme_weight(x) for m in chosen for x in m.tags if x.id == t), default=0) for t, _ in said}
+    return sentences, sorted(dict.fromkeys(said), key=lambda tb: -strength[tb[0]])
 
 
 def _day_header(facts: TripFacts, bank: dict, rng: random.Random, moments: list[Moment],
-                said: list[str]) -> str:
+                said: list[tuple[str, str | None]]) -> str:
     """What follows "Day N｜": the day's own places when the trip has several, else a phrase
     for its strongest theme or two ("湖边慢慢走，看日落"); "" when there is nothing to name."""
     lang = facts.lang
     places = list(dict.fromkeys(m.place.name(lang) for m in moments if m.place))
     phrases: list[str] = []
-    for tid in said:
-        options = bank["tags"].get(tid, {}).get("day") or []
+    for tid, bucket in said:
+        # a phrase that names a time of day ("morning mist") only where the tag was seen then
+        options = [o for o in bank["tags"].get(tid, {}).get("day") or [] if _fits_time(o, bank, bucket)]
         if options and len(phrases) < 2:
             phrases.append(rng.choice(options))
     if len(facts.places) > 1 and places:
@@ -463,7 +705,7 @@ def _sections(facts: TripFacts, bank: dict, preset: dict, picker: _Picker, detai
     if not out:  # no moments: one paragraph about the trip's themes
         sents = []
         for t in facts.themes[:max(1, 3 - detail)]:
-            clause = picker.clause(t.id)
+            clause = picker.clause(t.id, None)  # no moment: no time of day to go by
             if clause:
                 lead = picker.pick(bank["connectives"]["trip"]) if not sents else picker.pick(bank["connectives"]["next"])
                 sents.append(_sentence(lang, lead, clause))
@@ -550,7 +792,8 @@ def compose(
                      + "; ".join(facts.unused_hints))
     title = _title(facts, bank, style, rng, emoji)
     head = _head_lines(facts, bank, emoji)
-    opening = _fill(bank["openings"][style], facts.values, rng)
+    # the opening names themes that the place does not already say ("西湖的湖边")
+    opening = _fill(bank["openings"][style], _title_values(facts, bank, facts.values.get("place")), rng)
     if opening and lang == "en":
         opening = _end(lang, opening)
     hint_text = "".join(_end(lang, h) for h in facts.hints) if lang == "zh" else " ".join(
