@@ -175,6 +175,64 @@ def make_tone(path: Path | str, *, freqs=(440.0,), duration: float = 5.0, sr: in
     return path
 
 
+def make_song(path: Path | str, *, bpm: float, root_midi: int = 60, minor: bool = False,
+              hats: str | None = "eighths", duration: float = 24.0, sr: int = 22050,
+              seed: int = 0) -> Path:
+    """A small synthetic song whose tempo, key and mode we know.
+
+    Chords i-iv-V-i (I-IV-V-I in major), one bar of four beats each, with the chord
+    root an octave below in the bass; a kick on every beat (accented on the one); hats
+    on ``"eighths"``, ``"332"`` (the 3+3+2 sixteenths of a syncopated pop groove: hits
+    every three quarters of a beat, the pulse that fools single-lag trackers) or none.
+    """
+    import soundfile as sf
+
+    rng = np.random.default_rng(seed)
+    n = int(duration * sr)
+    t = np.arange(n) / sr
+    y = np.zeros(n, np.float64)
+    beat = 60.0 / bpm
+    bar = 4 * beat
+    third = 3 if minor else 4
+    progression = [(0, third), (5, third), (7, 4), (0, third)]  # (root, third) per bar
+
+    def hz(midi: float) -> float:
+        return 440.0 * 2 ** ((midi - 69) / 12)
+
+    start, k = 0.0, 0
+    while start < duration:
+        root, th = progression[k % 4]
+        i0, i1 = int(start * sr), min(n, int((start + bar) * sr))
+        tt = t[i0:i1] - start
+        env = 0.6 * np.exp(-1.5 * tt) + 0.4
+        for step in (0, th, 7):
+            y[i0:i1] += 0.12 * env * np.sin(2 * np.pi * hz(root_midi + root + step) * tt)
+        y[i0:i1] += 0.25 * env * np.sin(2 * np.pi * hz(root_midi + root - 12) * tt)
+        start += bar
+        k += 1
+    kick_len, hat_len = int(0.08 * sr), int(0.03 * sr)
+    kick = np.exp(-np.linspace(0, 10, kick_len)) * np.sin(2 * np.pi * 60 * np.arange(kick_len) / sr)
+    hat = np.exp(-np.linspace(0, 8, hat_len)) * rng.normal(size=hat_len)
+    b, i = 0.0, 0
+    while b < duration - 0.1:
+        j = int(b * sr)
+        y[j:j + kick_len] += (0.9 if i % 4 == 0 else 0.6) * kick[:n - j]
+        b += beat
+        i += 1
+    offsets = {"eighths": (0, 0.5, 1.0, 1.5), "332": (0, 0.75, 1.5), None: ()}[hats]
+    g = 0.0
+    while g < duration - 0.1:
+        for off in offsets:
+            j = int((g + off * beat) * sr)
+            if j + hat_len < n:
+                y[j:j + hat_len] += 0.5 * hat
+        g += 2 * beat
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    sf.write(str(path), (0.8 * y / np.max(np.abs(y))).astype(np.float32), sr)
+    return path
+
+
 def make_click_track(path: Path | str, *, bpm: float = 120.0, duration: float = 10.0,
                      sr: int = 22050, accent_every: int = 4) -> tuple[Path, np.ndarray]:
     """Clicks at ``bpm`` (accented downbeats); returns the path and the true beat times."""

@@ -3,9 +3,9 @@
 import numpy as np
 import pytest
 
-from creator.music.analysis import analyse, choose_excerpt
+from creator.music.analysis import TEMPO_BANDS, analyse, choose_excerpt, tempo_bands
 from creator.music.decode import DEFAULT_SR, decode
-from tests.factories import make_click_track, make_tone
+from tests.factories import make_click_track, make_song, make_tone
 
 
 @pytest.mark.parametrize("bpm", [90.0, 120.0, 140.0])
@@ -58,3 +58,30 @@ def test_excerpt_is_bar_aligned_and_beats_relative(tmp_path):
     assert downbeats[0] == pytest.approx(0.0, abs=1e-3)
     whole = choose_excerpt(a, 100.0)
     assert whole[0] == 0.0 and whole[1] == pytest.approx(a.duration)
+
+
+@pytest.mark.parametrize("bpm,hats", [(78.0, "332"), (90.0, "332"), (110.0, "332"),
+                                      (120.0, "eighths"), (145.0, "eighths")])
+def test_groove_keeps_the_beat(tmp_path, bpm, hats):
+    # hats on 3+3+2 sixteenths pulse at 4/3 of the tempo: librosa's tracker alone
+    # follows them (78 -> ~103, 90 -> ~118, 110 -> ~144 BPM); straight eighths repeat at
+    # 3/2 of a beat too, which a comb without the half-beat level took for a ~97 BPM
+    # beat at 145. The metrical comb must keep the beat in both.
+    path = make_song(tmp_path / "节奏.wav", bpm=bpm, root_midi=67, hats=hats)
+    a = analyse(decode(path), DEFAULT_SR)
+    assert a.tempo is not None and abs(a.tempo - bpm) / bpm < 0.02, a.tempo
+
+
+@pytest.mark.parametrize("root,minor,key", [(60, False, "C"), (65, True, "F"), (67, True, "G"),
+                                             (69, False, "A"), (62, True, "D")])
+def test_key_and_mode_of_a_chord_progression(tmp_path, root, minor, key):
+    path = make_song(tmp_path / "和弦.flac", bpm=100.0, root_midi=root, minor=minor, hats=None)
+    a = analyse(decode(path), DEFAULT_SR)
+    assert (a.key, a.mode) == (key, "minor" if minor else "major"), (a.key, a.mode, a.mode_strength)
+    assert (a.mode_strength < 0) == minor
+
+
+def test_tempo_bands_are_soft_and_empty_without_tempo():
+    assert not tempo_bands(None).any()
+    b = tempo_bands(TEMPO_BANDS[2])
+    assert b.argmax() == 2 and b[2] == pytest.approx(1.0) and 0.2 < b[1] < 0.8 and b[5] < 0.01
