@@ -59,10 +59,11 @@ class MusicSettings(_Section):
     library: Path | None = None  # None: the demo tracks of immich-memories-music
     index_dir: Path | None = None  # None: <cache>/music
     clap_model: str = "laion/clap-htsat-unfused"
-    # weights of the score parts (lite): text embedding, acoustic vector, mood agreement
-    weight_text: float = 0.45
-    weight_acoustic: float = 0.35
-    weight_mood: float = 0.20
+    # weights of the score parts (lite): text embedding, acoustic vector, mood agreement;
+    # chosen on tests/music/data/dev_notes.yaml (tests/benchmarks/bench_music.py --weights)
+    weight_text: float = 0.2
+    weight_acoustic: float = 0.2
+    weight_mood: float = 0.5
     top: int = Field(5, ge=1)
     device: str = "cpu"
 

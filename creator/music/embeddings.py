@@ -337,7 +337,9 @@ def score_tracks(tracks: TrackMatrix, query: QueryVectors, *, weight_text: float
       together, so their spread, not their level, carries the information);
     - acoustic: 1 minus the mean absolute difference over the entries the query sets;
     - mood: the probability that track and query moods agree (dot product of the two
-      distributions), divided by the best value in the library.
+      distributions), rescaled to 0..1 over the library like the text part (a cautious
+      mood model gives flat distributions whose agreement varies little in level but
+      still ranks the tracks).
     """
     n = len(tracks)
     if n == 0:
@@ -358,9 +360,12 @@ def score_tracks(tracks: TrackMatrix, query: QueryVectors, *, weight_text: float
     else:
         acoustic = np.full(n, 0.5, np.float32)
     mood = tracks.moods @ np.asarray(query.moods, np.float32)
-    top = float(mood.max())
-    if top > 0:
-        mood *= np.float32(1.0 / top)
+    lo, hi = float(mood.min()), float(mood.max())
+    if hi - lo > 1e-6:
+        mood -= np.float32(lo)
+        mood *= np.float32(1.0 / (hi - lo))
+    else:
+        mood = np.full(n, 0.5, np.float32)
     total = weight_text + weight_acoustic + weight_mood
     total = total if total > 0 else 1.0
     score = text * np.float32(weight_text / total)

@@ -2,15 +2,19 @@
 
     python tests/benchmarks/bench_music.py          # print the figures
     python tests/benchmarks/bench_music.py --fit    # also refit prompts/music/mood_model.yaml
+    python tests/benchmarks/bench_music.py --weights  # also rank score weightings on the dev notes
 
 Figures:
 1. analysis speed on one core (seconds of audio per wall second), decode and analysis
+   1b. tempo, key and mode against the values the generator recorded for each track;
    separately, against the reference of reading the decoded samples once (numpy sum);
 2. mood accuracy from audio alone: the 28 demo tracks copied to uuid names (the folder is
-   the label and never reaches the model); the shipped recipe and the previous one, by
+   the label and never reaches the model); the shipped recipe and richer ones, by
    leave-one-out and by leave-one-seed-group-out, with confusion matrices;
-3. matching precision@3 on the held-out notes of tests/music/data/held_out_notes.yaml,
-   with every track's moods from the leave-one-out model (never fitted on that track);
+3. matching precision@3 on the notes of tests/music/data/dev_notes.yaml (the only ones
+   the score weights were chosen on; --weights ranks a grid of them) and
+   held_out_notes.yaml, with every track's moods from the leave-one-out model (never
+   fitted on that track);
 4. indexing the 28 tracks cold and warm (index + embedding cache);
 5. query latency p50/p95 over a synthetic index of 100,000 tracks: scoring + top-k, and
    end to end with the query text embedded.
@@ -40,12 +44,24 @@ sys.path.insert(0, str(ROOT))
 
 from creator.music.analysis import analyse, descriptor_vector  # noqa: E402
 from creator.music.decode import DEFAULT_SR, decode  # noqa: E402
+from creator.music.analysis import DESCRIPTOR_NAMES, TEMPO_BANDS  # noqa: E402
 from creator.music.mood import MOODS, fit_mood_model  # noqa: E402
 
+#: Richer descriptor sets, for comparison with the shipped MOOD_FEATURES (tempo bands +
+#: mode strength): the arousal cues of listening studies added, and every descriptor.
+_BANDS = tuple(f"tempo_band_{b}" for b in TEMPO_BANDS)
+AROUSAL_FEATURES = (*_BANDS, "mode_strength", "percussiveness", "onset_rate")
 
-#: The previous model's descriptors (picked by looking at all 28 tracks), for comparison.
-OLD_FEATURES = ("log2_tempo", "percussiveness", "onset_rate", "flux", "flux_high", "log2_brightness",
-                "harmonic_change", "mode_strength", "log_mid_share", "log_presence_share", "log_air_share")
+
+def recorded_tempo_and_key() -> dict[str, tuple[float, str, str]]:
+    """Tempo, key and mode each demo track was generated with, from the package's
+    LICENSE-MUSIC (file stem -> (bpm, key, mode)); used only to score the analysis."""
+    import re
+    from importlib.metadata import files
+
+    text = next(f for f in files("immich-memories-music") if f.name == "LICENSE-MUSIC").read_text("utf-8")
+    return {m.group(1): (float(m.group(2)), m.group(3).replace("Bb", "A#"), m.group(4))
+            for m in re.finditer(r"(\w+)\.opus\s+(\d+) bpm\s+(\w+) (major|minor)", text)}
 
 
 def anonymise(src: Path, dst: Path) -> tuple[dict[Path, str], dict[Path, str]]:
@@ -64,6 +80,8 @@ def anonymise(src: Path, dst: Path) -> tuple[dict[Path, str], dict[Path, str]]:
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--fit", action="store_true", help="write prompts/music/mood_model.yaml")
+    ap.add_argument("--weights", action="store_true",
+                    help="also rank score weightings by precision@3 on the dev notes (~3 min)")
     args = ap.parse_args()
     try:
         os.sched_setaffinity(0, {sorted(os.sched_getaffinity(0))[0]})  # one core
@@ -93,6 +111,22 @@ def main() -> int:
               f"{audio / t_dec:.0f}x; both: {audio / (t_ana + t_dec):.0f}x "
               f"(reference numpy pass over the samples: {audio / max(t_ref, 1e-9):.0f}x)")
 
+        # 1b. tempo, key and mode against what the generator was asked for --------------
+        truth = recorded_tempo_and_key()
+        t_ok = t_oct = m_ok = k_ok = 0
+        for p in paths:
+            bpm, key, mode = truth[origin[p]]
+            a = analyses[p]
+            r = (a.tempo or 0.0) / bpm
+            t_ok += abs(r - 1) < 0.04
+            t_oct += any(abs(r - f) < 0.04 * f for f in (0.5, 1.0, 2.0))
+            m_ok += a.mode == mode
+            k_ok += a.mode == mode and a.key == key
+        n = len(paths)
+        print(f"[tempo/key] against the tempo, key and mode recorded for each track (LICENSE-MUSIC): "
+              f"tempo within 4% {t_ok}/{n} ({t_oct}/{n} allowing half/double), mode {m_ok}/{n}, "
+              f"key and mode {k_ok}/{n}")
+
         # 2. mood accuracy: leave-one-out and leave-one-group-out -----------------
         # Every fitted choice (standardisation, weights, the logistic penalty C, chosen by
         # an inner leave-one-out) is made inside each fold from the training tracks only.
@@ -103,10 +137,12 @@ def main() -> int:
         y_lab = [labels[p] for p in paths]
         groups = [f"{labels[p]}_{origin[p].rsplit('_', 1)[-1]}" for p in paths]
         models = {
-            "shipped: logistic, all descriptors, C by inner LOO":
+            "shipped: logistic, tempo bands + mode strength, C by inner LOO":
                 lambda Xt, yt: fit_mood_model(Xt, yt),
-            "previous: nearest centroid, 11 hand-picked descriptors":
-                lambda Xt, yt: fit_mood_model(Xt, yt, features=OLD_FEATURES, kind="centroid"),
+            "arousal: logistic, + percussiveness and onset rate":
+                lambda Xt, yt: fit_mood_model(Xt, yt, features=AROUSAL_FEATURES),
+            "all: logistic, every descriptor (the previous shipped recipe)":
+                lambda Xt, yt: fit_mood_model(Xt, yt, features=DESCRIPTOR_NAMES),
         }
         loo_moods = {}
         for name, fit in models.items():
@@ -136,6 +172,7 @@ def main() -> int:
             full = fit_mood_model(X, y_lab)
             out = ROOT / "prompts" / "music" / "mood_model.yaml"
             header = ("# Mood model: softmax(W z + b) over standardised descriptors z (see creator/music/mood.py).\n"
+                      "# Descriptors: the tempo bands and the mode strength (MOOD_FEATURES).\n"
                       "# Multinomial logistic regression, L2 penalty C chosen by leave-one-out, balanced\n"
                       "# classes; fitted on the 28 demo tracks of immich-memories-music by\n"
                       "# tests/benchmarks/bench_music.py --fit. Accuracy with the same recipe fitted\n"
@@ -168,11 +205,14 @@ def main() -> int:
         index = report.index
         pos = mood_positions()
         by_path = {r.path: labels[Path(r.path)] for r in index.tracks}
-        notes = yaml.safe_load((ROOT / "tests/music/data/held_out_notes.yaml").read_text("utf-8"))["notes"]
+        note_sets = {k: yaml.safe_load((ROOT / f"tests/music/data/{k}_notes.yaml").read_text("utf-8"))["notes"]
+                     for k in ("dev", "held_out")}
 
-        def precision_at_3(moods_of: dict, oracle: bool = False) -> float:
+        def precision_at_3(moods_of: dict, notes: list[dict], oracle: bool = False,
+                           weights: tuple[float, float, float] | None = None) -> float:
             """P@3 with each track's moods from ``moods_of`` (path -> scores); ``oracle``
-            also declares each track's true label, as a sidecar would (the upper bound)."""
+            also declares each track's true label, as a sidecar would (the upper bound);
+            ``weights`` (text, acoustic, mood) replace the shipped ones."""
             idx = index.model_copy(deep=True)
             for rec in idx.tracks:
                 m = moods_of[Path(rec.path)]
@@ -181,18 +221,35 @@ def main() -> int:
                 rec.analysis.arousal = round(sum(m[k] * pos[k][1] for k in MOODS), 4)
                 if oracle:
                     rec.declared_moods = {labels[Path(rec.path)]: 1.0}
-            pipe = Pipeline(settings, index=idx)
+            s = settings.model_copy(deep=True)
+            if weights:
+                s.music.weight_text, s.music.weight_acoustic, s.music.weight_mood = weights
+            pipe = Pipeline(s, index=idx)
             hits = 0
             for n in notes:
                 out = pipe(SoundtrackRequest(query=n["text"], language=n["lang"], top=3, length=15))
                 hits += sum(by_path[mt.path] in n["moods"] for mt in out.matches)
             return hits / (3 * len(notes))
 
+        m = settings.music
+        print(f"[match] precision@3, weights text {m.weight_text} / acoustic {m.weight_acoustic} / "
+              f"mood {m.weight_mood} (chosen on the dev notes; the held-out notes only report):")
         for name, moods_of in loo_moods.items():
-            print(f"[match] precision@3 on {len(notes)} held-out notes (zh+en), track moods from the "
-                  f"{name} model's leave-one-out predictions: {precision_at_3(moods_of):.3f}")
-        print("  (upper bound, tracks also declaring their true label in a sidecar: "
-              f"{precision_at_3(loo_moods['shipped'], oracle=True):.3f})")
+            print(f"  track moods from the {name} model's leave-one-out predictions: "
+                  + ", ".join(f"{k} ({len(v)} notes, zh+en) {precision_at_3(moods_of, v):.3f}"
+                              for k, v in note_sets.items()))
+        print("  upper bound, tracks also declaring their true label in a sidecar: "
+              + ", ".join(f"{k} {precision_at_3(loo_moods['shipped'], v, oracle=True):.3f}"
+                          for k, v in note_sets.items()))
+        if args.weights:
+            grid = [(wt, wa, wm) for wt in (0.1, 0.2, 0.3, 0.45) for wa in (0.1, 0.2, 0.35, 0.5)
+                    for wm in (0.1, 0.2, 0.35, 0.5, 0.7, 1.0)]
+            dev = {w: precision_at_3(loo_moods["shipped"], note_sets["dev"], weights=w) for w in grid}
+            ranked = sorted(grid, key=lambda w: -dev[w])
+            print(f"[weights] {len(grid)} (text, acoustic, mood) weightings on the dev notes, best first:")
+            for w in ranked[:8]:
+                print(f"  {w}: dev {dev[w]:.3f}, held-out "
+                      f"{precision_at_3(loo_moods['shipped'], note_sets['held_out'], weights=w):.3f}")
 
         # 5. query latency over 100k synthetic tracks ----------------------------------
         # What the pipeline does per query after the query text is embedded: score every

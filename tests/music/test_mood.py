@@ -7,7 +7,7 @@ from creator.music.analysis import DESCRIPTOR_NAMES, analyse, descriptor_vector
 from creator.music.decode import DEFAULT_SR, decode
 from creator.music.embeddings import top_indices
 from creator.music.mood import MOODS, MoodModel, apply_moods, default_mood_model, fit_mood_model
-from tests.factories import make_click_track
+from tests.factories import make_click_track, make_song
 
 
 def _clusters(rng, per=8, spread=0.3):
@@ -96,3 +96,19 @@ def test_descriptor_leaves_out_meaningless_titles():
     assert "3f2a9c0d1e2b4c5d" not in track_descriptor(rec("3f2a9c0d1e2b4c5d6e7f8a9b0c1d2e3f"))
     assert "0042" not in track_descriptor(rec("0042"))
     assert track_descriptor(rec("海边的黄昏")).startswith("海边的黄昏")
+
+
+@pytest.mark.parametrize("bpm,root,minor,hats,mood", [
+    (68.0, 60, False, None, "calm"),
+    (150.0, 64, True, "eighths", "energetic"),
+    (118.0, 64, False, "eighths", "happy"),
+    (80.0, 65, True, None, "nostalgic"),
+    (95.0, 67, False, None, "tender"),
+])
+def test_shipped_model_hears_tempo_and_mode(tmp_path, bpm, root, minor, hats, mood):
+    # synthetic songs placed where listening studies (and the demo library) put each
+    # mood: slow major calm, fast minor energetic, brisk major happy, slow minor
+    # nostalgic, moderate major tender
+    path = make_song(tmp_path / f"{mood}_歌.wav", bpm=bpm, root_midi=root, minor=minor, hats=hats)
+    a = apply_moods(analyse(decode(path), DEFAULT_SR))
+    assert max(a.moods, key=a.moods.get) == mood, a.moods
