@@ -22,12 +22,22 @@ def add_music_parser(subparsers) -> argparse.ArgumentParser:
     p.add_argument("--library", type=Path, help="music folder (default: the demo tracks)")
     p.add_argument("--top", type=int, help="how many tracks")
     p.add_argument("--length", type=float, help="video length in seconds (excerpt length)")
-    p.add_argument("--lang", choices=["zh", "en"], default=None, help="language of the reasons")
+    p.add_argument("--lang", choices=["zh", "en"], default=None,
+                   help="language of the reasons (default: the query's, else the caption language)")
     p.add_argument("--exclude", action="append", default=[], help="track id, path or title to leave out")
     p.add_argument("--pin", action="append", default=[], help="track id, path or title to always list")
     p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(func=run_music)
     return p
+
+
+def _query_language(query: str | None) -> str | None:
+    """"zh" for a query with Chinese characters, "en" for one with Latin letters only."""
+    if not query or not query.strip():
+        return None
+    if any("\u4e00" <= ch <= "\u9fff" or "\u3400" <= ch <= "\u4dbf" for ch in query):
+        return "zh"
+    return "en" if any(ch.isascii() and ch.isalpha() for ch in query) else None
 
 
 def run_music(args) -> int:
@@ -38,7 +48,7 @@ def run_music(args) -> int:
     settings = Settings()
     if args.library is not None:
         settings.music.library = args.library
-    lang = args.lang or settings.caption.language
+    lang = args.lang or _query_language(args.query) or settings.caption.language
     try:
         ctx = None
         if args.paths:

@@ -142,3 +142,22 @@ def test_pick_widens_past_the_candidates_and_skips_duplicates():
     excluded = [f"曲 {k}" for k in range(CANDIDATES + 1)]
     got = Pipeline(Settings())._pick(tracks, scores, [], 3, excluded)
     assert got == [CANDIDATES + 1, CANDIDATES + 3, CANDIDATES + 4]
+
+
+def test_cli_music_json_fields_and_query_language(settings, capsys, monkeypatch):
+    from creator.cli import main
+
+    monkeypatch.setenv("CREATOR_CACHE_DIR", str(settings.cache_dir))
+    lib = str(settings.music.library)
+    assert main(["music", "--query", "relaxed seaside evening", "--library", lib, "--top", "2",
+                 "--length", "6", "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert len(rows) == 2
+    for r in rows:
+        assert {"track_id", "title", "path", "score", "moods", "tempo", "reason", "excerpt"} <= set(r)
+        assert set(r["moods"]) == {"calm", "energetic", "happy", "nostalgic", "tender"}
+        assert 0 <= r["excerpt"]["start"] < r["excerpt"]["end"] and os.path.exists(r["path"])
+        assert r["reason"].startswith("A ")  # an English query gets English reasons
+    assert main(["music", "--query", "海边安静的傍晚", "--library", lib, "--top", "1", "--json"]) == 0
+    (row,) = json.loads(capsys.readouterr().out)
+    assert any("\u4e00" <= ch <= "\u9fff" for ch in row["reason"]) and not row["reason"].startswith("A ")
