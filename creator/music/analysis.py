@@ -313,17 +313,13 @@ def _tempo_confidence(onset_env: np.ndarray, tempo: float | None, frames_per_s: 
     (mean-removed) onset envelope at one beat period, over its value at lag 0."""
     if not tempo or onset_env.size < 16:
         return 0.0
-    x = onset_env - onset_env.mean()
     lag = 60.0 / tempo * frames_per_s
-    if lag >= x.size - 1:
+    if lag >= onset_env.size - 1:
         return 0.0
-    def ac(k: int) -> float:  # unnormalised autocorrelation at lag k (only the lags we need)
-        return float(np.dot(x[:x.size - k], x[k:]))
-
+    ac = _autocorrelation(onset_env)
     lo = int(np.floor(lag))
     frac = lag - lo
-    at = (1 - frac) * ac(lo) + frac * ac(lo + 1)
-    return float(np.clip(at / (ac(0) + 1e-12), 0.0, 1.0))
+    return float(np.clip((1 - frac) * ac[lo] + frac * ac[lo + 1], 0.0, 1.0))
 
 
 def energy_curve(rms: np.ndarray, *, sr: int, hop_length: int = HOP, step: float = CURVE_STEP

@@ -329,6 +329,16 @@ def build_track_matrix(records: Sequence[TrackRecord], embedder, cache_file: Pat
     return TrackMatrix(list(records), text, acoustic, _mood_rows(records))
 
 
+def _rescale(v: np.ndarray) -> np.ndarray:
+    """``v`` mapped onto 0..1 over its own range (a new float32 array; all 0.5 when flat)."""
+    lo, hi = float(v.min()), float(v.max())
+    if hi - lo <= 1e-6:
+        return np.full(v.shape[0], 0.5, np.float32)
+    out = v - np.float32(lo)
+    out *= np.float32(1.0 / (hi - lo))
+    return out
+
+
 def score_tracks(tracks: TrackMatrix, query: QueryVectors, *, weight_text: float,
                  weight_acoustic: float, weight_mood: float) -> tuple[np.ndarray, dict[str, np.ndarray]]:
     """Score every track against the query; returns (scores (N,), parts name -> (N,)).
@@ -347,25 +357,14 @@ def score_tracks(tracks: TrackMatrix, query: QueryVectors, *, weight_text: float
     # float32 throughout: one matrix-vector product over the text matrix is the whole cost
     # (it reads N x D floats once); everything else is O(N) with a few small temporaries.
     cos = tracks.text @ np.asarray(query.text, np.float32)
-    lo, hi = float(cos.min()), float(cos.max())
-    if hi - lo > 1e-6:
-        text = cos - np.float32(lo)
-        text *= np.float32(1.0 / (hi - lo))
-    else:
-        text = np.full(n, 0.5, np.float32)
+    text = _rescale(cos)
     mask = np.asarray(query.acoustic_mask, np.float32)
     if mask.sum() > 0:
         acoustic = np.abs(tracks.acoustic - np.asarray(query.acoustic, np.float32)) @ (mask / mask.sum())
         np.subtract(np.float32(1.0), acoustic, out=acoustic)
     else:
         acoustic = np.full(n, 0.5, np.float32)
-    mood = tracks.moods @ np.asarray(query.moods, np.float32)
-    lo, hi = float(mood.min()), float(mood.max())
-    if hi - lo > 1e-6:
-        mood -= np.float32(lo)
-        mood *= np.float32(1.0 / (hi - lo))
-    else:
-        mood = np.full(n, 0.5, np.float32)
+    mood = _rescale(tracks.moods @ np.asarray(query.moods, np.float32))
     total = weight_text + weight_acoustic + weight_mood
     total = total if total > 0 else 1.0
     score = text * np.float32(weight_text / total)

@@ -44,13 +44,12 @@ sys.path.insert(0, str(ROOT))
 
 from creator.music.analysis import analyse, descriptor_vector  # noqa: E402
 from creator.music.decode import DEFAULT_SR, decode  # noqa: E402
-from creator.music.analysis import DESCRIPTOR_NAMES, TEMPO_BANDS  # noqa: E402
-from creator.music.mood import MOODS, fit_mood_model  # noqa: E402
+from creator.music.analysis import DESCRIPTOR_NAMES  # noqa: E402
+from creator.music.mood import MOOD_FEATURES, MOODS, fit_mood_model  # noqa: E402
 
 #: Richer descriptor sets, for comparison with the shipped MOOD_FEATURES (tempo bands +
 #: mode strength): the arousal cues of listening studies added, and every descriptor.
-_BANDS = tuple(f"tempo_band_{b}" for b in TEMPO_BANDS)
-AROUSAL_FEATURES = (*_BANDS, "mode_strength", "percussiveness", "onset_rate")
+AROUSAL_FEATURES = (*MOOD_FEATURES, "percussiveness", "onset_rate")
 
 
 def recorded_tempo_and_key() -> dict[str, tuple[float, str, str]]:
