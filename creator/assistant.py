@@ -117,8 +117,9 @@ class Assistant:
         ctx = _context(context) if context is not None else None
         if length is None and ctx is not None:
             length = planned_length(len(ctx.ok_items))
+        # a draft answers in its own language; otherwise the stage follows the query's
         request = SoundtrackRequest(context=ctx, query=query, length=length, top=top,
-                                    language=language or _language(context, self.settings),
+                                    language=language or (context.language if isinstance(context, Draft) else None),
                                     exclude=list(exclude), pin=list(pin),
                                     library=Path(library) if library else None)
         stage = self._stage("soundtrack")

@@ -31,15 +31,6 @@ def add_music_parser(subparsers) -> argparse.ArgumentParser:
     return p
 
 
-def _query_language(query: str | None) -> str | None:
-    """"zh" for a query with Chinese characters, "en" for one with Latin letters only."""
-    if not query or not query.strip():
-        return None
-    if any("\u4e00" <= ch <= "\u9fff" or "\u3400" <= ch <= "\u4dbf" for ch in query):
-        return "zh"
-    return "en" if any(ch.isascii() and ch.isalpha() for ch in query) else None
-
-
 def run_music(args) -> int:
     from ..config import Settings
     from ..errors import CreatorError
@@ -48,7 +39,6 @@ def run_music(args) -> int:
     settings = Settings()
     if args.library is not None:
         settings.music.library = args.library
-    lang = args.lang or _query_language(args.query) or settings.caption.language
     try:
         ctx = None
         if args.paths:
@@ -59,7 +49,7 @@ def run_music(args) -> int:
             print("creator music: give PATHs or --query", file=sys.stderr)
             return 2
         out = Pipeline(settings)(SoundtrackRequest(
-            context=ctx, query=args.query, language=lang, length=args.length, top=args.top,
+            context=ctx, query=args.query, language=args.lang, length=args.length, top=args.top,
             exclude=args.exclude, pin=args.pin))
     except CreatorError as e:
         print(f"creator music: {e}", file=sys.stderr)

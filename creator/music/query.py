@@ -19,12 +19,22 @@ from ..types import NoteContext
 from .embeddings import ACOUSTIC_NAMES, QueryVectors, text_embedder
 from .mood import MOODS, mood_positions
 
-__all__ = ["query_from_context", "context_mood", "pace_of", "text_moods", "query_vectors"]
+__all__ = ["query_from_context", "context_mood", "pace_of", "text_moods", "query_vectors", "text_language"]
 
 #: How sharply the zero-shot text moods are read (e5 similarities bunch within ~0.05).
 TEXT_MOOD_TEMPERATURE = 0.01
 #: Width of the valence/arousal prior around a context's mood.
 CONTEXT_MOOD_WIDTH = 0.2
+
+
+def text_language(text: str | None) -> str | None:
+    """"zh" for a text with Chinese characters, "en" for one with Latin letters only,
+    None for no text (or neither)."""
+    if not text or not text.strip():
+        return None
+    if any("\u4e00" <= ch <= "\u9fff" or "\u3400" <= ch <= "\u4dbf" for ch in text):
+        return "zh"
+    return "en" if any(ch.isascii() and ch.isalpha() for ch in text) else None
 
 
 def pace_of(ctx: NoteContext) -> str:

@@ -21,7 +21,7 @@ from creator.music.embeddings import (LiteEmbedder, TrackMatrix, build_track_mat
                                       tempo_word, top_indices)
 from creator.music.library import LibraryIndex, TrackRecord, index_library, index_path
 from creator.music.mood import MOODS
-from creator.music.query import query_from_context, query_vectors
+from creator.music.query import query_from_context, query_vectors, text_language
 from creator.resources import load_prompt
 from creator.types import Excerpt, NoteContext, TrackMatch
 
@@ -39,7 +39,8 @@ class SoundtrackRequest(BaseModel):
 
     context: NoteContext | None = None
     query: str | None = None  # free text, zh or en ("relaxed seaside evening", "热闹的夜市")
-    language: Literal["zh", "en"] = "zh"  # of the reasons
+    # of the reasons; None: the query's language, else settings.caption.language
+    language: Literal["zh", "en"] | None = None
     length: float | None = Field(None, gt=0)  # video length, seconds (None: from the note)
     top: int | None = Field(None, ge=1)  # None: settings.music.top
     exclude: list[str] = Field(default_factory=list)  # track ids, paths or titles
@@ -123,7 +124,7 @@ class Pipeline:
 
     def __call__(self, request: SoundtrackRequest) -> SoundtrackOutput:
         m = self.settings.music
-        lang = request.language
+        lang = request.language or text_language(request.query) or self.settings.caption.language
 
         # 1. check inputs
         if request.context is None and not (request.query and request.query.strip()):
@@ -162,7 +163,7 @@ class Pipeline:
         chosen = self._pick(tracks, scores, chosen, max(top, len(request.pin)), request.exclude)
 
         # 6. describe each match: excerpt on the beat grid, reason
-        matches = [self._match(tracks, i, scores, parts, qv.moods, request, length) for i in chosen]
+        matches = [self._match(tracks, i, scores, parts, qv.moods, request, length, lang) for i in chosen]
         return SoundtrackOutput(
             matches=matches, query_text=query_text,
             query_moods={k: round(float(v), 4) for k, v in zip(MOODS, qv.moods)},
@@ -203,7 +204,7 @@ class Pipeline:
         same_len = abs(a.analysis.duration - b.analysis.duration) < 1.0
         return same_text and same_sound and same_len
 
-    def _match(self, tracks: TrackMatrix, i: int, scores, parts, qmoods, request, length) -> TrackMatch:
+    def _match(self, tracks: TrackMatrix, i: int, scores, parts, qmoods, request, length, lang) -> TrackMatch:
         rec = tracks.records[i]
         a = rec.analysis
         start, end, beats, downbeats = choose_excerpt(a, length)
@@ -212,14 +213,14 @@ class Pipeline:
         return TrackMatch(
             track_id=rec.id, title=rec.title, artist=rec.artist, license=rec.license, path=rec.path,
             score=round(float(scores[i]), 4), breakdown=breakdown, moods=moods,
-            tempo=a.tempo, reason=self._reason(rec, moods, qmoods, request),
+            tempo=a.tempo, reason=self._reason(rec, moods, qmoods, request, lang),
             excerpt=Excerpt(start=start, end=end), beats=beats, downbeats=downbeats)
 
     @staticmethod
-    def _reason(rec: TrackRecord, moods: dict[str, float], qmoods, request: SoundtrackRequest) -> str:
-        """One sentence: the track's shared mood, its tempo and mode, and what it suits."""
+    def _reason(rec: TrackRecord, moods: dict[str, float], qmoods, request: SoundtrackRequest,
+                lang: str) -> str:
+        """One sentence in ``lang``: the track's shared mood, its tempo and mode, and what it suits."""
         bank = load_prompt("music/moods.yaml")
-        lang = request.language
         # the mood to mention: the one track and query agree on most
         agree = {k: moods[k] * float(q) for k, q in zip(MOODS, qmoods)}
         mood = bank["moods"][max(agree, key=agree.get)][lang]

@@ -161,3 +161,14 @@ def test_cli_music_json_fields_and_query_language(settings, capsys, monkeypatch)
     assert main(["music", "--query", "海边安静的傍晚", "--library", lib, "--top", "1", "--json"]) == 0
     (row,) = json.loads(capsys.readouterr().out)
     assert any("\u4e00" <= ch <= "\u9fff" for ch in row["reason"]) and not row["reason"].startswith("A ")
+
+
+def test_reasons_follow_the_query_language_unless_told(settings):
+    from creator.music.query import text_language
+
+    assert (text_language("海边 sunset"), text_language("quiet lake"), text_language("  ")) == ("zh", "en", None)
+    pipe = Pipeline(settings)
+    en = pipe(SoundtrackRequest(query="quiet lake at dawn", top=1, length=6)).matches[0]
+    zh = pipe(SoundtrackRequest(query="安静的湖边清晨", top=1, length=6)).matches[0]
+    told = pipe(SoundtrackRequest(query="quiet lake at dawn", language="zh", top=1, length=6)).matches[0]
+    assert en.reason.startswith("A ") and not zh.reason.startswith("A ") and not told.reason.startswith("A ")
