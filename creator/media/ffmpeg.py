@@ -3,6 +3,11 @@
 There is no ffprobe in that package, so :func:`probe` reads what ``ffmpeg -i`` prints about
 its input. Every call passes paths as absolute file names (so a name starting with ``-``
 or containing ``:`` is never read as an option or a protocol) and never writes to them.
+
+Every ffmpeg the project starts goes through :func:`spawn`, so that it dies with the
+Python process that started it (even on ``kill -9``), and every temporary file of a
+stage lives in a :func:`work_folder` beside its output, which the next run cleans up
+when its owner died.
 """
 
 from __future__ import annotations
@@ -10,9 +15,13 @@ from __future__ import annotations
 import functools
 import os
 import re
+import shutil
+import signal
 import subprocess
+import sys
 import tempfile
 import threading
+import time
 from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime
 from pathlib import Path
@@ -20,7 +29,8 @@ from typing import Any, Union
 
 from ..errors import BackendUnavailable, Cancelled, MediaError
 
-__all__ = ["ffmpeg_exe", "probe", "run_ffmpeg", "iter_raw_frames", "input_arg", "parse_time", "CancelToken"]
+__all__ = ["ffmpeg_exe", "probe", "run_ffmpeg", "iter_raw_frames", "input_arg", "parse_time", "CancelToken",
+           "spawn", "work_folder", "part_name", "clean_stale"]
 
 #: What ``cancel=`` accepts: a ``threading.Event`` or a function returning True to stop.
 CancelToken = Union[threading.Event, Callable[[], bool], None]
@@ -47,6 +57,143 @@ def ffmpeg_exe() -> str:
 def input_arg(path: str | os.PathLike) -> str:
     """An input file name ffmpeg cannot mistake for an option or a protocol (``a:b.mp4``)."""
     return os.path.abspath(os.fspath(path))
+
+
+# --- child processes ---------------------------------------------------------------------
+
+_PR_SET_PDEATHSIG = 1  # linux/prctl.h
+
+
+@functools.lru_cache(maxsize=1)
+def _prctl():
+    """libc's ``prctl``, resolved once in the parent (the child only calls it), or None
+    where there is none (not Linux, no ctypes)."""
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        import ctypes
+
+        fn = ctypes.CDLL(None, use_errno=True).prctl
+        fn.argtypes = [ctypes.c_int, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong]
+        fn.restype = ctypes.c_int
+        return fn
+    except (ImportError, OSError, AttributeError):  # pragma: no cover - unusual libc
+        return None
+
+
+def _die_with(parent: int, prctl) -> Callable[[], None]:
+    kill = int(signal.SIGKILL)
+
+    def child_setup() -> None:  # runs in the child between fork and exec: no imports, no locks
+        prctl(_PR_SET_PDEATHSIG, kill, 0, 0, 0)
+        if os.getppid() != parent:  # the parent died before the line above took effect
+            os._exit(1)
+
+    return child_setup
+
+
+def spawn(cmd: Sequence[str], **popen_kwargs: Any) -> subprocess.Popen:
+    """``subprocess.Popen(cmd, ...)`` for a child that must not outlive this process.
+
+    The child gets its own session and process group (a Ctrl-C in the terminal reaches
+    Python, which stops the child itself) and, on Linux, a parent-death signal: the
+    kernel sends it SIGKILL when the thread that started it ends, ``kill -9`` included.
+    So start it and wait for it in the same thread. Elsewhere (macOS, Windows) it only
+    gets the new session. stdin defaults to /dev/null. Every ffmpeg of the project is
+    started here (:func:`run_ffmpeg`, :func:`iter_raw_frames`, the video render).
+
+    The parent-death signal is set by a two-call ``preexec_fn`` using a ``prctl`` resolved
+    beforehand, which takes no lock the other threads could hold at fork time.
+    """
+    popen_kwargs.setdefault("stdin", subprocess.DEVNULL)
+    if os.name == "posix":
+        popen_kwargs.setdefault("start_new_session", True)
+        prctl = _prctl()
+        if prctl is not None and "preexec_fn" not in popen_kwargs:
+            popen_kwargs["preexec_fn"] = _die_with(os.getpid(), prctl)
+    return subprocess.Popen(list(map(str, cmd)), **popen_kwargs)
+
+
+def _stop(proc: subprocess.Popen) -> None:
+    if proc.poll() is None:
+        proc.kill()
+        proc.wait()
+
+
+# --- temporary files beside the output ----------------------------------------------------
+
+_WORK_PREFIX = ".creator-tmp-"
+_STALE_AGE_S = 24 * 3600.0
+_WORK_RE = re.compile(r"^\.creator-tmp-(\d+)-")
+_PART_RE = re.compile(r"^\..+\.part$")  # .NAME.PID-XXXXXXXX.part (ours) or any hidden .part
+_PART_PID_RE = re.compile(r"\.(\d+)-[0-9a-f]{8}\.part$")
+_UNTOUCHED_S = 3600.0  # a .part without a pid (draft writes, older renders): stale after this
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OSError):  # someone else's process: alive
+        return True
+    return True
+
+
+def _stale(path: Path, pid: int | None, now: float) -> bool:
+    try:
+        age = now - path.lstat().st_mtime
+    except OSError:
+        return False
+    if pid is None:  # a write takes seconds and keeps the file's time fresh
+        return age > _UNTOUCHED_S
+    return not _alive(pid) or age > _STALE_AGE_S
+
+
+def clean_stale(folder: str | os.PathLike) -> list[Path]:
+    """Remove the work folders (``.creator-tmp-PID-*``) and partial outputs
+    (``.NAME.PID-XXXXXXXX.part``) that a run which died left in ``folder``: those whose
+    process is gone, or older than a day. Other hidden ``.*.part`` files (an interrupted
+    atomic write) go once untouched for an hour. Those of a live run are kept. Returns
+    what was removed; what cannot be removed is left as it is."""
+    folder = Path(folder)
+    removed: list[Path] = []
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:
+        return removed
+    now = time.time()
+    for e in entries:
+        path = Path(e.path)
+        if (m := _WORK_RE.match(e.name)) is not None and e.is_dir(follow_symlinks=False):
+            if _stale(path, int(m.group(1)), now):
+                shutil.rmtree(path, ignore_errors=True)
+                removed.append(path)
+        elif _PART_RE.match(e.name) is not None and e.is_file(follow_symlinks=False):
+            m = _PART_PID_RE.search(e.name)
+            if _stale(path, int(m.group(1)) if m else None, now):
+                try:
+                    path.unlink()
+                    removed.append(path)
+                except OSError:
+                    pass
+    return removed
+
+
+def work_folder(folder: str | os.PathLike) -> tempfile.TemporaryDirectory:
+    """A temporary folder ``.creator-tmp-PID-XXXX`` inside ``folder`` (the output's
+    folder, not /tmp), removed when the ``with`` block ends; what dead runs left there is
+    removed first (:func:`clean_stale`)."""
+    clean_stale(folder)
+    return tempfile.TemporaryDirectory(prefix=f"{_WORK_PREFIX}{os.getpid()}-", dir=os.fspath(folder))
+
+
+def part_name(output: str | os.PathLike) -> Path:
+    """The temporary name an output is written under before it is renamed:
+    ``.NAME.PID-XXXXXXXX.part`` beside it (found and removed by :func:`clean_stale` if
+    this process dies first)."""
+    output = Path(output)
+    return output.with_name(f".{output.name}.{os.getpid()}-{os.urandom(4).hex()}.part")
 
 
 def _cancelled(cancel: CancelToken) -> bool:
@@ -79,21 +226,23 @@ def run_ffmpeg(args: Sequence[str], *, cancel: CancelToken = None, timeout: floa
     ``CompletedProcess`` with ``stdout`` as bytes and ``stderr`` as text.
     """
     cmd = [ffmpeg_exe(), "-hide_banner", "-nostdin", *map(str, args)]
-    proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE)
+    proc = spawn(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     waited = 0.0
-    while True:
-        try:
-            out, err = proc.communicate(timeout=_POLL_S)
-            break
-        except subprocess.TimeoutExpired:
-            waited += _POLL_S
-            if _cancelled(cancel) or (timeout is not None and waited >= timeout):
-                proc.kill()
-                proc.communicate()
-                if _cancelled(cancel):
-                    raise Cancelled("ffmpeg was cancelled") from None
-                raise MediaError(f"ffmpeg took longer than {timeout:.0f} s and was stopped") from None
+    try:
+        while True:
+            try:
+                out, err = proc.communicate(timeout=_POLL_S)
+                break
+            except subprocess.TimeoutExpired:
+                waited += _POLL_S
+                if _cancelled(cancel) or (timeout is not None and waited >= timeout):
+                    proc.kill()
+                    proc.communicate()
+                    if _cancelled(cancel):
+                        raise Cancelled("ffmpeg was cancelled") from None
+                    raise MediaError(f"ffmpeg took longer than {timeout:.0f} s and was stopped") from None
+    finally:  # KeyboardInterrupt and the like: ffmpeg is in its own group, stop it here
+        _stop(proc)
     stderr = err.decode("utf-8", "replace")
     if check and proc.returncode != 0:
         raise MediaError(f"ffmpeg failed (exit {proc.returncode}): {_tail(stderr)}")
@@ -112,8 +261,7 @@ def iter_raw_frames(args: Sequence[str], frame_bytes: int, *, cancel: CancelToke
     """
     cmd = [ffmpeg_exe(), "-hide_banner", "-nostdin", *map(str, args)]
     with tempfile.TemporaryFile() as errf:
-        proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                stderr=errf, bufsize=0)
+        proc = spawn(cmd, stdout=subprocess.PIPE, stderr=errf, bufsize=0)
         try:
             assert proc.stdout is not None
             while True:
@@ -125,9 +273,7 @@ def iter_raw_frames(args: Sequence[str], frame_bytes: int, *, cancel: CancelToke
                 yield buf
             proc.wait()
         finally:
-            if proc.poll() is None:  # the consumer stopped early, or cancelled
-                proc.kill()
-                proc.wait()
+            _stop(proc)  # the consumer stopped early, or cancelled
             if proc.stdout is not None:
                 proc.stdout.close()
         errf.seek(0)

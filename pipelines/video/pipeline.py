@@ -9,9 +9,7 @@ ducked under the clips' sound and loudness-normalised. One ffmpeg process render
 from __future__ import annotations
 
 import os
-import tempfile
 import threading
-import uuid
 import warnings as _warnings
 from collections.abc import Callable
 from pathlib import Path
@@ -21,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from creator.config import VideoSettings
 from creator.errors import InputError, MediaError
+from creator.media.ffmpeg import part_name, work_folder
 from creator.types import Draft, MediaItem, MediaKind, TrackMatch, VideoResult
 
 from .plan import TRANSITIONS, PlanItem, plan_timeline
@@ -155,7 +154,13 @@ class Pipeline:
         warnings: list[str] = []
         report(0.0)
 
-        with tempfile.TemporaryDirectory(prefix="creator-video-") as tmp_name:
+        # temporaries live beside the output (never /tmp), and what a killed run left
+        # there is removed first
+        try:
+            work = work_folder(output.parent)
+        except OSError as e:
+            raise InputError(f"output: cannot write in {output.parent} ({e.strerror or e})") from e
+        with work as tmp_name:
             tmp = Path(tmp_name)
 
             # 2. check the media; unreadable items are left out with a warning
@@ -198,7 +203,7 @@ class Pipeline:
             report(0.02)
 
             # 5. render to a temporary name next to the output, rename when complete
-            part = output.with_name(f".{output.name}.{uuid.uuid4().hex[:8]}.part")
+            part = part_name(output)
             cmd = build_command(tl, texts=texts, music=music, settings=s, output=part)
             try:
                 run_render(cmd, duration=tl.duration, cancel=request.cancel, stderr_path=tmp / "ffmpeg.log",

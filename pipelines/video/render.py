@@ -6,6 +6,8 @@ subject, then moved by ``zoompan`` (zoom toward or away from the subject) or by 
 another shape); a clip is seeked, scaled and trimmed to its best segment. Slots are
 joined by one ``concat``, the frames of each transition blended by ``xfade``, text PNGs are overlaid for their
 seconds, the audio graph from audio.py is added, and libx264/AAC write a faststart MP4.
+The MP4 carries no metadata of its inputs (a clip's GPS ``location``, title, comment,
+chapters): only what the render itself writes (the encoder's name, the colour tags).
 
 No Python touches a frame: the only per-frame work is ffmpeg's.
 """
@@ -25,7 +27,7 @@ from PIL import Image, ImageFilter, ImageOps
 
 from creator.config import VideoSettings
 from creator.errors import Cancelled, MediaError
-from creator.media.ffmpeg import ffmpeg_exe, input_arg
+from creator.media.ffmpeg import ffmpeg_exe, input_arg, run_ffmpeg, spawn
 
 from .audio import ClipSound, audio_filters
 from .plan import Slot, Timeline
@@ -46,9 +48,7 @@ def probe_audio(path: str | Path) -> tuple[float | None, bool]:
     Raises MediaError when ffmpeg cannot open it. (creator.media.ffmpeg.probe is for
     clips: it insists on a video stream.)
     """
-    proc = subprocess.run([ffmpeg_exe(), "-hide_banner", "-i", input_arg(path)],
-                          capture_output=True, text=True, encoding="utf-8", errors="replace")
-    err = proc.stderr
+    err = run_ffmpeg(["-i", input_arg(path)], check=False).stderr
     if "Stream #" not in err:
         last = err.strip().splitlines()[-1] if err.strip() else "no output"
         raise MediaError(f"{Path(path).name}: ffmpeg cannot read it ({last})")
@@ -163,10 +163,11 @@ def _clip_chain(g: _Graph, slot: Slot, path: str, tl: Timeline) -> str:
     else:
         # a clip of another shape: whole, over a blurred fill made at 1/8 size (cheap)
         bw, bh = _even(W / 8), _even(H / 8)
+        blur = max(0, min(6, min(bw, bh) // 4 - 1))  # boxblur wants it under half the chroma side
         i = slot.index
         g.chains.append(
             f"{pre},split[cf{i}][cb{i}];"
-            f"[cb{i}]scale={bw}:{bh}:force_original_aspect_ratio=increase,crop={bw}:{bh},boxblur=6,"
+            f"[cb{i}]scale={bw}:{bh}:force_original_aspect_ratio=increase,crop={bw}:{bh},boxblur={blur},"
             f"scale={W}:{H},eq=brightness=-0.12[cbg{i}];"
             f"[cf{i}]scale={W}:{H}:force_original_aspect_ratio=decrease,setsar=1[cfg{i}];"
             f"[cbg{i}][cfg{i}]overlay=(W-w)/2:(H-h)/2,format=yuv420p{label}")
@@ -268,6 +269,10 @@ def build_command(
             "-pix_fmt", "yuv420p", "-r", str(fps), "-frames:v", str(tl.frames),
             "-colorspace", "bt709", "-color_primaries", "bt709", "-color_trc", "bt709", "-color_range", "tv",
             "-c:a", "aac", "-b:a", settings.audio_bitrate, "-ar", "48000",
+            # nothing of the inputs' metadata: by default ffmpeg copies the first input's
+            # tags (a clip's location, title, comment, creation time) and chapters
+            "-map_metadata", "-1", "-map_metadata:s:v", "-1", "-map_metadata:s:a", "-1",
+            "-map_chapters", "-1",
             "-movflags", "+faststart", "-f", "mp4", str(output)]
     return cmd
 
@@ -285,7 +290,7 @@ def run_render(
     Raises Cancelled (after killing ffmpeg) or MediaError with ffmpeg's last error lines.
     """
     with open(stderr_path, "wb") as err:
-        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=err, stdin=subprocess.DEVNULL)
+        proc = spawn(cmd, stdout=subprocess.PIPE, stderr=err)
         lines: queue.Queue[bytes | None] = queue.Queue()
 
         def pump() -> None:
