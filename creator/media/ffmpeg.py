@@ -92,6 +92,20 @@ def _die_with(parent: int, prctl) -> Callable[[], None]:
     return child_setup
 
 
+@functools.lru_cache(maxsize=1)
+def _setpriv() -> str | None:
+    """util-linux's ``setpriv`` when it knows ``--pdeathsig`` (2.33+), else None."""
+    exe, true = shutil.which("setpriv"), shutil.which("true")
+    if not (sys.platform.startswith("linux") and exe and true):
+        return None
+    try:
+        ok = subprocess.run([exe, "--pdeathsig", "KILL", "--", true], stdin=subprocess.DEVNULL,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=10).returncode == 0
+    except (OSError, subprocess.SubprocessError):
+        ok = False
+    return exe if ok else None
+
+
 def spawn(cmd: Sequence[str], **popen_kwargs: Any) -> subprocess.Popen:
     """``subprocess.Popen(cmd, ...)`` for a child that must not outlive this process.
 
@@ -102,16 +116,20 @@ def spawn(cmd: Sequence[str], **popen_kwargs: Any) -> subprocess.Popen:
     gets the new session. stdin defaults to /dev/null. Every ffmpeg of the project is
     started here (:func:`run_ffmpeg`, :func:`iter_raw_frames`, the video render).
 
-    The parent-death signal is set by a two-call ``preexec_fn`` using a ``prctl`` resolved
-    beforehand, which takes no lock the other threads could hold at fork time.
+    The signal is set by util-linux's ``setpriv --pdeathsig KILL`` where there is one
+    (it execs the command at once), else by a ``preexec_fn`` of two calls to a ``prctl``
+    resolved beforehand (it takes no lock other threads could hold at fork time, but
+    makes Python fork instead of vfork: some milliseconds more for a large process).
     """
+    cmd = list(map(str, cmd))
     popen_kwargs.setdefault("stdin", subprocess.DEVNULL)
     if os.name == "posix":
         popen_kwargs.setdefault("start_new_session", True)
-        prctl = _prctl()
-        if prctl is not None and "preexec_fn" not in popen_kwargs:
-            popen_kwargs["preexec_fn"] = _die_with(os.getpid(), prctl)
-    return subprocess.Popen(list(map(str, cmd)), **popen_kwargs)
+        if (wrapper := _setpriv()) is not None:
+            cmd = [wrapper, "--pdeathsig", "KILL", "--", *cmd]
+        elif (prctl := _prctl()) is not None:
+            popen_kwargs.setdefault("preexec_fn", _die_with(os.getpid(), prctl))
+    return subprocess.Popen(cmd, **popen_kwargs)
 
 
 def _stop(proc: subprocess.Popen) -> None:
@@ -125,9 +143,10 @@ def _stop(proc: subprocess.Popen) -> None:
 _WORK_PREFIX = ".creator-tmp-"
 _STALE_AGE_S = 24 * 3600.0
 _WORK_RE = re.compile(r"^\.creator-tmp-(\d+)-")
-_PART_RE = re.compile(r"^\..+\.part$")  # .NAME.PID-XXXXXXXX.part (ours) or any hidden .part
-_PART_PID_RE = re.compile(r"\.(\d+)-[0-9a-f]{8}\.part$")
-_UNTOUCHED_S = 3600.0  # a .part without a pid (draft writes, older renders): stale after this
+# .NAME.PID-XXXXXXXX.part (part_name), or .NAME.XXXXXXXX.part without a pid (an atomic write
+# through tempfile.mkstemp, a render before the pid was in the name); nothing else is touched
+_PART_RE = re.compile(r"^\..+\.(?:(\d+)-[0-9a-f]{8}|[a-z0-9_]{8})\.part$")
+_UNTOUCHED_S = 3600.0  # a .part without a pid: stale once untouched this long
 
 
 def _alive(pid: int) -> bool:
@@ -153,8 +172,8 @@ def _stale(path: Path, pid: int | None, now: float) -> bool:
 def clean_stale(folder: str | os.PathLike) -> list[Path]:
     """Remove the work folders (``.creator-tmp-PID-*``) and partial outputs
     (``.NAME.PID-XXXXXXXX.part``) that a run which died left in ``folder``: those whose
-    process is gone, or older than a day. Other hidden ``.*.part`` files (an interrupted
-    atomic write) go once untouched for an hour. Those of a live run are kept. Returns
+    process is gone, or older than a day. A ``.NAME.XXXXXXXX.part`` without a pid (an
+    interrupted atomic write) goes once untouched for an hour. Those of a live run are kept. Returns
     what was removed; what cannot be removed is left as it is."""
     folder = Path(folder)
     removed: list[Path] = []
@@ -169,9 +188,8 @@ def clean_stale(folder: str | os.PathLike) -> list[Path]:
             if _stale(path, int(m.group(1)), now):
                 shutil.rmtree(path, ignore_errors=True)
                 removed.append(path)
-        elif _PART_RE.match(e.name) is not None and e.is_file(follow_symlinks=False):
-            m = _PART_PID_RE.search(e.name)
-            if _stale(path, int(m.group(1)) if m else None, now):
+        elif (m := _PART_RE.match(e.name)) is not None and e.is_file(follow_symlinks=False):
+            if _stale(path, int(m.group(1)) if m.group(1) else None, now):
                 try:
                     path.unlink()
                     removed.append(path)

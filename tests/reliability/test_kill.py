@@ -89,7 +89,6 @@ def test_kill_9_of_a_render_leaves_no_ffmpeg_and_the_next_render_cleans_up(tmp_p
     child = subprocess.Popen([sys.executable, "-c", CHILD, str(ROOT),
                               json.dumps({"photos": photos, "out": str(out)})],
                              cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    survivors: list[int] = []
     try:
         def rendering():
             pids = ffmpeg_pids(str(draft))
@@ -106,10 +105,11 @@ def test_kill_9_of_a_render_leaves_no_ffmpeg_and_the_next_render_cleans_up(tmp_p
         os.kill(child.pid, signal.SIGKILL)
         child.wait(timeout=10)
         t0 = time.monotonic()
-        survivors = wait_for(lambda: not ffmpeg_pids(str(draft)), 5) or ffmpeg_pids(str(draft))
+        wait_for(lambda: not ffmpeg_pids(str(draft)), 5)
         gone_after = time.monotonic() - t0
         survivors = ffmpeg_pids(str(draft))
         assert not survivors, f"ffmpeg {survivors} still renders {gone_after:.1f} s after its parent died"
+        print(f"ffmpeg gone {gone_after:.3f} s after kill -9 of its parent")
     finally:
         if child.poll() is None:
             child.kill()

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import os
 import re
+import signal
 import subprocess
 import threading
+import time
 from pathlib import Path
 
 import numpy as np
@@ -235,3 +238,75 @@ def test_nothing_readable_is_an_input_error(tmp_path):
     with pytest.raises(InputError, match="size"):
         Pipeline()(VideoRequest(items=[], output=tmp_path / "x.mp4", size=(271, 480)))
     assert list(tmp_path.glob("*.mp4")) == []
+
+
+def test_a_clip_of_another_shape_renders_in_a_small_frame(tmp_path):
+    # its blurred fill is made at 1/8 of the frame: 18x32 here, too small for boxblur=6
+    clip = make_clip(tmp_path / "横屏.mp4", duration=2.0, size=(320, 180), audio=False)
+    out = tmp_path / "小.mp4"
+    Pipeline()(VideoRequest(items=[MediaItem(path=str(clip), id="c", kind="clip")], output=out,
+                            size=(144, 256), length=1.5))
+    assert info(out)["size"] == (144, 256)
+
+
+@pytest.mark.parametrize("how", ["setpriv", "preexec_fn"])
+def test_spawned_ffmpeg_has_its_own_session_and_dies_with_its_parent_thread(monkeypatch, how):
+    import creator.media.ffmpeg as ff
+
+    if how == "preexec_fn":
+        monkeypatch.setattr(ff, "_setpriv", lambda: None)
+    else:
+        assert ff._setpriv() is not None  # the machine has util-linux's setpriv
+    started: list = []
+
+    def start() -> None:
+        proc = ff.spawn([ffmpeg(), "-nostdin", "-re", "-f", "lavfi", "-i", "anullsrc", "-f", "null", "-"],
+                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(0.3)
+        started.append((proc, os.getsid(proc.pid), proc.poll()))
+
+    t = threading.Thread(target=start)
+    t.start()
+    t.join()  # the thread that started it ends: the kernel kills it (as with kill -9 of Python)
+    proc, sid, early = started[0]
+    try:
+        assert early is None and sid == proc.pid != os.getsid(0)
+        assert proc.wait(timeout=5) == -signal.SIGKILL
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+
+def test_stale_work_folders_and_parts_are_removed_live_ones_kept(tmp_path):
+    from creator.media.ffmpeg import clean_stale, part_name, work_folder
+
+    folder = tmp_path / "草稿"
+    folder.mkdir()
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    old = time.time() - 2 * 86400
+    keep = [folder / "note.mp4", folder / "笔记.part", folder / ".用户的.part", folder / ".a.b.part",
+            folder / f".creator-tmp-{os.getpid()}-live",
+            folder / f".note.mp4.{os.getpid()}-0a1b2c3d.part", folder / ".draft.json.k2j4x9a_.part"]
+    gone = [folder / f".creator-tmp-{dead.pid}-abc", folder / f".note.mp4.{dead.pid}-00ff00ff.part",
+            folder / f".creator-tmp-{os.getpid()}-old", folder / ".note.mp4.deadbeef.part",
+            folder / ".draft.json.a1b2c3d4.part"]
+    for p in keep + gone:
+        if "creator-tmp" in p.name:
+            p.mkdir()
+            (p / "text0.png").write_bytes(b"x")
+        else:
+            p.write_bytes(b"x")
+    os.utime(folder / f".creator-tmp-{os.getpid()}-old", (old, old))  # a live pid, but a day old: reused
+    for p in (folder / ".note.mp4.deadbeef.part", folder / ".draft.json.a1b2c3d4.part",
+              folder / ".用户的.part", folder / ".a.b.part"):
+        os.utime(p, (time.time() - 7200,) * 2)  # no pid in the name: stale once untouched for an hour
+    assert sorted(clean_stale(folder)) == sorted(gone)
+    assert sorted(folder.iterdir()) == sorted(keep)
+    # the helpers the video stage uses: the work folder is in the output's folder, the part beside it
+    with work_folder(folder) as w:
+        assert Path(w).parent == folder and Path(w).name.startswith(f".creator-tmp-{os.getpid()}-")
+    part = part_name(folder / "note.mp4")
+    assert part.parent == folder and part.name.startswith(f".note.mp4.{os.getpid()}-")
+    assert clean_stale(tmp_path / "不存在") == []
