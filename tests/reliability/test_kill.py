@@ -96,7 +96,9 @@ def test_kill_9_of_a_render_leaves_no_ffmpeg_and_the_next_render_cleans_up(tmp_p
             return pids if pids and parts else None
 
         pids = wait_for(rendering, 90)
-        assert pids, f"the render never started: {child.poll()} {child.stdout.read() if child.poll() is not None else ''}"
+        if not pids:
+            said = child.stdout.read().decode(errors="replace") if child.poll() is not None else ""
+            raise AssertionError(f"the render never started (exit {child.poll()}): {said[-2000:]}")
         assert child.poll() is None, "the render ended before it could be killed"
         st = _stat(pids[0])
         # its own process group: a terminal's Ctrl-C goes to Python, which stops it itself
