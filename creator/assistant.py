@@ -311,10 +311,15 @@ class Assistant:
 
 
 def _context(x: NoteContext | Draft) -> NoteContext:
+    """The note's facts as its items say now: moments, top tags, mood... are derived
+    again from the items (tags, times, places, the user's edits), never read from a
+    stored copy that an edit left stale."""
+    from .understanding.moments import derive_context
+
     if isinstance(x, Draft):
-        return x.context
+        return derive_context(x.context)
     if isinstance(x, NoteContext):
-        return x
+        return derive_context(x)
     raise InputError(f"context: expected a NoteContext or a Draft, got {type(x).__name__}")
 
 

@@ -225,6 +225,7 @@ class Caption(_Model):
     style: str = "guide"
     backend: str = "template"
     notes: list[str] = Field(default_factory=list)  # e.g. "LLM output invalid, template used"
+    edited: bool = False  # changed by hand since it was drafted: a regenerate keeps it
 
     def text(self) -> str:
         """Post-ready text: title, body, hashtags."""

@@ -9,7 +9,7 @@ from ..types import MediaItem, Moment, NoteContext, Place, Tag
 from ..vocabulary import vocabulary
 from .places import distance_km
 
-__all__ = ["group_moments", "summarise_tags", "build_context", "season_of", "time_of_day"]
+__all__ = ["group_moments", "summarise_tags", "build_context", "derive_context", "season_of", "time_of_day"]
 
 # A new moment starts after this much time without a photo, or this far away.
 MOMENT_GAP = timedelta(hours=2)
@@ -167,3 +167,18 @@ def build_context(items: list[MediaItem], *, hints: list[str] | None = None,
         hints=list(hints or []),
         warnings=all_warnings,
     )
+
+
+def derive_context(context: NoteContext) -> NoteContext:
+    """The context with every derived fact recomputed from its items.
+
+    The items (their tags, times, places and the user's edits to them) are the one
+    source of truth; moments, places, dates, top tags, season, time of day and mood are
+    derived from them. A stage that reads a saved or edited context calls this first, so
+    a tag added or removed, or a photo taken out, changes what the next caption,
+    soundtrack query and cover say. The hints and the understanding warnings are kept
+    (once each).
+    """
+    readded = {f"{i.path}: {i.error}" for i in context.items if i.error}  # build_context adds these
+    kept = [w for w in context.warnings if w not in readded]
+    return build_context(list(context.items), hints=list(context.hints), warnings=kept)

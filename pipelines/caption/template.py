@@ -669,8 +669,10 @@ def _day_header(facts: TripFacts, bank: dict, rng: random.Random, moments: list[
     return _cap(head) if lang == "en" else head
 
 
-def _sections(facts: TripFacts, bank: dict, preset: dict, picker: _Picker, detail: int) -> list[str]:
+def _sections(facts: TripFacts, bank: dict, preset: dict, picker: _Picker, detail: int,
+              used: set[str]) -> list[str]:
     """The by-day part of the body; ``detail`` 0 is the richest, higher values say less.
+    ``used`` receives the ids of the tags the sentences tell.
 
     A trip without dates is not told by day (it has no "Day 1"): its moments make one paragraph.
     """
@@ -679,7 +681,6 @@ def _sections(facts: TripFacts, bank: dict, preset: dict, picker: _Picker, detai
     # detail 1 drops second sentences, then each step drops a moment a day
     per_moment = max(1, preset["sentences_per_moment"] - (1 if detail >= 1 else 0))
     n_moments = max(1, preset["moments_per_day"] - max(0, detail - 1))
-    used: set[str] = set()
     out = []
     days = facts.days_moments
     if not facts.dated:
@@ -709,14 +710,17 @@ def _sections(facts: TripFacts, bank: dict, preset: dict, picker: _Picker, detai
             if clause:
                 lead = picker.pick(bank["connectives"]["trip"]) if not sents else picker.pick(bank["connectives"]["next"])
                 sents.append(_sentence(lang, lead, clause))
+                used.add(t.id)
         if sents:
             out.append("".join(sents) if lang == "zh" else " ".join(sents))
     return out
 
 
-def _tips(facts: TripFacts, bank: dict, picker: _Picker, n: int) -> list[str]:
+def _tips(facts: TripFacts, bank: dict, picker: _Picker, n: int, said: set[str]) -> list[str]:
+    """Up to ``n`` tips: for the scenes the note tells (``said``), then general ones (the
+    season's, any trip's); never a tip for a scene the note does not mention."""
     tips = []
-    ranked = _by_weight(list(facts.tags.values()))  # a beach's sunscreen before a drink's
+    ranked = _by_weight([t for t in facts.tags.values() if t.id in said])  # a beach's sunscreen before a drink's
     for t in ranked:
         if len(tips) >= n:
             break
@@ -730,6 +734,12 @@ def _tips(facts: TripFacts, bank: dict, picker: _Picker, n: int) -> list[str]:
                 break
             tips.append(tip)
     return tips[:n]
+
+
+def _named_themes(facts: TripFacts, bank: dict, text: str) -> set[str]:
+    """The ids of the trip's themes whose header ``text`` (a title, an opening) names."""
+    low = text.lower()
+    return {t.id for t in facts.themes if bank["tags"][t.id]["header"].lower() in low}
 
 
 def _hashtags(facts: TripFacts, bank: dict, rng: random.Random, keywords: list[str]) -> list[str]:
@@ -819,9 +829,11 @@ def compose(
         picker.rng.setstate(tips_rng_state)
         parts = [p for p in (head, " ".join(x for x in (opening, hint_text) if x) if lang == "en"
                              else "".join(x for x in (opening, hint_text) if x)) if p]
+        told: set[str] = set()
         if preset.get("sections"):
-            parts += _sections(facts, bank, preset, picker, detail)
-        tips = _tips(facts, bank, picker, max(1, n_tips - (1 if detail >= 4 else 0)))
+            parts += _sections(facts, bank, preset, picker, detail, told)
+        said = told | _named_themes(facts, bank, title + "\n" + (opening or ""))
+        tips = _tips(facts, bank, picker, max(1, n_tips - (1 if detail >= 4 else 0)), said)
         if tips:
             lab = bank["labels"]
             header = lab["tips"] if emoji else lab["tips_plain"]

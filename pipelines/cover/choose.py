@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 from creator.types import MediaItem, MediaKind, NoteContext, Tag
 
-__all__ = ["PhotoChoice", "score_photo", "rank_photos"]
+__all__ = ["PhotoChoice", "score_photo", "rank_photos", "title_themes"]
 
 # How much each part counts; they sum to 1.
 WEIGHTS = {"quality": 0.45, "tags": 0.30, "faces": 0.10, "fit": 0.15}
@@ -66,9 +66,43 @@ def score_photo(item: MediaItem, top_tags: list[Tag], ratio: float, width: int =
     return PhotoChoice(item=item, score=round(score, 4), parts={k: round(v, 4) for k, v in parts.items()})
 
 
-def rank_photos(context: NoteContext, ratio: float, width: int = 1080) -> list[PhotoChoice]:
-    """The context's readable photos, best cover first (ties keep the user's order)."""
+def title_themes(title: str | None, context: NoteContext) -> list[str]:
+    """The tag ids of the trip that ``title`` names (by their words in either language's
+    phrase bank, or their labels): what the cover photo should show."""
+    if not title:
+        return []
+    from creator.resources import load_prompt
+
+    low = title.lower()
+    tags = {t.id for t in context.top_tags} | {t.id for m in context.moments for t in m.tags} | {
+        t.id for i in context.ok_items for t in i.tags}
+    found = []
+    for lang in ("zh", "en"):
+        bank = load_prompt(f"caption/{lang}.yaml")["tags"]
+        for tid in sorted(tags):
+            entry = bank.get(tid) or {}
+            words = [entry.get("header", "")] + list(entry.get("words", []))
+            if any(w and w.lower() in low for w in words) and tid not in found:
+                found.append(tid)
+    for t in [*context.top_tags, *(t for i in context.ok_items for t in i.tags)]:
+        if t.id not in found and (t.label_zh in title or t.label_en.lower() in low):
+            found.append(t.id)
+    return found
+
+
+def rank_photos(context: NoteContext, ratio: float, width: int = 1080, *,
+                themes: list[str] | None = None) -> list[PhotoChoice]:
+    """The context's readable photos, best cover first (ties keep the user's order).
+
+    ``themes``: tag ids the title names; a photo that shows one of them comes before
+    every photo that shows none, so the cover shows what its title says.
+    """
     photos = [i for i in context.ok_items if i.kind in (None, MediaKind.photo)]
     top = context.top_tags[:5]
     ranked = [score_photo(i, top, ratio, width) for i in photos]
-    return sorted(ranked, key=lambda c: -c.score)
+    wanted = set(themes or [])
+
+    def shows(c: PhotoChoice) -> bool:
+        return bool(wanted & {t.id for t in c.item.tags})
+
+    return sorted(ranked, key=lambda c: (not shows(c), -c.score))

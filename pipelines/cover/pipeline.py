@@ -27,7 +27,7 @@ from creator.media import open_photo
 from creator.resources import load_prompt
 from creator.types import Box, Cover, NoteContext
 
-from .choose import PhotoChoice, rank_photos
+from .choose import PhotoChoice, rank_photos, title_themes
 from .crop import RATIOS, crop_to_ratio, output_size, parse_ratio
 from .typography import TitleSpec, clean_title, set_title, title_language
 
@@ -106,14 +106,15 @@ def save_image(image: Image.Image, path: Path, fmt: str = "png") -> Path:
 
 
 def _default_title(context: NoteContext, lang: str) -> str:
-    templates = load_prompt("cover/styles.yaml")["default_title"][lang]
-    fields = {"place": context.places[0].name(lang) if context.places else None,
-              "tag": context.top_tags[0].label(lang) if context.top_tags else None}
-    for t in templates:
-        needed = [k for k in fields if "{" + k + "}" in t]
-        if all(fields[k] for k in needed):
-            return t.format(**{k: fields[k] for k in needed})
-    return templates[-1]
+    """The title the caption stage would give this trip first (its template draft, seed
+    0): the cover and the caption agree, in the CLI and the SDK alike."""
+    from pipelines.caption import CaptionRequest
+    from pipelines.caption import Pipeline as CaptionPipeline
+
+    try:
+        return CaptionPipeline()(CaptionRequest(context=context, language=lang, n=1)).captions[0].title
+    except InputError:  # nothing to say about the trip: the styles' plain fallback
+        return load_prompt("cover/styles.yaml")["default_title"][lang][-1]
 
 
 def _kicker(context: NoteContext, lang: str) -> str | None:
@@ -208,7 +209,7 @@ class Pipeline:
             plan = list(itertools.islice(itertools.cycle(order), n))
 
         # 4. the sources: ranked photos (both backends: img2img starts from the best one)
-        ranked = rank_photos(request.context, parse_ratio(ratio), out[0])
+        ranked = rank_photos(request.context, parse_ratio(ratio), out[0], themes=title_themes(title, request.context))
         if backend == "photo" and not ranked:
             raise InputError("context has no readable photo to make a cover from")
         photos = _PhotoCache(max_side=int(max(out) * 1.34))

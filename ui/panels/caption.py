@@ -57,8 +57,9 @@ def _set_caption_field(field: str, widget_key: str) -> None:
         value = list(dict.fromkeys(value))
 
     def change(draft: Draft) -> None:
-        if draft.caption is not None:
+        if draft.caption is not None and getattr(draft.caption, field) != value:
             setattr(draft.caption, field, value)
+            draft.caption.edited = True
 
     session.edit(change)
 
@@ -74,14 +75,25 @@ def _use_alternative(index: int) -> None:
     session.bump()
 
 
-def _regenerate(draft: Draft, language: str, style: str, hint: str) -> None:
+def _regenerate(draft: Draft, language: str, style: str, hint: str) -> bool:
+    """New drafts (a new seed each time, so never the same text again) from the note's
+    facts as they are now; a caption edited by hand is kept first among the
+    alternatives. Returns whether an edited caption was kept."""
+    import secrets
+
     captions: list[Caption] = session.assistant().caption(
-        draft.context, language=language, style=style, n=3,
+        draft, language=language, style=style, n=3, seed=secrets.randbelow(2**31),
         hints=[hint] if hint.strip() else None)
-    draft.caption, draft.alternatives = captions[0], captions[1:]
+    old = [c for c in [draft.caption, *draft.alternatives] if c is not None]
+    seen = {c.text() for c in old}
+    fresh = [c for c in captions if c.text() not in seen] or captions
+    kept = [c for c in old if c.edited]
+    draft.caption = fresh[0]
+    draft.alternatives = kept + [c for c in fresh[1:]]
     draft.language = language
     session.save(draft)
     session.bump()
+    return bool(kept)
 
 
 # -- page -----------------------------------------------------------------------------
@@ -132,7 +144,8 @@ def _regenerate_form(draft: Draft) -> None:
         if st.form_submit_button(t("regenerate"), type="primary"):
             try:
                 with st.spinner(t("stage_caption")):
-                    _regenerate(draft, language, style, hint)
+                    if _regenerate(draft, language, style, hint):
+                        st.session_state["edited_caption_kept"] = True
             except CreatorError as e:
                 st.error(str(e))
                 return
@@ -147,6 +160,8 @@ def _alternatives(draft: Draft) -> None:
     for k, (col, alt) in enumerate(zip(cols, draft.alternatives)):
         with col, st.container(border=True):
             st.markdown(f"**{alt.title}**")
+            if alt.edited:
+                st.caption("✏️ " + t("edited_by_you"))
             st.caption(f"{style_label(alt.style, session.lang())} · {'中文' if alt.language == 'zh' else 'English'}")
             st.text(alt.body)
             st.caption(" ".join(f"#{h}" for h in alt.hashtags))
@@ -161,6 +176,8 @@ def render() -> None:
         return
     if seconds is not None:
         st.success(t("generated", n=len(draft.ordered_items()), seconds=seconds))
+    if st.session_state.pop("edited_caption_kept", False):
+        st.info(t("edited_caption_kept"))
     for warning in [*draft.warnings, *draft.context.warnings]:
         st.warning(warning)
     left, right = st.columns([3, 2])

@@ -87,13 +87,29 @@ def test_collage_needs_two_photos(trip):
     assert any("collage" in w for w in out.warnings)
 
 
-def test_default_title_and_kicker(trip):
+def test_default_title_is_the_captions_and_the_photo_shows_it(trip):
+    from pipelines.caption import CaptionRequest
+    from pipelines.caption import Pipeline as CaptionPipeline
+
     out = Pipeline()(CoverRequest(context=trip, style="magazine", n=1))
     c = out.candidates[0]
-    assert c.cover.title == "杭州｜宫殿"
+    caption = CaptionPipeline()(CaptionRequest(context=trip, language="zh", n=1)).captions[0]
+    assert c.cover.title == caption.title and "宫殿" in c.cover.title
+    assert c.cover.source == "id-china"  # the palace photo, which the title names
     assert c.layout["kicker"] == "杭州 · 2024.10.03–10.04"
     out = Pipeline()(CoverRequest(context=trip, style="minimal", n=1, language="en", kicker=""))
-    assert out.candidates[0].cover.title == "Hangzhou · palace" and out.candidates[0].layout["kicker"] is None
+    en = CaptionPipeline()(CaptionRequest(context=trip, language="en", n=1)).captions[0]
+    assert out.candidates[0].cover.title == en.title and out.candidates[0].layout["kicker"] is None
+
+
+def test_the_cover_photo_shows_what_the_title_names(trip):
+    # flowers: a weaker photo than the palace, but the one the title speaks of
+    out = Pipeline()(CoverRequest(context=trip, title="杭州｜看花", style="magazine", n=1))
+    assert out.candidates[0].cover.source == "id-flower"
+    out = Pipeline()(CoverRequest(context=trip, title="Hangzhou in flowers", style="magazine", n=1))
+    assert out.candidates[0].cover.source == "id-flower"
+    out = Pipeline()(CoverRequest(context=trip, title="杭州两日", style="magazine", n=1))
+    assert out.candidates[0].cover.source == "id-china"  # no theme named: the best photo
 
 
 def test_bad_input(trip):

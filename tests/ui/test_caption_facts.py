@@ -1,0 +1,58 @@
+"""The editor's caption follows the note's items, and Regenerate never loses the
+creator's own text (AppTest, drafts on disk)."""
+
+from __future__ import annotations
+
+from streamlit.testing.v1 import AppTest
+
+from creator.types import Draft
+from tests.ui.conftest import DRAFT_ID, panel_script
+
+TIMEOUT = 60
+
+
+def panel(name: str, lang: str = "zh") -> AppTest:
+    at = AppTest.from_string(panel_script(name), default_timeout=TIMEOUT)
+    at.query_params["draft"] = DRAFT_ID
+    at.query_params["lang"] = lang
+    return at.run()
+
+
+def regenerate(at: AppTest) -> None:
+    [b for b in at.button if b.label == "重新生成"][0].click().run()
+    assert not at.exception, [e.value for e in at.exception]
+
+
+def test_a_tag_removed_on_the_media_page_leaves_the_next_caption(saved_draft):
+    _, folder = saved_draft
+    at = panel("caption")
+    regenerate(at)
+    before = Draft.load(folder)
+    assert any("茶" in c.text() for c in [before.caption, *before.alternatives])  # tea is said
+    media = panel("media")
+    tea = next(k for k, i in enumerate(Draft.load(folder).ordered_items()) if any(t.id == "tea" for t in i.tags))
+    media.multiselect[tea].set_value(["food"]).run()
+    assert not media.exception
+    at = panel("caption")
+    regenerate(at)
+    after = Draft.load(folder)
+    assert not any("茶" in c.text() for c in [after.caption, *after.alternatives])
+
+
+def test_regenerate_gives_new_text_and_keeps_the_edited_caption(saved_draft):
+    _, folder = saved_draft
+    at = panel("caption")
+    regenerate(at)
+    first = Draft.load(folder).caption
+    regenerate(at)
+    second = Draft.load(folder).caption
+    assert second.text() != first.text()  # a new seed each time
+    at.text_area[0].set_value("我自己写的：西湖边走了一整天。").run()
+    assert Draft.load(folder).caption.edited
+    regenerate(at)
+    draft = Draft.load(folder)
+    assert draft.caption.body != "我自己写的：西湖边走了一整天。"
+    kept = [c for c in draft.alternatives if c.body == "我自己写的：西湖边走了一整天。"]
+    assert kept and kept[0].edited
+    assert any("保留" in i.value for i in at.info)  # the editor says so
+    assert any("你改过的" in c.value for c in at.caption)
