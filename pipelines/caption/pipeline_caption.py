@@ -20,7 +20,7 @@ from creator.types import Caption, NoteContext
 
 from .checks import caption_problems, parse_reply, repair
 from .llm import ChatBackend, ChatError, build_messages, make_backend, retry_message
-from .template import compose, load_style, style_names
+from .template import compose, keyword_sentence, load_style, style_names
 
 __all__ = ["CaptionRequest", "CaptionOutput", "LLMAttempt", "Pipeline"]
 
@@ -122,11 +122,12 @@ class Pipeline:
         """``n`` template drafts; draft i uses its own generator so drafts differ and repeat."""
         drafts: list[Caption] = []
         for i in range(request.n):
-            for reroll in range(20):  # a rare collision with an earlier draft: draw again
+            for reroll in range(20):  # a collision with an earlier draft: draw again
                 rng = random.Random(f"caption:{request.seed}:{i}:{reroll}")
                 c = compose(request.context, lang=lang, style=style, rng=rng, emoji=emoji,
                             hints=hints, keywords=keywords, tone=request.tone)
-                if all(c.text() != d.text() for d in drafts):
+                # the drafts differ in text, and in title too while other titles can be had
+                if all(c.text() != d.text() and (reroll >= 12 or c.title != d.title) for d in drafts):
                     break
             drafts.append(c)
         return drafts
@@ -154,8 +155,7 @@ class Pipeline:
                 draft = Caption(title=parsed["title"], body=parsed["body"], hashtags=parsed["hashtags"],
                                 language=lang, style=style, backend=backend.name)
                 missing = [k for k in keywords if k.lower() not in (draft.title + draft.body).lower()]
-                line = (bank["keywords_line"][0].format(keywords=bank["keyword_joiner"].join(missing))
-                        if missing else None)
+                line = keyword_sentence(bank, missing) if missing else None
                 draft = repair(draft, fallback, keywords_line=line)
                 problems = caption_problems(draft, request.context, hints=hints, keywords=keywords)
                 if not problems:

@@ -22,7 +22,7 @@ from creator.types import Caption, Moment, NoteContext, Place, Tag
 from .checks import BODY_MAX, HASHTAGS_MAX, TITLE_MAX, clean_hashtag, cjk_ratio, is_cjk, title_length, trim_title
 
 __all__ = ["TripFacts", "trip_facts", "compose", "load_style", "style_names", "time_bucket", "theme_weight",
-           "general_ids"]
+           "general_ids", "keyword_sentence"]
 
 _BUCKETS = ("early", "morning", "noon", "afternoon", "evening", "night")
 
@@ -299,6 +299,11 @@ def trip_facts(context: NoteContext, lang: str, hints: list[str] | None = None) 
         v["days_cn"] = v["days_word"] = nums[days] if days < len(nums) else str(days)
         v["nights_cn"] = nums[days - 1] if days - 1 < len(nums) else str(days - 1)
         v["nights"] = str(days - 1)
+    spans = bank.get("spans")
+    if spans and days:
+        key = "one" if days == 1 else "many"
+        v["span"] = spans[key].format(**v)
+        v["span_slow"] = spans["slow_" + key].format(**v)
     if themes:
         v["theme"] = btags[themes[0].id]["header"]
     if len(themes) > 1:
@@ -472,15 +477,20 @@ def _title_values(facts: TripFacts, bank: dict, place: str | None, skip: int = 0
     if place:
         v["place"] = place
     headers: list[str] = []
+    wheres: list[str | None] = []  # the same themes as phrases ("by the lake"), where the bank has them
     for t in facts.themes:
         h = bank["tags"][t.id]["header"]
         if (place and _repeats(f"{place} {h}", bank, place)) or any(_repeats(f"{x} {h}", bank) for x in headers):
             continue
         headers.append(h)
+        wheres.append(bank["tags"][t.id].get("title_where"))
         if len(headers) == 2 + skip:
             break
     for key, h in zip(("theme", "theme2"), headers[skip:]):
         v[key] = h
+    for key, w in zip(("where", "where2"), wheres[skip:]):
+        if w:
+            v[key] = w
     return v
 
 
@@ -504,7 +514,7 @@ def _title(facts: TripFacts, bank: dict, style: str, rng: random.Random, emoji: 
         return lambda s: title_length(s) <= limit and not _repeats(s, bank, place)
 
     def themed(templates: list[str]) -> list[str]:
-        return [t for t in templates if "{theme}" in t]
+        return [t for t in templates if "{theme}" in t or "{where}" in t]
 
     def every(bank_titles: dict) -> list[str]:
         return [t for ts in bank_titles.values() for t in ts]
@@ -736,6 +746,14 @@ def _tips(facts: TripFacts, bank: dict, picker: _Picker, n: int, said: set[str])
     return tips[:n]
 
 
+def keyword_sentence(bank: dict, keywords: list[str], template: str | None = None) -> str:
+    """The user's ``keywords`` told in one sentence of the bank ("We made sure to fit in
+    Longjing tea and a boat ride, too."); ``template``: one of ``keywords_line`` (default the first)."""
+    j, last = bank["keyword_joiner"], bank.get("keyword_last_joiner", bank["keyword_joiner"])
+    said = keywords[0] if len(keywords) == 1 else j.join(keywords[:-1]) + last + keywords[-1]
+    return _end(bank["language"], (template or bank["keywords_line"][0]).format(keywords=said))
+
+
 def _named_themes(facts: TripFacts, bank: dict, text: str) -> set[str]:
     """The ids of the trip's themes whose header ``text`` (a title, an opening) names."""
     low = text.lower()
@@ -833,14 +851,14 @@ def compose(
         if preset.get("sections"):
             parts += _sections(facts, bank, preset, picker, detail, told)
         said = told | _named_themes(facts, bank, title + "\n" + (opening or ""))
+        missing = [k for k in keywords if k.lower() not in (title + "\n".join(parts)).lower()]
+        if missing:  # the user's words as a sentence of the story, not a "keywords:" label
+            parts.append(keyword_sentence(bank, missing, keyword_line))
         tips = _tips(facts, bank, picker, max(1, n_tips - (1 if detail >= 4 else 0)), said)
         if tips:
             lab = bank["labels"]
             header = lab["tips"] if emoji else lab["tips_plain"]
             parts.append(header + "\n" + "\n".join(lab["tip_bullet"] + t for t in tips))
-        missing = [k for k in keywords if k.lower() not in (title + "\n".join(parts)).lower()]
-        if missing:
-            parts.append(keyword_line.format(keywords=bank["keyword_joiner"].join(missing)))
         if closing and detail < 5:
             parts.append(closing)
         body = "\n\n".join(parts)

@@ -1,0 +1,90 @@
+"""Drafts say only what the photos show: an oracle written here, not the checker's.
+
+For each trip the test knows which tags its photos carry. Across every style, both
+languages and n = 3, no draft may name a scene or subject of another tag (its header,
+title phrase or hashtags in either bank), and each must name at least two of the
+trip's own. The caption checker (checks.py) is not consulted: a blind spot there must
+not hide a claim here.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from creator.resources import load_prompt
+from creator.vocabulary import vocabulary
+from pipelines.caption import CaptionRequest, Pipeline, style_names
+from tests.pipelines.caption.contexts import REALISTIC
+
+
+def _shown(ctx) -> set[str]:
+    ids = {t.id for m in ctx.moments for t in m.tags} | {t.id for i in ctx.items for t in i.tags}
+    broader = load_prompt("caption/themes.yaml")["broader"]
+    # a general word for a specific thing shown ("architecture" for a temple) is true too
+    ids |= {g for g, specific in broader.items() if ids & set(specific)}
+    return ids
+
+
+def _names(tag_id: str, lang: str) -> list[str]:
+    """How a draft names a tag: its header, title phrase and hashtags (a one-character
+    Chinese header such as 花 is left out: it is part of too many other words, 浪花)."""
+    entry = load_prompt(f"caption/{lang}.yaml")["tags"].get(tag_id) or {}
+    out = [entry.get("header"), entry.get("title_where"), *entry.get("hashtags", [])]
+    return [w for w in out if w and (lang == "en" or len(w) > 1)]
+
+
+def _claims(tag_ids, shown, lang) -> list[tuple[str, str]]:
+    """(tag, word) pairs that would claim a tag not shown: its names less those that also
+    name a shown tag (a lighthouse's #海边 is the sea's too, 咖啡 is in 咖啡馆)."""
+    own = [w for t in shown for w in _names(t, lang)]
+    return [(t, w) for t in tag_ids for w in _names(t, lang)
+            if not any(w.lower() in o.lower() for o in own)]
+
+
+def _title_phrase(tag_id: str, lang: str) -> str | None:
+    return (load_prompt(f"caption/{lang}.yaml")["tags"].get(tag_id) or {}).get("title_where")
+
+
+def _says(text: str, word: str, lang: str) -> bool:
+    if lang == "en" or word.isascii():
+        return re.search(rf"(?<![A-Za-z]){re.escape(word)}(?![A-Za-z])", text, re.I) is not None
+    return word in text
+
+
+def _text(caption, ctx, lang) -> str:
+    """Title, body and hashtags less the place names (西湖 names a place, not a lake photo)
+    and the tips (advice such as "rest indoors at midday" claims nothing)."""
+    body = "\n".join(line for line in caption.body.splitlines() if not line.startswith("· "))
+    text = "\n".join([caption.title, body, " ".join(caption.hashtags)])
+    for p in ctx.places:
+        for name in (p.name_zh, p.name_en, p.city_zh, p.city_en):
+            if name:
+                text = text.replace(name, " ").replace(re.sub(r"[\s'’\-.]", "", name), " ")
+    return text
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+@pytest.mark.parametrize("name", sorted(REALISTIC))
+def test_no_draft_claims_what_no_photo_shows(name, lang):
+    ctx = REALISTIC[name]()
+    shown = _shown(ctx)
+    claims = _claims([t for t in vocabulary().ids if t not in shown], shown, lang)
+    bank = load_prompt(f"caption/{lang}.yaml")
+    # a tip for a scene no photo shows (sunscreen for a beach) is a claim too
+    foreign_tips = {tip for t, e in bank["tags"].items() if t not in shown for tip in e.get("tips", [])} - {
+        tip for t in shown for tip in bank["tags"].get(t, {}).get("tips", [])}
+    for style in style_names():
+        for seed in (0, 1):
+            for c in Pipeline()(CaptionRequest(context=ctx, language=lang, style=style, n=3, seed=seed)).captions:
+                text = _text(c, ctx, lang)
+                for t, word in claims:
+                    # a title phrase ("on the water") is the tag's only in a title: a lake's
+                    # clause may watch "lines on the water"
+                    where = c.title if word == _title_phrase(t, lang) else text
+                    assert not _says(where, word, lang), (t, word, c.text())
+                tips = [line[2:] for line in c.body.splitlines() if line.startswith("· ")]
+                assert not set(tips) & foreign_tips, (set(tips) & foreign_tips, c.text())
+                named = {t for t in shown for w in _names(t, lang) if _says(text, w, lang)}
+                assert len(named) >= 2, (named, c.text())
