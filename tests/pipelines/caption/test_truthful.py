@@ -88,3 +88,22 @@ def test_no_draft_claims_what_no_photo_shows(name, lang):
                 assert not set(tips) & foreign_tips, (set(tips) & foreign_tips, c.text())
                 named = {t for t in shown for w in _names(t, lang) if _says(text, w, lang)}
                 assert len(named) >= 2, (named, c.text())
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+@pytest.mark.parametrize("name", sorted(REALISTIC))
+def test_a_tip_is_for_a_scene_the_note_tells(name, lang):
+    ctx = REALISTIC[name]()
+    bank = load_prompt(f"caption/{lang}.yaml")["tags"]
+    owner = {tip: t for t, e in bank.items() for tip in e.get("tips", [])}
+    for style in style_names():
+        for c in Pipeline()(CaptionRequest(context=ctx, language=lang, style=style, n=3)).captions:
+            story = "\n".join([c.title] + [line for line in c.body.splitlines() if not line.startswith("· ")])
+            for line in c.body.splitlines():
+                t = owner.get(line[2:]) if line.startswith("· ") else None
+                if t is None:
+                    continue  # a general tip (the season's, any trip's)
+                e = bank[t]
+                words = [e["header"], *e.get("words", []), *(e.get("day") or []), e.get("title_where") or ""]
+                assert any(w and _says(story, w, lang) for w in words) or any(
+                    cl in story for cl in e.get("clauses", [])), (t, line, c.text())
