@@ -134,23 +134,37 @@ def _prior(valence: float, energy: float) -> np.ndarray:
     return (p / p.sum()).astype(np.float32)
 
 
+#: With the user's own words, their moods count this much against the photos' (the note's
+#: words and its valence/energy): "something upbeat" on a calm trip asks for upbeat music.
+USER_MOOD_WEIGHT = 0.8
+
+
 def query_vectors(text: str, *, embedder=None, ctx: NoteContext | None = None,
-                  text_vec: np.ndarray | None = None) -> tuple[QueryVectors, np.ndarray]:
+                  text_vec: np.ndarray | None = None, user_text: str | None = None
+                  ) -> tuple[QueryVectors, np.ndarray]:
     """Vectors of a query text (and optional context).
 
-    Returns (QueryVectors for :func:`~creator.music.embeddings.score_tracks`, the e5
-    embedding of the text). ``embedder`` embeds the text part (the lite embedder when
-    None; CLAP's text tower for the full backend); the moods always use e5.
+    ``user_text``: the user's own words within ``text`` (a free-text query); when given,
+    the moods are read from them first (:data:`USER_MOOD_WEIGHT`), the note's words and
+    the photos' mood only after. Returns (QueryVectors for
+    :func:`~creator.music.embeddings.score_tracks`, the e5 embedding of the text).
+    ``embedder`` embeds the text part (the lite embedder when None; CLAP's text tower for
+    the full backend); the moods always use e5.
     """
     e5 = text_vec if text_vec is not None else np.asarray(text_embedder().query(text), np.float32)
     moods = text_moods(e5)
     if ctx is not None:
         v, e = context_mood(ctx)
         moods = 0.5 * moods + 0.5 * _prior(v, e)
+    if user_text and user_text.strip() and user_text.strip() != text.strip():
+        own = text_moods(np.asarray(text_embedder().query(user_text.strip()), np.float32))
+        moods = USER_MOOD_WEIGHT * own + (1 - USER_MOOD_WEIGHT) * moods
+    elif user_text and user_text.strip() and ctx is not None:
+        moods = USER_MOOD_WEIGHT * text_moods(e5) + (1 - USER_MOOD_WEIGHT) * moods
     pos = mood_positions()
     valence = float(sum(moods[i] * pos[m][0] for i, m in enumerate(MOODS)))
     arousal = float(sum(moods[i] * pos[m][1] for i, m in enumerate(MOODS)))
-    if ctx is not None and ctx.ok_items:
+    if ctx is not None and ctx.ok_items and not (user_text and user_text.strip()):
         arousal = 0.8 * arousal + 0.2 * {"slow": 0.2, "medium": 0.5, "fast": 0.85}[pace_of(ctx)]
     # targets: tempo and drums follow arousal, brightness follows valence
     target = np.array([valence, arousal, arousal, arousal, valence], np.float32)

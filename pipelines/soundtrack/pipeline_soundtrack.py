@@ -8,6 +8,7 @@ is described in :mod:`creator.music.embeddings`.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Literal
 
@@ -147,7 +148,8 @@ class Pipeline:
         if request.query and request.query.strip():
             words.append(request.query.strip())
         query_text = "; ".join(words)
-        qv, _ = query_vectors(query_text, embedder=self.embedder, ctx=request.context)
+        qv, _ = query_vectors(query_text, embedder=self.embedder, ctx=request.context,
+                              user_text=request.query)
 
         # 4. score every track
         scores, parts = score_tracks(tracks, qv, weight_text=m.weight_text,
@@ -221,9 +223,14 @@ class Pipeline:
                 lang: str) -> str:
         """One sentence in ``lang``: the track's shared mood, its tempo and mode, and what it suits."""
         bank = load_prompt("music/moods.yaml")
-        # the mood to mention: the one track and query agree on most
-        agree = {k: moods[k] * float(q) for k, q in zip(MOODS, qmoods)}
-        mood = bank["moods"][max(agree, key=agree.get)][lang]
+        # the mood to mention is the track's own: the one it and the query agree on most
+        # among the track's two strongest (never one the track's analysis does not carry,
+        # so "a calm, fast track" cannot be written for an energetic one)
+        own = [k for k in sorted(moods, key=moods.get, reverse=True)[:2]
+               if moods[k] >= 0.5 * max(moods.values())]
+        agree = {k: moods[k] * float(q) for k, q in zip(MOODS, qmoods) if k in own}
+        mood_id = max(agree, key=agree.get)
+        mood = bank["moods"][mood_id][lang]
         why_bits: list[str] = []
         ctx = request.context
         if ctx is not None:
@@ -242,7 +249,17 @@ class Pipeline:
             why = bank["reasons"]["joiner"][lang].join(bits[:-1]) + bank["reasons"]["last_joiner"][lang] + bits[-1]
         a = rec.analysis
         if a.tempo:
-            return bank["reasons"][lang].format(
-                mood=mood, tempo_word=tempo_word(a.tempo, lang), bpm=f"{a.tempo:.0f}",
+            word = tempo_word(a.tempo, lang)
+            if [mood_id, tempo_word(a.tempo, "en")] in bank["reasons"].get("contradictions", []):
+                # a calm track at 150 BPM (felt at half time): the BPM says the tempo
+                text = bank["reasons"][f"{lang}_bpm_only"].format(
+                    mood=mood, bpm=f"{a.tempo:.0f}", mode=bank["mode"][a.mode][lang] if a.mode else "", why=why)
+                return text.replace(", )", ")").replace("，）", "）")
+            text = bank["reasons"][lang].format(
+                mood=mood, tempo_word=word, bpm=f"{a.tempo:.0f}",
                 mode=bank["mode"][a.mode][lang] if a.mode else "", why=why)
-        return bank["reasons"][f"{lang}_no_tempo"].format(mood=mood, why=why)
+        else:
+            text = bank["reasons"][f"{lang}_no_tempo"].format(mood=mood, why=why)
+        if lang == "en":  # "An energetic…", "an upbeat…"
+            text = re.sub(r"^A (?=[aeiouAEIOU])", "An ", text)
+        return text.replace(", )", ")").replace("，）", "）")
