@@ -141,7 +141,7 @@ class UISettings(_Section):
     local_folders: bool | None = None
     local_roots: list[Path] = Field(default_factory=lambda: [Path.home()])
     folder_max_files: int = Field(1000, ge=1)  # photos and clips taken from one folder
-    folder_max_entries: int = Field(50_000, ge=1)  # files looked at while searching it
+    folder_max_entries: int = Field(20_000, ge=1)  # files looked at while searching it
     upload_max_mb: float = Field(200.0, gt=0)  # one uploaded file (also Streamlit's own limit)
     upload_total_mb: float = Field(4000.0, gt=0)  # all the uploads of one draft
     upload_max_pixels: int = Field(100_000_000, ge=1)  # one uploaded photo (read from its header)
