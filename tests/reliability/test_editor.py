@@ -150,6 +150,25 @@ def test_a_huge_folder_is_refused_after_a_bounded_walk(roots, monkeypatch, draft
         start.folder_media(trip.resolve(), ui)
 
 
+def test_an_unreadable_subfolder_is_said_not_skipped_silently(roots, monkeypatch):
+    trip = roots / "旅行"
+    (trip / "锁住的").mkdir(parents=True)
+    (trip / "锁住的" / "1.jpg").write_bytes(b"x")
+    (trip / "2.jpg").write_bytes(b"x")
+    locked = (trip / "锁住的").resolve()
+    real_scandir = os.scandir
+
+    def scandir(path="."):  # what a folder without read permission gives (tests run as root)
+        if Path(path) == locked:
+            raise PermissionError(13, "Permission denied", str(path))
+        return real_scandir(path)
+
+    monkeypatch.setattr(os, "scandir", scandir)
+    files, notes = start.folder_media(trip.resolve(), UISettings(local_roots=[roots]))
+    assert files == [trip.resolve() / "2.jpg"]
+    assert len(notes) == 1 and str(locked) in notes[0]
+
+
 def test_the_bounded_walk_finds_what_the_sdk_would(roots, tmp_path):
     trip = roots / "旅行"
     for rel in ["b/2.jpg", "a.JPG", "b/c/3.mov", "d.png", ".hidden.jpg", ".隐藏/4.jpg", "说明.txt", "e.heic"]:
@@ -160,7 +179,8 @@ def test_the_bounded_walk_finds_what_the_sdk_would(roots, tmp_path):
     (trip / "外链.jpg").symlink_to(outside)  # a file link leading out of the roots
     (trip / "内链.jpg").symlink_to(trip / "d.png")
     ui = UISettings(local_roots=[roots])
-    found = start.folder_media(trip.resolve(), ui)
+    found, notes = start.folder_media(trip.resolve(), ui)
+    assert notes == []
     expected = [p for p in iter_media_files(trip.resolve()) if p.name != "外链.jpg"]
     assert found == expected
     assert trip.resolve() / "外链.jpg" not in found and trip.resolve() / "内链.jpg" in found

@@ -104,11 +104,12 @@ def local_folder(text: str, ui: UISettings | None = None) -> Path:
     return real
 
 
-def folder_media(root: Path, ui: UISettings | None = None) -> list[Path]:
+def folder_media(root: Path, ui: UISettings | None = None) -> tuple[list[Path], list[str]]:
     """The photos and clips under ``root`` by the rules of creator.media.iter_media_files
     (hidden files and folders skipped, suffixes case-insensitive, sorted), but bounded:
     at most Settings.ui.folder_max_files of them, and at most folder_max_entries files
-    looked at, else InputError. A link leading outside the roots is left out."""
+    looked at, else InputError. A link leading outside the roots is left out. Returns
+    the files and a note per subfolder that could not be read."""
     from creator.media import SUPPORTED_CLIP, SUPPORTED_PHOTO
 
     ui = ui or ui_settings()
@@ -116,8 +117,13 @@ def folder_media(root: Path, ui: UISettings | None = None) -> list[Path]:
     too_big = InputError(t("folder_too_big", path=str(root), files=ui.folder_max_files,
                            entries=ui.folder_max_entries))
     found: list[Path] = []
+    notes: list[str] = []
     seen = 0
-    for dirpath, dirs, files in os.walk(root):  # links to folders are not followed
+
+    def unreadable(e: OSError) -> None:
+        notes.append(t("folder_unreadable", path=str(e.filename)))
+
+    for dirpath, dirs, files in os.walk(root, onerror=unreadable):  # links to folders are not followed
         dirs[:] = sorted(d for d in dirs if not d.startswith("."))
         seen += len(files) + len(dirs)
         if seen > ui.folder_max_entries:
@@ -136,7 +142,7 @@ def folder_media(root: Path, ui: UISettings | None = None) -> list[Path]:
             found.append(path)
             if len(found) > ui.folder_max_files:
                 raise too_big
-    return sorted(found, key=lambda q: q.relative_to(root).parts)
+    return sorted(found, key=lambda q: q.relative_to(root).parts), notes
 
 
 # -- uploads -----------------------------------------------------------------------------
@@ -271,7 +277,7 @@ def render() -> None:
     if problems:
         st.info(t("upload_refused"))
     try:
-        found = folder_media(local_folder(folder, ui), ui) if folder else []
+        found, skipped = folder_media(local_folder(folder, ui), ui) if folder else ([], [])
     except InputError as e:
         st.error(str(e))
         return
@@ -281,6 +287,7 @@ def render() -> None:
     out = session.draft_dir(did)
     paths, notes = _keep_uploads(files, out / "media") if files else ([], [])
     paths += found
+    notes += skipped
 
     # 2. run every stage through the SDK, with progress; when the script is stopped
     # (the browser left, a rerun) `cancel` is set and the SDK stops between items
