@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from .config import Settings
-from .errors import CreatorError, InputError
+from .errors import Cancelled, CreatorError, InputError
 from .types import Caption, Cover, Draft, NoteContext, TrackMatch, VideoResult
 
 __all__ = ["Assistant", "Progress"]
@@ -82,11 +82,12 @@ class Assistant:
 
     # --- understanding ----------------------------------------------------------------
     def understand(self, media: Iterable[str | Path] | str | Path, *, hints: Sequence[str] | None = None,
-                   progress: Progress | None = None) -> NoteContext:
-        """Photos, clips or folders → NoteContext (see creator.understanding.understand)."""
+                   progress: Progress | None = None, cancel: threading.Event | None = None) -> NoteContext:
+        """Photos, clips or folders → NoteContext (see creator.understanding.understand);
+        ``cancel`` stops it between items (raises Cancelled)."""
         from .understanding import understand
 
-        return understand(media, self.settings, hints=hints, progress=progress)
+        return understand(media, self.settings, hints=hints, progress=progress, cancel=cancel)
 
     # --- caption ------------------------------------------------------------------------
     def caption(self, context: NoteContext | Draft, *, language: str | None = None, style: str | None = None,
@@ -226,17 +227,19 @@ class Assistant:
     def create(self, media: Iterable[str | Path] | str | Path, *, language: str | None = None,
                style: str | None = None, hints: Sequence[str] | str | None = None, video: bool = False,
                out_dir: str | Path | None = None, progress: Progress | None = None,
-               n_captions: int = 3) -> Draft:
+               n_captions: int = 3, cancel: threading.Event | None = None) -> Draft:
         """Understand the media and draft every part of the note.
 
         With ``out_dir`` the draft is saved there (draft.json, caption.md, cover.png,
         assets/ with every cover candidate, and note.mp4 when ``video``). A stage that
         fails leaves its part empty and says why in ``draft.warnings``; the others go on.
+        ``cancel`` (set by another thread) stops it between items and stages, and the
+        render: raises Cancelled, and nothing is saved after that point.
         """
         lang = language or self.settings.caption.language
         hints = [hints] if isinstance(hints, str) else list(hints or [])
         out = Path(out_dir) if out_dir else None
-        ctx = self.understand(media, hints=hints, progress=progress)
+        ctx = self.understand(media, hints=hints, progress=progress, cancel=cancel)
         if not ctx.ok_items:
             problems = "; ".join(ctx.warnings[:3]) or "no photos or clips found"
             raise InputError(f"media: nothing usable to make a note from ({problems})")
@@ -244,10 +247,14 @@ class Assistant:
                       created_at=datetime.now(timezone.utc))
 
         def step(name: str, fn: Callable[[], None]) -> None:
+            if cancel is not None and cancel.is_set():
+                raise Cancelled(f"{name}: cancelled")
             if progress:
                 progress(name, 0, 1)
             try:
                 fn()
+            except Cancelled:
+                raise
             except CreatorError as e:
                 draft.warnings = draft.warnings + [f"{name}: {e}"]
             if progress:
@@ -277,7 +284,7 @@ class Assistant:
         if video:
             if out is None:
                 raise InputError("out_dir: a video needs a folder to be written to")
-            step("video", lambda: setattr(draft, "video", self.video(draft, out=out / "note.mp4",
+            step("video", lambda: setattr(draft, "video", self.video(draft, out=out / "note.mp4", cancel=cancel,
                                                                       progress=progress, draft_dir=out)))
             draft.save(out)
         return draft

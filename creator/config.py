@@ -24,6 +24,7 @@ __all__ = [
     "CaptionSettings",
     "CoverSettings",
     "VideoSettings",
+    "UISettings",
     "default_cache_dir",
 ]
 
@@ -127,6 +128,26 @@ class VideoSettings(_Section):
     audio_bitrate: str = "160k"
 
 
+class UISettings(_Section):
+    """The editor (``creator ui``): what a browser may make the server read.
+
+    The Start page's "folder on this computer" field reads files on the *server*. It is
+    shown when ``local_folders`` is true, or when it is None (the default) and the
+    editor serves on a loopback address only (127.0.0.1, ::1, localhost: the browser
+    is on the same computer). It reads only inside ``local_roots`` (default: the home
+    folder of the user running the editor; an empty list turns the field off).
+    """
+
+    local_folders: bool | None = None
+    local_roots: list[Path] = Field(default_factory=lambda: [Path.home()])
+    folder_max_files: int = Field(1000, ge=1)  # photos and clips taken from one folder
+    folder_max_entries: int = Field(20_000, ge=1)  # files looked at while searching it
+    upload_max_mb: float = Field(200.0, gt=0)  # one uploaded file (also Streamlit's own limit)
+    upload_total_mb: float = Field(4000.0, gt=0)  # all the uploads of one draft
+    upload_max_pixels: int = Field(100_000_000, ge=1)  # one uploaded photo (read from its header)
+    upload_total_pixels: int = Field(10_000_000_000, ge=1)  # all the uploaded photos of one draft
+
+
 class Settings(BaseSettings):
     """Everything that can be configured. ``Settings.for_profile("full")`` for the full profile."""
 
@@ -142,6 +163,7 @@ class Settings(BaseSettings):
     caption: CaptionSettings = Field(default_factory=CaptionSettings)
     cover: CoverSettings = Field(default_factory=CoverSettings)
     video: VideoSettings = Field(default_factory=VideoSettings)
+    ui: UISettings = Field(default_factory=UISettings)
 
     @property
     def drafts_root(self) -> Path:

@@ -7,12 +7,17 @@ Streamlit is imported only by the child process, so the CLI stays light.
 from __future__ import annotations
 
 import importlib.util
+import math
 import os
 import subprocess
 import sys
 from pathlib import Path
 
-__all__ = ["add_ui_parser", "run_ui", "app_path", "streamlit_command"]
+__all__ = ["add_ui_parser", "run_ui", "app_path", "streamlit_command", "HOST_ENV"]
+
+# The address the editor serves on, for the app (ui/panels/start.py): the folder field
+# is on by default only where the browser can only be on this computer.
+HOST_ENV = "CREATOR_UI_HOST"
 
 
 def app_path() -> Path:
@@ -23,8 +28,11 @@ def app_path() -> Path:
     return Path(spec.origin)
 
 
-def streamlit_command(*, host: str = "127.0.0.1", port: int = 8501, headless: bool = False) -> list[str]:
-    """The command line that serves the editor (no usage statistics are sent)."""
+def streamlit_command(*, host: str = "127.0.0.1", port: int = 8501, headless: bool = False,
+                      max_upload_mb: float | None = None) -> list[str]:
+    """The command line that serves the editor (no usage statistics are sent).
+    ``max_upload_mb``: Streamlit refuses a bigger upload itself (Settings.ui.upload_max_mb)."""
+    extra = ["--server.maxUploadSize", str(max(1, math.ceil(max_upload_mb)))] if max_upload_mb else []
     return [
         sys.executable, "-m", "streamlit", "run", str(app_path()),
         "--server.address", host,
@@ -33,12 +41,15 @@ def streamlit_command(*, host: str = "127.0.0.1", port: int = 8501, headless: bo
         "--browser.gatherUsageStats", "false",
         "--global.developmentMode", "false",
         "--client.toolbarMode", "minimal",  # no "Deploy" button in a local editor
+        *extra,
     ]
 
 
 def add_ui_parser(subparsers) -> None:
     p = subparsers.add_parser("ui", help="open the editor in the browser (Streamlit)")
-    p.add_argument("--host", default="127.0.0.1", help="address to serve on (default: this computer only)")
+    p.add_argument("--host", default="127.0.0.1",
+                   help="address to serve on (default: this computer only; on any other address the "
+                        "field that reads a folder on this computer is off unless CREATOR_UI__LOCAL_FOLDERS=true)")
     p.add_argument("--port", type=int, default=8501)
     p.add_argument("--profile", choices=["lite", "full"], default=None,
                    help="model profile (default: lite, or CREATOR_PROFILE)")
@@ -58,7 +69,17 @@ def run_ui(args) -> int:
         env["CREATOR_UI_PROFILE"] = profile
     if args.drafts:
         env["CREATOR_DRAFTS_DIR"] = str(Path(args.drafts).expanduser().resolve())
-    cmd = streamlit_command(host=args.host, port=args.port, headless=args.headless)
+    env[HOST_ENV] = args.host
+    from creator.config import Settings
+    from creator.errors import ConfigError
+
+    try:
+        ui = Settings.for_profile(profile or "lite").ui
+    except (ConfigError, ValueError) as e:  # a bad CREATOR_* variable
+        print(f"creator ui: {e}", file=sys.stderr)
+        return 2
+    cmd = streamlit_command(host=args.host, port=args.port, headless=args.headless,
+                            max_upload_mb=ui.upload_max_mb)
     try:
         return subprocess.call(cmd, env=env)
     except KeyboardInterrupt:

@@ -201,7 +201,8 @@ def run_with_progress(work: Callable[[Callable[[str, int, int], None], threading
     The SDK reports progress from its own threads; Streamlit elements may only be
     updated from the script's thread, so the worker only records the latest
     ``(stage, done, total)`` and this thread draws it. If the script is stopped (the
-    user navigates away) ``cancel`` is set so that the SDK can stop early.
+    user navigates away, or the browser session ends: Streamlit then stops its script)
+    ``cancel`` is set, and the SDK's stages that take it stop between items.
     """
     latest: dict[str, Any] = {"stage": "", "done": 0, "total": 0}
 

@@ -12,12 +12,13 @@
 from __future__ import annotations
 
 import contextlib
+import threading
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from ..config import Settings
-from ..errors import BackendUnavailable, CreatorError
+from ..errors import BackendUnavailable, Cancelled, CreatorError
 from ..types import MediaItem, MediaKind, NoteContext, Tag
 
 __all__ = ["understand", "understand_items", "Progress"]
@@ -64,6 +65,14 @@ def _torch_threads(n: int | None):
         torch.set_num_threads(before)
 
 
+def _check(cancel: threading.Event | None, *futures) -> None:
+    """Raise Cancelled when ``cancel`` is set (the futures not started yet are dropped)."""
+    if cancel is not None and cancel.is_set():
+        for f in futures:
+            f.cancel()
+        raise Cancelled("understanding cancelled")
+
+
 def _merge_tags(per_frame: list[list[Tag]]) -> list[Tag]:
     best: dict[str, Tag] = {}
     for tags in per_frame:
@@ -79,9 +88,11 @@ def understand_items(
     *,
     progress: Progress | None = None,
     tagger=None,
+    cancel: threading.Event | None = None,
 ) -> list[MediaItem]:
     """Tag, score and place already-loaded items (steps 2–4). Returns new items; items
-    with an error pass through unchanged, and an item that fails here gets an error."""
+    with an error pass through unchanged, and an item that fails here gets an error.
+    ``cancel`` (set by another thread) stops it between items: raises Cancelled."""
     from .backends import get_tagger
     from .places import locate
     from .quality import assess
@@ -126,6 +137,7 @@ def understand_items(
             looked: list[tuple] = []
             owners: list[int] = []
             for k, fut in zip(chunk, current):
+                _check(cancel, *current, *pending)
                 try:
                     frames = fut.result()
                 except CreatorError as e:
@@ -167,6 +179,7 @@ def understand(
     recursive: bool = True,
     progress: Progress | None = None,
     tagger=None,
+    cancel: threading.Event | None = None,
 ) -> NoteContext:
     """Understand photos and clips (files or folders) and summarise the trip.
 
@@ -177,6 +190,8 @@ def understand(
     hints : the user's own words about the trip, kept in the context for the captions.
     progress : called as ``progress(stage, done, total)``.
     tagger : a TaggingBackend to use instead of the configured one (tests, services).
+    cancel : an Event another thread may set: the work stops between items and
+        Cancelled is raised.
 
     Returns
     -------
@@ -189,9 +204,14 @@ def understand(
     if isinstance(paths, (str, Path)):
         paths = [paths]
     settings = settings or Settings()
-    load_progress = (lambda d, t: progress("load", d, t)) if progress else None
+
+    def load_progress(done: int, total: int) -> None:
+        _check(cancel)  # raised here, load_media drops the files not read yet
+        if progress:
+            progress("load", done, total)
+
     # no trial decode at load: every photo is decoded next, and errors are caught there
     items = media.load_media(list(paths), recursive=recursive, progress=load_progress, verify=False)
-    items = understand_items(items, settings, progress=progress, tagger=tagger)
+    items = understand_items(items, settings, progress=progress, tagger=tagger, cancel=cancel)
     warnings = sorted({w for i in items for w in i.warnings})
     return build_context(items, hints=list(hints or []), warnings=warnings)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from pathlib import Path
 
@@ -42,14 +43,55 @@ def test_a_bad_draft_id_in_the_url_is_ignored(drafts_root):
     assert any(c.value == "还没有打开草稿" for c in at.sidebar.caption)
 
 
-def test_start_asks_for_media_first(drafts_root):
+def _local(monkeypatch, *roots: Path) -> None:
+    """The editor as `creator ui` serves it by default (127.0.0.1), reading only ``roots``."""
+    monkeypatch.setenv("CREATOR_UI_HOST", "127.0.0.1")
+    monkeypatch.setenv("CREATOR_UI__LOCAL_ROOTS", json.dumps([str(r) for r in roots]))
+
+
+def test_start_asks_for_media_first(drafts_root, tmp_path, monkeypatch):
+    _local(monkeypatch, tmp_path)
     at = AppTest.from_file(APP, default_timeout=60).run()
     at.button[0].click().run()
     assert at.warning and "上传" in at.warning[0].value
-    at.text_input[0].set_value("/no/such/文件夹").run()
+    at.text_input[0].set_value(str(tmp_path / "没有这个文件夹")).run()
     at.button[0].click().run()
-    assert at.error and "/no/such/文件夹" in at.error[0].value
+    assert at.error and str(tmp_path / "没有这个文件夹") in at.error[0].value
     assert not drafts_root.exists() or not any(drafts_root.iterdir())
+
+
+def test_no_folder_field_unless_served_on_this_computer(drafts_root, monkeypatch):
+    monkeypatch.setenv("CREATOR_UI_HOST", "0.0.0.0")
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    assert not at.exception
+    assert [w.label for w in at.text_input] == ["一句话提示（可选）"]  # only the hint
+
+
+def test_the_same_photo_uploaded_twice_is_kept_once(drafts_root, tmp_path):
+    """Two uploads with identical content got one item id and crashed the Media page
+    (StreamlitDuplicateElementKey)."""
+    from creator.types import Draft
+    from tests.factories import make_photo
+    from tests.ui.conftest import panel_script
+
+    photo = make_photo(tmp_path / "西湖.jpg", "china", size=(320, 240)).read_bytes()
+    other = make_photo(tmp_path / "灵隐寺.jpg", "flower", size=(320, 240)).read_bytes()
+    at = AppTest.from_file(APP, default_timeout=240).run()
+    at.file_uploader[0].set_value([("西湖.jpg", photo, "image/jpeg"), ("西湖 副本.jpg", photo, "image/jpeg"),
+                                   ("灵隐寺.jpg", other, "image/jpeg")]).run()
+    at.button[0].click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    did = at.query_params["draft"]
+    draft = Draft.load(drafts_root / did)
+    assert sorted(Path(i.path).name for i in draft.context.items) == ["灵隐寺.jpg", "西湖.jpg"]
+    assert sorted(p.name for p in (drafts_root / did / "media").iterdir()) == ["灵隐寺.jpg", "西湖.jpg"]
+    note = "西湖 副本.jpg 与 西湖.jpg 内容完全相同，只保留了一份"
+    assert note in draft.warnings and any(w.value == note for w in at.warning)  # said on the caption page
+    media = AppTest.from_string(panel_script("media"), default_timeout=60)
+    media.query_params["draft"] = did
+    media.run()
+    assert not media.exception, [e.value for e in media.exception]
+    assert len(media.multiselect) == 2
 
 
 def test_creator_ui_command_line():
@@ -64,12 +106,34 @@ def test_creator_ui_command_line():
     assert cmd[cmd.index("--server.address") + 1] == "127.0.0.1"
 
 
-def test_start_generates_a_draft_from_a_folder_and_opens_it(drafts_root, tmp_path):
+def test_creator_ui_tells_the_app_its_host_and_the_upload_limit(monkeypatch):
+    """`creator ui --host` reaches the app (CREATOR_UI_HOST and Streamlit's own
+    server.address), and Streamlit refuses uploads over Settings.ui.upload_max_mb."""
+    import subprocess
+
+    from ui import launch
+
+    seen = {}
+    monkeypatch.setattr(subprocess, "call", lambda cmd, env: seen.update(cmd=cmd, env=env) or 0)
+    monkeypatch.setenv("CREATOR_UI__UPLOAD_MAX_MB", "50.5")
+    parser = argparse.ArgumentParser()
+    add_ui_parser(parser.add_subparsers(dest="command"))
+    assert launch.run_ui(parser.parse_args(["ui", "--host", "0.0.0.0", "--headless"])) == 0
+    assert seen["env"][launch.HOST_ENV] == "0.0.0.0"
+    cmd = seen["cmd"]
+    assert cmd[cmd.index("--server.address") + 1] == "0.0.0.0"
+    assert cmd[cmd.index("--server.maxUploadSize") + 1] == "51"
+    monkeypatch.setenv("CREATOR_UI__UPLOAD_MAX_MB", "-1")  # a bad setting: one line, no server
+    assert launch.run_ui(parser.parse_args(["ui"])) == 2
+
+
+def test_start_generates_a_draft_from_a_folder_and_opens_it(drafts_root, tmp_path, monkeypatch):
     from datetime import datetime
 
     from creator.types import Draft
     from tests.factories import make_photo
 
+    _local(monkeypatch, tmp_path)
     folder = tmp_path / "杭州之旅"
     photos = [make_photo(folder / f"照片{k}.jpg", "china" if k == 0 else None, size=(320, 240),
                          taken_at=datetime(2025, 10, 3, 9 + k), gps=(30.25, 120.15)) for k in range(3)]
@@ -140,7 +204,7 @@ def test_start_generates_a_draft_from_uploaded_photos(drafts_root, tmp_path):
     from creator.types import Draft
     from tests.factories import make_photo
 
-    photos = [make_photo(tmp_path / f"上传_{k}.jpg", size=(320, 240)) for k in range(2)]
+    photos = [make_photo(tmp_path / f"上传_{k}.jpg", ["china", "flower"][k], size=(320, 240)) for k in range(2)]
     at = AppTest.from_file(APP, default_timeout=240).run()
     at.file_uploader[0].set_value([(p.name, p.read_bytes(), "image/jpeg") for p in photos])
     at.run()

@@ -94,6 +94,28 @@ def test_media_reorder_and_remove_are_saved(saved_draft):
     assert Path(Draft.load(folder).ordered_items()[0].path).exists()
 
 
+def test_media_same_content_twice_has_a_tile_each(saved_draft):
+    """Two files with identical content share one item id (a folder may hold copies):
+    each tile's widgets still get their own keys (it was StreamlitDuplicateElementKey),
+    and moving the second tile moves that one."""
+    _, folder = saved_draft
+    draft = Draft.load(folder)
+    first = draft.context.items[0]
+    copy = first.model_copy(update={"path": first.path.replace("西湖_0", "西湖_0 副本")})
+    draft.context.items = draft.context.items + [copy]
+    draft.order = draft.order + [first.id]
+    draft.save(folder)
+    ids = [i.id for i in Draft.load(folder).ordered_items()]
+    assert ids.count(first.id) == 2
+    at = panel("media")
+    no_exceptions(at)
+    assert len(at.multiselect) == 4
+    up = [b for b in at.button if b.label == "↑"]
+    up[-1].click().run()  # the copy, last, one place up
+    no_exceptions(at)
+    assert [i.id for i in Draft.load(folder).ordered_items()] == [ids[0], ids[1], ids[0], ids[2]]
+
+
 # -- caption -------------------------------------------------------------------------
 
 def test_caption_title_edit_is_counted_and_saved(saved_draft):

@@ -29,10 +29,13 @@ def set_tags(item_id: str, widget_key: str) -> None:
     session.edit(change)
 
 
-def move(item_id: str, step: int) -> None:
+def move(item_id: str, step: int, occurrence: int = 0) -> None:
+    """Move the item ``step`` places; ``occurrence``: which of its tiles, when the same
+    content appears more than once (two identical files of a folder share one id)."""
     def change(draft: Draft) -> None:
         ids = [i.id for i in draft.ordered_items()]
-        k = ids.index(item_id)
+        at = [k for k, i in enumerate(ids) if i == item_id]
+        k = at[min(occurrence, len(at) - 1)]
         j = max(0, min(len(ids) - 1, k + step))
         ids.insert(j, ids.pop(k))
         draft.order = ids
@@ -47,7 +50,11 @@ def remove(item_id: str) -> None:
     session.edit(change)
 
 
-def _tile(item: MediaItem, index: int, count: int) -> None:
+def _tile(item: MediaItem, index: int, count: int, occurrence: int = 0) -> None:
+    """One item's tile. Its widgets are keyed by the item's id and, for a second tile of
+    the same content (same id), its occurrence: keys stay unique and follow the item
+    when it moves."""
+    slot = item.id if occurrence == 0 else f"{item.id}~{occurrence}"
     lang = session.lang()
     picture = session.thumbnail(item.path, item.kind.value if item.kind else None)
     if picture is not None:
@@ -56,17 +63,17 @@ def _tile(item: MediaItem, index: int, count: int) -> None:
         st.write(f"🎞️ {t('clip')}" if item.kind and item.kind.value == "clip" else "🖼️")
     st.caption(item.path.replace("\\", "/").rsplit("/", 1)[-1])
     vocab = vocabulary()
-    widget = session.key(f"tags-{item.id}")
+    widget = session.key(f"tags-{slot}")
     st.multiselect(
         t("tags"), options=vocab.ids, default=[tag.id for tag in item.tags if tag.id in vocab],
         format_func=lambda tid: vocab[tid].label(lang), key=widget, label_visibility="collapsed", wrap=True,
         on_change=set_tags, args=(item.id, widget))
     c1, c2, c3 = st.columns(3)
-    c1.button("↑", key=session.key(f"up-{item.id}"), help=t("move_up"), disabled=index == 0,
-              on_click=move, args=(item.id, -1), width="stretch")
-    c2.button("↓", key=session.key(f"down-{item.id}"), help=t("move_down"), disabled=index == count - 1,
-              on_click=move, args=(item.id, 1), width="stretch")
-    c3.button("✕", key=session.key(f"rm-{item.id}"), help=t("remove"),
+    c1.button("↑", key=session.key(f"up-{slot}"), help=t("move_up"), disabled=index == 0,
+              on_click=move, args=(item.id, -1, occurrence), width="stretch")
+    c2.button("↓", key=session.key(f"down-{slot}"), help=t("move_down"), disabled=index == count - 1,
+              on_click=move, args=(item.id, 1, occurrence), width="stretch")
+    c3.button("✕", key=session.key(f"rm-{slot}"), help=t("remove"),
               on_click=remove, args=(item.id,), width="stretch")
 
 
@@ -81,8 +88,11 @@ def render() -> None:
         st.warning(t("unreadable", n=len(bad)) + ": " + ", ".join(
             f"{i.path.rsplit('/', 1)[-1]} ({i.error})" for i in bad))
     items = draft.ordered_items()
+    seen: dict[str, int] = {}
     for row in range(0, len(items), COLUMNS):
         cols = st.columns(COLUMNS)
-        for col, item in zip(cols, items[row:row + COLUMNS]):
+        for k, (col, item) in enumerate(zip(cols, items[row:row + COLUMNS]), start=row):
+            occurrence = seen.get(item.id, 0)
+            seen[item.id] = occurrence + 1
             with col, st.container(border=True):
-                _tile(item, items.index(item), len(items))
+                _tile(item, k, len(items), occurrence)
