@@ -6,21 +6,12 @@ from __future__ import annotations
 from streamlit.testing.v1 import AppTest
 
 from creator.types import Draft
-from tests.ui.conftest import DRAFT_ID, panel_script
-
-TIMEOUT = 60
-
-
-def panel(name: str, lang: str = "zh") -> AppTest:
-    at = AppTest.from_string(panel_script(name), default_timeout=TIMEOUT)
-    at.query_params["draft"] = DRAFT_ID
-    at.query_params["lang"] = lang
-    return at.run()
+from tests.ui.test_panels import no_exceptions, panel
 
 
 def regenerate(at: AppTest) -> None:
     [b for b in at.button if b.label == "重新生成"][0].click().run()
-    assert not at.exception, [e.value for e in at.exception]
+    no_exceptions(at)
 
 
 def test_a_tag_removed_on_the_media_page_leaves_the_next_caption(saved_draft):
@@ -32,7 +23,7 @@ def test_a_tag_removed_on_the_media_page_leaves_the_next_caption(saved_draft):
     media = panel("media")
     tea = next(k for k, i in enumerate(Draft.load(folder).ordered_items()) if any(t.id == "tea" for t in i.tags))
     media.multiselect[tea].set_value(["food"]).run()
-    assert not media.exception
+    no_exceptions(media)
     at = panel("caption")
     regenerate(at)
     after = Draft.load(folder)
