@@ -9,11 +9,16 @@ from ..types import MediaItem, Moment, NoteContext, Place, Tag
 from ..vocabulary import vocabulary
 from .places import distance_km
 
-__all__ = ["group_moments", "summarise_tags", "build_context", "derive_context", "season_of", "time_of_day"]
+__all__ = ["group_moments", "summarise_tags", "build_context", "derive_context", "season_of", "time_of_day",
+           "trip_days", "trip_stretches", "TRIP_GAP_DAYS"]
 
 # A new moment starts after this much time without a photo, or this far away.
 MOMENT_GAP = timedelta(hours=2)
 MOMENT_DISTANCE_KM = 5.0
+# More days than this without a photo between two dates: two separate trips. The note
+# then counts only the days of each (no "Day 318"), and says it looks like two trips.
+TRIP_GAP_DAYS = 3
+_SEPARATE_TRIPS = "these photos look like"
 
 
 def season_of(when: datetime, lat: float | None = None) -> str:
@@ -65,6 +70,32 @@ def summarise_tags(items: list[MediaItem], *, limit: int = 12) -> list[Tag]:
     return out[:limit]
 
 
+def trip_days(dates) -> dict:
+    """Day numbers (1-based) of the dates photos were taken: days since the first date,
+    except that a gap of more than :data:`TRIP_GAP_DAYS` empty days starts the next
+    stretch on the next day number (two trips a year apart are days 1–2 and 3, not 1
+    and 318)."""
+    out: dict = {}
+    day, prev = 0, None
+    for d in sorted(set(dates)):
+        gap = (d - prev).days if prev else 1
+        day += gap if gap <= TRIP_GAP_DAYS + 1 else 1
+        out[d] = day
+        prev = d
+    return out
+
+
+def trip_stretches(dates) -> list[tuple]:
+    """(first, last) date of each stretch of the trip (see :func:`trip_days`)."""
+    out: list[list] = []
+    for d in sorted(set(dates)):
+        if out and (d - out[-1][1]).days <= TRIP_GAP_DAYS + 1:
+            out[-1][1] = d
+        else:
+            out.append([d, d])
+    return [tuple(x) for x in out]
+
+
 def _same_place(a: MediaItem, b: MediaItem) -> bool:
     if a.gps is None or b.gps is None:
         return True
@@ -89,7 +120,7 @@ def group_moments(items: list[MediaItem]) -> list[Moment]:
     timed = sorted((i for i in ok if i.taken_at), key=lambda i: i.taken_at)
     untimed = [i for i in ok if not i.taken_at]
     ordered = timed + untimed
-    first_day = timed[0].taken_at.date() if timed else None
+    day_of = trip_days([i.taken_at.date() for i in timed])
 
     groups: list[list[MediaItem]] = []
     for item in ordered:
@@ -108,7 +139,7 @@ def group_moments(items: list[MediaItem]) -> list[Moment]:
     for k, g in enumerate(groups):
         times = [i.taken_at for i in g if i.taken_at]
         start, end = (min(times), max(times)) if times else (None, None)
-        day = (start.date() - first_day).days + 1 if start and first_day else (moments[-1].day if moments else 1)
+        day = day_of[start.date()] if start else (moments[-1].day if moments else 1)
         moments.append(Moment(
             index=k, day=day, date=start.date() if start else None, start=start, end=end,
             place=_main_place(g), item_ids=[i.id for i in g], tags=summarise_tags(g, limit=6),
@@ -132,10 +163,15 @@ def build_context(items: list[MediaItem], *, hints: list[str] | None = None,
 
     items = [i.model_copy(update={"place": locate(i.gps)}) if i.ok and i.gps and not i.place else i
              for i in items]
+    # one order for every entry point (a folder, uploads in the browser's order, the
+    # SDK): by capture time, then by file name; items without a time follow, by name
+    items = sorted(items, key=lambda i: (i.taken_at is None, i.taken_at or datetime.min,
+                                         i.path.replace("\\", "/").rsplit("/", 1)[-1].lower(), i.path))
     ok = [i for i in items if i.ok]
     times = sorted(i.taken_at for i in ok if i.taken_at)
     start = times[0].date() if times else None
     end = times[-1].date() if times else None
+    stretches = trip_stretches(t.date() for t in times)
     lat = next((i.gps.lat for i in ok if i.gps), None)
     season = Counter(season_of(t, lat) for t in times).most_common(1)[0][0] if times else None
     tod = Counter(time_of_day(t) for t in times).most_common(1)[0][0] if times else None
@@ -149,6 +185,10 @@ def build_context(items: list[MediaItem], *, hints: list[str] | None = None,
         hours = max((times[-1] - times[0]).total_seconds() / 3600, 0.5)
         energy = 0.8 * energy + 0.2 * min(1.0, len(times) / hours / 20)
     all_warnings = list(warnings or [])
+    if len(stretches) > 1:
+        spans = ", ".join(f"{a:%Y-%m-%d}" + (f"–{b:%Y-%m-%d}" if b != a else "") for a, b in stretches)
+        all_warnings.append(f"{_SEPARATE_TRIPS} {len(stretches)} separate trips ({spans}); "
+                            "the note counts only their days — make one note per trip if they are")
     for i in items:
         if i.error:
             all_warnings.append(f"{i.path}: {i.error}")
@@ -158,7 +198,7 @@ def build_context(items: list[MediaItem], *, hints: list[str] | None = None,
         places=_places(ok),
         start=start,
         end=end,
-        days=(end - start).days + 1 if start and end else None,
+        days=max(trip_days(t.date() for t in times).values()) if times else None,
         top_tags=top,
         season=season,
         time_of_day=tod,
@@ -180,5 +220,5 @@ def derive_context(context: NoteContext) -> NoteContext:
     (once each).
     """
     readded = {f"{i.path}: {i.error}" for i in context.items if i.error}  # build_context adds these
-    kept = [w for w in context.warnings if w not in readded]
+    kept = [w for w in context.warnings if w not in readded and not w.startswith(_SEPARATE_TRIPS)]
     return build_context(list(context.items), hints=list(context.hints), warnings=kept)

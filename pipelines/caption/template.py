@@ -220,6 +220,8 @@ def _date_line(start: date | None, end: date | None, bank: dict) -> str | None:
             return a
         if start.month == end.month and start.year == end.year:
             return f"{a}–{end.day}"
+        if start.year != end.year:  # across years, both say theirs
+            return f"{a}, {start.year} – {mons[end.month - 1]} {end.day}, {end.year}"
         return f"{a} – {mons[end.month - 1]} {end.day}"
     fmt = bank["date_format_year"] if start.year != end.year else bank["date_format"]
     a = fmt.format(y=start.year, m=start.month, d=start.day)

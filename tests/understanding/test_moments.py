@@ -57,3 +57,45 @@ def test_season_and_time_of_day():
     assert season_of(datetime(2026, 1, 10), lat=-33.8) == "summer"
     assert time_of_day(datetime(2026, 1, 1, 6)) == "morning"
     assert time_of_day(datetime(2026, 1, 1, 23)) == "night"
+
+
+def test_one_order_for_every_entry_point_time_then_name():
+    # the browser hands uploads over in its own order (kyoto_1, kyoto_0, kyoto_3, kyoto_2)
+    names = ["kyoto_1.jpg", "kyoto_0.jpg", "kyoto_3.jpg", "kyoto_2.jpg", "无时间_b.jpg", "无时间_a.jpg"]
+    hours = {"kyoto_0.jpg": 9, "kyoto_1.jpg": 10, "kyoto_2.jpg": 10, "kyoto_3.jpg": 12}
+    items = [MediaItem(path=f"/照片/{n}", id=n, kind=MediaKind.photo,
+                       taken_at=datetime(2025, 11, 20, hours[n]) if n in hours else None) for n in names]
+    ctx = build_context(items)
+    assert [i.id for i in ctx.items] == ["kyoto_0.jpg", "kyoto_1.jpg", "kyoto_2.jpg", "kyoto_3.jpg",
+                                         "无时间_a.jpg", "无时间_b.jpg"]
+    assert [i.id for i in ctx.ok_items] == [i.id for i in ctx.items]
+
+
+def test_two_trips_a_year_apart_count_only_their_days():
+    dates = [datetime(2024, 10, 3, 9), datetime(2024, 10, 4, 15), datetime(2025, 11, 20, 10)]
+    items = [MediaItem(path=f"/照片/{k}.jpg", id=f"i{k}", kind=MediaKind.photo, taken_at=d)
+             for k, d in enumerate(dates)]
+    ctx = build_context(items)
+    assert ctx.days == 3 and [m.day for m in ctx.moments] == [1, 2, 3]
+    assert any("2 separate trips" in w and "2025-11-20" in w for w in ctx.warnings)
+    # a gap of a day or two is one trip: its days are counted as they fall
+    close = build_context([MediaItem(path="/a.jpg", id="a", kind=MediaKind.photo, taken_at=datetime(2024, 5, 1, 9)),
+                           MediaItem(path="/b.jpg", id="b", kind=MediaKind.photo, taken_at=datetime(2024, 5, 3, 9))])
+    assert close.days == 3 and [m.day for m in close.moments] == [1, 3] and not close.warnings
+
+
+def test_a_note_across_years_says_the_years_and_no_318_days():
+    from pipelines.caption import CaptionRequest, Pipeline
+    from creator.understanding.moments import derive_context
+
+    dates = [datetime(2024, 10, 3, 9), datetime(2024, 10, 4, 15), datetime(2025, 11, 20, 10)]
+    voc = vocabulary()
+    items = [MediaItem(path=f"/照片/{k}.jpg", id=f"i{k}", kind=MediaKind.photo, taken_at=d,
+                       tags=[voc.tag("lake", 0.9, "test"), voc.tag("temple", 0.8, "test")])
+             for k, d in enumerate(dates)]
+    ctx = derive_context(build_context(items))
+    assert sum("separate trips" in w for w in ctx.warnings) == 1  # derived again, said once
+    for lang in ("zh", "en"):
+        for c in Pipeline()(CaptionRequest(context=ctx, language=lang, n=3)).captions:
+            assert "318" not in c.body and "317" not in c.body, c.body
+            assert "2024" in c.body and "2025" in c.body, c.body
