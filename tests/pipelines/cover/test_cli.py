@@ -32,4 +32,4 @@ def test_cover_command_reports_bad_style(tmp_path, capsys):
     add_cover_parser(parser.add_subparsers())
     args = parser.parse_args(["cover", str(photo), "-o", str(tmp_path / "c.png"), "--style", "nope"])
     assert args.func(args) == 2
-    assert "style" in capsys.readouterr().out
+    assert "style" in capsys.readouterr().err
