@@ -153,6 +153,19 @@ def _unreadable(path: Path) -> str | None:
     return None
 
 
+def _utf8(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _shown(text: str) -> str:
+    """A path as it can be printed: bytes that are not UTF-8 replaced by U+FFFD."""
+    return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+
+
 def load_item(path: str | os.PathLike, *, shots: bool = True, verify: bool = True) -> MediaItem:
     """One MediaItem for one file; never raises for a bad file (``error`` says what is
     wrong), only for a programming error. ``verify=False`` skips the small trial decode
@@ -161,6 +174,12 @@ def load_item(path: str | os.PathLike, *, shots: bool = True, verify: bool = Tru
     shown = os.path.abspath(p)
     kind = _kind(p)
     why = _unreadable(p)
+    if why is None and not _utf8(shown):
+        # Such a name (bytes from another encoding, e.g. an old zip) cannot be written into
+        # JSON, a draft or a terminal; say so instead of failing every stage after this one.
+        why = f"{_shown(p.name)}: the file name is not valid UTF-8; rename the file to use it"
+    if why is not None:
+        shown = _shown(shown)
     try:
         item_id = content_id(p) if why is None else _path_id(shown)
     except OSError as e:
@@ -169,7 +188,7 @@ def load_item(path: str | os.PathLike, *, shots: bool = True, verify: bool = Tru
                if isinstance(e, PermissionError) else f"{p.name}: cannot be read ({e.strerror or e})")
     item = MediaItem(path=shown, id=item_id, kind=kind)
     if why is not None:
-        item.error = why
+        item.error = _shown(why)
         return item
     if kind is None:
         item.error = (f"{p.name}: unsupported file type '{p.suffix or '(none)'}' "
@@ -183,7 +202,7 @@ def load_item(path: str | os.PathLike, *, shots: bool = True, verify: bool = Tru
                 open_photo(p, max_side=64)  # decodes the data: catches truncated/corrupt files
             item.width, item.height = meta["width"], meta["height"]
             item.taken_at, item.gps = meta["taken_at"], meta["gps"]
-            item.warnings = list(meta["warnings"])
+            item.warnings = [w if w.startswith(p.name) else f"{p.name}: {w}" for w in meta["warnings"]]
         else:
             clip, info = clip_info(p, shots=shots)
             item.clip = clip
@@ -235,5 +254,5 @@ def load_media(paths: Iterable[str | os.PathLike] | str | os.PathLike, *, recurs
             k += 1
         else:  # a folder that could not be listed: an error item, so that it is reported
             shown = os.path.abspath(p)
-            items.append(MediaItem(path=shown, id=_path_id(shown), kind=None, error=why))
+            items.append(MediaItem(path=_shown(shown), id=_path_id(shown), kind=None, error=_shown(why)))
     return items

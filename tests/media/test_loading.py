@@ -228,3 +228,25 @@ def test_a_folder_without_read_permission_is_reported(tmp_path):
     assert errors[0] is None
     assert errors[1] == ("锁住的文件夹: folder cannot be read (permission denied); "
                          "the photos and clips in it were skipped")
+
+
+def test_a_name_that_is_not_utf8_is_reported_in_printable_text(tmp_path):
+    """GBK bytes in a name (as an old zip leaves them) cannot go into JSON or a terminal:
+    the item says so, and its path and error print as UTF-8."""
+    good = make_photo(tmp_path / "好.jpg")
+    odd = tmp_path / os.fsdecode(b"\xb0\xa1\xc4\xe3.jpg")
+    shutil.copyfile(good, odd)
+    items = load_media([tmp_path])
+    bad = [i for i in items if not i.ok]
+    assert len(bad) == 1 and "the file name is not valid UTF-8" in bad[0].error
+    json.dumps([i.model_dump(mode="json") for i in items]).encode("utf-8")  # no surrogates left
+    assert bad[0].error.startswith("\ufffd") and bad[0].path.endswith(".jpg")
+
+
+def test_photo_warnings_name_their_file(tmp_path):
+    from PIL import Image
+
+    make_photo(tmp_path / "方向.jpg", orientation=9)
+    (item,) = load_media([tmp_path / "方向.jpg"])
+    assert item.ok and item.warnings and all(w.startswith("方向.jpg: ") for w in item.warnings)
+    assert Image.open(tmp_path / "方向.jpg").getexif()[0x0112] == 9
