@@ -65,39 +65,63 @@ def _kind(path: Path) -> MediaKind | None:
     return None
 
 
-def iter_media_files(paths: Iterable[str | os.PathLike] | str | os.PathLike, *,
-                     recursive: bool = True) -> list[Path]:
-    """The files to load, in a stable order.
-
-    A file named explicitly is always kept (a non-media file then gets an error item from
-    :func:`load_media`); a folder contributes its photos and clips (suffixes matched
-    case-insensitively), searched recursively unless ``recursive=False``, sorted, hidden
-    files and folders skipped. Duplicates are dropped, keeping the first.
-    """
+def _walk(paths: Iterable[str | os.PathLike] | str | os.PathLike, *,
+          recursive: bool = True) -> list[tuple[Path, str | None]]:
+    """``(path, None)`` for each file to load and ``(folder, why)`` for each folder that
+    could not be listed, in :func:`iter_media_files` order."""
     if isinstance(paths, (str, os.PathLike)):
         paths = [paths]
-    found: list[Path] = []
+    found: list[tuple[Path, str | None]] = []
     seen: set[str] = set()
 
-    def add(p: Path) -> None:
+    def add(p: Path, why: str | None = None) -> None:
         key = os.path.abspath(p)
         if key not in seen:
             seen.add(key)
-            found.append(p)
+            found.append((p, why))
 
     for given in paths:
         p = Path(os.path.expanduser(os.fspath(given)))
         if not p.is_dir():
             add(p)
             continue
-        batch: list[Path] = []
-        for root, dirs, files in os.walk(p):
+        batch: list[tuple[Path, str | None]] = []
+
+        def unlisted(e: OSError, top: Path = p, batch: list = batch) -> None:
+            folder = Path(e.filename) if e.filename else top
+            reason = ("permission denied" if isinstance(e, PermissionError)
+                      else (e.strerror or str(e)).lower())
+            batch.append((folder, f"{folder.name or folder}: folder cannot be read ({reason}); "
+                                  "the photos and clips in it were skipped"))
+
+        for root, dirs, files in os.walk(p, onerror=unlisted):
             dirs[:] = sorted(d for d in dirs if not d.startswith(".")) if recursive else []
-            batch += [Path(root, f) for f in files
+            batch += [(Path(root, f), None) for f in files
                       if not f.startswith(".") and _kind(Path(f)) is not None]
-        for f in sorted(batch, key=lambda q: q.relative_to(p).parts):
-            add(f)
+        for f, why in sorted(batch, key=lambda q: q[0].relative_to(p).parts):
+            add(f, why)
     return found
+
+
+def iter_media_files(paths: Iterable[str | os.PathLike] | str | os.PathLike, *,
+                     recursive: bool = True, unreadable: list[tuple[Path, str]] | None = None) -> list[Path]:
+    """The files to load, in a stable order.
+
+    A file named explicitly is always kept (a non-media file then gets an error item from
+    :func:`load_media`); a folder contributes its photos and clips (suffixes matched
+    case-insensitively), searched recursively unless ``recursive=False``, sorted, hidden
+    files and folders skipped. Duplicates are dropped, keeping the first. A folder that
+    cannot be listed (permissions, a path too long) is not silently dropped: when
+    ``unreadable`` is a list, ``(folder, reason)`` is appended to it (:func:`load_media`
+    turns each into an error item).
+    """
+    out = []
+    for p, why in _walk(paths, recursive=recursive):
+        if why is None:
+            out.append(p)
+        elif unreadable is not None:
+            unreadable.append((p, why))
+    return out
 
 
 def content_id(path: str | os.PathLike) -> str:
@@ -129,6 +153,19 @@ def _unreadable(path: Path) -> str | None:
     return None
 
 
+def _utf8(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _shown(text: str) -> str:
+    """A path as it can be printed: bytes that are not UTF-8 replaced by U+FFFD."""
+    return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+
+
 def load_item(path: str | os.PathLike, *, shots: bool = True, verify: bool = True) -> MediaItem:
     """One MediaItem for one file; never raises for a bad file (``error`` says what is
     wrong), only for a programming error. ``verify=False`` skips the small trial decode
@@ -137,6 +174,12 @@ def load_item(path: str | os.PathLike, *, shots: bool = True, verify: bool = Tru
     shown = os.path.abspath(p)
     kind = _kind(p)
     why = _unreadable(p)
+    if why is None and not _utf8(shown):
+        # Such a name (bytes from another encoding, e.g. an old zip) cannot be written into
+        # JSON, a draft or a terminal; say so instead of failing every stage after this one.
+        why = f"{_shown(p.name)}: the file name is not valid UTF-8; rename the file to use it"
+    if why is not None:
+        shown = _shown(shown)
     try:
         item_id = content_id(p) if why is None else _path_id(shown)
     except OSError as e:
@@ -145,7 +188,7 @@ def load_item(path: str | os.PathLike, *, shots: bool = True, verify: bool = Tru
                if isinstance(e, PermissionError) else f"{p.name}: cannot be read ({e.strerror or e})")
     item = MediaItem(path=shown, id=item_id, kind=kind)
     if why is not None:
-        item.error = why
+        item.error = _shown(why)
         return item
     if kind is None:
         item.error = (f"{p.name}: unsupported file type '{p.suffix or '(none)'}' "
@@ -159,7 +202,7 @@ def load_item(path: str | os.PathLike, *, shots: bool = True, verify: bool = Tru
                 open_photo(p, max_side=64)  # decodes the data: catches truncated/corrupt files
             item.width, item.height = meta["width"], meta["height"]
             item.taken_at, item.gps = meta["taken_at"], meta["gps"]
-            item.warnings = list(meta["warnings"])
+            item.warnings = [w if w.startswith(p.name) else f"{p.name}: {w}" for w in meta["warnings"]]
         else:
             clip, info = clip_info(p, shots=shots)
             item.clip = clip
@@ -189,16 +232,27 @@ def load_media(paths: Iterable[str | os.PathLike] | str | os.PathLike, *, recurs
     Returns
     -------
     One MediaItem per file, in :func:`iter_media_files` order. Unreadable, corrupt,
-    unsupported or missing files get ``error`` set (naming the file and the problem);
-    the others are loaded regardless. Originals are only read.
+    unsupported or missing files get ``error`` set (naming the file and the problem), and
+    so does one item per folder that could not be listed; the others are loaded
+    regardless. Originals are only read.
     """
     from concurrent.futures import ThreadPoolExecutor
 
-    files = iter_media_files(paths, recursive=recursive)
-    items: list[MediaItem] = []
+    found = _walk(paths, recursive=recursive)
+    files = [p for p, why in found if why is None]
+    loaded: dict[int, MediaItem] = {}
     with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
         for i, item in enumerate(pool.map(lambda f: load_item(f, shots=shots, verify=verify), files)):
-            items.append(item)
+            loaded[i] = item
             if progress is not None:
                 progress(i + 1, len(files))
+    items: list[MediaItem] = []
+    k = 0
+    for p, why in found:
+        if why is None:
+            items.append(loaded[k])
+            k += 1
+        else:  # a folder that could not be listed: an error item, so that it is reported
+            shown = os.path.abspath(p)
+            items.append(MediaItem(path=_shown(shown), id=_path_id(shown), kind=None, error=_shown(why)))
     return items

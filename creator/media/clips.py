@@ -62,6 +62,27 @@ _SHARPNESS_REF = 150.0  # Laplacian variance (0..255 grey, 256 px frame) that ma
 _SHOWINFO = re.compile(r"\bn:\s*(\d+)\s+pts:\s*(-?\d+)\s+pts_time:(-?[\d.e+-]+)")
 
 
+# What ffmpeg says about a file it cannot decode → the short reason shown to the user
+# (first match wins; the full ffmpeg log stays on the exception's __cause__).
+_DECODE_REASONS = (
+    ("moov atom not found", "moov atom not found: the file was cut short or not finalised"),
+    ("invalid data found when processing input", "invalid data"),
+    ("no frame", "no frame could be decoded"),
+    ("nothing was written", "no frame could be decoded"),
+    ("could not open encoder before eof", "no frame could be decoded"),
+    ("error while decoding", "corrupt video data"),
+    ("invalid nal", "corrupt video data"),
+    ("corrupt", "corrupt video data"),
+)
+
+
+def _unreadable_video(path: str | os.PathLike, error: MediaError) -> MediaError:
+    """One line naming the file and why it cannot be decoded, from ffmpeg's log."""
+    text = str(error).lower()
+    reason = next((why for key, why in _DECODE_REASONS if key in text), "corrupt or unsupported video data")
+    return MediaError(f"{Path(path).name}: not a readable video ({reason})")
+
+
 @dataclass
 class _Sample:
     """One analysed frame: its time and how it differs from the frame decoded before it."""
@@ -131,16 +152,19 @@ def _scan(path: str, info: dict, *, keyframes_only: bool, start: float | None = 
     log: list[str] = []
     stats: list[tuple[float | None, float | None, float | None]] = []
     prev: tuple[np.ndarray, np.ndarray] | None = None
-    for buf in iter_raw_frames(args, w * h * 3, cancel=cancel, log=log):
-        rgb = np.frombuffer(buf, np.uint8).reshape(h, w, 3)
-        grey, hist = _frame_stats(rgb, grid)
-        diff = mad = None
-        if prev is not None:
-            mad = float(np.abs(grey - prev[0]).mean()) / 255.0
-            hist_dist = 0.5 * float(np.abs(hist - prev[1]).sum())
-            diff = max(hist_dist, min(1.0, _MAD_SCALE * mad))
-        stats.append((diff, mad, _sharpness(rgb) if keyframes_only else None))
-        prev = (grey, hist)
+    try:
+        for buf in iter_raw_frames(args, w * h * 3, cancel=cancel, log=log):
+            rgb = np.frombuffer(buf, np.uint8).reshape(h, w, 3)
+            grey, hist = _frame_stats(rgb, grid)
+            diff = mad = None
+            if prev is not None:
+                mad = float(np.abs(grey - prev[0]).mean()) / 255.0
+                hist_dist = 0.5 * float(np.abs(hist - prev[1]).sum())
+                diff = max(hist_dist, min(1.0, _MAD_SCALE * mad))
+            stats.append((diff, mad, _sharpness(rgb) if keyframes_only else None))
+            prev = (grey, hist)
+    except MediaError as e:
+        raise _unreadable_video(path, e) from e
     times = [float(m.group(3)) for line in log if (m := _SHOWINFO.search(line))]
     if len(times) != len(stats):  # should not happen; fall back on the nominal rate
         fps = info.get("fps") or 25.0
@@ -347,8 +371,11 @@ def read_frames(path: str | os.PathLike, times: Sequence[float], *, max_side: in
             args = ["-loglevel", "error", "-threads", "1", "-ss", f"{tt:.6f}", "-i", src,
                     "-map", "0:v:0", "-frames:v", "1", "-vf", f"scale={w}:{h}:flags=bicubic",
                     "-pix_fmt", "rgb24", "-f", "rawvideo", "-"]
-            for buf in iter_raw_frames(args, w * h * 3, cancel=cancel):
-                return Image.frombytes("RGB", (w, h), buf)
+            try:
+                for buf in iter_raw_frames(args, w * h * 3, cancel=cancel):
+                    return Image.frombytes("RGB", (w, h), buf)
+            except MediaError as e:
+                raise _unreadable_video(path, e) from e
         raise MediaError(f"{Path(path).name}: no frame could be decoded at {t:.2f} s")
 
     with ThreadPoolExecutor(max_workers=2) as pool:

@@ -73,6 +73,14 @@ def _check(cancel: threading.Event | None, *futures) -> None:
         raise Cancelled("understanding cancelled")
 
 
+def _naming(item: MediaItem, message: str) -> str:
+    """``message`` as one line that starts with the item's file name (every per-item error
+    names its file)."""
+    name = Path(item.path).name
+    line = " ".join(message.split())
+    return line if line.startswith(name) else f"{name}: {line}"
+
+
 def _merge_tags(per_frame: list[list[Tag]]) -> list[Tag]:
     best: dict[str, Tag] = {}
     for tags in per_frame:
@@ -121,7 +129,7 @@ def understand_items(
         """Per item, in a worker: decode, find faces, score quality (frame by frame)."""
         frames = _look(item, cfg.image_size)
         faces = [detector.detect(f) if detector else [] for f in frames]
-        return [(f, b, assess(f, b)) for f, b in zip(frames, faces)]
+        return [(f, b, assess(f, b, name=Path(item.path).name)) for f, b in zip(frames, faces)]
 
     # Two workers look at items (decode + faces + quality) while this thread runs the
     # batched classifier on the chunk before: on two cores that keeps both busy. torch
@@ -141,10 +149,11 @@ def understand_items(
                 try:
                     frames = fut.result()
                 except CreatorError as e:
-                    out[k] = items[k].model_copy(update={"error": str(e)})
+                    out[k] = items[k].model_copy(update={"error": _naming(items[k], str(e))})
                     continue
                 except Exception as e:  # a decoder crash on one file must not sink the batch
-                    out[k] = items[k].model_copy(update={"error": f"could not decode: {e}"})
+                    out[k] = items[k].model_copy(update={
+                        "error": _naming(items[k], f"could not decode ({type(e).__name__}: {e})")})
                     continue
                 looked.extend(frames)
                 owners.extend([k] * len(frames))

@@ -121,14 +121,16 @@ def _face_subject(faces: Sequence[Box]) -> Box:
                score=max(f.score for f in keep))
 
 
-def assess(image: Image.Image, faces: Sequence[Box] | None = None) -> Quality:
-    """Quality of one photo. ``faces``: normalised face boxes of the same image (or None)."""
+def assess(image: Image.Image, faces: Sequence[Box] | None = None, *, name: str = "image") -> Quality:
+    """Quality of one photo. ``faces``: normalised face boxes of the same image (or None);
+    ``name``: the file's name, for the error an unusable image raises (InputError)."""
     if not isinstance(image, Image.Image):
-        raise InputError(f"image: expected a PIL image, got {type(image).__name__}")
+        raise InputError(f"{name}: expected a PIL image, got {type(image).__name__}")
     faces = list(faces or [])
     grey = _grey(image)
     if grey.shape[0] < 3 or grey.shape[1] < 3:
-        raise InputError(f"image: too small to assess ({image.width}x{image.height})")
+        raise InputError(f"{name}: too small to assess ({image.width}x{image.height} pixels; "
+                         "at least 3x3 after scaling to 448 px)")
     sharp = sharpness(grey)
     expo = exposure(grey)
     colour = colourfulness(image)

@@ -42,6 +42,8 @@ def run_caption(args) -> int:
     if args.backend:
         settings.caption.backend = args.backend
     context = understand(args.paths, settings, hints=args.hint)
+    for w in context.warnings:  # one line per file that could not be read, as `make` does
+        print(f"warning: {w}", file=sys.stderr)
     if not context.ok_items:
         print("caption: none of the given paths could be read as a photo or clip", file=sys.stderr)
         return 2

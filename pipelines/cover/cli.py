@@ -8,6 +8,9 @@ The first candidate goes to FILE (default ``cover.png``), the others beside it a
 from __future__ import annotations
 
 import argparse
+import os
+import sys
+import tempfile
 from pathlib import Path
 
 __all__ = ["add_cover_parser", "run_cover"]
@@ -32,32 +35,77 @@ def add_cover_parser(subparsers) -> argparse.ArgumentParser:
     return p
 
 
+def _check_outputs(paths: list[Path], inputs: list[Path]) -> None:
+    """Refuse, before any work, outputs that cannot be written or would replace an input.
+
+    Raises InputError naming ``-o`` and the reason: a folder where a file is to go, a
+    parent that is a file, a folder that cannot be written in (tried with a temporary
+    file: permissions, a read-only disk), or one of the photos being read."""
+    from creator.errors import InputError
+
+    originals = {os.path.realpath(p) for p in inputs}
+    for path in paths:
+        if path.is_dir():
+            raise InputError(f"-o {path}: is a folder; give a file name, e.g. {path / 'cover.png'}")
+        if os.path.realpath(path) in originals:
+            raise InputError(f"-o {path}: is one of the photos being read; give another file name")
+        folder = path.parent
+        while not folder.exists() and folder != folder.parent:
+            folder = folder.parent
+        if not folder.is_dir():
+            raise InputError(f"-o {path}: {folder} is a file, not a folder")
+        try:
+            fd, probe = tempfile.mkstemp(prefix=".cover-check.", dir=folder)
+        except OSError as e:
+            why = "permission denied" if isinstance(e, PermissionError) else (e.strerror or str(e)).lower()
+            raise InputError(f"-o {path}: cannot write in {folder} ({why})") from None
+        os.close(fd)
+        os.unlink(probe)
+
+
 def run_cover(args: argparse.Namespace, settings=None) -> int:
-    """Run the ``cover`` subcommand; returns the exit status."""
+    """Run the ``cover`` subcommand; returns the exit status. Errors and one warning line
+    per unreadable file go to stderr; the covers written, one per line, to stdout."""
     from creator.config import Settings
     from creator.errors import CreatorError
+    from creator.media import iter_media_files
     from creator.understanding import understand
 
     from .pipeline import CoverRequest, Pipeline, save_image
 
     settings = settings or Settings()
     out = Path(args.output)
+    if out.is_dir():  # before the suffix is fixed: ``-o photos`` must not become photos.png
+        print(f"creator cover: -o {out}: is a folder; give a file name, e.g. {out / 'cover.png'}",
+              file=sys.stderr)
+        return 2
     fmt = "jpeg" if out.suffix.lower() in (".jpg", ".jpeg") else "png"
     if out.suffix.lower() not in (".png", ".jpg", ".jpeg"):
         out = out.with_suffix(".png")
+    if args.n is not None and not 1 <= args.n <= 16:
+        print(f"creator cover: --n: between 1 and 16 candidates, got {args.n}", file=sys.stderr)
+        return 2
+    n = args.n or settings.cover.n
+    outputs = [out if i == 0 else out.with_name(f"{out.stem}-{i + 1}{out.suffix}") for i in range(n)]
     try:
+        _check_outputs(outputs, iter_media_files([Path(p) for p in args.paths]))
         context = understand([Path(p) for p in args.paths], settings)
+        for w in context.warnings:
+            print(f"warning: {w}", file=sys.stderr)
         result = Pipeline(settings.cover)(CoverRequest(
             context=context, title=args.title, style=args.style, backend=args.backend, n=args.n,
             ratio=args.ratio, seed=args.seed, format=fmt))
+        for path, c in zip(outputs, result.candidates):
+            save_image(c.image, path, fmt)
+            c.cover.path = str(path)
+            print(f"{path}\t{c.cover.style}\t{c.cover.source}")
     except CreatorError as e:
-        print(f"creator cover: {e}")
+        print(f"creator cover: {e}", file=sys.stderr)
         return 2
-    for i, c in enumerate(result.candidates):
-        path = out if i == 0 else out.with_name(f"{out.stem}-{i + 1}{out.suffix}")
-        save_image(c.image, path, fmt)
-        c.cover.path = str(path)
-        print(f"{path}\t{c.cover.style}\t{c.cover.source}")
+    except OSError as e:  # the disk filled up or the folder went away while writing
+        print(f"creator cover: {e.filename or args.output}: cannot be written ({e.strerror or e})",
+              file=sys.stderr)
+        return 2
     for w in result.warnings:
-        print(f"warning: {w}")
+        print(f"warning: {w}", file=sys.stderr)
     return 0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import threading
 import time
@@ -148,3 +149,33 @@ def test_parse_time():
     assert parse_time("2024-05-01T18:00:00+0800") == datetime(2024, 5, 1, 18)  # keeps wall clock
     assert parse_time("1904-01-01T00:00:00.000000Z") is None
     assert parse_time("garbage") is None
+
+
+def _garbled(tmp_path, name: str):
+    """A clip whose header is intact (moov first) but whose picture data is noise: the
+    probe succeeds, every decode fails."""
+    good = make_clip(tmp_path / "好.mp4", duration=2.0)
+    fast = tmp_path / "fast.mp4"
+    subprocess.run([ffmpeg(), "-y", "-loglevel", "error", "-i", str(good), "-c", "copy",
+                    "-movflags", "+faststart", str(fast)], check=True)
+    data = bytearray(fast.read_bytes())
+    rng = np.random.default_rng(1)
+    start = data.find(b"mdat") + 100
+    data[start::7] = rng.integers(0, 256, len(data[start::7]), dtype=np.uint8).tobytes()
+    bad = tmp_path / name
+    bad.write_bytes(bytes(data))
+    return good, bad
+
+
+def test_a_clip_that_cannot_be_decoded_gets_one_line_naming_it(tmp_path):
+    good, bad = _garbled(tmp_path, "坏的 视频.mp4")
+    assert probe(bad)["duration"]  # the header still reads
+    items = {i.path.rsplit("/", 1)[-1]: i for i in load_media([good, bad])}
+    assert items["好.mp4"].ok
+    err = items["坏的 视频.mp4"].error
+    assert re.fullmatch(r"坏的 视频\.mp4: not a readable video "
+                        r"\((no frame could be decoded|invalid data|corrupt video data)\)", err), err
+    with pytest.raises(MediaError) as e:
+        read_frames(bad, [0.5])
+    assert "\n" not in str(e.value) and str(e.value).startswith("坏的 视频.mp4: not a readable video")
+    assert "ffmpeg failed" in str(e.value.__cause__)  # the full log stays on the cause

@@ -174,3 +174,79 @@ def test_chinese_names_and_originals_unchanged(tmp_path):
     assert v.error is None and v.clip.rotation == 90 and len(v.clip.shots) == 2
     assert by_name["坏的 照片.jpg"].error.startswith("坏的 照片.jpg")
     assert all(Path(i.path).is_absolute() for i in items)
+
+
+def _unlistable_folder(parent: Path) -> Path:
+    """A real folder whose path is longer than the system allows (PATH_MAX, 4096 bytes):
+    os.walk cannot list it, for root as for anyone. Made level by level through file
+    descriptors, the only way to create it. Returns its top."""
+    top = parent / "很深的文件夹"
+    top.mkdir()
+    fd = os.open(top, os.O_RDONLY)
+    try:
+        for _ in range(18):  # 18 x 241 bytes > 4096
+            os.mkdir("深" * 80, dir_fd=fd)
+            nfd = os.open("深" * 80, os.O_RDONLY, dir_fd=fd)
+            os.close(fd)
+            fd = nfd
+        os.close(os.open("藏起来.jpg", os.O_CREAT | os.O_WRONLY, 0o644, dir_fd=fd))
+    finally:
+        os.close(fd)
+    return top
+
+
+def test_a_folder_that_cannot_be_listed_is_reported_not_skipped(tmp_path):
+    trip = tmp_path / "旅行"
+    make_photo(trip / "好.jpg")
+    _unlistable_folder(trip)
+    items = load_media([trip])
+    assert [Path(i.path).name for i in items if i.ok] == ["好.jpg"]
+    bad = [i for i in items if not i.ok]
+    assert len(bad) == 1 and "folder cannot be read (file name too long)" in bad[0].error
+    assert bad[0].error.startswith("深" * 80) and "skipped" in bad[0].error
+    skipped: list = []
+    assert [p.name for p in iter_media_files([trip], unreadable=skipped)] == ["好.jpg"]
+    assert len(skipped) == 1 and skipped[0][0] == Path(bad[0].path)
+
+
+def test_a_folder_without_read_permission_is_reported(tmp_path):
+    """chmod 000 on a subfolder; as root the load runs as 'nobody' (see above)."""
+    folder = Path(tempfile.mkdtemp(prefix="creator-perm-"))
+    try:
+        folder.chmod(0o755)
+        make_photo(folder / "好.jpg").chmod(0o644)
+        locked = folder / "锁住的文件夹"
+        make_photo(locked / "里面.jpg")
+        locked.chmod(0)
+        if os.geteuid() != 0:
+            errors = [i.error for i in load_media([folder])]
+        else:
+            errors = _load_as_nobody([folder])
+        locked.chmod(0o755)
+    finally:
+        shutil.rmtree(folder)
+    assert errors[0] is None
+    assert errors[1] == ("锁住的文件夹: folder cannot be read (permission denied); "
+                         "the photos and clips in it were skipped")
+
+
+def test_a_name_that_is_not_utf8_is_reported_in_printable_text(tmp_path):
+    """GBK bytes in a name (as an old zip leaves them) cannot go into JSON or a terminal:
+    the item says so, and its path and error print as UTF-8."""
+    good = make_photo(tmp_path / "好.jpg")
+    odd = tmp_path / os.fsdecode(b"\xb0\xa1\xc4\xe3.jpg")
+    shutil.copyfile(good, odd)
+    items = load_media([tmp_path])
+    bad = [i for i in items if not i.ok]
+    assert len(bad) == 1 and "the file name is not valid UTF-8" in bad[0].error
+    json.dumps([i.model_dump(mode="json") for i in items]).encode("utf-8")  # no surrogates left
+    assert bad[0].error.startswith("\ufffd") and bad[0].path.endswith(".jpg")
+
+
+def test_photo_warnings_name_their_file(tmp_path):
+    from PIL import Image
+
+    make_photo(tmp_path / "方向.jpg", orientation=9)
+    (item,) = load_media([tmp_path / "方向.jpg"])
+    assert item.ok and item.warnings and all(w.startswith("方向.jpg: ") for w in item.warnings)
+    assert Image.open(tmp_path / "方向.jpg").getexif()[0x0112] == 9

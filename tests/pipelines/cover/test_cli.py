@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from pathlib import Path
+
 from PIL import Image
 
 from pipelines.cover.cli import add_cover_parser
@@ -32,4 +34,120 @@ def test_cover_command_reports_bad_style(tmp_path, capsys):
     add_cover_parser(parser.add_subparsers())
     args = parser.parse_args(["cover", str(photo), "-o", str(tmp_path / "c.png"), "--style", "nope"])
     assert args.func(args) == 2
-    assert "style" in capsys.readouterr().out
+    assert "style" in capsys.readouterr().err
+
+
+def _cover_args(*argv: str):
+    parser = argparse.ArgumentParser()
+    add_cover_parser(parser.add_subparsers())
+    return parser.parse_args(["cover", *argv])
+
+
+def _as_nobody(fn) -> tuple[int, str]:
+    """Run ``fn() -> int`` in a forked child that has dropped to the 'nobody' user (root
+    writes anywhere, whatever the mode bits); returns its exit status and stderr."""
+    import io
+    import json
+    import os
+    import sys
+
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        code = 1
+        try:
+            os.close(read_end)
+            os.setgid(65534)
+            os.setuid(65534)
+            sys.stderr = io.StringIO()
+            rc = fn()
+            os.write(write_end, json.dumps([rc, sys.stderr.getvalue()]).encode())
+            code = 0
+        finally:
+            os._exit(code)
+    os.close(write_end)
+    with os.fdopen(read_end, "rb") as f:
+        data = f.read()
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    rc, err = json.loads(data)
+    return rc, err
+
+
+def test_cover_output_problems_are_one_line_before_any_work(tmp_path, capsys):
+    """-o a folder, an input photo, a path under a file: exit 2, one line on stderr, and
+    nothing understood (the bad photo given along is never reported: no work was done)."""
+    photo = make_photo(tmp_path / "相册" / "西湖.jpg", "coffee")
+    bad = tmp_path / "相册" / "坏.jpg"
+    bad.write_bytes(b"not a photo")
+    before = photo.read_bytes()
+    folder = tmp_path / "封面们"
+    folder.mkdir()
+    (tmp_path / "c-2.png").mkdir()  # the second candidate's name is checked too
+    for out, words in [(folder, "is a folder"),
+                       (photo, "is one of the photos being read"),
+                       (tmp_path / "c.png", "c-2.png: is a folder"),
+                       (photo / "封面.png", "is a file, not a folder")]:
+        args = _cover_args(str(photo), str(bad), "-o", str(out), "--n", "2")
+        rc = args.func(args)
+        captured = capsys.readouterr()
+        assert rc == 2, out
+        lines = captured.err.strip().splitlines()
+        assert len(lines) == 1 and words in lines[0] and lines[0].startswith("creator cover: -o "), lines
+        assert "坏.jpg" not in captured.err and captured.out == ""
+    assert photo.read_bytes() == before
+    assert list(folder.iterdir()) == []
+
+
+def test_cover_into_a_read_only_folder(tmp_path):
+    import os
+    import shutil
+    import tempfile
+
+    import creator.understanding  # noqa: F401  (imported before dropping privileges)
+    import pipelines.cover.pipeline  # noqa: F401
+
+    top = Path(tempfile.mkdtemp(prefix="creator-ro-"))
+    try:
+        top.chmod(0o755)
+        photo = make_photo(top / "西湖.jpg", "coffee")
+        photo.chmod(0o644)
+        locked = top / "只读"
+        locked.mkdir(mode=0o555)
+        locked.chmod(0o555)
+        args = _cover_args(str(photo), "-o", str(locked / "封面.png"), "--n", "1")
+        if os.geteuid() == 0:
+            rc, err = _as_nobody(lambda: args.func(args))
+        else:
+            import contextlib
+            import io
+
+            buf = io.StringIO()
+            with contextlib.redirect_stderr(buf):
+                rc = args.func(args)
+            err = buf.getvalue()
+        assert list(locked.iterdir()) == []
+    finally:
+        shutil.rmtree(top)
+    assert rc == 2
+    assert err.strip() == f"creator cover: -o {locked / '封面.png'}: cannot write in {locked} (permission denied)"
+
+
+def test_cover_names_each_unreadable_photo_on_stderr(tmp_path, capsys):
+    good = make_photo(tmp_path / "相册" / "西湖.jpg", "coffee")
+    empty = tmp_path / "相册" / "空.jpg"
+    empty.write_bytes(b"")
+    tiny = tmp_path / "相册" / "小.png"
+    Image.new("RGB", (1, 1)).save(tiny)
+    args = _cover_args(str(tmp_path / "相册"), "-o", str(tmp_path / "c.png"), "--n", "1")
+    assert args.func(args) == 0
+    captured = capsys.readouterr()
+    warnings = [ln for ln in captured.err.splitlines() if ln.startswith("warning: ")]
+    assert any("空.jpg: empty file" in w for w in warnings), captured.err
+    assert any("小.png: too small to assess (1x1" in w for w in warnings), captured.err
+    assert captured.out.startswith(str(tmp_path / "c.png"))
+    # nothing usable: exit 2, the reasons still named
+    args = _cover_args(str(empty), str(tiny), "-o", str(tmp_path / "d.png"))
+    assert args.func(args) == 2
+    err = capsys.readouterr().err
+    assert "空.jpg: empty file" in err and "小.png: too small" in err and "creator cover: " in err
