@@ -99,6 +99,9 @@ def run_tag(args) -> int:
     from .understanding import understand
 
     settings = Settings.for_profile(args.profile)
+    from .models import check_models
+
+    check_models(settings, ["tagging"])  # a missing model named at once, before any work
     with progress_bar("understanding", enabled=not args.no_progress) as bar:
         ctx = understand(args.paths, settings, progress=bar)
     if not ctx.items:

@@ -12,7 +12,7 @@ import os
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from .errors import ConfigError
@@ -28,6 +28,15 @@ __all__ = [
 ]
 
 Profile = Literal["lite", "full"]
+
+#: ``device`` of a model section: "auto" (CUDA, then MPS, then CPU) or a torch device
+#: string ("cpu", "cuda", "cuda:1", "mps") that is used as given.
+#: ``precision``: "auto" (float16 on a GPU, float32 on the CPU) or forced.
+Precision = Literal["auto", "float32", "float16", "bfloat16"]
+
+# What the full profile switches on: the backend of each section, unless the caller or
+# the environment (CREATOR_<SECTION>__BACKEND) chose one.
+_FULL_BACKENDS = {"tagging": "clip", "music": "clap", "caption": "transformers", "cover": "diffusion"}
 
 
 def default_cache_dir() -> Path:
@@ -51,7 +60,8 @@ class TaggingSettings(_Section):
     # torch intra-op threads while understanding (None: torch's default). Understanding
     # runs two worker threads itself; more torch threads on top only thrash on 2 cores.
     torch_threads: int | None = Field(1, ge=1)
-    device: str = "cpu"
+    device: str = "auto"
+    precision: Precision = "auto"
 
 
 class MusicSettings(_Section):
@@ -65,7 +75,8 @@ class MusicSettings(_Section):
     weight_acoustic: float = 0.2
     weight_mood: float = 0.5
     top: int = Field(5, ge=1)
-    device: str = "cpu"
+    device: str = "auto"
+    precision: Precision = "auto"
 
 
 class CaptionSettings(_Section):
@@ -82,7 +93,8 @@ class CaptionSettings(_Section):
     temperature: float = Field(0.7, ge=0)
     retries: int = Field(2, ge=0)
     timeout: float = Field(60.0, gt=0)
-    device: str = "cpu"
+    device: str = "auto"
+    precision: Precision = "auto"
 
 
 class CoverSettings(_Section):
@@ -95,7 +107,8 @@ class CoverSettings(_Section):
     img2img: bool = False
     safety_check: bool = False
     format: Literal["png", "jpeg"] = "png"
-    device: str = "cpu"
+    device: str = "auto"
+    precision: Precision = "auto"
 
 
 class VideoSettings(_Section):
@@ -147,18 +160,24 @@ class Settings(BaseSettings):
     def drafts_root(self) -> Path:
         return Path(self.drafts_dir) if self.drafts_dir else Path(self.cache_dir) / "drafts"
 
+    @model_validator(mode="after")
+    def _profile_backends(self) -> "Settings":
+        """The full profile's backends are defaults: a backend the caller or the
+        environment set (``CREATOR_TAGGING__BACKEND=lite``) is kept as it is."""
+        if self.profile == "full":
+            for section, backend in _FULL_BACKENDS.items():
+                sub = getattr(self, section)
+                if "backend" not in sub.model_fields_set:
+                    sub.backend = backend
+        return self
+
     @classmethod
     def for_profile(cls, profile: str = "lite", **overrides) -> "Settings":
-        """Settings for a profile; ``overrides`` are top-level fields or whole sections."""
+        """Settings for a profile; ``overrides`` are top-level fields or whole sections.
+
+        Precedence, highest first: ``overrides``, the environment (``CREATOR_...``), the
+        profile (full: CLIP, CLAP, a transformers LLM, diffusion covers), the defaults.
+        """
         if profile not in ("lite", "full"):
             raise ConfigError(f"unknown profile {profile!r}: choose 'lite' or 'full'")
-        s = cls(profile=profile, **overrides)
-        if profile == "full" and "tagging" not in overrides:
-            s.tagging.backend = "clip"
-        if profile == "full" and "music" not in overrides:
-            s.music.backend = "clap"
-        if profile == "full" and "caption" not in overrides:
-            s.caption.backend = "transformers"
-        if profile == "full" and "cover" not in overrides:
-            s.cover.backend = "diffusion"
-        return s
+        return cls(profile=profile, **overrides)

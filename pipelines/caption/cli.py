@@ -41,6 +41,9 @@ def run_caption(args) -> int:
     settings = Settings.for_profile(args.profile)
     if args.backend:
         settings.caption.backend = args.backend
+    from creator.models import check_models
+
+    check_models(settings, ["tagging", "caption"])  # every missing model named at once
     context = understand(args.paths, settings, hints=args.hint)
     if not context.ok_items:
         print("caption: none of the given paths could be read as a photo or clip", file=sys.stderr)
