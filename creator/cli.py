@@ -31,6 +31,7 @@ _OPTIONAL_COMMANDS: dict[str, tuple[str, str, str]] = {
     "video": ("pipelines.video.cli", "add_video_parser", "run_video"),
     "make": ("creator.cli", "add_make_parser", "run_make"),
     "ui": ("ui.launch", "add_ui_parser", "run_ui"),
+    "models": ("creator.models_cli", "add_models_parser", "run_models"),
 }
 
 

@@ -172,3 +172,236 @@ def test_each_loader_fails_at_once_with_the_same_message(no_network, empty_cache
     assert "cover: stabilityai/sd-turbo (cover.diffusion_model)" in msg
     assert "not in the Hugging Face cache" in msg and "creator models pull cover" in msg
     assert "does not appear to have a file named" not in msg
+
+
+# --- tiny models of every full-profile stage, built from configs ------------------------------
+
+# ChatML, the format of Qwen2.5-Instruct's chat template (written here: the real template
+# file cannot be had offline); each message is <|im_start|>role\ncontent<|im_end|>\n
+CHATML = ("{%- for m in messages %}{{ '<|im_start|>' + m['role'] + '\\n' + m['content'] + '<|im_end|>\\n' }}"
+          "{%- endfor %}{%- if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}{%- endif %}")
+
+# what the tiny Qwen2 below says after the backend's '{"title": "' (one added token each)
+REPLY = ["杭州两日｜西湖秋光", '", "body": "', "清晨的西湖起了雾，午后去寺里喝茶，傍晚在湖边看日落。第二天骑车穿过秋天的街道，晚上逛夜市吃小吃。",
+         '", "hashtags": ["', "杭州", '", "', "西湖", '","', "秋天", '"]}']
+assert len(set(REPLY)) == len(REPLY)  # each piece has one successor
+
+
+def _byte_chars() -> list[str]:
+    """The byte-level BPE alphabet (each byte's printable stand-in, as GPT-2/Qwen2 use)."""
+    keep = [*range(ord("!"), ord("~") + 1), *range(ord("¡"), ord("¬") + 1), *range(ord("®"), ord("ÿ") + 1)]
+    extra = [b for b in range(256) if b not in keep]
+    table = dict(zip(keep, map(chr, keep)))
+    table.update({b: chr(256 + i) for i, b in enumerate(extra)})
+    return [table[b] for b in range(256)]
+
+
+def build_tiny_qwen2(folder: Path) -> Path:
+    """A Qwen2ForCausalLM with a Qwen2Tokenizer (byte-level BPE, no merges, ChatML special
+    tokens) whose weights are set by hand to a bigram chain: with the attention and MLP
+    outputs zeroed, the hidden state is the current token's one-hot embedding and lm_head
+    maps each token to its successor, so greedy decoding after '"' spells REPLY, then
+    <|im_end|>. Real architecture, real tokenizer class, real chat template path."""
+    import torch
+    from transformers import Qwen2Config, Qwen2ForCausalLM, Qwen2Tokenizer
+
+    folder.mkdir(parents=True, exist_ok=True)
+    chars = _byte_chars()
+    vocab = {c: i for i, c in enumerate(chars)}
+    (folder / "vocab.json").write_text(json.dumps(vocab, ensure_ascii=False), encoding="utf-8")
+    (folder / "merges.txt").write_text("#version: 0.2\n", encoding="utf-8")
+    tok = Qwen2Tokenizer(str(folder / "vocab.json"), str(folder / "merges.txt"), unk_token=None,
+                         bos_token=None, eos_token="<|im_end|>", pad_token="<|endoftext|>")
+    tok.add_special_tokens({"additional_special_tokens": ["<|im_start|>", "<|im_end|>"]})
+    tok.add_tokens(REPLY)
+    tok.chat_template = CHATML
+    n = len(tok)
+    hidden = (n + 15) // 16 * 16
+    eos = tok.convert_tokens_to_ids("<|im_end|>")
+    config = Qwen2Config(vocab_size=n, hidden_size=hidden, intermediate_size=16, num_hidden_layers=1,
+                         num_attention_heads=2, num_key_value_heads=1, max_position_embeddings=8192,
+                         eos_token_id=eos, pad_token_id=tok.pad_token_id, bos_token_id=None,
+                         tie_word_embeddings=False)
+    torch.manual_seed(0)
+    model = Qwen2ForCausalLM(config)
+    ids = [tok.convert_tokens_to_ids(t) for t in REPLY]
+    succ = {i: eos for i in range(n)}
+    succ[vocab['"']] = ids[0]
+    for a, b in zip(ids, ids[1:] + [eos]):
+        succ[a] = b
+    with torch.no_grad():
+        model.model.embed_tokens.weight.zero_()
+        model.model.embed_tokens.weight[torch.arange(n), torch.arange(n)] = 1.0
+        for layer in model.model.layers:
+            layer.self_attn.o_proj.weight.zero_()
+            layer.mlp.down_proj.weight.zero_()
+        model.lm_head.weight.zero_()
+        for a, b in succ.items():
+            model.lm_head.weight[b, a] = 10.0
+    model.generation_config.eos_token_id = eos
+    model.save_pretrained(folder)
+    tok.save_pretrained(folder)
+    return folder
+
+
+def build_tiny_clap(folder: Path) -> Path:
+    """A tiny random ClapModel + ClapProcessor (RoBERTa-style BPE over ASCII letters)."""
+    import torch
+    from transformers import (ClapAudioConfig, ClapConfig, ClapFeatureExtractor, ClapModel, ClapProcessor,
+                              ClapTextConfig, RobertaTokenizer)
+
+    folder.mkdir(parents=True, exist_ok=True)
+    chars = [chr(c) for c in range(ord("a"), ord("z") + 1)] + ["Ġ"]
+    vocab = {t: i for i, t in enumerate(["<s>", "<pad>", "</s>", "<unk>", "<mask>"] + chars)}
+    (folder / "tok-vocab.json").write_text(json.dumps(vocab))
+    (folder / "tok-merges.txt").write_text("#version: 0.2\n")
+    tok = RobertaTokenizer(str(folder / "tok-vocab.json"), str(folder / "tok-merges.txt"))
+    fe = ClapFeatureExtractor(feature_size=16, sampling_rate=16000, hop_length=160, fft_window_size=400,
+                              max_length_s=2, truncation="rand_trunc", padding="repeatpad")
+    text_cfg = ClapTextConfig(vocab_size=len(vocab), hidden_size=32, num_hidden_layers=1, num_attention_heads=2,
+                              intermediate_size=32, max_position_embeddings=64, projection_dim=8)
+    audio_cfg = ClapAudioConfig(num_mel_bins=16, spec_size=64, freq_ratio=4, patch_size=4, patch_stride=(4, 4),
+                                hidden_size=32, depths=[1, 1], num_attention_heads=[2, 2], window_size=4,
+                                patch_embeds_hidden_size=16, projection_dim=8, enable_fusion=False)
+    torch.manual_seed(0)
+    ClapModel(ClapConfig(text_config=text_cfg.to_dict(), audio_config=audio_cfg.to_dict(),
+                         projection_dim=8)).save_pretrained(folder)
+    ClapProcessor(feature_extractor=fe, tokenizer=tok).save_pretrained(folder)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def tiny_models(tmp_path_factory):
+    from tests.pipelines.cover.test_diffusion import build_tiny_sd
+    from tests.understanding.test_clip import _tiny_clip
+
+    root = tmp_path_factory.mktemp("小模型")
+    return {"tagging": _tiny_clip(root / "clip"), "music": build_tiny_clap(root / "clap"),
+            "caption": build_tiny_qwen2(root / "qwen2"), "cover": build_tiny_sd(root / "sd")}
+
+
+@pytest.fixture
+def tiny_env(tiny_models, monkeypatch, no_network, empty_cache):
+    """The full profile pointed at the tiny models through the environment."""
+    for stage, setting in (("tagging", "CLIP_MODEL"), ("music", "CLAP_MODEL"), ("caption", "MODEL"),
+                           ("cover", "DIFFUSION_MODEL")):
+        monkeypatch.setenv(f"CREATOR_{stage.upper()}__{setting}", str(tiny_models[stage]))
+    return tiny_models
+
+
+def test_models_list_says_what_each_stage_uses(tiny_env, monkeypatch, capsys):
+    from creator.cli import main
+
+    monkeypatch.setenv("CREATOR_MUSIC__CLAP_MODEL", "laion/larger_clap_music")  # not here
+    rc = main(["models", "list", "--json"])
+    rows = {r["stage"]: r for r in json.loads(capsys.readouterr().out)}
+    assert rc == 1  # one is missing
+    assert list(rows) == ["tagging", "music", "caption", "cover"]
+    for stage in ("tagging", "caption", "cover"):
+        r = rows[stage]
+        assert (r["state"], r["model"], r["path"]) == ("local", str(tiny_env[stage]), str(tiny_env[stage]))
+        assert r["size"] > 10_000 and r["device"] == "cpu" and r["dtype"] == "float32"
+    assert rows["music"]["state"] == "missing" and "HF_HUB_OFFLINE" in rows["music"]["reason"]
+    assert rows["caption"]["setting"] == "caption.model"
+    # the lite profile needs nothing that is not packaged
+    assert main(["models", "list", "--json", "--profile", "lite"]) == 0
+    assert {r["state"] for r in json.loads(capsys.readouterr().out)} == {"packaged"}
+    # the table names the missing one and the pull line
+    main(["models", "list"])
+    out = capsys.readouterr().out
+    assert "laion/larger_clap_music (music.clap_model)" in out and "creator models pull music" in out
+
+
+def test_models_verify_runs_each_tiny_model(tiny_env, capsys):
+    from creator.cli import main
+
+    rc = main(["models", "verify", "--json"])
+    rows = json.loads(capsys.readouterr().out)
+    assert [r["stage"] for r in rows] == ["tagging", "music", "caption", "cover"]
+    assert rc == 0, rows
+    assert all(r["ok"] for r in rows), rows
+    assert "3 tags" in rows[0]["result"] and "8 dims" in rows[1]["result"] and "64x64" in rows[3]["result"]
+
+
+def test_models_verify_reports_a_broken_model_and_fails(tiny_env, tmp_path, monkeypatch, capsys):
+    from creator.cli import main
+
+    broken = tmp_path / "坏模型"
+    broken.mkdir()
+    (broken / "config.json").write_text(json.dumps({"model_type": "clip"}))
+    (broken / "model.safetensors").write_bytes(b"not weights")
+    monkeypatch.setenv("CREATOR_TAGGING__CLIP_MODEL", str(broken))
+    rc = main(["models", "verify", "tagging", "caption"])
+    out = capsys.readouterr().out
+    assert rc == 1
+    assert out.startswith("FAIL tagging: ") and "\nok   caption: " in out
+
+
+def test_models_pull_offline_and_local(tiny_env, monkeypatch, capsys):
+    from creator.cli import main
+
+    with pytest.raises(BackendUnavailable, match="HF_HUB_OFFLINE"):
+        main_raises(["models", "pull", "cover"])
+    monkeypatch.delenv("HF_HUB_OFFLINE")
+    monkeypatch.delenv("TRANSFORMERS_OFFLINE")
+    assert main(["models", "pull", "tagging"]) == 0  # a local folder: nothing to download
+    assert "is a local folder; nothing to download" in capsys.readouterr().err
+    monkeypatch.setenv("CREATOR_COVER__DIFFUSION_MODEL", "stabilityai/sd-turbo")
+    assert main(["models", "pull", "cover", "--dir", str(tiny_env["cover"].parent / "下载")]) == 1
+    assert "could not download stabilityai/sd-turbo" in capsys.readouterr().err
+    assert main(["models", "pull", "video"]) == 2  # not a stage with a model
+
+
+def main_raises(argv):
+    """Run a subcommand's body directly (main() turns errors into an exit code)."""
+    from creator.cli import build_parser
+
+    args = build_parser().parse_args(argv)
+    import importlib
+
+    module, run = args._run
+    return getattr(importlib.import_module(module), run)(args)
+
+
+def test_pull_takes_one_copy_of_the_weights():
+    from creator.models_cli import pull_patterns
+
+    clip = ["config.json", "pytorch_model.bin", "model.safetensors", "tf_model.h5", "flax_model.msgpack",
+            "tokenizer.json", "vocab.json", "merges.txt", "preprocessor_config.json", ".gitattributes", "README.md"]
+    got = pull_patterns(clip, ModelRef("tagging", "tagging.clip_model", "openai/clip-vit-base-patch32"))
+    assert "model.safetensors" in got and "pytorch_model.bin" not in got
+    assert not any(f.endswith((".h5", ".msgpack")) for f in got) and "tokenizer.json" in got
+    sd = ["model_index.json", "sd_turbo.safetensors", "unet/config.json", "unet/diffusion_pytorch_model.safetensors",
+          "unet/diffusion_pytorch_model.fp16.safetensors", "vae/diffusion_pytorch_model.safetensors",
+          "text_encoder/model.safetensors", "text_encoder/model.fp16.safetensors", "tokenizer/vocab.json",
+          "scheduler/scheduler_config.json"]
+    got = pull_patterns(sd, ModelRef("cover", "cover.diffusion_model", "stabilityai/sd-turbo"))
+    assert got == ["model_index.json", "unet/config.json", "unet/diffusion_pytorch_model.safetensors",
+                   "vae/diffusion_pytorch_model.safetensors", "text_encoder/model.safetensors",
+                   "tokenizer/vocab.json", "scheduler/scheduler_config.json"]
+    gguf = ["config.json", "smollm2-135m.Q8_0.gguf", "smollm2-135m.f16.gguf", "tokenizer.json"]
+    got = pull_patterns(gguf, ModelRef("caption", "caption.model", "x/y", "smollm2-135m.Q8_0.gguf"))
+    assert got == ["config.json", "smollm2-135m.Q8_0.gguf", "tokenizer.json"]
+
+
+def test_qwen2_chat_template_round_trips_through_the_caption_parser(tiny_env):
+    """The new default's architecture and tokenizer family (Qwen2, ChatML) through the real
+    transformers backend: prompt rendered with the chat template, the JSON reply decoded,
+    parsed and accepted by the caption checks (no template fallback)."""
+    from creator.config import CaptionSettings
+    from pipelines.caption import CaptionRequest, Pipeline, TransformersChat, build_messages
+    from tests.pipelines.caption.contexts import hangzhou
+
+    folder = str(tiny_env["caption"])
+    chat = TransformersChat(folder)
+    prompt = chat.render(build_messages(hangzhou(), lang="zh", style="guide"))
+    assert prompt.startswith("<|im_start|>system\n") and prompt.endswith("<|im_end|>\n<|im_start|>assistant\n")
+    assert prompt.count("<|im_start|>") == 3 and "杭州" in prompt
+    settings = CaptionSettings(backend="transformers", model=folder, temperature=0.0, max_new_tokens=24,
+                               retries=0, emoji=False)
+    out = Pipeline(settings)(CaptionRequest(context=hangzhou(), language="zh"))
+    c = out.captions[0]
+    assert out.attempts[0].problems == [], out.attempts[0]
+    assert c.backend == f"transformers:{folder}"
+    assert c.title == REPLY[0] and c.body.startswith("清晨的西湖起了雾")
+    assert [h.lstrip("#") for h in c.hashtags] == ["杭州", "西湖", "秋天"]

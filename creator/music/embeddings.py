@@ -188,16 +188,16 @@ class ClapEmbedder:
 
     def __init__(self, model: str | Path, *, device: str = "auto", precision: str = "auto",
                  max_seconds: float = 10.0) -> None:
+        from ..models import dtype_kwargs, require_model, resolve_device, resolve_dtype
+
+        # a missing model fails here at once, naming how to get it (not after the hub's retries)
+        require_model("music", "music.clap_model", str(model))
         try:
             import torch  # noqa: F401
             from transformers import ClapModel, ClapProcessor
         except ImportError as e:
             raise BackendUnavailable("the CLAP music backend needs transformers and torch: "
                                      "`pip install 'travel-note-creator[full]'`") from e
-        from ..models import dtype_kwargs, require_model, resolve_device, resolve_dtype
-
-        # a missing model fails here at once, naming how to get it (not after the hub's retries)
-        require_model("music", "music.clap_model", str(model))
         device = resolve_device(device)
         self.dtype = resolve_dtype(precision, device)
         try:
