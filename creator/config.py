@@ -50,8 +50,9 @@ class _Section(BaseModel):
 
 class TaggingSettings(_Section):
     backend: Literal["lite", "clip"] = "lite"
-    # CLIP or Chinese-CLIP: a hub id or a local folder with a saved model and processor
-    clip_model: str = "openai/clip-vit-base-patch32"
+    # CLIP or Chinese-CLIP: a hub id or a local folder with a saved model and processor.
+    # Default: Chinese-CLIP ViT-B/16 (reads the vocabulary's zh prompts; see README "Full profile models")
+    clip_model: str = "OFA-Sys/chinese-clip-vit-base-patch16"
     batch_size: int = Field(16, ge=1)
     image_size: int = Field(448, ge=64)  # longest side the photo is decoded at for analysis
     min_score: float = Field(0.15, ge=0, le=1)  # tags below this are dropped from an item
@@ -68,7 +69,7 @@ class MusicSettings(_Section):
     backend: Literal["lite", "clap"] = "lite"
     library: Path | None = None  # None: the demo tracks of immich-memories-music
     index_dir: Path | None = None  # None: <cache>/music
-    clap_model: str = "laion/clap-htsat-unfused"
+    clap_model: str = "laion/larger_clap_music"  # CLAP trained on music (README "Full profile models")
     # weights of the score parts (lite): text embedding, acoustic vector, mood agreement;
     # chosen on tests/music/data/dev_notes.yaml (tests/benchmarks/bench_music.py --weights)
     weight_text: float = 0.2
@@ -84,7 +85,9 @@ class CaptionSettings(_Section):
     language: Literal["zh", "en"] = "zh"
     style: str = "guide"
     emoji: bool = True
-    model: str = "HuggingFaceTB/SmolLM2-135M-Instruct"  # transformers: hub id or folder
+    # transformers: hub id or folder. Qwen2.5-1.5B-Instruct writes Chinese and English JSON
+    # (Apache-2.0; the 3B is better but under the Qwen research licence)
+    model: str = "Qwen/Qwen2.5-1.5B-Instruct"
     gguf_file: str | None = None
     base_url: str = "http://127.0.0.1:11434/v1"  # openai-compatible endpoint (Ollama default)
     openai_model: str = "qwen2.5:7b-instruct"
@@ -103,7 +106,7 @@ class CoverSettings(_Section):
     width: int = Field(1080, ge=64)
     style: str | None = None  # None: one candidate per style
     n: int = Field(4, ge=1)
-    diffusion_model: str = "stabilityai/sd-turbo"
+    diffusion_model: str = "stabilityai/sd-turbo"  # 1 step, guidance 0 (prompts/cover/diffusion.yaml)
     img2img: bool = False
     safety_check: bool = False
     format: Literal["png", "jpeg"] = "png"

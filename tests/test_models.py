@@ -49,13 +49,17 @@ def _assert_lists_all(message: str, stages) -> None:
 
 
 def test_every_missing_model_is_named_at_once_offline(no_network, empty_cache):
+    import huggingface_hub  # noqa: F401 - its import is not what is timed
+
     t0 = time.perf_counter()
     with pytest.raises(BackendUnavailable) as err:
         check_models(_full())
     elapsed = time.perf_counter() - t0
     _assert_lists_all(str(err.value), ["tagging", "music", "caption", "cover"])
     assert "HF_HUB_OFFLINE=1" in str(err.value)
-    assert elapsed < 1.0, elapsed
+    # ~0.05 s measured; the bound leaves room for a machine shared by many test runs
+    # (it took 30 s of hub retries to name one model before)
+    assert elapsed < 2.0, elapsed
 
 
 def test_no_network_without_hf_hub_offline_is_quick_too(no_network, empty_cache, monkeypatch):
@@ -69,7 +73,7 @@ def test_no_network_without_hf_hub_offline_is_quick_too(no_network, empty_cache,
     elapsed = time.perf_counter() - t0
     _assert_lists_all(str(err.value), ["tagging", "music", "caption", "cover"])
     assert "not reachable" in str(err.value)
-    assert elapsed < 3.0, elapsed
+    assert elapsed < 4.0, elapsed  # ~0.6 s measured
 
 
 def test_only_the_models_the_settings_use_are_checked(no_network, empty_cache, monkeypatch):
@@ -130,7 +134,7 @@ def test_the_sdk_names_every_missing_model_before_any_work(no_network, empty_cac
     t0 = time.perf_counter()
     with pytest.raises(BackendUnavailable) as err:
         Assistant(_full()).create([photos], out_dir=tmp_path / "笔记")
-    assert time.perf_counter() - t0 < 2.0
+    assert time.perf_counter() - t0 < 4.0  # 242 s before, naming one model at a time
     _assert_lists_all(str(err.value), ["tagging", "music", "caption", "cover"])
     assert not (tmp_path / "笔记").exists()
 
@@ -143,7 +147,7 @@ def test_creator_make_full_names_every_missing_model(no_network, empty_cache, tm
     sample_image("coffee").save(photos / "咖啡.jpg")
     t0 = time.perf_counter()
     rc = main(["make", str(photos), "-o", str(tmp_path / "笔记"), "--profile", "full", "--no-progress"])
-    assert time.perf_counter() - t0 < 3.0
+    assert time.perf_counter() - t0 < 6.0
     assert rc != 0
     err = capsys.readouterr().err
     # the defaults of the full profile, each named once
@@ -164,7 +168,7 @@ def test_each_loader_fails_at_once_with_the_same_message(no_network, empty_cache
     t0 = time.perf_counter()
     with pytest.raises(BackendUnavailable, match=r"tagging: openai/clip-vit-base-patch32 .*not reachable"):
         ClipTagger("openai/clip-vit-base-patch32").tag([sample_image("coffee")])
-    assert time.perf_counter() - t0 < 3.0
+    assert time.perf_counter() - t0 < 4.0
     with pytest.raises(BackendUnavailable) as err:
         DiffusionBackend("stabilityai/sd-turbo").generate("x", seed=0, width=64, height=64)
     msg = str(err.value)
@@ -405,3 +409,48 @@ def test_qwen2_chat_template_round_trips_through_the_caption_parser(tiny_env):
     assert c.backend == f"transformers:{folder}"
     assert c.title == REPLY[0] and c.body.startswith("清晨的西湖起了雾")
     assert [h.lstrip("#") for h in c.hashtags] == ["杭州", "西湖", "秋天"]
+
+
+def build_tiny_chinese_clip(folder: Path) -> Path:
+    """A tiny random ChineseCLIPModel with a character-level BERT tokenizer over the
+    characters of the vocabulary's zh prompts."""
+    import torch
+    from transformers import (BertTokenizer, ChineseCLIPConfig, ChineseCLIPImageProcessor, ChineseCLIPModel,
+                              ChineseCLIPProcessor)
+
+    from creator.vocabulary import vocabulary
+
+    folder.mkdir(parents=True, exist_ok=True)
+    chars = sorted({c for t in vocabulary().tags for p in (t.clip_zh or ()) for c in p})
+    words = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"] + chars
+    (folder / "vocab.txt").write_text("\n".join(words), encoding="utf-8")
+    processor = ChineseCLIPProcessor(
+        image_processor=ChineseCLIPImageProcessor(size={"shortest_edge": 32}, crop_size={"height": 32, "width": 32}),
+        tokenizer=BertTokenizer(str(folder / "vocab.txt")))
+    config = ChineseCLIPConfig(
+        text_config=dict(vocab_size=len(words), hidden_size=32, intermediate_size=64, num_hidden_layers=1,
+                         num_attention_heads=2, max_position_embeddings=64),
+        vision_config=dict(hidden_size=32, intermediate_size=64, num_hidden_layers=1, num_attention_heads=2,
+                           image_size=32, patch_size=8, projection_dim=16),
+        projection_dim=16)
+    torch.manual_seed(0)
+    ChineseCLIPModel(config).save_pretrained(folder)
+    processor.save_pretrained(folder)
+    return folder
+
+
+def test_clip_prompts_are_in_the_models_language(tiny_models, no_network, tmp_path):
+    """The default tagger is a Chinese-CLIP: it reads the vocabulary's zh prompts (every tag
+    has some); an English CLIP reads the English ones."""
+    from creator.understanding.clip import ClipTagger
+    from creator.vocabulary import vocabulary
+
+    zh = ClipTagger(str(build_tiny_chinese_clip(tmp_path / "中文clip")), min_score=0.0)
+    pairs = zh.prompts()
+    assert {tag for tag, _ in pairs} == set(vocabulary().ids)
+    assert all(any("\u4e00" <= ch <= "\u9fff" for ch in text) for _, text in pairs)
+    tags = zh.tag([sample_image("coffee")])[0]
+    assert tags and all(t.source == "clip" for t in tags)
+    en = ClipTagger(str(tiny_models["tagging"])).prompts()
+    assert {tag for tag, _ in en} == set(vocabulary().ids)
+    assert all(text.isascii() for _, text in en)

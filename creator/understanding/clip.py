@@ -112,14 +112,27 @@ class ClipTagger:
             self._model = model
             self._text = self._encode_prompts()
 
+    def prompts(self) -> list[tuple[str, str]]:
+        """(tag id, prompt) pairs the text side encodes, in the model's language: the
+        vocabulary's ``clip_zh`` prompts for Chinese-CLIP, its English ``clip`` prompts
+        otherwise (loads the model to know which it is)."""
+        self._load()
+        return self._prompts()
+
+    def _prompts(self) -> list[tuple[str, str]]:
+        out = []
+        for t in self.vocab.tags:
+            texts = (t.clip_zh or t.clip) if self._chinese else (t.clip or (f"a photo of {t.en}",))
+            out.extend((t.id, text) for text in texts)
+        return out
+
     def _encode_prompts(self) -> np.ndarray:
         import torch
 
-        prompts, owner = [], []
-        for k, t in enumerate(self.vocab.tags):
-            texts = (t.clip_zh or t.clip) if self._chinese else (t.clip or (f"a photo of {t.en}",))
-            prompts.extend(texts)
-            owner.extend([k] * len(texts))
+        index = {t.id: k for k, t in enumerate(self.vocab.tags)}
+        pairs = self._prompts()
+        prompts = [text for _, text in pairs]
+        owner = [index[tag] for tag, _ in pairs]
         tok = self._processor.tokenizer(prompts, padding=True, truncation=True, return_tensors="pt")
         with torch.inference_mode():
             emb = self._model.get_text_features(**{k: v.to(self.device) for k, v in tok.items()})
