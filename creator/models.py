@@ -370,15 +370,21 @@ def resolve_device(device: str | None = "auto") -> str:
     return "cpu"
 
 
-def resolve_dtype(precision: str | None, device: str):
-    """The torch dtype for ``precision`` on ``device``: ``auto`` is float16 on CUDA and
-    MPS (half the memory, the GPUs' fast path) and float32 on the CPU; ``float32``,
-    ``float16`` and ``bfloat16`` force that dtype."""
+def resolve_dtype(precision: str | None, device: str, *, prefer_bf16: bool = False):
+    """The torch dtype for ``precision`` on ``device``: ``auto`` is half precision on CUDA
+    and MPS (half the memory, the GPUs' fast path) and float32 on the CPU; ``float32``,
+    ``float16`` and ``bfloat16`` force that dtype. ``prefer_bf16`` (models trained in
+    bfloat16, such as the caption LLM, whose activations can overflow float16) takes
+    bfloat16 on a CUDA GPU that supports it."""
     import torch
 
     precision = (precision or "auto").lower()
     if precision == "auto":
-        return torch.float16 if str(device).startswith(("cuda", "mps")) else torch.float32
+        device = str(device)
+        if device.startswith("cuda"):
+            bf16 = prefer_bf16 and torch.cuda.is_available() and torch.cuda.is_bf16_supported()
+            return torch.bfloat16 if bf16 else torch.float16
+        return torch.float16 if device.startswith("mps") else torch.float32
     table = {"float32": torch.float32, "float16": torch.float16, "bfloat16": torch.bfloat16}
     if precision not in table:
         raise ConfigError(f"precision: {precision!r} is not one of auto, float32, float16, bfloat16")

@@ -70,8 +70,15 @@ def test_device_auto_is_the_default_and_resolves_here(monkeypatch):
     assert resolve_device("cpu") == "cpu" and resolve_device("cuda:1") == "cuda:1"
 
 
-def test_precision_auto_is_half_on_a_gpu_and_can_be_forced():
+def test_precision_auto_is_half_on_a_gpu_and_can_be_forced(monkeypatch):
     import torch
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda *a, **k: True)
+    assert resolve_dtype("auto", "cuda", prefer_bf16=True) is torch.bfloat16  # the caption LLM
+    monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda *a, **k: False)
+    assert resolve_dtype("auto", "cuda", prefer_bf16=True) is torch.float16
+    assert resolve_dtype("auto", "cpu", prefer_bf16=True) is torch.float32
 
     assert resolve_dtype("auto", "cpu") is torch.float32
     assert resolve_dtype("auto", "cuda") is torch.float16

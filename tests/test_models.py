@@ -157,6 +157,22 @@ def test_creator_make_full_names_every_missing_model(no_network, empty_cache, tm
         assert err.count(f"{stage}: {model}") == 1, (stage, err)
 
 
+def test_creator_tag_full_keeps_the_environments_lite_tagger(no_network, empty_cache, tmp_path, capsys,
+                                                             monkeypatch):
+    """The adversarial run's case: CREATOR_TAGGING__BACKEND=lite was ignored under --profile full."""
+    from creator.cli import main
+
+    photo = tmp_path / "照片" / "咖啡.jpg"
+    photo.parent.mkdir()
+    sample_image("coffee").save(photo)
+    rc = main(["tag", str(photo), "--profile", "full", "--no-progress"])
+    assert rc != 0 and "tagging: " + Settings.for_profile("full").tagging.clip_model in capsys.readouterr().err
+    monkeypatch.setenv("CREATOR_TAGGING__BACKEND", "lite")
+    assert main(["tag", str(photo), "--profile", "full", "--json", "--no-progress"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert rows[0]["tags"] and all(t["source"] != "clip" for t in rows[0]["tags"])
+
+
 def test_each_loader_fails_at_once_with_the_same_message(no_network, empty_cache, monkeypatch):
     """Without the up-front check (a stage used alone), each loader checks its own model
     first: no hub retries, and the message says how to get it."""
@@ -454,3 +470,25 @@ def test_clip_prompts_are_in_the_models_language(tiny_models, no_network, tmp_pa
     en = ClipTagger(str(tiny_models["tagging"])).prompts()
     assert {tag for tag, _ in en} == set(vocabulary().ids)
     assert all(text.isascii() for _, text in en)
+
+
+def test_a_forced_precision_reaches_the_loaded_models(tiny_env, monkeypatch, capsys):
+    import torch
+
+    from creator.cli import main
+    from creator.understanding.clip import ClipTagger
+    from pipelines.caption.llm import _load_causal_lm
+
+    monkeypatch.setenv("CREATOR_TAGGING__PRECISION", "bfloat16")
+    monkeypatch.setenv("CREATOR_CAPTION__PRECISION", "bfloat16")
+    monkeypatch.setenv("CREATOR_CAPTION__DEVICE", "cpu")
+    main(["models", "list", "--json"])
+    rows = {r["stage"]: r for r in json.loads(capsys.readouterr().out)}
+    assert (rows["tagging"]["dtype"], rows["caption"]["dtype"], rows["music"]["dtype"]) == \
+        ("bfloat16", "bfloat16", "float32")
+    assert main(["models", "verify", "tagging", "caption"]) == 0, capsys.readouterr().out
+    tagger = ClipTagger(str(tiny_env["tagging"]), "cpu", precision="bfloat16")
+    tagger.tag([sample_image("coffee")])
+    assert tagger._model.dtype is torch.bfloat16
+    _, lm = _load_causal_lm(str(tiny_env["caption"]), None, "cpu", "bfloat16")
+    assert lm.dtype is torch.bfloat16

@@ -164,7 +164,7 @@ def _load_causal_lm(model: str, gguf_file: str | None, device: str, precision: s
         if path.is_absolute():  # a file anywhere: its folder is the "model"
             model, gguf_file = str(path.parent), path.name
         kwargs["gguf_file"] = gguf_file
-    dtype = resolve_dtype(precision, device)
+    dtype = resolve_dtype(precision, device, prefer_bf16=True)
     if gguf_file and precision == "auto":
         dtype = None  # a GGUF is dequantised to its own dtype
     try:
