@@ -492,3 +492,111 @@ def test_a_forced_precision_reaches_the_loaded_models(tiny_env, monkeypatch, cap
     assert tagger._model.dtype is torch.bfloat16
     _, lm = _load_causal_lm(str(tiny_env["caption"]), None, "cpu", "bfloat16")
     assert lm.dtype is torch.bfloat16
+
+
+class _FakeHub:
+    """A local stand-in for the Hugging Face hub's HTTP API (model info, tree listing, file
+    resolve) serving one repo from a folder: enough for huggingface_hub's own
+    model_info and snapshot_download to run for real against it."""
+
+    def __init__(self, repo: str, folder: Path, extra: dict[str, bytes] | None = None):
+        import hashlib
+        import http.server
+        import threading
+
+        files = {p.relative_to(folder).as_posix(): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+        files.update(extra or {})
+        sha = "c" * 40
+        self.requests: list[str] = []
+        hub = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def log_message(self, *args):
+                hub.requests.append(f"{self.command} {self.path}")
+
+            def _send(self, code, body: bytes, headers: dict):
+                self.send_response(code)
+                for k, v in {**headers, "Content-Length": str(len(body))}.items():
+                    self.send_header(k, v)
+                self.end_headers()
+                if self.command != "HEAD":
+                    self.wfile.write(body)
+
+            def _json(self, obj, code=200, error=None):
+                headers = {"Content-Type": "application/json", **({"X-Error-Code": error} if error else {})}
+                self._send(code, json.dumps(obj).encode(), headers)
+
+            def do_HEAD(self):
+                self.do_GET()
+
+            def do_GET(self):
+                path = self.path.split("?")[0]
+                if path.startswith(f"/{repo}/resolve/"):
+                    name = path.split("/resolve/", 1)[1].split("/", 1)[1]
+                    if name not in files:
+                        return self._json({"error": "not found"}, 404, "EntryNotFound")
+                    data = files[name]
+                    return self._send(200, data, {"ETag": f'"{hashlib.sha1(data).hexdigest()}"',
+                                                  "X-Repo-Commit": sha})
+                if path.startswith(f"/api/models/{repo}/tree/"):
+                    return self._json([{"type": "file", "path": n, "size": len(d),
+                                        "oid": hashlib.sha1(d).hexdigest()} for n, d in files.items()])
+                if path.startswith(f"/api/models/{repo}"):
+                    return self._json({"id": repo, "sha": sha,
+                                       "siblings": [{"rfilename": n, "size": len(d)} for n, d in files.items()]})
+                self._json({"error": "Repository not found"}, 404, "RepoNotFound")
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def test_pull_then_list_then_verify_offline(tiny_models, tmp_path):
+    """`creator models pull` over huggingface_hub's real download path (a local fake hub),
+    into the Hugging Face cache and into --dir; then the model is found in the cache and
+    verified with the hub off. Subprocesses: huggingface_hub reads HF_ENDPOINT at import."""
+    import os
+    import subprocess
+    import sys
+
+    repo = "travel-note/tiny-clip"
+    # a second copy of the weights in another format, which pull must leave on the hub
+    hub = _FakeHub(repo, tiny_models["tagging"], {"flax_model.msgpack": b"\0" * 64})
+    cache = tmp_path / "hf 缓存"
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE") and not k.startswith("CREATOR_")}
+    env.update(HF_ENDPOINT=hub.url, HF_HUB_CACHE=str(cache), CREATOR_TAGGING__CLIP_MODEL=repo,
+               HF_HUB_DISABLE_TELEMETRY="1", PYTHONPATH=str(Path(__file__).resolve().parents[1]))
+
+    def creator(*argv, offline=False):
+        e = {**env, **({"HF_HUB_OFFLINE": "1"} if offline else {})}
+        return subprocess.run([sys.executable, "-m", "creator.cli", "models", *argv], env=e, capture_output=True,
+                              text=True, timeout=300, cwd=tmp_path)
+
+    try:
+        before = creator("list", "--json")
+        rows = {r["stage"]: r for r in json.loads(before.stdout)}
+        assert rows["tagging"]["state"] == "hub", before.stderr  # reachable, not downloaded
+        pulled = creator("pull", "tagging")
+        assert pulled.returncode == 0, pulled.stderr
+        assert f"tagging: {repo}" in pulled.stderr and "the Hugging Face cache" in pulled.stderr
+        folder = tmp_path / "下载"
+        into_dir = creator("pull", "tagging", "--dir", str(folder), "--json")
+        assert into_dir.returncode == 0, into_dir.stderr
+        assert f"CREATOR_TAGGING__CLIP_MODEL={folder / 'tiny-clip'}" in into_dir.stderr
+    finally:
+        hub.close()
+    assert (folder / "tiny-clip" / "config.json").is_file()
+    assert not (folder / "tiny-clip" / "flax_model.msgpack").exists()
+    snapshots = list((cache / "models--travel-note--tiny-clip" / "snapshots").iterdir())
+    assert len(snapshots) == 1 and not (snapshots[0] / "flax_model.msgpack").exists()
+    # with the hub gone and off, the cached copy is found and runs
+    listed = creator("list", "--json", offline=True)
+    rows = {r["stage"]: r for r in json.loads(listed.stdout)}
+    assert rows["tagging"]["state"] == "cached" and rows["tagging"]["path"] == str(snapshots[0])
+    verified = creator("verify", "tagging", offline=True)
+    assert verified.returncode == 0 and verified.stdout.startswith("ok   tagging: "), verified.stdout + verified.stderr
