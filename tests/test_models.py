@@ -313,6 +313,7 @@ def test_models_list_says_what_each_stage_uses(tiny_env, monkeypatch, capsys):
     from creator.cli import main
 
     monkeypatch.setenv("CREATOR_MUSIC__CLAP_MODEL", "laion/larger_clap_music")  # not here
+    monkeypatch.setenv("CREATOR_COVER__DEVICE", "cpu")  # forced; the others are "auto"
     rc = main(["models", "list", "--json"])
     rows = {r["stage"]: r for r in json.loads(capsys.readouterr().out)}
     assert rc == 1  # one is missing
@@ -320,7 +321,12 @@ def test_models_list_says_what_each_stage_uses(tiny_env, monkeypatch, capsys):
     for stage in ("tagging", "caption", "cover"):
         r = rows[stage]
         assert (r["state"], r["model"], r["path"]) == ("local", str(tiny_env[stage]), str(tiny_env[stage]))
-        assert r["size"] > 10_000 and r["device"] == "cpu" and r["dtype"] == "float32"
+        assert r["size"] > 10_000
+    assert (rows["cover"]["device"], rows["cover"]["dtype"]) == ("cpu", "float32")
+    # auto: a GPU in half precision where there is one, else the CPU in float32
+    auto = rows["tagging"]
+    assert auto["device"] in ("cpu", "cuda", "mps")
+    assert auto["dtype"] == ("float32" if auto["device"] == "cpu" else "float16")
     assert rows["music"]["state"] == "missing" and "HF_HUB_OFFLINE" in rows["music"]["reason"]
     assert rows["caption"]["setting"] == "caption.model"
     # the lite profile needs nothing that is not packaged
@@ -600,3 +606,24 @@ def test_pull_then_list_then_verify_offline(tiny_models, tmp_path):
     assert rows["tagging"]["state"] == "cached" and rows["tagging"]["path"] == str(snapshots[0])
     verified = creator("verify", "tagging", offline=True)
     assert verified.returncode == 0 and verified.stdout.startswith("ok   tagging: "), verified.stdout + verified.stderr
+
+
+@pytest.mark.parametrize("command", ["music", "cover"])
+def test_music_and_cover_under_creator_profile_full_name_both_models(command, no_network, empty_cache,
+                                                                      tmp_path, monkeypatch, capsys):
+    """`creator music PATH` and `creator cover PATH` (no --profile flag: CREATOR_PROFILE=full)
+    name the tagging model and their own at once, before understanding anything."""
+    from creator.cli import main
+
+    monkeypatch.setenv("CREATOR_PROFILE", "full")
+    photo = tmp_path / "照片" / "咖啡.jpg"
+    photo.parent.mkdir()
+    sample_image("coffee").save(photo)
+    argv = [command, str(photo)] + (["-o", str(tmp_path / "封面.png")] if command == "cover" else [])
+    assert main(argv) != 0
+    captured = capsys.readouterr()
+    s = Settings.for_profile("full")
+    own = s.music.clap_model if command == "music" else s.cover.diffusion_model
+    text = captured.err + captured.out
+    assert "2 models of the full profile are not available" in text
+    assert f"tagging: {s.tagging.clip_model}" in text and own in text

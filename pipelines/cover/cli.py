@@ -46,6 +46,9 @@ def run_cover(args: argparse.Namespace, settings=None) -> int:
     if out.suffix.lower() not in (".png", ".jpg", ".jpeg"):
         out = out.with_suffix(".png")
     try:
+        from creator.models import check_models
+
+        check_models(settings, ["tagging"] if args.backend == "photo" else ["tagging", "cover"])  # all at once
         context = understand([Path(p) for p in args.paths], settings)
         result = Pipeline(settings.cover)(CoverRequest(
             context=context, title=args.title, style=args.style, backend=args.backend, n=args.n,
