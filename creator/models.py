@@ -287,8 +287,8 @@ def missing_message(missing: Sequence[ModelStatus]) -> str:
              f"{'are' if n != 1 else 'is'} not available:"]
     for s in missing:
         lines.append(f"  - {s.ref.stage}: {s.ref.label()} ({s.ref.setting}): {s.reason}")
-    stages = " ".join(dict.fromkeys(s.ref.stage for s in missing))
     hub_ids = [s for s in missing if _is_repo_id(s.ref.model)]
+    stages = " ".join(dict.fromkeys(s.ref.stage for s in hub_ids))  # what `pull` can fetch
     how = []
     if hub_ids:
         how.append(f"download {'them' if len(hub_ids) > 1 else 'it'} while online with "
