@@ -80,6 +80,15 @@ class Assistant:
                     raise KeyError(name)
             return self._stages[name]
 
+    def check_models(self, stages: Sequence[str] | None = None) -> list:
+        """Check that every model the settings use (for ``stages``, default all) is a local
+        folder, in the Hugging Face cache or on a reachable hub; raises one
+        BackendUnavailable that names every missing model (creator.models.check_models).
+        ``create`` calls it first; each loader also checks its own model."""
+        from .models import check_models
+
+        return check_models(self.settings, stages)
+
     # --- understanding ----------------------------------------------------------------
     def understand(self, media: Iterable[str | Path] | str | Path, *, hints: Sequence[str] | None = None,
                    progress: Progress | None = None, cancel: threading.Event | None = None) -> NoteContext:
@@ -236,6 +245,7 @@ class Assistant:
         ``cancel`` (set by another thread) stops it between items and stages, and the
         render: raises Cancelled, and nothing is saved after that point.
         """
+        self.check_models()  # every missing model named at once, before any work
         lang = language or self.settings.caption.language
         hints = [hints] if isinstance(hints, str) else list(hints or [])
         out = Path(out_dir) if out_dir else None

@@ -31,6 +31,7 @@ _OPTIONAL_COMMANDS: dict[str, tuple[str, str, str]] = {
     "video": ("pipelines.video.cli", "add_video_parser", "run_video"),
     "make": ("creator.cli", "add_make_parser", "run_make"),
     "ui": ("ui.launch", "add_ui_parser", "run_ui"),
+    "models": ("creator.models_cli", "add_models_parser", "run_models"),
 }
 
 
@@ -99,6 +100,9 @@ def run_tag(args) -> int:
     from .understanding import understand
 
     settings = Settings.for_profile(args.profile)
+    from .models import check_models
+
+    check_models(settings, ["tagging"])  # a missing model named at once, before any work
     with progress_bar("understanding", enabled=not args.no_progress) as bar:
         ctx = understand(args.paths, settings, progress=bar)
     if not ctx.items:

@@ -12,7 +12,7 @@ import os
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from .errors import ConfigError
@@ -30,6 +30,15 @@ __all__ = [
 
 Profile = Literal["lite", "full"]
 
+#: ``device`` of a model section: "auto" (CUDA, then MPS, then CPU) or a torch device
+#: string ("cpu", "cuda", "cuda:1", "mps") that is used as given.
+#: ``precision``: "auto" (float16 on a GPU, float32 on the CPU) or forced.
+Precision = Literal["auto", "float32", "float16", "bfloat16"]
+
+# What the full profile switches on: the backend of each section, unless the caller or
+# the environment (CREATOR_<SECTION>__BACKEND) chose one.
+_FULL_BACKENDS = {"tagging": "clip", "music": "clap", "caption": "transformers", "cover": "diffusion"}
+
 
 def default_cache_dir() -> Path:
     base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
@@ -42,8 +51,9 @@ class _Section(BaseModel):
 
 class TaggingSettings(_Section):
     backend: Literal["lite", "clip"] = "lite"
-    # CLIP or Chinese-CLIP: a hub id or a local folder with a saved model and processor
-    clip_model: str = "openai/clip-vit-base-patch32"
+    # CLIP or Chinese-CLIP: a hub id or a local folder with a saved model and processor.
+    # Default: Chinese-CLIP ViT-B/16 (reads the vocabulary's zh prompts; see README "Full profile models")
+    clip_model: str = "OFA-Sys/chinese-clip-vit-base-patch16"
     batch_size: int = Field(16, ge=1)
     image_size: int = Field(448, ge=64)  # longest side the photo is decoded at for analysis
     min_score: float = Field(0.15, ge=0, le=1)  # tags below this are dropped from an item
@@ -52,21 +62,23 @@ class TaggingSettings(_Section):
     # torch intra-op threads while understanding (None: torch's default). Understanding
     # runs two worker threads itself; more torch threads on top only thrash on 2 cores.
     torch_threads: int | None = Field(1, ge=1)
-    device: str = "cpu"
+    device: str = "auto"
+    precision: Precision = "auto"
 
 
 class MusicSettings(_Section):
     backend: Literal["lite", "clap"] = "lite"
     library: Path | None = None  # None: the demo tracks of immich-memories-music
     index_dir: Path | None = None  # None: <cache>/music
-    clap_model: str = "laion/clap-htsat-unfused"
+    clap_model: str = "laion/larger_clap_music"  # CLAP trained on music (README "Full profile models")
     # weights of the score parts (lite): text embedding, acoustic vector, mood agreement;
     # chosen on tests/music/data/dev_notes.yaml (tests/benchmarks/bench_music.py --weights)
     weight_text: float = 0.2
     weight_acoustic: float = 0.2
     weight_mood: float = 0.5
     top: int = Field(5, ge=1)
-    device: str = "cpu"
+    device: str = "auto"
+    precision: Precision = "auto"
 
 
 class CaptionSettings(_Section):
@@ -74,7 +86,9 @@ class CaptionSettings(_Section):
     language: Literal["zh", "en"] = "zh"
     style: str = "guide"
     emoji: bool = True
-    model: str = "HuggingFaceTB/SmolLM2-135M-Instruct"  # transformers: hub id or folder
+    # transformers: hub id or folder. Qwen2.5-1.5B-Instruct writes Chinese and English JSON
+    # (Apache-2.0; the 3B is better but under the Qwen research licence)
+    model: str = "Qwen/Qwen2.5-1.5B-Instruct"
     gguf_file: str | None = None
     base_url: str = "http://127.0.0.1:11434/v1"  # openai-compatible endpoint (Ollama default)
     openai_model: str = "qwen2.5:7b-instruct"
@@ -83,7 +97,8 @@ class CaptionSettings(_Section):
     temperature: float = Field(0.7, ge=0)
     retries: int = Field(2, ge=0)
     timeout: float = Field(60.0, gt=0)
-    device: str = "cpu"
+    device: str = "auto"
+    precision: Precision = "auto"
 
 
 class CoverSettings(_Section):
@@ -92,11 +107,12 @@ class CoverSettings(_Section):
     width: int = Field(1080, ge=64)
     style: str | None = None  # None: one candidate per style
     n: int = Field(4, ge=1)
-    diffusion_model: str = "stabilityai/sd-turbo"
+    diffusion_model: str = "stabilityai/sd-turbo"  # 1 step, guidance 0 (prompts/cover/diffusion.yaml)
     img2img: bool = False
     safety_check: bool = False
     format: Literal["png", "jpeg"] = "png"
-    device: str = "cpu"
+    device: str = "auto"
+    precision: Precision = "auto"
 
 
 class VideoSettings(_Section):
@@ -169,18 +185,24 @@ class Settings(BaseSettings):
     def drafts_root(self) -> Path:
         return Path(self.drafts_dir) if self.drafts_dir else Path(self.cache_dir) / "drafts"
 
+    @model_validator(mode="after")
+    def _profile_backends(self) -> "Settings":
+        """The full profile's backends are defaults: a backend the caller or the
+        environment set (``CREATOR_TAGGING__BACKEND=lite``) is kept as it is."""
+        if self.profile == "full":
+            for section, backend in _FULL_BACKENDS.items():
+                sub = getattr(self, section)
+                if "backend" not in sub.model_fields_set:
+                    sub.backend = backend
+        return self
+
     @classmethod
     def for_profile(cls, profile: str = "lite", **overrides) -> "Settings":
-        """Settings for a profile; ``overrides`` are top-level fields or whole sections."""
+        """Settings for a profile; ``overrides`` are top-level fields or whole sections.
+
+        Precedence, highest first: ``overrides``, the environment (``CREATOR_...``), the
+        profile (full: CLIP, CLAP, a transformers LLM, diffusion covers), the defaults.
+        """
         if profile not in ("lite", "full"):
             raise ConfigError(f"unknown profile {profile!r}: choose 'lite' or 'full'")
-        s = cls(profile=profile, **overrides)
-        if profile == "full" and "tagging" not in overrides:
-            s.tagging.backend = "clip"
-        if profile == "full" and "music" not in overrides:
-            s.music.backend = "clap"
-        if profile == "full" and "caption" not in overrides:
-            s.caption.backend = "transformers"
-        if profile == "full" and "cover" not in overrides:
-            s.cover.backend = "diffusion"
-        return s
+        return cls(profile=profile, **overrides)

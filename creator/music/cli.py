@@ -40,6 +40,9 @@ def run_music(args) -> int:
     if args.library is not None:
         settings.music.library = args.library
     try:
+        from ..models import check_models
+
+        check_models(settings, ["tagging", "music"] if args.paths else ["music"])  # all missing at once
         ctx = None
         if args.paths:
             from ..understanding import understand

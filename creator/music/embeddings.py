@@ -186,20 +186,27 @@ class ClapEmbedder:
 
     name = "clap"
 
-    def __init__(self, model: str | Path, *, device: str = "cpu", max_seconds: float = 10.0) -> None:
+    def __init__(self, model: str | Path, *, device: str = "auto", precision: str = "auto",
+                 max_seconds: float = 10.0) -> None:
+        from ..models import dtype_kwargs, require_model, resolve_device, resolve_dtype
+
+        # a missing model fails here at once, naming how to get it (not after the hub's retries)
+        require_model("music", "music.clap_model", str(model))
         try:
             import torch  # noqa: F401
             from transformers import ClapModel, ClapProcessor
         except ImportError as e:
             raise BackendUnavailable("the CLAP music backend needs transformers and torch: "
                                      "`pip install 'travel-note-creator[full]'`") from e
+        device = resolve_device(device)
+        self.dtype = resolve_dtype(precision, device)
         try:
             self.processor = ClapProcessor.from_pretrained(str(model))
-            self.model = ClapModel.from_pretrained(str(model)).to(device).eval()
+            self.model = ClapModel.from_pretrained(str(model), **dtype_kwargs(self.dtype)).to(device).eval()
         except OSError as e:
             raise BackendUnavailable(
                 f"cannot load the CLAP model {model!r}: {e}. Point music.clap_model at a folder "
-                "saved with save_pretrained, or run once online to fill the Hugging Face cache"
+                "saved with save_pretrained, or fetch it with `creator models pull music`"
             ) from e
         self.device = device
         self.max_seconds = max_seconds
@@ -237,7 +244,8 @@ class ClapEmbedder:
         for r in records:  # one at a time: tracks differ in length
             y = self._window(decode(r.path, sr=sr))
             inputs = self.processor(audio=[y], sampling_rate=sr, return_tensors="pt")
-            inputs = {k: v.to(self.device) for k, v in inputs.items()}
+            inputs = {k: v.to(self.device, dtype=self.dtype) if v.is_floating_point() else v.to(self.device)
+                      for k, v in inputs.items()}
             with torch.no_grad():
                 out = self.model.get_audio_features(**inputs)
             vecs.append(self._norm(out))

@@ -55,15 +55,23 @@ def _build(settings: TaggingSettings) -> TaggingBackend:
     if settings.backend == "clip":
         from .clip import ClipTagger
 
-        return ClipTagger(settings.clip_model, settings.device, min_score=settings.min_score,
-                          max_tags=settings.max_tags, batch_size=settings.batch_size)
+        return ClipTagger(settings.clip_model, settings.device, precision=settings.precision,
+                          min_score=settings.min_score, max_tags=settings.max_tags,
+                          batch_size=settings.batch_size)
     raise ConfigError(f"tagging.backend: unknown backend {settings.backend!r} (choose 'lite' or 'clip')")
 
 
 def get_tagger(settings: TaggingSettings) -> TaggingBackend:
     """The cached tagger for these settings (one per backend, model, device and limits)."""
-    model = settings.clip_model if settings.backend == "clip" else "efficientnet-lite0"
-    key = (settings.backend, model, settings.device, settings.min_score, settings.max_tags,
+    if settings.backend == "clip":
+        from ..models import resolve_device
+
+        # "auto" and the device it resolves to share one tagger (the model is checked and
+        # loaded on first use: ClipTagger._load)
+        model, device, precision = settings.clip_model, resolve_device(settings.device), settings.precision
+    else:
+        model, device, precision = "efficientnet-lite0", "cpu", "float32"
+    key = (settings.backend, model, device, precision, settings.min_score, settings.max_tags,
            settings.batch_size, settings.faces)
     with _LOCK:
         tagger = _TAGGERS.get(key)

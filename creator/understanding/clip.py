@@ -38,7 +38,8 @@ class ClipTagger:
     Parameters
     ----------
     model : a hub id or a local folder (model + processor saved with ``save_pretrained``).
-    device : torch device string.
+    device : "auto" (CUDA, then MPS, then CPU) or a torch device string.
+    precision : "auto" (float16 on a GPU, float32 on the CPU), "float32", "float16" or "bfloat16".
     min_score, max_tags, batch_size : as in the lite tagger.
     temperature : divides the logits before the softmax over tags.
     prior_factor : how many uniform shares make a score of 0.5 (see the module docstring).
@@ -49,8 +50,9 @@ class ClipTagger:
     def __init__(
         self,
         model: str,
-        device: str = "cpu",
+        device: str = "auto",
         *,
+        precision: str = "auto",
         min_score: float = 0.15,
         max_tags: int = 12,
         batch_size: int = 16,
@@ -59,8 +61,12 @@ class ClipTagger:
     ):
         if not model:
             raise InputError("model: give a hub id or a local folder with a CLIP model")
+        from ..models import resolve_device
+
         self.model_name = model
-        self.device = device
+        self.device = resolve_device(device)
+        self.precision = precision
+        self._dtype = None
         self.min_score = min_score
         self.max_tags = max_tags
         self.batch_size = batch_size
@@ -78,6 +84,11 @@ class ClipTagger:
         with self._lock:
             if self._model is not None:
                 return
+            from ..models import dtype_kwargs, require_model, resolve_dtype
+
+            # a missing model fails here at once, naming how to get it (not after the hub's
+            # retries)
+            require_model("tagging", "tagging.clip_model", self.model_name)
             try:
                 import torch  # noqa: F401
                 import transformers
@@ -88,26 +99,40 @@ class ClipTagger:
                 ) from exc
             try:
                 config = AutoConfig.from_pretrained(self.model_name)
-            except Exception as exc:  # missing folder, no network for a hub id, bad config
+            except Exception as exc:  # a bad config, or the hub failing mid-download
                 raise BackendUnavailable(
                     f"cannot load the CLIP model {self.model_name!r}: {exc}. Give a local folder saved with "
                     "save_pretrained, or a hub id while online (it is cached for offline use)"
                 ) from exc
             self._chinese = config.model_type == "chinese_clip"
             model_cls = transformers.ChineseCLIPModel if self._chinese else transformers.CLIPModel
-            model = model_cls.from_pretrained(self.model_name).to(self.device).eval()
+            self._dtype = resolve_dtype(self.precision, self.device)
+            model = model_cls.from_pretrained(self.model_name, **dtype_kwargs(self._dtype)).to(self.device).eval()
             self._processor = AutoProcessor.from_pretrained(self.model_name)
             self._model = model
             self._text = self._encode_prompts()
 
+    def prompts(self) -> list[tuple[str, str]]:
+        """(tag id, prompt) pairs the text side encodes, in the model's language: the
+        vocabulary's ``clip_zh`` prompts for Chinese-CLIP, its English ``clip`` prompts
+        otherwise (loads the model to know which it is)."""
+        self._load()
+        return self._prompts()
+
+    def _prompts(self) -> list[tuple[str, str]]:
+        out = []
+        for t in self.vocab.tags:
+            texts = (t.clip_zh or t.clip) if self._chinese else (t.clip or (f"a photo of {t.en}",))
+            out.extend((t.id, text) for text in texts)
+        return out
+
     def _encode_prompts(self) -> np.ndarray:
         import torch
 
-        prompts, owner = [], []
-        for k, t in enumerate(self.vocab.tags):
-            texts = (t.clip_zh or t.clip) if self._chinese else (t.clip or (f"a photo of {t.en}",))
-            prompts.extend(texts)
-            owner.extend([k] * len(texts))
+        index = {t.id: k for k, t in enumerate(self.vocab.tags)}
+        pairs = self._prompts()
+        prompts = [text for _, text in pairs]
+        owner = [index[tag] for tag, _ in pairs]
         tok = self._processor.tokenizer(prompts, padding=True, truncation=True, return_tensors="pt")
         with torch.inference_mode():
             emb = self._model.get_text_features(**{k: v.to(self.device) for k, v in tok.items()})
@@ -128,7 +153,8 @@ class ClipTagger:
             batch = [im.convert("RGB") for im in images[i : i + self.batch_size]]
             pixels = self._processor.image_processor(images=batch, return_tensors="pt")["pixel_values"]
             with torch.inference_mode():
-                emb = _as_tensor(self._model.get_image_features(pixel_values=pixels.to(self.device)))
+                emb = _as_tensor(self._model.get_image_features(
+                    pixel_values=pixels.to(self.device, dtype=self._dtype)))
             out.append(torch.nn.functional.normalize(emb.float(), dim=-1).cpu().numpy())
         return np.concatenate(out)
 

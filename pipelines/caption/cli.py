@@ -41,6 +41,9 @@ def run_caption(args) -> int:
     settings = Settings.for_profile(args.profile)
     if args.backend:
         settings.caption.backend = args.backend
+    from creator.models import check_models
+
+    check_models(settings, ["tagging", "caption"])  # every missing model named at once
     context = understand(args.paths, settings, hints=args.hint)
     for w in context.warnings:  # one line per file that could not be read, as `make` does
         print(f"warning: {w}", file=sys.stderr)

@@ -144,8 +144,13 @@ def packaged_gguf() -> Path:
 
 
 @functools.lru_cache(maxsize=2)
-def _load_causal_lm(model: str, gguf_file: str | None, device: str):
-    """(tokenizer, model) loaded once per (model, gguf_file, device): an explicit cache."""
+def _load_causal_lm(model: str, gguf_file: str | None, device: str, precision: str = "auto"):
+    """(tokenizer, model) loaded once per (model, gguf_file, device, precision): an explicit cache.
+    ``device`` is already resolved (not "auto")."""
+    from creator.models import dtype_kwargs, require_model, resolve_dtype
+
+    # a missing model fails here at once, naming how to get it (not after the hub's retries)
+    require_model("caption", "caption.model", model, gguf_file)
     try:
         import torch  # noqa: F401
         from transformers import AutoModelForCausalLM, AutoTokenizer
@@ -159,9 +164,12 @@ def _load_causal_lm(model: str, gguf_file: str | None, device: str):
         if path.is_absolute():  # a file anywhere: its folder is the "model"
             model, gguf_file = str(path.parent), path.name
         kwargs["gguf_file"] = gguf_file
+    dtype = resolve_dtype(precision, device, prefer_bf16=True)
+    if gguf_file and precision == "auto":
+        dtype = None  # a GGUF is dequantised to its own dtype
     try:
         tok = AutoTokenizer.from_pretrained(model, **kwargs)
-        lm = AutoModelForCausalLM.from_pretrained(model, **kwargs)
+        lm = AutoModelForCausalLM.from_pretrained(model, **kwargs, **(dtype_kwargs(dtype) if dtype else {}))
     except (OSError, ValueError) as e:
         raise BackendUnavailable(
             f"could not load the caption model {model!r}{' / ' + gguf_file if gguf_file else ''}: {e}. "
@@ -184,13 +192,17 @@ class TransformersChat:
     # chatting about it; the prefix is put back in front of what they generate
     PREFILL = '{"title": "'
 
-    def __init__(self, model: str, *, gguf_file: str | None = None, device: str = "cpu"):
-        self.model, self.gguf_file, self.device = model, gguf_file, device
+    def __init__(self, model: str, *, gguf_file: str | None = None, device: str = "auto",
+                 precision: str = "auto"):
+        from creator.models import resolve_device
+
+        self.model, self.gguf_file, self.device = model, gguf_file, resolve_device(device)
+        self.precision = precision
         self.name = f"transformers:{Path(gguf_file).name if gguf_file else model}"
 
     def render(self, messages: list[Message]) -> str:
         """The prompt text the model sees."""
-        tok, _ = _load_causal_lm(self.model, self.gguf_file, self.device)
+        tok, _ = _load_causal_lm(self.model, self.gguf_file, self.device, self.precision)
         if getattr(tok, "chat_template", None):
             return tok.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
         return "\n".join(f"{m['role']}: {m['content']}" for m in messages) + "\nassistant:"
@@ -198,7 +210,7 @@ class TransformersChat:
     def chat(self, messages: list[Message], *, seed: int, temperature: float, max_new_tokens: int) -> str:
         import torch
 
-        tok, lm = _load_causal_lm(self.model, self.gguf_file, self.device)
+        tok, lm = _load_causal_lm(self.model, self.gguf_file, self.device, self.precision)
         prompt = self.render(messages) + self.PREFILL
         inputs = tok(prompt, return_tensors="pt", add_special_tokens=False).to(self.device)
         torch.manual_seed(seed)
@@ -262,7 +274,8 @@ def make_backend(settings: CaptionSettings) -> ChatBackend | None:
     if settings.backend == "template":
         return None
     if settings.backend == "transformers":
-        return TransformersChat(settings.model, gguf_file=settings.gguf_file, device=settings.device)
+        return TransformersChat(settings.model, gguf_file=settings.gguf_file, device=settings.device,
+                                precision=settings.precision)
     if settings.backend == "openai":
         return OpenAIChat(settings.base_url, settings.openai_model, api_key_env=settings.api_key_env,
                           timeout=settings.timeout)

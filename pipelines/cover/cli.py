@@ -89,6 +89,9 @@ def run_cover(args: argparse.Namespace, settings=None) -> int:
     outputs = [out if i == 0 else out.with_name(f"{out.stem}-{i + 1}{out.suffix}") for i in range(n)]
     try:
         _check_outputs(outputs, iter_media_files([Path(p) for p in args.paths]))
+        from creator.models import check_models
+
+        check_models(settings, ["tagging"] if args.backend == "photo" else ["tagging", "cover"])  # all at once
         context = understand([Path(p) for p in args.paths], settings)
         for w in context.warnings:
             print(f"warning: {w}", file=sys.stderr)

@@ -95,16 +95,20 @@ def build_prompt(context: NoteContext, style: str) -> tuple[str, str]:
 class DiffusionBackend:
     """A diffusers text-to-image model, loaded once on first use.
 
-    ``model`` is a hub id or a folder written by ``save_pretrained``; ``device`` "cpu",
-    "cuda", "cuda:1", "mps". Weights are float16 on CUDA, float32 elsewhere.
+    ``model`` is a hub id or a folder written by ``save_pretrained``; ``device`` "auto"
+    (CUDA, then MPS, then CPU), "cpu", "cuda", "cuda:1", "mps"; ``precision`` "auto"
+    (float16 on a GPU, float32 on the CPU) or a forced "float32", "float16", "bfloat16".
     """
 
-    def __init__(self, model: str, device: str = "cpu") -> None:
+    def __init__(self, model: str, device: str = "auto", *, precision: str = "auto") -> None:
         for module in ("torch", "diffusers", "transformers"):
             if importlib.util.find_spec(module) is None:
                 raise BackendUnavailable(f"text-to-image covers need {module!r}: {_INSTALL}")
+        from creator.models import resolve_device
+
         self.model = str(model)
-        self.device = device
+        self.device = resolve_device(device)
+        self.precision = precision
         self.family = family_for(self.model)
         self._pipe = None
         self._img2img = None
@@ -113,24 +117,23 @@ class DiffusionBackend:
     def _load(self):
         with self._lock:
             if self._pipe is None:
-                import torch
                 from diffusers import AutoPipelineForText2Image
 
-                dtype = torch.float16 if self.device.startswith("cuda") else torch.float32
+                from creator.models import dtype_kwargs, require_model, resolve_dtype
+
+                # what is missing, said at once: not in the cache and the hub off or unreachable,
+                # a folder without model_index.json... and `creator models pull cover` to get it
+                require_model("cover", "cover.diffusion_model", self.model)
                 local = Path(self.model).expanduser()
                 source = str(local) if local.exists() else self.model
-                import diffusers
-
-                # diffusers 0.36 renamed torch_dtype to dtype
-                major, minor = (int(x) for x in diffusers.__version__.split(".")[:2])
-                kw = {"dtype": dtype} if (major, minor) >= (0, 36) else {"torch_dtype": dtype}
+                dtype = resolve_dtype(self.precision, self.device)
                 try:
-                    pipe = AutoPipelineForText2Image.from_pretrained(source, **kw)
-                except (OSError, ValueError) as e:
+                    pipe = AutoPipelineForText2Image.from_pretrained(source, **dtype_kwargs(dtype, "diffusers"))
+                except (OSError, ValueError) as e:  # a damaged folder or a download that failed
                     raise BackendUnavailable(
                         f"cannot load the text-to-image model {self.model!r} ({e.__class__.__name__}: "
-                        f"{str(e).splitlines()[0][:200]}); set cover.diffusion_model to a local folder "
-                        "or a hub id that is in the Hugging Face cache") from e
+                        f"{str(e).splitlines()[0][:200]}); check the folder set in cover.diffusion_model, "
+                        "or fetch the model again with `creator models pull cover`") from e
                 pipe = pipe.to(self.device)
                 pipe.set_progress_bar_config(disable=True)
                 self._pipe = pipe

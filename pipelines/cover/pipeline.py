@@ -160,7 +160,8 @@ class Pipeline:
         if self._diffusion is None:
             from .diffusion import DiffusionBackend
 
-            self._diffusion = DiffusionBackend(self.settings.diffusion_model, device=self.settings.device)
+            self._diffusion = DiffusionBackend(self.settings.diffusion_model, device=self.settings.device,
+                                               precision=self.settings.precision)
         return self._diffusion
 
     def safety(self):

@@ -65,7 +65,8 @@ def _make_embedder(settings: Settings):
     if settings.music.backend == "clap":
         from creator.music.embeddings import ClapEmbedder
 
-        return ClapEmbedder(settings.music.clap_model, device=settings.music.device)
+        return ClapEmbedder(settings.music.clap_model, device=settings.music.device,
+                            precision=settings.music.precision)
     return LiteEmbedder()
 
 
