@@ -24,6 +24,7 @@ __all__ = [
     "CaptionSettings",
     "CoverSettings",
     "VideoSettings",
+    "MediaSettings",
     "default_cache_dir",
 ]
 
@@ -127,6 +128,22 @@ class VideoSettings(_Section):
     audio_bitrate: str = "160k"
 
 
+class MediaSettings(BaseSettings):
+    """How photos are read (creator.media.open_photo, used by every stage).
+
+    Its own environment prefix too (``CREATOR_MEDIA__MAX_DECODE_MB``), so the budget
+    holds where a stage is given only its own section.
+    """
+
+    model_config = SettingsConfigDict(env_prefix="CREATOR_MEDIA__", extra="forbid", validate_assignment=True)
+
+    # memory one photo decode may take, MiB, estimated from the header before decoding
+    # (Pillow keeps 4 bytes a pixel for RGB and RGBA): 1024 admits a 250-megapixel RGB or
+    # RGBA PNG opened at preview size (JPEGs decode reduced: any size) and refuses a
+    # 19500x19500 RGBA PNG (1.45 GiB of pixels).
+    max_decode_mb: int = Field(1024, ge=1)
+
+
 class Settings(BaseSettings):
     """Everything that can be configured. ``Settings.for_profile("full")`` for the full profile."""
 
@@ -142,6 +159,7 @@ class Settings(BaseSettings):
     caption: CaptionSettings = Field(default_factory=CaptionSettings)
     cover: CoverSettings = Field(default_factory=CoverSettings)
     video: VideoSettings = Field(default_factory=VideoSettings)
+    media: MediaSettings = Field(default_factory=MediaSettings)
 
     @property
     def drafts_root(self) -> Path:
