@@ -276,9 +276,9 @@ def open_photo(path: str | os.PathLike, *, max_side: int | None = 448,
             need = decode_bytes(im, max_side, orientation)
             if need > budget:
                 raise MediaError(
-                    f"{p.name}: {w}x{h} {im.format or ''} image ({im.mode}) is too large to decode: it "
-                    f"would need about {math.ceil(need / _MB)} MiB, over the {budget / _MB:g} MiB budget "
-                    f"(Settings.media.max_decode_mb)")
+                    f"{p.name}: {w}x{h} {im.mode} {im.format or 'image'} is too large to decode "
+                    f"(about {math.ceil(need / _MB)} MiB; the budget is {budget / _MB:g} MiB, "
+                    f"Settings.media.max_decode_mb)")
             im.load()
             orientation = _orientation(_exif(im, p))
             rgb = _reduce_to_rgb(im, _factor(im.size, max_side))

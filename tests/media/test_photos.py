@@ -142,7 +142,7 @@ def test_beyond_pillow_bomb_limit_no_crash(tmp_path, monkeypatch):
 def test_over_the_decode_budget_is_a_clear_error(tmp_path, monkeypatch):
     path = make_photo(tmp_path / "宽幅.png", size=(400, 300))
     # 400x300 stored in 4 bytes a pixel is 0.46 MiB before any copy: over 0.4, under 1
-    with pytest.raises(MediaError, match=r"宽幅\.png: 400x300 PNG.*too large.*0\.4 MiB budget"):
+    with pytest.raises(MediaError, match=r"宽幅\.png: 400x300 RGB PNG is too large.*budget is 0\.4 MiB"):
         open_photo(path, max_decode_mb=0.4)
     assert open_photo(path, max_decode_mb=1).size == (400, 300)
     # the budget comes from Settings (the environment overrides it), for every caller
