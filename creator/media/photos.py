@@ -168,20 +168,17 @@ def _reduced(size: tuple[int, int], f: int) -> tuple[int, int]:
     return (-(-size[0] // f), -(-size[1] // f))
 
 
-def decode_bytes(im: Image.Image, max_side: int | None = None, orientation: int = 1) -> int:
-    """The peak memory, in bytes, of :func:`open_photo` for an opened (not yet decoded)
-    image: the decoded pixels (twice for formats decoded through a buffer of their own),
-    plus the reduced RGB copy, the strips it is made in, and a rotated copy when the
-    photo's orientation needs one. Read from the header only."""
+def decode_bytes(im: Image.Image) -> int:
+    """The memory, in bytes, that decoding an opened (not yet decoded) image takes: its
+    pixels as Pillow stores them (after any JPEG draft reduction), twice for formats
+    decoded through a buffer of their own. Read from the header only.
+
+    This is what the budget is checked against: the one full-size copy a non-JPEG
+    decode cannot avoid, whatever size is asked for, so every stage refuses the same
+    photos. What :func:`open_photo` adds to it is small next to it when reducing (the
+    reduced image, 16 MiB strips) and at most one more copy at full size."""
     w, h = im.size
-    decoded = w * h * _PIXEL_BYTES.get(im.mode, 4) * (2 if (im.format or "") in _BUFFERED else 1)
-    rw, rh = _reduced(im.size, _factor(im.size, max_side))
-    out = rw * rh * 4  # the reduced RGB image (or the copy returned)
-    if _needs_conversion(im):
-        out += _strip_rows(im.size, _factor(im.size, max_side)) * w * _STRIP_PIXEL
-    if orientation in _UPRIGHT:
-        out += rw * rh * 4
-    return decoded + out
+    return w * h * _PIXEL_BYTES.get(im.mode, 4) * (2 if (im.format or "") in _BUFFERED else 1)
 
 
 def _strip_rows(size: tuple[int, int], f: int) -> int:
@@ -272,8 +269,7 @@ def open_photo(path: str | os.PathLike, *, max_side: int | None = 448,
                 # suffices, decoding four times the pixels. Only JPEG has a draft mode.
                 k = min(1.0, max_side / max(w, h))
                 im.draft("RGB", (max(1, round(w * k)), max(1, round(h * k))))
-            orientation = _orientation(_exif(im, p))
-            need = decode_bytes(im, max_side, orientation)
+            need = decode_bytes(im)
             if need > budget:
                 raise MediaError(
                     f"{p.name}: {w}x{h} {im.mode} {im.format or 'image'} is too large to decode "
