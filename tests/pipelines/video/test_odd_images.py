@@ -149,3 +149,24 @@ def test_every_stage_shows_it_alike(odd, render, tmp_path, name):
     seen["video intro"] = _middle_band(Image.open(fit_cover(odd[name], tmp_path / "intro.png", (W, H))))
     for stage, got in seen.items():
         assert np.abs(got - want).max() <= 14, f"{name} in the {stage}: {got}, want {want}"
+
+
+def test_plain_jpegs_go_to_ffmpeg_as_they_are_and_others_at_the_size_needed(odd, tmp_path):
+    plain = make_photo(tmp_path / "普通.jpg", "china", size=(640, 480))
+    big = tmp_path / "大.jpg"
+    Image.new("RGB", (4000, 3000), (10, 120, 200)).save(big, quality=80)
+    pipe = Pipeline()
+    plan = {p: pipe._plan_item(MediaItem(path=str(p), id=p.stem, kind="photo"), None, tmp_path, k, frame=(W, H))
+            for k, p in enumerate([plain, big, odd["十六位灰.png"], odd["巨幅.jpg"], odd["旋转.jpg"]])}
+    assert plan[plain].path == str(plain) and plan[plain].origin is None  # the fast path
+    for p in (big, odd["十六位灰.png"], odd["巨幅.jpg"], odd["旋转.jpg"]):
+        pi = plan[p]
+        assert pi.origin == str(p) and pi.path != str(p), p.name
+        with Image.open(pi.path) as conv:
+            assert conv.format == "JPEG" and conv.mode == "RGB"
+            # as displayed, large enough to cover the frame after the Ken Burns zoom, no larger
+            assert (conv.width > conv.height) == (pi.width > pi.height)
+            side = max(pi.width, pi.height)
+            assert min(side, max(W / pi.width, H / pi.height) * 1.12 * side) - 2 <= max(conv.size) <= side
+    assert (plan[big].width, plan[big].height) == (4000, 3000)  # the plan keeps the photo's own shape
+    assert max(Image.open(plan[odd["巨幅.jpg"]].path).size) < 1000  # 13500 px decoded at 1/8, then fitted
