@@ -139,8 +139,8 @@ class MediaSettings(BaseSettings):
 
     # memory one photo decode may take, MiB, estimated from the header before decoding
     # (Pillow keeps 4 bytes a pixel for RGB and RGBA): 1024 admits a 250-megapixel RGB or
-    # RGBA PNG opened at preview size (JPEGs decode reduced: any size) and refuses a
-    # 19500x19500 RGBA PNG (1.45 GiB of pixels).
+    # RGBA PNG and refuses a 19500x19500 RGBA PNG (1.42 GiB of pixels); JPEGs decode
+    # reduced, so any size opens at the sizes the stages ask for
     max_decode_mb: int = Field(1024, ge=1)
 
 

@@ -168,17 +168,19 @@ def _reduced(size: tuple[int, int], f: int) -> tuple[int, int]:
     return (-(-size[0] // f), -(-size[1] // f))
 
 
-def decode_bytes(im: Image.Image) -> int:
-    """The memory, in bytes, that decoding an opened (not yet decoded) image takes: its
-    pixels as Pillow stores them (after any JPEG draft reduction), twice for formats
-    decoded through a buffer of their own. Read from the header only.
+def decode_bytes(im: Image.Image, max_side: int | None = 448) -> int:
+    """The memory, in bytes, that opening an opened (not yet decoded) image at
+    ``max_side`` takes, from the header only: its pixels as Pillow stores them (after
+    any JPEG draft reduction), twice for formats decoded through a buffer of their own,
+    plus the RGB result when the full size is asked for (``max_side`` None).
 
-    This is what the budget is checked against: the one full-size copy a non-JPEG
-    decode cannot avoid, whatever size is asked for, so every stage refuses the same
-    photos. What :func:`open_photo` adds to it is small next to it when reducing (the
-    reduced image, 16 MiB strips) and at most one more copy at full size."""
+    This is what the budget is checked against. At the sizes the stages ask for it is the
+    one full-size decode a non-JPEG cannot avoid, whatever the size, so every stage
+    refuses the same photos; what reducing adds to it (the reduced image, 16 MiB strips)
+    is small next to it."""
     w, h = im.size
-    return w * h * _PIXEL_BYTES.get(im.mode, 4) * (2 if (im.format or "") in _BUFFERED else 1)
+    decoded = w * h * _PIXEL_BYTES.get(im.mode, 4) * (2 if (im.format or "") in _BUFFERED else 1)
+    return decoded + (w * h * 4 if max_side is None else 0)
 
 
 def _strip_rows(size: tuple[int, int], f: int) -> int:
@@ -269,7 +271,7 @@ def open_photo(path: str | os.PathLike, *, max_side: int | None = 448,
                 # suffices, decoding four times the pixels. Only JPEG has a draft mode.
                 k = min(1.0, max_side / max(w, h))
                 im.draft("RGB", (max(1, round(w * k)), max(1, round(h * k))))
-            need = decode_bytes(im)
+            need = decode_bytes(im, max_side)
             if need > budget:
                 raise MediaError(
                     f"{p.name}: {w}x{h} {im.mode} {im.format or 'image'} is too large to decode "
