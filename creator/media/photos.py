@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
-from ..errors import BackendUnavailable, InputError, MediaError
+from ..errors import BackendUnavailable, ConfigError, InputError, MediaError
 from ..types import GPS
 
 __all__ = ["open_photo", "photo_meta", "register_heif", "decode_bytes", "decode_budget_mb", "plausible_time"]
@@ -74,9 +74,14 @@ def register_heif() -> None:
 def decode_budget_mb() -> int:
     """The configured memory budget of one photo decode, in MiB: ``Settings.media.max_decode_mb``
     (``CREATOR_MEDIA__MAX_DECODE_MB`` in the environment overrides the default)."""
+    from pydantic import ValidationError
+
     from ..config import MediaSettings
 
-    return MediaSettings().max_decode_mb
+    try:
+        return MediaSettings().max_decode_mb
+    except ValidationError as e:
+        raise ConfigError(f"CREATOR_MEDIA__MAX_DECODE_MB: {e.errors()[0]['msg']}") from e
 
 
 def _why(path: Path, e: BaseException) -> str:

@@ -10,7 +10,7 @@ import pytest
 from PIL import Image
 
 from creator.config import Settings
-from creator.errors import InputError, MediaError
+from creator.errors import ConfigError, InputError, MediaError
 from creator.media import load_media, open_photo, photo_meta
 from creator.media import photos as photos_mod
 from tests.factories import make_photo
@@ -155,6 +155,9 @@ def test_over_the_decode_budget_is_a_clear_error(tmp_path, monkeypatch):
     assert "大图.png" in item.error and "too large" in item.error
     [fine] = load_media([path])
     assert fine.error is None
+    monkeypatch.setenv("CREATOR_MEDIA__MAX_DECODE_MB", "很多")
+    with pytest.raises(ConfigError, match="CREATOR_MEDIA__MAX_DECODE_MB"):
+        open_photo(path)
 
 
 def test_jpeg_budget_counts_the_reduced_decode(tmp_path):
