@@ -25,6 +25,7 @@ __all__ = [
     "CoverSettings",
     "VideoSettings",
     "UISettings",
+    "MediaSettings",
     "default_cache_dir",
 ]
 
@@ -162,6 +163,20 @@ class UISettings(_Section):
     upload_total_mb: float = Field(4000.0, gt=0)  # all the uploads of one draft
     upload_max_pixels: int = Field(100_000_000, ge=1)  # one uploaded photo (read from its header)
     upload_total_pixels: int = Field(10_000_000_000, ge=1)  # all the uploaded photos of one draft
+class MediaSettings(BaseSettings):
+    """How photos are read (creator.media.open_photo, used by every stage).
+
+    Its own environment prefix too (``CREATOR_MEDIA__MAX_DECODE_MB``), so the budget
+    holds where a stage is given only its own section.
+    """
+
+    model_config = SettingsConfigDict(env_prefix="CREATOR_MEDIA__", extra="forbid", validate_assignment=True)
+
+    # memory one photo decode may take, MiB, estimated from the header before decoding
+    # (Pillow keeps 4 bytes a pixel for RGB and RGBA): 1024 admits a 250-megapixel RGB or
+    # RGBA PNG and refuses a 19500x19500 RGBA PNG (1.42 GiB of pixels); JPEGs decode
+    # reduced, so any size opens at the sizes the stages ask for
+    max_decode_mb: int = Field(1024, ge=1)
 
 
 class Settings(BaseSettings):
@@ -180,6 +195,7 @@ class Settings(BaseSettings):
     cover: CoverSettings = Field(default_factory=CoverSettings)
     video: VideoSettings = Field(default_factory=VideoSettings)
     ui: UISettings = Field(default_factory=UISettings)
+    media: MediaSettings = Field(default_factory=MediaSettings)
 
     @property
     def drafts_root(self) -> Path:

@@ -22,7 +22,7 @@ from pathlib import Path
 from ..errors import BackendUnavailable, MediaError
 from ..types import MediaItem, MediaKind
 from .clips import clip_info, detect_shots, keyframe_times, read_frames
-from .photos import open_photo, photo_meta, register_heif
+from .photos import open_photo, photo_meta, plausible_time, register_heif
 
 __all__ = [
     "SUPPORTED_PHOTO",
@@ -207,7 +207,9 @@ def load_item(path: str | os.PathLike, *, shots: bool = True, verify: bool = Tru
             clip, info = clip_info(p, shots=shots)
             item.clip = clip
             item.width, item.height = clip.width, clip.height
-            item.taken_at = info.get("creation_time")
+            item.taken_at, warn = plausible_time(info.get("creation_time"))  # none in the future
+            if warn:
+                item.warnings.append(f"container {warn}")
     except (MediaError, BackendUnavailable) as e:
         item.error = str(e)
     except OSError as e:  # e.g. the file vanished while being read

@@ -1,4 +1,12 @@
-"""Photos: open them as displayed (orientation, colour mode, size) and read their EXIF.
+"""Photos: the one loader every stage opens photos with, and their EXIF.
+
+:func:`open_photo` gives a photo as displayed (EXIF orientation, 8-bit RGB, alpha over
+white) at the size asked for, decoding no more than that size needs: JPEGs are decoded
+reduced (draft mode), other formats are decoded once in full and reduced in strips
+before any colour conversion, so no second full-size copy is ever made. Before any
+pixel is decoded, the memory the decode would need is estimated from the header (width,
+height, bands, bit depth) and a photo over the budget (``Settings.media.max_decode_mb``)
+is refused with a MediaError naming it. :func:`photo_meta` reads only the header.
 
 JPEG, PNG, WebP and HEIC/HEIF (through pillow-heif). Files are only ever opened for
 reading.
@@ -7,25 +15,21 @@ reading.
 from __future__ import annotations
 
 import functools
+import math
 import os
 import threading
 import warnings
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image, UnidentifiedImageError
 
-from ..errors import BackendUnavailable, InputError, MediaError
+from ..errors import BackendUnavailable, ConfigError, InputError, MediaError
 from ..types import GPS
 
-__all__ = ["open_photo", "photo_meta", "register_heif", "MAX_PIXELS"]
-
-#: Largest non-JPEG image decoded (pixels). JPEGs of any size open, because draft mode
-#: decodes them at 1/2..1/8 scale; other formats decode in full, so beyond this a file
-#: is refused with a clear message rather than exhausting memory.
-MAX_PIXELS = 400_000_000
+__all__ = ["open_photo", "photo_meta", "register_heif", "decode_bytes", "decode_budget_mb", "plausible_time"]
 
 _HEIF_SUFFIXES = {".heic", ".heif"}
 _BOMB_LOCK = threading.Lock()  # Image.MAX_IMAGE_PIXELS is process-global
@@ -37,6 +41,25 @@ _IFD_GPS = 0x8825
 _TAG_DATETIME_ORIGINAL = 0x9003
 _TAG_DATETIME_DIGITIZED = 0x9004
 
+# EXIF orientation -> the transpose that shows the photo upright (as ImageOps.exif_transpose)
+_UPRIGHT = {
+    2: Image.Transpose.FLIP_LEFT_RIGHT,
+    3: Image.Transpose.ROTATE_180,
+    4: Image.Transpose.FLIP_TOP_BOTTOM,
+    5: Image.Transpose.TRANSPOSE,
+    6: Image.Transpose.ROTATE_270,
+    7: Image.Transpose.TRANSVERSE,
+    8: Image.Transpose.ROTATE_90,
+}
+
+# bytes per pixel of Pillow's own storage (RGB is stored in 32 bits, like RGBA)
+_PIXEL_BYTES = {"1": 1, "L": 1, "P": 1, "I;16": 2, "I;16L": 2, "I;16B": 2, "I;16N": 2}
+# formats whose decoder first fills a buffer of its own, then copies it into the image
+_BUFFERED = {"WEBP", "HEIF", "AVIF"}
+_STRIP_BYTES = 16 << 20  # the strips a full-size decode is converted and reduced in
+_STRIP_PIXEL = 16  # bytes per pixel of a strip's conversion (crop, RGBA, RGB, alpha; float32 for 16-bit)
+_MB = 1 << 20
+
 
 @functools.lru_cache(maxsize=1)
 def register_heif() -> None:
@@ -46,6 +69,19 @@ def register_heif() -> None:
     except ImportError as e:
         raise BackendUnavailable("HEIC/HEIF photos need pillow-heif: pip install pillow-heif") from e
     pillow_heif.register_heif_opener()
+
+
+def decode_budget_mb() -> int:
+    """The configured memory budget of one photo decode, in MiB: ``Settings.media.max_decode_mb``
+    (``CREATOR_MEDIA__MAX_DECODE_MB`` in the environment overrides the default)."""
+    from pydantic import ValidationError
+
+    from ..config import MediaSettings
+
+    try:
+        return MediaSettings().max_decode_mb
+    except ValidationError as e:
+        raise ConfigError(f"CREATOR_MEDIA__MAX_DECODE_MB: {e.errors()[0]['msg']}") from e
 
 
 def _why(path: Path, e: BaseException) -> str:
@@ -59,6 +95,8 @@ def _why(path: Path, e: BaseException) -> str:
         return f"{name}: permission denied (the file cannot be read)"
     if isinstance(e, UnidentifiedImageError):
         return f"{name}: not a valid image (the content is not a photo format Pillow can read)"
+    if isinstance(e, MemoryError):
+        return f"{name}: not enough memory to decode it"
     msg = str(e)
     if "truncated" in msg.lower():
         return f"{name}: the image is truncated (the file was cut short, e.g. an incomplete copy)"
@@ -66,8 +104,8 @@ def _why(path: Path, e: BaseException) -> str:
 
 
 def _open(path: Path) -> Image.Image:
-    """``Image.open`` without Pillow's decompression-bomb check (this module applies its
-    own limit after seeing the format, since JPEGs of any size are decoded reduced)."""
+    """``Image.open`` (the header only) without Pillow's decompression-bomb check: this
+    module sizes every decode itself against the memory budget (:func:`decode_bytes`)."""
     if path.suffix.lower() in _HEIF_SUFFIXES:
         register_heif()
     if os.path.isfile(path) and os.path.getsize(path) == 0:
@@ -77,74 +115,185 @@ def _open(path: Path) -> Image.Image:
         limit = Image.MAX_IMAGE_PIXELS
         Image.MAX_IMAGE_PIXELS = None
         try:
-            im = Image.open(path)
+            return Image.open(path)
         finally:
             Image.MAX_IMAGE_PIXELS = limit
-    if im.format != "JPEG" and im.width * im.height > MAX_PIXELS:
-        size = f"{im.width}x{im.height}"
-        im.close()
-        raise MediaError(f"{path.name}: {size} {im.format} image is too large to decode safely "
-                         f"(limit {MAX_PIXELS // 1_000_000} megapixels for non-JPEG images)")
-    return im
 
 
-def _to_rgb(im: Image.Image) -> Image.Image:
-    """RGB for any mode: transparency over white, 16-bit and float scaled to 8 bits."""
+def _png_exif_chunk(path: Path) -> bytes | None:
+    """The eXIf chunk of a PNG wherever it is, walking the chunk headers (nothing is
+    decompressed). Pillow's own ``getexif`` decodes the whole image to find one placed
+    after the pixels."""
+    with open(path, "rb") as f:
+        if f.read(8) != b"\x89PNG\r\n\x1a\n":
+            return None
+        while len(head := f.read(8)) == 8:
+            length, kind = int.from_bytes(head[:4], "big"), head[4:]
+            if kind == b"eXIf":
+                return f.read(length)
+            if kind == b"IEND":
+                return None
+            f.seek(length + 4, os.SEEK_CUR)
+    return None
+
+
+def _exif(im: Image.Image, path: Path) -> Image.Exif:
+    """The image's EXIF, read without decoding its pixels."""
+    if im.format != "PNG" or "exif" in im.info:
+        return im.getexif()
+    exif = Image.Exif()
+    data = _png_exif_chunk(path)
+    if data:
+        exif.load(data)
+    return exif
+
+
+def _orientation(exif: Image.Exif) -> int:
+    """The EXIF orientation (1 when absent, invalid or unreadable)."""
+    try:
+        value = exif.get(_TAG_ORIENTATION, 1)
+    except Exception:  # a malformed EXIF block shows the photo as stored
+        return 1
+    return value if isinstance(value, int) and value in _UPRIGHT else 1
+
+
+def _needs_conversion(im: Image.Image) -> bool:
+    return im.mode != "RGB" or "transparency" in im.info
+
+
+def _factor(size: tuple[int, int], max_side: int | None) -> int:
+    """The integer reduction applied right after decoding: the largest that leaves at
+    least twice ``max_side`` for the final Lanczos resampling (Pillow's reducing_gap=2)."""
+    if max_side is None:
+        return 1
+    return max(1, max(size) // (2 * max_side))
+
+
+def _reduced(size: tuple[int, int], f: int) -> tuple[int, int]:
+    return (-(-size[0] // f), -(-size[1] // f))
+
+
+def decode_bytes(im: Image.Image, max_side: int | None = 448) -> int:
+    """The memory, in bytes, that opening an opened (not yet decoded) image at
+    ``max_side`` takes, from the header only: its pixels as Pillow stores them (after
+    any JPEG draft reduction), twice for formats decoded through a buffer of their own,
+    plus the RGB result when the full size is asked for (``max_side`` None).
+
+    This is what the budget is checked against. At the sizes the stages ask for it is the
+    one full-size decode a non-JPEG cannot avoid, whatever the size, so every stage
+    refuses the same photos; what reducing adds to it (the reduced image, 16 MiB strips)
+    is small next to it."""
+    w, h = im.size
+    decoded = w * h * _PIXEL_BYTES.get(im.mode, 4) * (2 if (im.format or "") in _BUFFERED else 1)
+    return decoded + (w * h * 4 if max_side is None else 0)
+
+
+def _strip_rows(size: tuple[int, int], f: int) -> int:
+    """Rows per strip of a strip-wise conversion: a multiple of ``f``, about _STRIP_BYTES."""
+    w, h = size
+    return min(h, max(f, _STRIP_BYTES // max(1, w * _STRIP_PIXEL) // f * f))
+
+
+def _to_rgb(im: Image.Image, top: float | None = None) -> Image.Image:
+    """RGB for any mode: transparency over white, 16-bit and float scaled to 8 bits.
+    ``top`` is the whole image's largest value for integer/float modes (a strip of the
+    image is scaled like the whole)."""
     mode = im.mode
-    if mode == "RGB":
+    if mode == "RGB" and "transparency" not in im.info:
         return im
     if mode in ("I;16", "I;16L", "I;16B", "I;16N", "I", "F"):
         arr = np.asarray(im, dtype=np.float32)
-        top = float(arr.max()) if arr.size else 0.0
+        if top is None:
+            top = float(arr.max()) if arr.size else 0.0
         if mode.startswith("I;16") or top > 255:
             arr = arr / (257.0 if top <= 65535 else top / 255.0)
         elif mode == "F" and top <= 1.0:
             arr = arr * 255.0
         grey = Image.fromarray(np.clip(arr, 0, 255).astype(np.uint8))
         return grey.convert("RGB")
-    if mode in ("P", "PA"):
+    if mode in ("P", "PA") or "transparency" in im.info:
         im = im.convert("RGBA")
         mode = "RGBA"
     if mode in ("RGBA", "LA", "La", "RGBa"):
-        rgba = im.convert("RGBA")
-        white = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
-        return Image.alpha_composite(white, rgba).convert("RGB")
+        rgba = im.convert("RGBA") if mode != "RGBA" else im
+        out = Image.new("RGB", rgba.size, (255, 255, 255))
+        out.paste(rgba, mask=rgba.getchannel("A"))  # over white
+        return out
     return im.convert("RGB")
 
 
-def open_photo(path: str | os.PathLike, *, max_side: int | None = 448) -> Image.Image:
+def _reduce_to_rgb(im: Image.Image, f: int) -> Image.Image:
+    """``_to_rgb(im).reduce(f)`` without a second full-size copy: the conversion (and
+    compositing over white) is done strip by strip, each strip reduced at once. Rows per
+    strip are a multiple of ``f``, so the result is the same as the whole image's."""
+    if not _needs_conversion(im):
+        return im.reduce(f) if f > 1 else im
+    w, h = im.size
+    top = None
+    if im.mode in ("I;16", "I;16L", "I;16B", "I;16N", "I", "F"):
+        top = float(im.getextrema()[1]) if w and h else 0.0
+    rows = _strip_rows(im.size, f)
+    if rows >= h:
+        rgb = _to_rgb(im, top)
+        return rgb.reduce(f) if f > 1 else rgb
+    out = Image.new("RGB", _reduced(im.size, f))
+    for y in range(0, h, rows):
+        strip = _to_rgb(im.crop((0, y, w, min(h, y + rows))), top)
+        out.paste(strip.reduce(f) if f > 1 else strip, (0, y // f))
+    return out
+
+
+def open_photo(path: str | os.PathLike, *, max_side: int | None = 448,
+               max_decode_mb: float | None = None) -> Image.Image:
     """A photo as displayed: RGB, EXIF orientation applied, no side longer than ``max_side``
-    (None: full size).
+    (None: full size). The one photo loader: every stage opens photos with it.
 
     JPEGs are decoded reduced (draft mode: 1/2, 1/4 or 1/8 scale, never below
     ``max_side``), so a 12000x9000 photo opens in a fraction of a second and small memory.
+    Other formats are decoded once in full, then reduced (and converted) strip by strip.
     CMYK, palette, greyscale, alpha (over white) and 16-bit images come back as 8-bit RGB.
 
+    ``max_decode_mb`` is the memory one decode may take (None: the configured
+    ``Settings.media.max_decode_mb``); a photo whose decode would need more (estimated
+    from its header, before decoding) is refused.
+
     Raises MediaError, naming the file, when it is missing, unreadable, not an image,
-    truncated or corrupt.
+    truncated, corrupt or too large for the budget.
     """
     if max_side is not None and max_side < 1:
         raise InputError(f"max_side must be a positive number of pixels or None, got {max_side!r}")
+    if max_decode_mb is not None and not max_decode_mb > 0:
+        raise InputError(f"max_decode_mb must be a positive number of MiB or None, got {max_decode_mb!r}")
+    budget = (max_decode_mb if max_decode_mb is not None else decode_budget_mb()) * _MB
     p = Path(path)
     try:
         im = _open(p)
         with im:
-            if max_side is not None and im.format == "JPEG":
+            w, h = im.size
+            if max_side is not None:
                 # ask for the target box of this aspect: (max_side, max_side) would keep a
                 # 4:3 photo at 1/4 scale (its short side must reach max_side) where 1/8
-                # suffices, decoding four times the pixels
-                w, h = im.size
-                k = max_side / max(w, h)
+                # suffices, decoding four times the pixels. Only JPEG has a draft mode.
+                k = min(1.0, max_side / max(w, h))
                 im.draft("RGB", (max(1, round(w * k)), max(1, round(h * k))))
+            need = decode_bytes(im, max_side)
+            if need > budget:
+                raise MediaError(
+                    f"{p.name}: {w}x{h} {im.mode} {im.format or 'image'} is too large to decode "
+                    f"(about {math.ceil(need / _MB)} MiB; the budget is {budget / _MB:g} MiB, "
+                    f"Settings.media.max_decode_mb)")
             im.load()
-            shown = ImageOps.exif_transpose(im) or im
-            rgb = _to_rgb(shown)
+            orientation = _orientation(_exif(im, p))
+            rgb = _reduce_to_rgb(im, _factor(im.size, max_side))
+            if orientation != 1:
+                rgb = rgb.transpose(_UPRIGHT[orientation])
             if max_side is not None and max(rgb.size) > max_side:
                 rgb.thumbnail((max_side, max_side), Image.Resampling.LANCZOS, reducing_gap=None)
             return rgb.copy() if rgb is im else rgb
     except (MediaError, BackendUnavailable):
         raise
-    except (OSError, UnidentifiedImageError, ValueError, SyntaxError, Image.DecompressionBombError) as e:
+    except (OSError, UnidentifiedImageError, ValueError, SyntaxError, MemoryError,
+            Image.DecompressionBombError) as e:
         raise MediaError(_why(p, e)) from e
 
 
@@ -164,6 +313,18 @@ def _exif_time(value: Any) -> datetime | None:
             continue
         return dt if dt.year >= 1971 else None  # 0000:00:00 / 1970 placeholders: no date set
     return None
+
+
+def plausible_time(dt: datetime | None) -> tuple[datetime | None, str | None]:
+    """(the time, None) when a recorded capture time can be true; (None, a warning) when it
+    lies in the future (more than a day ahead of this computer's clock, so time zones
+    never trip it): a camera clock set wrong, or a crafted file."""
+    if dt is None:
+        return None, None
+    now = datetime.now(dt.tzinfo) if dt.tzinfo is not None else datetime.now()
+    if dt > now + timedelta(days=1):
+        return None, f"date {dt:%Y-%m-%d %H:%M} is in the future; ignored"
+    return dt, None
 
 
 def _rational(v: Any) -> float:
@@ -217,15 +378,16 @@ def photo_meta(path: str | os.PathLike) -> dict[str, Any]:
     """What a photo's header says, without decoding its pixels.
 
     Returns ``width``/``height`` as displayed (swapped for EXIF orientations 5-8),
-    ``format``, ``orientation`` (1-8), ``taken_at`` (naive local time from EXIF
-    DateTimeOriginal, else DateTimeDigitized, else DateTime), ``gps`` (GPS or None) and
-    ``warnings`` (list of str). Raises MediaError naming the file.
+    ``format``, ``mode`` (Pillow's, as stored), ``orientation`` (1-8), ``taken_at`` (naive
+    local time from EXIF DateTimeOriginal, else DateTimeDigitized, else DateTime; a date
+    before 1971 is a placeholder, one in the future is ignored with a warning), ``gps``
+    (GPS or None) and ``warnings`` (list of str). Raises MediaError naming the file.
     """
     p = Path(path)
     try:
         with _open(p) as im:
-            exif = im.getexif()
-            width, height, fmt = im.width, im.height, im.format
+            exif = _exif(im, p)
+            width, height, fmt, mode = im.width, im.height, im.format, im.mode
     except (MediaError, BackendUnavailable):
         raise
     except (OSError, UnidentifiedImageError, ValueError, SyntaxError) as e:
@@ -242,8 +404,13 @@ def photo_meta(path: str | os.PathLike) -> dict[str, Any]:
     except Exception:  # a malformed IFD must not make the photo unreadable
         sub = {}
         warns.append("EXIF block is malformed; date not read")
-    taken = (_exif_time(sub.get(_TAG_DATETIME_ORIGINAL)) or _exif_time(sub.get(_TAG_DATETIME_DIGITIZED))
-             or _exif_time(exif.get(_TAG_DATETIME)))
+    taken = None
+    for raw in (sub.get(_TAG_DATETIME_ORIGINAL), sub.get(_TAG_DATETIME_DIGITIZED), exif.get(_TAG_DATETIME)):
+        taken, warn = plausible_time(_exif_time(raw))
+        if warn and f"EXIF {warn}" not in warns:
+            warns.append(f"EXIF {warn}")
+        if taken is not None:
+            break
     try:
         gps_ifd = dict(exif.get_ifd(_IFD_GPS))
     except Exception:
@@ -252,5 +419,5 @@ def photo_meta(path: str | os.PathLike) -> dict[str, Any]:
     gps, warn = _gps(gps_ifd)
     if warn:
         warns.append(warn)
-    return {"width": width, "height": height, "format": fmt, "orientation": orientation,
+    return {"width": width, "height": height, "format": fmt, "mode": mode, "orientation": orientation,
             "taken_at": taken, "gps": gps, "warnings": warns}

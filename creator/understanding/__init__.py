@@ -40,13 +40,14 @@ def _clip_keyframe_times(item: MediaItem) -> list[float]:
     return times
 
 
-def _look(item: MediaItem, size: int):
-    """Decoded images of an item (one for a photo, a few keyframes for a clip)."""
+def _look(item: MediaItem, size: int, max_decode_mb: float | None = None):
+    """Decoded images of an item (one for a photo, a few keyframes for a clip); a photo
+    over the decode budget raises MediaError."""
     from .. import media
 
     if item.kind == MediaKind.clip:
         return media.read_frames(item.path, _clip_keyframe_times(item), max_side=size)
-    return [media.open_photo(item.path, max_side=size)]
+    return [media.open_photo(item.path, max_side=size, max_decode_mb=max_decode_mb)]
 
 
 @contextlib.contextmanager
@@ -127,7 +128,7 @@ def understand_items(
 
     def look(item: MediaItem) -> list[tuple]:
         """Per item, in a worker: decode, find faces, score quality (frame by frame)."""
-        frames = _look(item, cfg.image_size)
+        frames = _look(item, cfg.image_size, settings.media.max_decode_mb)
         faces = [detector.detect(f) if detector else [] for f in frames]
         return [(f, b, assess(f, b, name=Path(item.path).name)) for f, b in zip(frames, faces)]
 

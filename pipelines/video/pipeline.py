@@ -8,17 +8,17 @@ ducked under the clips' sound and loudness-normalised. One ffmpeg process render
 
 from __future__ import annotations
 
+import math
 import os
 import threading
-import warnings as _warnings
 from collections.abc import Callable
 from pathlib import Path
 
-from PIL import Image, ImageOps
 from pydantic import BaseModel, ConfigDict, Field
 
 from creator.config import VideoSettings
-from creator.errors import InputError, MediaError
+from creator.errors import BackendUnavailable, InputError, MediaError
+from creator.media import open_photo, photo_meta
 from creator.media.ffmpeg import part_name, work_folder
 from creator.types import Draft, MediaItem, MediaKind, TrackMatch, VideoResult
 
@@ -28,8 +28,13 @@ from .text import render_text
 
 __all__ = ["VideoRequest", "Pipeline"]
 
-# formats handed to ffmpeg as they are; anything else (HEIC, WEBP, TIFF...) is converted once
-_DIRECT = {"JPEG": ("RGB", "L"), "PNG": ("RGB", "RGBA", "L", "LA", "P")}
+# Photos handed to ffmpeg as they are: 8-bit RGB or grey JPEGs, stored upright, at most
+# _DIRECT_OVERSIZE times the size the video needs per side. Anything else (alpha, 16-bit,
+# palette, CMYK, HEIC, WEBP, PNG, EXIF-rotated, huge) is decoded once by the one photo
+# loader (creator.media.open_photo: orientation, alpha over white, memory budget) at the
+# size the video needs and written as a temporary JPEG, so every stage shows it alike.
+_DIRECT = {"JPEG": ("RGB", "L")}
+_DIRECT_OVERSIZE = 2.0
 
 
 class VideoRequest(BaseModel):
@@ -111,6 +116,15 @@ class VideoRequest(BaseModel):
         return cls(**fields)
 
 
+def _needed_side(size: tuple[int, int], frame: tuple[int, int], zoom: float) -> int:
+    """The longest side a photo of ``size`` (as displayed) needs in a video of ``frame``:
+    the render scales it to cover the frame (pans too), and the Ken Burns ``zoom``
+    magnifies that; more pixels are never shown. At most the photo's own size."""
+    (w, h), (fw, fh) = size, frame
+    scale = max(fw / w, fh / h) * max(1.0, zoom)
+    return max(16, min(max(w, h), math.ceil(max(w, h) * scale)))
+
+
 def _aim(item: MediaItem) -> tuple[float, float]:
     """Where the motion heads: the faces (all of them), else the subject, else the centre."""
     q = item.quality
@@ -169,11 +183,12 @@ class Pipeline:
                 try:
                     fitted = fit_cover(request.cover_path, tmp / "cover.png", (width, height))
                     plan_items.append(PlanItem(kind="cover", path=str(fitted), width=width, height=height))
-                except (OSError, ValueError) as e:
+                except (OSError, ValueError, MediaError) as e:
                     warnings.append(f"cover {request.cover_path}: cannot be read ({e}); no intro")
             for n, item in enumerate(request.items):
                 try:
-                    plan_items.append(self._plan_item(item, request.captions.get(item.id), tmp, n))
+                    plan_items.append(self._plan_item(item, request.captions.get(item.id), tmp, n,
+                                                      frame=(width, height)))
                 except MediaError as e:
                     warnings.append(f"{item.path}: left out ({e})")
             if not any(p.kind != "cover" for p in plan_items):
@@ -218,8 +233,12 @@ class Pipeline:
 
     # -- helpers ---------------------------------------------------------------------------
 
-    def _plan_item(self, item: MediaItem, caption: str | None, tmp: Path, n: int) -> PlanItem:
-        """A readable item as a PlanItem; raises MediaError when it cannot be used."""
+    def _plan_item(self, item: MediaItem, caption: str | None, tmp: Path, n: int,
+                   frame: tuple[int, int] | None = None) -> PlanItem:
+        """A readable item as a PlanItem; raises MediaError when it cannot be used.
+
+        ``frame`` is the video's (width, height) (default: the settings'); a photo
+        ffmpeg would not show as the other stages do is converted into ``tmp`` first."""
         if not item.ok:
             raise MediaError(item.error or "it could not be read")
         path = Path(item.path)
@@ -244,30 +263,24 @@ class Pipeline:
                             item_id=item.id, aim=_aim(item), clip=info, has_audio=meta["has_audio"],
                             caption=caption, score=score)
         try:
-            with _warnings.catch_warnings():
-                _warnings.simplefilter("ignore")
-                if path.suffix.lower() in (".heic", ".heif", ".avif"):
-                    import pillow_heif
-
-                    pillow_heif.register_heif_opener()
-                im = Image.open(path)
-                fmt, mode = im.format, im.mode
-                w, h = im.size
-                orientation = im.getexif().get(0x0112, 1)
-                if orientation in (5, 6, 7, 8):
-                    w, h = h, w
-                pi = PlanItem(kind="photo", path=str(path), width=w, height=h, item_id=item.id,
-                              aim=_aim(item), caption=caption, score=score)
-                if mode not in _DIRECT.get(fmt or "", ()):
-                    # ffmpeg may not read it (HEIC, CMYK JPEG...): one upright JPEG instead
-                    conv = tmp / f"photo{n}.jpg"
-                    ImageOps.exif_transpose(im).convert("RGB").save(conv, quality=92)
-                    pi.origin, pi.path = pi.path, str(conv)
-                im.close()
-        except (OSError, ValueError, SyntaxError) as e:
-            raise MediaError(f"not a readable image: {e}") from e
-        if w < 16 or h < 16:
-            raise MediaError(f"too small ({w}x{h})")
+            meta = photo_meta(path)  # the header only; MediaError names the file
+            w, h = meta["width"], meta["height"]  # as displayed
+            if w < 16 or h < 16:
+                raise MediaError(f"too small ({w}x{h})")
+            pi = PlanItem(kind="photo", path=str(path), width=w, height=h, item_id=item.id,
+                          aim=_aim(item), caption=caption, score=score)
+            side = _needed_side((w, h), frame or (self.settings.width, self.settings.height),
+                                self.settings.zoom)
+            direct = (meta["mode"] in _DIRECT.get(meta["format"] or "", ()) and meta["orientation"] == 1
+                      and max(w, h) <= _DIRECT_OVERSIZE * side)
+            if not direct:
+                conv = tmp / f"photo{n}.jpg"
+                open_photo(path, max_side=side).save(conv, quality=92)
+                pi.origin, pi.path = pi.path, str(conv)
+        except BackendUnavailable as e:  # e.g. a HEIC photo without pillow-heif
+            raise MediaError(str(e)) from e
+        except OSError as e:  # the temporary JPEG could not be written
+            raise MediaError(f"cannot be converted for the video ({e})") from e
         return pi
 
     def _music(self, track: TrackMatch | None, warnings: list[str]

@@ -27,6 +27,7 @@ from PIL import Image, ImageFilter, ImageOps
 
 from creator.config import VideoSettings
 from creator.errors import Cancelled, MediaError
+from creator.media import open_photo, photo_meta
 from creator.media.ffmpeg import ffmpeg_exe, input_arg, run_ffmpeg, spawn
 
 from .audio import ClipSound, audio_filters
@@ -59,20 +60,25 @@ def probe_audio(path: str | Path) -> tuple[float | None, bool]:
 
 def fit_cover(src: str | Path, dst: Path, size: tuple[int, int]) -> Path:
     """The cover as a full frame: scaled to fill when its shape is close to the frame's,
-    otherwise fitted whole over a blurred, darkened copy of itself."""
+    otherwise fitted whole over a blurred, darkened copy of itself.
+
+    Read with the one photo loader at the size the frame needs; raises MediaError
+    (naming the file) when it cannot be read or is over the decode budget."""
     w, h = size
-    with Image.open(src) as im:
-        im = ImageOps.exif_transpose(im).convert("RGB")
-        ratio = (im.width / im.height) / (w / h)
-        if 0.92 <= ratio <= 1.087:
-            out = ImageOps.fit(im, (w, h), Image.Resampling.LANCZOS)
-        else:
-            small = ImageOps.fit(im, (max(1, w // 8), max(1, h // 8)), Image.Resampling.BILINEAR)
-            bg = small.filter(ImageFilter.GaussianBlur(6)).resize((w, h), Image.Resampling.BILINEAR)
-            bg = Image.eval(bg, lambda v: int(v * 0.6))
-            fg = ImageOps.contain(im, (w, h), Image.Resampling.LANCZOS)
-            bg.paste(fg, ((w - fg.width) // 2, (h - fg.height) // 2))
-            out = bg
+    meta = photo_meta(src)  # the header: how large to decode it
+    iw, ih = meta["width"], meta["height"]
+    fill = 0.92 <= (iw / ih) / (w / h) <= 1.087
+    scale = max(w / iw, h / ih) if fill else min(w / iw, h / ih)
+    im = open_photo(src, max_side=None if scale >= 1 else math.ceil(max(iw, ih) * scale) + 2)
+    if fill:
+        out = ImageOps.fit(im, (w, h), Image.Resampling.LANCZOS)
+    else:
+        small = ImageOps.fit(im, (max(1, w // 8), max(1, h // 8)), Image.Resampling.BILINEAR)
+        bg = small.filter(ImageFilter.GaussianBlur(6)).resize((w, h), Image.Resampling.BILINEAR)
+        bg = Image.eval(bg, lambda v: int(v * 0.6))
+        fg = ImageOps.contain(im, (w, h), Image.Resampling.LANCZOS)
+        bg.paste(fg, ((w - fg.width) // 2, (h - fg.height) // 2))
+        out = bg
     dst.parent.mkdir(parents=True, exist_ok=True)
     out.save(dst, format="PNG", compress_level=1)
     return dst

@@ -250,3 +250,17 @@ def test_photo_warnings_name_their_file(tmp_path):
     (item,) = load_media([tmp_path / "方向.jpg"])
     assert item.ok and item.warnings and all(w.startswith("方向.jpg: ") for w in item.warnings)
     assert Image.open(tmp_path / "方向.jpg").getexif()[0x0112] == 9
+
+
+def test_dates_in_the_future_are_dropped_with_a_warning(tmp_path):
+    trip = tmp_path / "未来之旅"
+    photo = make_photo(trip / "照片.jpg", taken_at=datetime(2099, 7, 1, 12, 0))
+    # (an MP4 stores its date in 32-bit seconds since 1904: nothing after 2040 fits)
+    clip = make_clip(trip / "视频.mp4", duration=1.0, creation_time=datetime(2039, 7, 1, 12, 0))
+    ok = make_clip(trip / "昨天.mp4", duration=1.0, creation_time=datetime(2024, 5, 1, 10, 0))
+    by_name = {Path(i.path).name: i for i in load_media([photo, clip, ok])}
+    for name, year in (("照片.jpg", 2099), ("视频.mp4", 2039)):
+        item = by_name[name]
+        assert item.error is None and item.taken_at is None, name
+        assert any(f"{year}-07-01" in w and "future" in w for w in item.warnings), (name, item.warnings)
+    assert by_name["昨天.mp4"].taken_at is not None and by_name["昨天.mp4"].warnings == []

@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from creator.errors import MediaError
+from creator.config import Settings
+from creator.errors import ConfigError, InputError, MediaError
 from creator.media import load_media, open_photo, photo_meta
 from creator.media import photos as photos_mod
 from tests.factories import make_photo
@@ -138,13 +139,101 @@ def test_beyond_pillow_bomb_limit_no_crash(tmp_path, monkeypatch):
     assert Image.MAX_IMAGE_PIXELS == 100_000  # restored after the open
 
 
-def test_non_jpeg_over_own_limit_is_a_clear_error(tmp_path, monkeypatch):
-    path = make_photo(tmp_path / "wide.png", size=(400, 300))
-    monkeypatch.setattr(photos_mod, "MAX_PIXELS", 10_000)
-    with pytest.raises(MediaError, match=r"wide\.png.*too large"):
+def test_over_the_decode_budget_is_a_clear_error(tmp_path, monkeypatch):
+    path = make_photo(tmp_path / "宽幅.png", size=(400, 300))
+    # 400x300 stored in 4 bytes a pixel is 0.46 MiB before any copy: over 0.4, under 1
+    with pytest.raises(MediaError, match=r"宽幅\.png: 400x300 RGB PNG is too large.*budget is 0\.4 MiB"):
+        open_photo(path, max_decode_mb=0.4)
+    assert open_photo(path, max_decode_mb=1).size == (400, 300)
+    # the budget comes from Settings (the environment overrides it), for every caller
+    monkeypatch.setenv("CREATOR_MEDIA__MAX_DECODE_MB", "1")
+    assert Settings().media.max_decode_mb == 1 and photos_mod.decode_budget_mb() == 1
+    big = make_photo(tmp_path / "大图.png", size=(1000, 800))
+    with pytest.raises(MediaError, match=r"大图\.png.*too large"):
+        open_photo(big)
+    [item] = load_media([big])
+    assert "大图.png" in item.error and "too large" in item.error
+    [fine] = load_media([path])
+    assert fine.error is None
+    monkeypatch.setenv("CREATOR_MEDIA__MAX_DECODE_MB", "很多")
+    with pytest.raises(ConfigError, match="CREATOR_MEDIA__MAX_DECODE_MB"):
         open_photo(path)
-    [item] = load_media([path])
-    assert "too large" in item.error
+
+
+def test_jpeg_budget_counts_the_reduced_decode(tmp_path):
+    path = tmp_path / "大.jpg"
+    Image.new("RGB", (4000, 3000), (10, 120, 200)).save(path, quality=80)
+    # full size: 4000x3000x4 bytes = 46 MiB decoded; at 1/8 scale well under 2 MiB
+    with pytest.raises(MediaError, match="too large"):
+        open_photo(path, max_side=None, max_decode_mb=20)
+    assert open_photo(path, max_side=448, max_decode_mb=2).size == (448, 336)
+
+
+@pytest.mark.parametrize("bad", [0, -1])
+def test_budget_argument_is_checked(tmp_path, bad):
+    path = make_photo(tmp_path / "p.jpg")
+    with pytest.raises(InputError, match="max_decode_mb"):
+        open_photo(path, max_decode_mb=bad)
+
+
+def test_reduced_alpha_is_composited_like_the_full_image(tmp_path):
+    # one-pixel stripes of opaque white and transparent red: averaging colours before
+    # compositing would turn the reduced photo pink; compositing first keeps it white
+    rgba = np.zeros((1200, 1600, 4), np.uint8)
+    rgba[..., 0] = 255
+    rgba[:, ::2] = (255, 255, 255, 255)
+    path = tmp_path / "条纹.png"
+    Image.fromarray(rgba, "RGBA").save(path)
+    small = np.asarray(open_photo(path, max_side=200)).astype(int)
+    assert small.shape == (150, 200, 3)
+    assert small.min() >= 250, small.reshape(-1, 3).mean(axis=0)
+    full = np.asarray(open_photo(path, max_side=None)).astype(int)
+    assert full.min() == 255
+
+
+def test_strips_give_the_same_picture_as_one_conversion(tmp_path, monkeypatch):
+    rng = np.random.default_rng(3)
+    rgba = rng.integers(0, 256, (301, 457, 4), dtype=np.uint8)
+    path = tmp_path / "噪声.png"
+    Image.fromarray(rgba, "RGBA").save(path)
+    whole = np.asarray(open_photo(path, max_side=60)).astype(int)
+    monkeypatch.setattr(photos_mod, "_STRIP_BYTES", 457 * 16 * 7)  # strips of 7 rows (a multiple of f)
+    strips = np.asarray(open_photo(path, max_side=60)).astype(int)
+    assert np.abs(whole - strips).max() <= 1
+    grey = (rng.integers(0, 65536, (301, 457))).astype(np.uint16)
+    deep = tmp_path / "深.png"
+    Image.fromarray(grey).save(deep)
+    a = np.asarray(open_photo(deep, max_side=None)).astype(int)
+    monkeypatch.setattr(photos_mod, "_STRIP_BYTES", 10**9)
+    b = np.asarray(open_photo(deep, max_side=None)).astype(int)
+    assert np.array_equal(a, b)  # each strip scaled by the whole image's range
+
+
+def test_future_dates_are_ignored_with_a_warning(tmp_path):
+    future = make_photo(tmp_path / "未来.jpg", taken_at=datetime(2099, 1, 1, 12, 0))
+    [item] = load_media([future])
+    assert item.error is None and item.taken_at is None
+    assert any("2099-01-01" in w and "future" in w for w in item.warnings), item.warnings
+    soon = datetime.now().replace(microsecond=0)
+    [today] = load_media([make_photo(tmp_path / "今天.jpg", taken_at=soon)])
+    assert today.taken_at == soon and today.warnings == []
+    [old] = load_media([make_photo(tmp_path / "旧.jpg", taken_at=datetime(1970, 1, 1))])
+    assert old.taken_at is None and old.warnings == []  # a placeholder: no date, no warning
+
+
+def test_png_exif_after_the_pixels_is_read_without_decoding(tmp_path):
+    # Pillow's own getexif() decodes a whole PNG to look for an eXIf chunk after IDAT
+    path = make_photo(tmp_path / "后.png", size=(300, 200), orientation=6, taken_at=TAKEN)
+    data = path.read_bytes()
+    start = data.index(b"eXIf") - 4
+    length = int.from_bytes(data[start:start + 4], "big")
+    chunk = data[start:start + 12 + length]
+    rest = data[:start] + data[start + len(chunk):]
+    end = rest.index(b"IEND") - 4
+    path.write_bytes(rest[:end] + chunk + rest[end:])  # eXIf moved after the pixels
+    meta = photo_meta(path)
+    assert (meta["width"], meta["height"], meta["taken_at"]) == (200, 300, TAKEN)
+    assert open_photo(path, max_side=None).size == (200, 300)
 
 
 def test_photo_meta_reads_header_only(tmp_path):
