@@ -302,12 +302,14 @@ class Assistant:
             return self._create(media, None, lang=lang, style=style, hints=hints, video=False,
                                 progress=progress, n_captions=n_captions)
         out = check_output_dir(out_dir)
+        if out.is_dir():  # refuse before touching the folder at all
+            _check_inputs(media, out, overwrite=overwrite)
         try:
             out.mkdir(parents=True, exist_ok=True)
         except OSError as e:
             raise InputError(f"out: cannot make the folder {out} ({e.strerror or e})") from None
         with draft_lock(out, timeout=0):
-            media = _check_inputs(media, out, overwrite=overwrite)
+            media = _check_inputs(media, out, overwrite=overwrite)  # again: another run may have finished
             return self._create(media, out, lang=lang, style=style, hints=hints, video=video,
                                 progress=progress, n_captions=n_captions)
 

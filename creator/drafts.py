@@ -479,8 +479,7 @@ def _file_lock(folder: Path):
         lock = _LOCKS.get(key)
         if lock is None:
             # thread-local: re-entrant in one thread, exclusive between threads and processes
-            lock = _LOCKS[key] = FileLock(os.path.join(key, LOCK_FILE), thread_local=True,
-                                          preserve_lock_file=True)
+            lock = _LOCKS[key] = FileLock(os.path.join(key, LOCK_FILE), thread_local=True)
         return lock
 
 
