@@ -384,7 +384,7 @@ class Assistant:
         zip is written then). The zip is written atomically."""
         import io
 
-        from .drafts import DRAFT_FILE, atomic_write_bytes, draft_folder, load_draft, own_file, shareable_json
+        from .drafts import DRAFT_FILE, atomic_write_bytes, draft_folder, load_draft, own_file, shareable_draft
 
         folder = draft_folder(draft_dir)
         draft = load_draft(folder)
@@ -400,13 +400,20 @@ class Assistant:
             if not real.is_file():
                 missing.append(f"{field} ({Path(value).name})")
                 continue
-            files.append((real, Path(os.path.relpath(real, os.path.realpath(folder))).as_posix()))
+            files.append((real, Path(value).name))
         if missing:
             raise DraftError("export: the draft names files that are missing: " + ", ".join(missing)
                              + "; make them again (or choose another) before exporting")
+        shared = shareable_draft(draft, folder)
+        # the zip is flat: its draft.json names the files as they are in it
+        if shared.cover is not None and shared.cover.path:
+            shared.cover = shared.cover.model_copy(update={"path": Path(shared.cover.path).name})
+            shared.covers = [shared.cover]
+        if shared.video is not None and shared.video.path:
+            shared.video = shared.video.model_copy(update={"path": Path(shared.video.path).name})
         buf = io.BytesIO()
         with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
-            z.writestr(DRAFT_FILE, shareable_json(draft, folder))
+            z.writestr(DRAFT_FILE, shared.model_dump_json(indent=2))
             if draft.caption is not None:
                 z.writestr("caption.md", draft.caption.markdown())
             for real, arcname in files:

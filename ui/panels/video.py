@@ -20,10 +20,11 @@ VIDEO_FILE = "note.mp4"
 
 
 def media_roots() -> list:
-    """Folders besides the draft's own that its photos and clips may be read from (the
-    editor's allowed local folders, from ui.session.media_roots where the editor has it)."""
-    roots = getattr(session, "media_roots", None)
-    return list(roots()) if callable(roots) else []
+    """Folders besides the draft's own that its photos and clips may be read from: the
+    editor's allowed local folders (``Settings.ui.local_roots`` where the settings have
+    them). Uploads live in the draft folder and are always allowed."""
+    ui = getattr(session.settings(), "ui", None)
+    return list(getattr(ui, "local_roots", None) or [])
 
 
 def _make(draft: Draft) -> None:
