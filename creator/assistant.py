@@ -149,10 +149,13 @@ class Assistant:
         return points
 
     def excerpt(self, track: TrackMatch, *, start: float, end: float | None = None,
-                library: str | Path | None = None) -> TrackMatch:
+                library: str | Path | None = None, draft_dir: str | Path | None = None) -> TrackMatch:
         """The track with its excerpt moved by the user: ``start`` snapped to the nearest
         beat, ``end`` (default: keep the length) to the nearest beat after it, and the
-        beats and downbeats inside recomputed, so the video stays on the beat."""
+        beats and downbeats inside recomputed, so the video stays on the beat.
+
+        ``draft_dir`` marks a server context: a track outside the library is read only
+        from inside that draft folder (creator.drafts.track_file), never from its path."""
         from .music.analysis import analyse
         from .music.decode import decode
 
@@ -167,7 +170,12 @@ class Assistant:
         record = index.by_id().get(track.track_id)
         analysis = record.analysis if record is not None and record.analysis is not None else None
         if analysis is None:  # a track from another library: analyse the file itself
-            analysis = analyse(decode(track.path), 22050)
+            path = track.path
+            if draft_dir is not None:
+                from .drafts import track_file
+
+                path = str(track_file(track, draft_dir, index))
+            analysis = analyse(decode(path), 22050)
         beats = sorted({0.0, *analysis.beats})  # the very start is always a valid start
         s = min(beats, key=lambda b: abs(b - start))
         s = max(0.0, min(s, max(0.0, analysis.duration - 0.5)))

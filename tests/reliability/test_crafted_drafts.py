@@ -114,6 +114,14 @@ def test_export_zip_never_ships_a_crafted_track_and_names_a_missing_file(folder,
     assert not (folder / "again.zip").exists()
 
 
+def test_moving_the_excerpt_in_a_server_context_never_reads_a_crafted_track(folder):
+    from creator.types import Excerpt
+
+    crafted = TrackMatch(track_id="nope", title="x", path=str(PASSWD), score=1.0, excerpt=Excerpt(start=0, end=5))
+    with pytest.raises(DraftError, match="not in the music library nor in the draft folder"):
+        Assistant().excerpt(crafted, start=1.0, draft_dir=folder)
+
+
 # -- CLI -----------------------------------------------------------------------------------
 
 def _creator(*args: str, cwd: Path) -> subprocess.CompletedProcess:

@@ -106,7 +106,8 @@ def _set_excerpt(widget_key: str) -> None:
         if draft.track is None:
             return
         # the SDK snaps the excerpt to beats and re-reads the beats inside it
-        draft.track = session.assistant().excerpt(draft.track, start=start, end=end)
+        draft.track = session.assistant().excerpt(draft.track, start=start, end=end,
+                                                  draft_dir=session.draft_dir())
 
     session.edit(change)
 
