@@ -18,6 +18,7 @@ import contextlib
 import os
 import shutil
 import threading
+import time
 import uuid
 import zipfile
 from collections.abc import Callable, Iterable, Sequence
@@ -38,6 +39,10 @@ Progress = Callable[[str, float, float], None]
 # seconds each plus the cover, within the 15–60 s that suits a note.
 SECONDS_PER_ITEM = 2.5
 INTRO_SECONDS = 2.0
+
+
+# a hidden render of Assistant.video older than this was left by a killed process
+STALE_RENDER_SECONDS = 6 * 3600
 
 
 def planned_length(n_items: int) -> float:
@@ -230,6 +235,10 @@ class Assistant:
         final = check_output_file(out, field="out", suffix=".mp4")
         folder = draft_folder(draft_dir) if draft_dir else final.parent
         tmp = final.with_name(f".{final.stem}.render-{uuid.uuid4().hex[:8]}.mp4")
+        for stale in final.parent.glob(f".{final.stem}.render-*.mp4"):  # left by a killed render
+            with contextlib.suppress(OSError):
+                if time.time() - stale.stat().st_mtime > STALE_RENDER_SECONDS:
+                    stale.unlink()
         try:
             result = self._render(draft, out=tmp, folder=folder, progress=progress, cancel=cancel,
                                   cover_path=cover_path, length=length, size=size, fps=fps,
