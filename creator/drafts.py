@@ -290,10 +290,22 @@ def _disk_path(value: str | None, folder: Path, root_real: str) -> str | None:
 
 
 def _memory_path(value: str | None, folder: Path) -> str | None:
-    """A saved path as held in memory: absolute (a relative one is from the draft folder)."""
+    """A saved path as held in memory: absolute (a relative one is from the draft folder).
+
+    Drafts saved before paths were relative to their folder hold them relative to the
+    working directory of the run (``make_hz/assets/c.png`` for ``-o make_hz``): when the
+    path is not in the folder, the shortest tail of it that is (``assets/c.png``) is
+    taken."""
     if not value or os.path.isabs(value):
         return value
-    return os.path.join(folder, *PurePosixPath(value).parts)
+    parts = PurePosixPath(value.replace("\\", "/")).parts
+    full = os.path.join(folder, *parts)
+    if len(parts) > 1 and not os.path.exists(full):
+        for k in range(1, len(parts)):
+            tail = parts[k:]
+            if ".." not in tail and os.path.isfile(os.path.join(folder, *tail)):
+                return os.path.join(folder, *tail)
+    return full
 
 
 def _map_paths(draft: Draft, fn, item_fn=None) -> Draft:

@@ -216,3 +216,19 @@ def test_shareable_draft_has_no_coordinates_altitude_or_local_paths(tmp_path):
     assert back.cover.path == "cover.png" and back.video.path == "note.mp4"
     assert back.context.items[0].path == "0.jpg" and back.track.path == "歌.wav"
     assert back.context.warnings == ["坏.jpg: file not found"]
+
+
+def test_a_draft_saved_with_working_directory_paths_still_finds_its_files(tmp_path):
+    """Before drafts named their files relative to themselves, `make ../trip -o make_hz`
+    saved ``make_hz/cover.png``: such a draft, opened from anywhere, finds its files."""
+    folder = tmp_path / "make_hz"
+    _with_own_files(folder)
+    data = json.loads((folder / "draft.json").read_text(encoding="utf-8"))
+    data["cover"]["path"] = "make_hz/cover.png"
+    data["covers"][0]["path"] = "../工作/make_hz/assets/封面-01.png"
+    data["video"]["path"] = "make_hz/note.mp4"
+    (folder / "draft.json").write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    back = Draft.load(folder)
+    assert Path(back.cover.path) == folder / "cover.png"
+    assert Path(back.covers[0].path) == folder / "assets" / "封面-01.png"
+    assert Path(back.video.path) == folder / "note.mp4"
