@@ -65,6 +65,10 @@ __all__ = [
     "commit_staging",
     "check_output_dir",
     "check_output_file",
+    "check_existing_draft",
+    "input_collisions",
+    "clean_stale_staging",
+    "read_draft_json",
 ]
 
 DRAFT_FILE = "draft.json"
