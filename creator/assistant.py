@@ -14,8 +14,12 @@ whole process.
 
 from __future__ import annotations
 
+import contextlib
+import os
 import shutil
 import threading
+import time
+import uuid
 import zipfile
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime, timezone
@@ -23,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from .config import Settings
-from .errors import Cancelled, CreatorError, InputError
+from .errors import Cancelled, CreatorError, DraftError, InputError
 from .types import Caption, Cover, Draft, NoteContext, TrackMatch, VideoResult
 
 __all__ = ["Assistant", "Progress"]
@@ -35,6 +39,10 @@ Progress = Callable[[str, float, float], None]
 # seconds each plus the cover, within the 15–60 s that suits a note.
 SECONDS_PER_ITEM = 2.5
 INTRO_SECONDS = 2.0
+
+
+# a hidden render of Assistant.video older than this was left by a killed process
+STALE_RENDER_SECONDS = 6 * 3600
 
 
 def planned_length(n_items: int) -> float:
@@ -156,10 +164,13 @@ class Assistant:
         return points
 
     def excerpt(self, track: TrackMatch, *, start: float, end: float | None = None,
-                library: str | Path | None = None) -> TrackMatch:
+                library: str | Path | None = None, draft_dir: str | Path | None = None) -> TrackMatch:
         """The track with its excerpt moved by the user: ``start`` snapped to the nearest
         beat, ``end`` (default: keep the length) to the nearest beat after it, and the
-        beats and downbeats inside recomputed, so the video stays on the beat."""
+        beats and downbeats inside recomputed, so the video stays on the beat.
+
+        ``draft_dir`` marks a server context: a track outside the library is read only
+        from inside that draft folder (creator.drafts.track_file), never from its path."""
         from .music.analysis import analyse
         from .music.decode import decode
 
@@ -174,7 +185,12 @@ class Assistant:
         record = index.by_id().get(track.track_id)
         analysis = record.analysis if record is not None and record.analysis is not None else None
         if analysis is None:  # a track from another library: analyse the file itself
-            analysis = analyse(decode(track.path), 22050)
+            path = track.path
+            if draft_dir is not None:
+                from .drafts import track_file
+
+                path = str(track_file(track, draft_dir, index))
+            analysis = analyse(decode(path), 22050)
         beats = sorted({0.0, *analysis.beats})  # the very start is always a valid start
         s = min(beats, key=lambda b: abs(b - start))
         s = max(0.0, min(s, max(0.0, analysis.duration - 0.5)))
@@ -210,51 +226,137 @@ class Assistant:
     # --- video -----------------------------------------------------------------------------
     def video(self, draft: Draft, *, out: str | Path, progress: Progress | None = None,
               cancel: threading.Event | None = None, cover_path: str | Path | None = None,
-              length: float | None = None, draft_dir: str | Path | None = None) -> VideoResult:
+              length: float | None = None, draft_dir: str | Path | None = None,
+              size: tuple[int, int] | None = None, fps: int | None = None,
+              media_roots: Sequence[str | Path] | None = None) -> VideoResult:
         """Render the draft (its order, texts, track and excerpt, cover) to an MP4.
 
-        ``draft_dir`` (default: the folder of ``out``) is where relative paths and
-        ``cover.png`` are looked up; ``cancel`` stops the render (raises Cancelled).
+        ``draft_dir`` (default: the folder of ``out``) is the draft folder: its own files
+        (``cover.png``, the chosen cover) are read only from inside it. ``media_roots``
+        marks a server context (the editor, an API): the photos and clips are then read
+        only from the draft folder and these folders, each checked against its content
+        id, and the track only through the music library or the draft folder (see
+        creator.drafts.media_file / track_file). The file is rendered to a hidden name
+        and moved to ``out`` under the draft folder's lock. ``cancel`` stops the render
+        (raises Cancelled).
         """
+        from .drafts import check_output_file, draft_folder, draft_lock
+
+        final = check_output_file(out, field="out", suffix=".mp4")
+        folder = draft_folder(draft_dir) if draft_dir else final.parent
+        tmp = final.with_name(f".{final.stem}.render-{uuid.uuid4().hex[:8]}.mp4")
+        for stale in final.parent.glob(f".{final.stem}.render-*.mp4"):  # left by a killed render
+            with contextlib.suppress(OSError):
+                if time.time() - stale.stat().st_mtime > STALE_RENDER_SECONDS:
+                    stale.unlink()
+        try:
+            result = self._render(draft, out=tmp, folder=folder, progress=progress, cancel=cancel,
+                                  cover_path=cover_path, length=length, size=size, fps=fps,
+                                  media_roots=media_roots)
+            inside = final.parent == folder or folder in final.parents
+            with draft_lock(folder) if inside else contextlib.nullcontext():
+                os.replace(tmp, final)
+        finally:
+            tmp.unlink(missing_ok=True)
+        return result.model_copy(update={"path": str(final)})
+
+    def _render(self, draft: Draft, *, out: Path, folder: Path, progress: Progress | None = None,
+                cancel: threading.Event | None = None, cover_path: str | Path | None = None,
+                length: float | None = None, size: tuple[int, int] | None = None, fps: int | None = None,
+                media_roots: Sequence[str | Path] | None = None) -> VideoResult:
         from pipelines.video import VideoRequest
 
         if not draft.ordered_items():
             raise InputError("draft: it has no usable photos or clips to put in a video")
-        out = Path(out)
-        draft_dir = Path(draft_dir) if draft_dir else out.parent
         overrides: dict = {"length": length}
+        if size is not None:
+            overrides["size"] = size
+        if fps is not None:
+            overrides["fps"] = fps
         if progress:
             overrides["progress"] = lambda f: progress("video", f, 1.0)
         if cancel is not None:
             overrides["cancel"] = cancel
-        request = VideoRequest.from_draft(draft, draft_dir, output=out, **overrides)
+        library = None
+        if media_roots is not None and draft.track is not None:
+            library = self.music_index()
+        request = VideoRequest.from_draft(draft, folder, output=out, media_roots=media_roots,
+                                          library=library, **overrides)
         if cover_path:
             request.cover_path = Path(cover_path)
         return self._stage("video")(request)
+
+    def music_index(self, library: str | Path | None = None):
+        """The music library's index (creator.music.library.LibraryIndex), indexed on
+        first use: where a track is found by its id (creator.drafts.track_file)."""
+        stage = self._stage("soundtrack")
+        with self._lock:
+            index, _, _ = stage.library_matrix(Path(library) if library else None)
+        return index
+
+    def track_file(self, track: TrackMatch, draft_dir: str | Path) -> Path:
+        """The audio file of ``track`` for a server context: by its id in the music
+        library, or an upload inside the draft folder; never ``track.path`` at face value."""
+        from .drafts import track_file
+
+        return track_file(track, draft_dir, self.music_index())
 
     # --- everything ----------------------------------------------------------------------
     def create(self, media: Iterable[str | Path] | str | Path, *, language: str | None = None,
                style: str | None = None, hints: Sequence[str] | str | None = None, video: bool = False,
                out_dir: str | Path | None = None, progress: Progress | None = None,
-               n_captions: int = 3, cancel: threading.Event | None = None) -> Draft:
+               n_captions: int = 3, overwrite: bool = False, cancel: threading.Event | None = None) -> Draft:
         """Understand the media and draft every part of the note.
 
         With ``out_dir`` the draft is saved there (draft.json, caption.md, cover.png,
         assets/ with every cover candidate, and note.mp4 when ``video``). A stage that
         fails leaves its part empty and says why in ``draft.warnings``; the others go on.
+
+        The output folder is checked before any work: it must be a writable folder, no
+        output may replace one of the media given (InputError), and a draft already there
+        is replaced only with ``overwrite`` (a newer or unreadable one never is). The
+        folder is locked for the run (a second writer fails at once), the files are made
+        in a staging folder inside it and moved into place together, draft.json last.
         ``cancel`` (set by another thread) stops it between items and stages, and the
         render: raises Cancelled, and nothing is saved after that point.
         """
+        from .drafts import check_output_dir, draft_lock
+
         self.check_models()  # every missing model named at once, before any work
         lang = language or self.settings.caption.language
         hints = [hints] if isinstance(hints, str) else list(hints or [])
-        out = Path(out_dir) if out_dir else None
+        media = [media] if isinstance(media, (str, os.PathLike)) else list(media)
+        if video and out_dir is None:
+            raise InputError("out_dir: a video needs a folder to be written to")
+        if out_dir is None:
+            return self._create(media, None, lang=lang, style=style, hints=hints, video=False,
+                                progress=progress, n_captions=n_captions, cancel=cancel)
+        out = check_output_dir(out_dir)
+        if out.is_dir():  # refuse before touching the folder at all
+            _check_inputs(media, out, overwrite=overwrite)
+        try:
+            out.mkdir(parents=True, exist_ok=True)
+        except OSError as e:
+            raise InputError(f"out: cannot make the folder {out} ({e.strerror or e})") from None
+        with draft_lock(out, timeout=0):
+            media = _check_inputs(media, out, overwrite=overwrite)  # again: another run may have finished
+            return self._create(media, out, lang=lang, style=style, hints=hints, video=video,
+                                progress=progress, n_captions=n_captions, cancel=cancel)
+
+    def _create(self, media: list, out: Path | None, *, lang: str, style, hints: list[str], video: bool,
+                progress: Progress | None, n_captions: int, cancel: threading.Event | None = None) -> Draft:
+        from .drafts import clean_stale_staging, commit_staging, load_draft, save_draft_unlocked, staging_folder
+
         ctx = self.understand(media, hints=hints, progress=progress, cancel=cancel)
         if not ctx.ok_items:
             problems = "; ".join(ctx.warnings[:3]) or "no photos or clips found"
             raise InputError(f"media: nothing usable to make a note from ({problems})")
         draft = Draft(language=lang, context=ctx, order=[i.id for i in ctx.ok_items],
                       created_at=datetime.now(timezone.utc))
+        stage_dir = None
+        if out is not None:
+            clean_stale_staging(out)
+            stage_dir = staging_folder(out)
 
         def step(name: str, fn: Callable[[], None]) -> None:
             if cancel is not None and cancel.is_set():
@@ -279,25 +381,28 @@ class Assistant:
             draft.track = draft.tracks[0] if draft.tracks else None
 
         def do_cover():
-            draft.covers = self.cover(draft, out_dir=out / "assets" if out else None, language=lang)
+            draft.covers = self.cover(draft, out_dir=stage_dir / "assets" if stage_dir else None, language=lang)
             draft.cover = draft.covers[0] if draft.covers else None
-            if out and draft.cover and draft.cover.path:
-                target = out / ("cover" + Path(draft.cover.path).suffix)
+            if stage_dir and draft.cover and draft.cover.path:
+                target = stage_dir / ("cover" + Path(draft.cover.path).suffix)
                 shutil.copyfile(draft.cover.path, target)
                 draft.cover = draft.cover.model_copy(update={"path": str(target)})
 
-        step("caption", do_caption)
-        step("soundtrack", do_music)
-        step("cover", do_cover)
-        if out:
-            draft.save(out)
-        if video:
-            if out is None:
-                raise InputError("out_dir: a video needs a folder to be written to")
-            step("video", lambda: setattr(draft, "video", self.video(draft, out=out / "note.mp4", cancel=cancel,
-                                                                      progress=progress, draft_dir=out)))
-            draft.save(out)
-        return draft
+        try:
+            step("caption", do_caption)
+            step("soundtrack", do_music)
+            step("cover", do_cover)
+            if video:
+                step("video", lambda: setattr(draft, "video", self._render(
+                    draft, out=stage_dir / "note.mp4", folder=stage_dir, progress=progress, cancel=cancel)))
+            if stage_dir is None:
+                return draft
+            save_draft_unlocked(draft, stage_dir)
+            commit_staging(stage_dir, out)  # the caller holds the folder's lock
+            return load_draft(out)
+        finally:
+            if stage_dir is not None:
+                shutil.rmtree(stage_dir, ignore_errors=True)
 
     # --- files ---------------------------------------------------------------------------
     @staticmethod
@@ -306,25 +411,74 @@ class Assistant:
 
     @staticmethod
     def export_zip(draft_dir: str | Path, out: str | Path | None = None) -> Path:
-        """A zip of caption.md, the cover, the video and draft.json of a saved draft."""
-        from .drafts import DRAFT_FILE, atomic_write_bytes, load_draft
-
-        draft_dir = Path(draft_dir)
-        draft = load_draft(draft_dir)
-        out = Path(out) if out else draft_dir / "note.zip"
-        files = [draft_dir / DRAFT_FILE, draft_dir / "caption.md"]
-        if draft.cover and draft.cover.path:
-            files.append(Path(draft.cover.path))
-        if draft.video and draft.video.path:
-            files.append(Path(draft.video.path))
+        """A zip of a saved draft to share: caption.md, the chosen cover, the video and a
+        shareable draft.json (creator.drafts.shareable_draft: no GPS, no altitude, no
+        local paths). Only the draft's own files go in, each resolved inside the draft
+        folder: one that points outside it, or is missing, is a DraftError naming it (no
+        zip is written then). The zip is written atomically."""
         import io
 
+        from .drafts import DRAFT_FILE, atomic_write_bytes, draft_folder, load_draft, own_file, shareable_draft
+
+        folder = draft_folder(draft_dir)
+        draft = load_draft(folder)
+        out = Path(out) if out else folder / "note.zip"
+        parts: list[tuple[str, str]] = []
+        if draft.cover is not None and draft.cover.path:
+            parts.append(("cover.path", draft.cover.path))
+        if draft.video is not None and draft.video.path:
+            parts.append(("video.path", draft.video.path))
+        files, missing = [], []
+        for field, value in parts:
+            real = own_file(folder, value, field=field)  # DraftError when outside the folder
+            if not real.is_file():
+                missing.append(f"{field} ({Path(value).name})")
+                continue
+            files.append((real, Path(value).name))
+        if missing:
+            raise DraftError("export: the draft names files that are missing: " + ", ".join(missing)
+                             + "; make them again (or choose another) before exporting")
+        shared = shareable_draft(draft, folder)
+        # the zip is flat: its draft.json names the files as they are in it
+        if shared.cover is not None and shared.cover.path:
+            shared.cover = shared.cover.model_copy(update={"path": Path(shared.cover.path).name})
+            shared.covers = [shared.cover]
+        if shared.video is not None and shared.video.path:
+            shared.video = shared.video.model_copy(update={"path": Path(shared.video.path).name})
         buf = io.BytesIO()
         with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
-            for f in files:
-                if f.is_file():
-                    z.write(f, arcname=f.name)
+            z.writestr(DRAFT_FILE, shared.model_dump_json(indent=2))
+            if draft.caption is not None:
+                z.writestr("caption.md", draft.caption.markdown())
+            for real, arcname in files:
+                z.write(real, arcname=arcname)
         return atomic_write_bytes(out, buf.getvalue())
+
+
+def _check_inputs(media: list, out: Path, *, overwrite: bool) -> list:
+    """Before any work: the draft already in ``out`` (replaced only with ``overwrite``,
+    never when newer or unreadable), and no output of the run may replace one of its
+    inputs. The files of the draft being replaced are outputs, not inputs: they are left
+    out of the media. Returns the media to read."""
+    from .drafts import check_existing_draft, input_collisions, own_file, own_files
+    from .media import iter_media_files
+
+    previous = check_existing_draft(out, overwrite=overwrite)
+    files = iter_media_files(media)
+    if previous is not None:
+        old = set()
+        for field, value in own_files(previous):
+            with contextlib.suppress(CreatorError):
+                old.add(str(own_file(out, value, field=field)))
+        kept = [f for f in files if os.path.realpath(f) not in old]
+        if len(kept) != len(files):
+            media, files = kept, kept
+    hits = input_collisions(out, files)
+    if hits:
+        names = ", ".join(Path(h).name for h in hits[:3]) + (f" and {len(hits) - 3} more" if len(hits) > 3 else "")
+        raise InputError(f"out: writing the draft into {out} would replace your own {names} "
+                         "(given as media of this run); choose another output folder")
+    return media
 
 
 def _context(x: NoteContext | Draft) -> NoteContext:

@@ -140,6 +140,8 @@ def add_make_parser(sub) -> None:
     p.add_argument("paths", nargs="+", metavar="PATH", help="photos, clips or folders (recursive)")
     p.add_argument("-o", "--out", required=True, metavar="OUTDIR", help="folder for draft.json, caption.md, cover.png, note.mp4")
     p.add_argument("--video", action="store_true", help="also render note.mp4")
+    p.add_argument("--force", action="store_true",
+                   help="replace a draft already in OUTDIR (a newer or unreadable one is never replaced)")
     p.add_argument("--lang", choices=["zh", "en"], default=None, help="language of the note (default zh)")
     p.add_argument("--style", default=None, help="caption style (guide, mood, minimal)")
     p.add_argument("--hint", action="append", default=[], help="your own words about the trip (repeatable)")
@@ -156,7 +158,7 @@ def run_make(args) -> int:
     assistant = Assistant(Settings.for_profile(args.profile))
     with progress_bar("making the note", enabled=not args.no_progress) as bar:
         draft = assistant.create(args.paths, language=args.lang, style=args.style, hints=args.hint,
-                                 video=args.video, out_dir=args.out, progress=bar)
+                                 video=args.video, out_dir=args.out, progress=bar, overwrite=args.force)
     out = Path(args.out)
     print(f"draft: {out / 'draft.json'}")
     if draft.caption:
@@ -208,6 +210,10 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("cancelled", file=sys.stderr)
         return 130
+    except OSError as e:  # a disk or permission problem the checks before the work could not see
+        where = f" {e.filename}" if getattr(e, "filename", None) else ""
+        print(f"creator {args.command}:{where}: {e.strerror or e}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":  # pragma: no cover

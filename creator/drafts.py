@@ -1,27 +1,90 @@
-"""Saving and reopening drafts: ``draft.json`` plus the assets beside it.
+"""Saving and reopening drafts: ``draft.json`` plus the files beside it.
 
 A draft folder holds ``draft.json`` (the :class:`~creator.types.Draft`), and what the
 stages rendered: ``caption.md``, ``cover.png`` (and other candidates under
 ``assets/``), ``note.mp4``. Every file is written to a temporary name in the same
 folder and renamed when complete, so a crash never leaves a half-written draft.
+
+Paths. On disk a draft names its *own* files (cover, covers, video, and tracks the user
+uploaded into it) relative to the draft folder, in POSIX form, and the user's media by
+absolute path; :func:`load_draft` turns them back into absolute paths, so a draft opened
+from any working directory (or moved as a whole) finds its files. Whoever reads a file
+a draft names goes through one of three resolvers: :func:`own_file` (inside the draft
+folder, symlinks followed, else refused), :func:`media_file` (an item's photo or clip:
+in a server context only inside the draft folder or configured roots, with its content
+id checked) and :func:`track_file` (a track by its id in the music library, or a file
+inside the draft folder). Nothing else opens a path taken from a draft.json.
+
+Sharing. :func:`shareable_draft` is the copy of a draft that may leave the machine: no
+GPS, no altitude, no absolute local path anywhere. The local draft keeps coordinates
+rounded to :data:`GPS_DECIMALS` decimals and no altitude.
+
+Writers. :func:`draft_lock` locks a draft folder (``filelock``) across threads and
+processes; :func:`save_draft` takes it, and ``Assistant.create`` holds it for a whole
+run, rendering into a staging folder inside the draft folder and moving the files into
+place (``draft.json`` last) with :func:`commit_staging`.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import re
+import shutil
 import tempfile
+import threading
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime, timezone
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from pydantic import ValidationError
 
-from .errors import DraftError
-from .types import DRAFT_SCHEMA_VERSION, Draft
+from .errors import DraftError, InputError
+from .types import DRAFT_SCHEMA_VERSION, GPS, Draft, MediaItem, TrackMatch
 
-__all__ = ["save_draft", "load_draft", "list_drafts", "atomic_write_bytes", "atomic_write_text", "DRAFT_FILE"]
+__all__ = [
+    "save_draft",
+    "save_draft_unlocked",
+    "load_draft",
+    "list_drafts",
+    "atomic_write_bytes",
+    "atomic_write_text",
+    "DRAFT_FILE",
+    "GPS_DECIMALS",
+    "check_draft_id",
+    "draft_folder",
+    "own_file",
+    "own_files",
+    "media_file",
+    "track_file",
+    "shareable_draft",
+    "shareable_json",
+    "draft_lock",
+    "staging_folder",
+    "commit_staging",
+    "check_output_dir",
+    "check_output_file",
+    "check_existing_draft",
+    "input_collisions",
+    "clean_stale_staging",
+    "read_draft_json",
+]
 
 DRAFT_FILE = "draft.json"
+LOCK_FILE = ".draft.lock"
+STAGING_PREFIX = ".staging-"
+# Names a run writes into a draft folder (besides assets/ and cover.<ext>).
+OUTPUT_NAMES = (DRAFT_FILE, "caption.md", "note.mp4", "note.zip")
+ASSETS = "assets"
+
+# Saved coordinates: 3 decimals is at most ~56 m off in latitude (and less in longitude),
+# far inside the 5 km within which moments group (creator.understanding.moments) and
+# finer than the towns places are named after, while no longer a street address.
+GPS_DECIMALS = 3
+
+MAX_ID_LENGTH = 80
+_ID = re.compile(r"^[A-Za-z0-9_-][A-Za-z0-9._-]*$")
 
 # Upgrades from an older schema: version → function(dict) -> dict of the next version.
 _MIGRATIONS: dict[int, callable] = {}
@@ -59,25 +122,255 @@ def atomic_write_text(path: str | Path, text: str) -> Path:
     return atomic_write_bytes(path, text.encode("utf-8"))
 
 
+# -- ids and folders ---------------------------------------------------------------------
+
+def check_draft_id(value: object) -> str:
+    """``value`` if it is a valid draft id (a plain folder name: letters, digits, ``._-``,
+    not starting with a dot, at most 80 characters), else InputError."""
+    if not isinstance(value, str) or not value:
+        raise InputError("draft id: empty")
+    if len(value) > MAX_ID_LENGTH:
+        raise InputError(f"draft id: longer than {MAX_ID_LENGTH} characters")
+    if not _ID.match(value):
+        raise InputError(f"draft id: {value[:40]!r} is not a plain name (letters, digits, '.', '_', '-'; "
+                         "no leading dot, no slash)")
+    return value
+
+
+def draft_folder(directory: str | os.PathLike) -> Path:
+    """The draft folder as an absolute path (a ``draft.json`` path names its folder)."""
+    p = Path(os.path.abspath(os.fspath(directory)))
+    return p.parent if p.name == DRAFT_FILE and not p.is_dir() else p
+
+
+def _real(path: str | os.PathLike, field: str) -> str:
+    try:
+        return os.path.realpath(os.fspath(path))
+    except (ValueError, OSError) as e:  # a NUL byte, a symlink loop
+        raise DraftError(f"{field}: not a usable path ({e})") from None
+
+
+def _inside(real: str, root_real: str) -> bool:
+    return real != root_real and os.path.commonpath([real, root_real]) == root_real
+
+
+def own_file(draft_dir: str | os.PathLike, value: str | os.PathLike | None, *, field: str,
+             must_exist: bool = False) -> Path:
+    """One of the draft's own files (cover, covers[k], video, assets/, post/...): ``value``
+    relative to the draft folder, or absolute inside it; symlinks followed. DraftError
+    naming ``field`` when it points outside the draft folder (or, with ``must_exist``,
+    when the file is missing)."""
+    if value is None or not os.fspath(value):
+        raise DraftError(f"{field}: no file")
+    value = os.fspath(value)
+    if "\0" in value:
+        raise DraftError(f"{field}: not a usable path (NUL byte)")
+    folder = draft_folder(draft_dir)
+    root = _real(folder, "draft folder")
+    real = _real(value if os.path.isabs(value) else os.path.join(folder, value), field)
+    if not _inside(real, root):
+        raise DraftError(f"{field}: points outside the draft folder")
+    if must_exist and not os.path.isfile(real):
+        raise DraftError(f"{field}: file not found ({PurePosixPath(value.replace(os.sep, '/')).name})")
+    return Path(real)
+
+
+def own_files(draft: Draft) -> list[tuple[str, str]]:
+    """(field, path) of every own file a draft names: the chosen cover, the candidates,
+    the video."""
+    out = []
+    if draft.cover is not None and draft.cover.path:
+        out.append(("cover.path", draft.cover.path))
+    for k, c in enumerate(draft.covers):
+        if c.path:
+            out.append((f"covers.{k}.path", c.path))
+    if draft.video is not None and draft.video.path:
+        out.append(("video.path", draft.video.path))
+    return out
+
+
+# content ids of files already checked, by (real path, size, mtime): hashing a photo
+# again on every page of the editor would cost more than the page
+_IDS: dict[tuple[str, int, int], str] = {}
+_IDS_LOCK = threading.Lock()
+
+
+def _content_id(real: str) -> str:
+    from .media import content_id
+
+    st = os.stat(real)
+    key = (real, st.st_size, st.st_mtime_ns)
+    with _IDS_LOCK:
+        known = _IDS.get(key)
+    if known is None:
+        known = content_id(real)
+        with _IDS_LOCK:
+            if len(_IDS) > 4096:
+                _IDS.clear()
+            _IDS[key] = known
+    return known
+
+
+def media_file(item: MediaItem, draft_dir: str | os.PathLike, roots: Sequence[str | os.PathLike] | None = None,
+               *, check_id: bool = True) -> Path:
+    """The file of one of the user's photos or clips, for reading.
+
+    ``roots=None``: a local context (the CLI, the SDK on the user's own machine): the
+    recorded path (absolute, or relative to the draft folder). In a server context (the
+    editor, an API) pass ``roots``, the folders media may come from besides the draft
+    folder (uploads live in ``<draft>/media``): a path outside all of them is refused.
+    With ``check_id`` the file's content must still be what the draft was made from
+    (``item.id``, the content hash; checked once per file version and cached), so a
+    draft.json can't name a file its author never had. DraftError when refused."""
+    field = f"item {item.id}"
+    if not item.path:
+        raise DraftError(f"{field}: no file")
+    folder = draft_folder(draft_dir)
+    path = item.path if os.path.isabs(item.path) else os.path.join(folder, item.path)
+    if "\0" in path:
+        raise DraftError(f"{field}: not a usable path (NUL byte)")
+    name = PurePosixPath(item.path.replace("\\", "/")).name
+    real = _real(path, field)
+    if roots is not None:
+        allowed = [_real(folder, "draft folder")] + [_real(r, "media root") for r in roots]
+        if not any(_inside(real, r) for r in allowed):
+            raise DraftError(f"{field} ({name}): not among the draft's media (outside the draft folder "
+                             "and the allowed media folders)")
+    if not os.path.isfile(real):
+        raise DraftError(f"{field} ({name}): file not found")
+    if check_id and roots is not None:
+        try:
+            same = _content_id(real) == item.id
+        except OSError as e:
+            raise DraftError(f"{field} ({name}): cannot be read ({e.strerror or e})") from None
+        if not same:
+            raise DraftError(f"{field} ({name}): the file is no longer the one the draft was made from")
+    return Path(real)
+
+
+def track_file(track: TrackMatch, draft_dir: str | os.PathLike, library=None) -> Path:
+    """The audio file of a track, for reading.
+
+    ``library=None``: a local context, the recorded path (absolute, or relative to the
+    draft folder). In a server context pass the music library's index
+    (:class:`creator.music.library.LibraryIndex`, or a mapping track id → path): the
+    track is found by its ``track_id`` there, or is a file inside the draft folder (an
+    upload); ``track.path`` is never taken at face value. DraftError when refused."""
+    folder = draft_folder(draft_dir)
+    value = track.path or ""
+    if library is None:
+        if not value:
+            raise DraftError("track.path: no file")
+        return Path(value if os.path.isabs(value) else os.path.join(folder, value))
+    if value:
+        with contextlib.suppress(DraftError):
+            real = own_file(folder, value, field="track.path")
+            if os.path.isfile(real):
+                return real
+    paths = library if isinstance(library, dict) else {t.id: t.path for t in library.tracks}
+    found = paths.get(track.track_id)
+    if found is None:
+        raise DraftError(f"track {track.track_id}: not in the music library nor in the draft folder")
+    if not os.path.isfile(found):
+        raise DraftError(f"track {track.track_id} ({Path(found).name}): file not found")
+    return Path(found)
+
+
+# -- on disk -----------------------------------------------------------------------------
+
+def _disk_path(value: str | None, folder: Path, root_real: str) -> str | None:
+    """An own file as saved: POSIX and relative when inside the draft folder, else absolute."""
+    if not value:
+        return value
+    absolute = os.path.abspath(value)
+    for base in (str(folder), root_real):
+        if _inside(absolute, base):
+            return PurePosixPath(*Path(os.path.relpath(absolute, base)).parts).as_posix()
+    with contextlib.suppress(ValueError, OSError):
+        real = os.path.realpath(absolute)
+        if _inside(real, root_real):
+            return PurePosixPath(*Path(os.path.relpath(real, root_real)).parts).as_posix()
+    return absolute
+
+
+def _memory_path(value: str | None, folder: Path) -> str | None:
+    """A saved path as held in memory: absolute (a relative one is from the draft folder).
+
+    Drafts saved before paths were relative to their folder hold them relative to the
+    working directory of the run (``make_hz/assets/c.png`` for ``-o make_hz``): when the
+    path is not in the folder, the shortest tail of it that is (``assets/c.png``) is
+    taken."""
+    if not value or os.path.isabs(value):
+        return value
+    parts = PurePosixPath(value.replace("\\", "/")).parts
+    full = os.path.join(folder, *parts)
+    if len(parts) > 1 and not os.path.exists(full):
+        for k in range(1, len(parts)):
+            tail = parts[k:]
+            if ".." not in tail and os.path.isfile(os.path.join(folder, *tail)):
+                return os.path.join(folder, *tail)
+    return full
+
+
+def _map_paths(draft: Draft, fn, item_fn=None) -> Draft:
+    """A copy of ``draft`` with ``fn`` applied to every own-file and track path and
+    ``item_fn`` (default ``fn``) to every item's path."""
+    item_fn = item_fn or fn
+    d = draft.model_copy(deep=True)
+    if d.cover is not None:
+        d.cover = d.cover.model_copy(update={"path": fn(d.cover.path)})
+    d.covers = [c.model_copy(update={"path": fn(c.path)}) for c in d.covers]
+    if d.video is not None:
+        d.video = d.video.model_copy(update={"path": fn(d.video.path)})
+    if d.track is not None:
+        d.track = d.track.model_copy(update={"path": fn(d.track.path)})
+    d.tracks = [t.model_copy(update={"path": fn(t.path)}) for t in d.tracks]
+    d.context = d.context.model_copy(update={
+        "items": [i.model_copy(update={"path": item_fn(i.path)}) for i in d.context.items]})
+    return d
+
+
+def _trim_gps(gps: GPS | None) -> GPS | None:
+    if gps is None:
+        return None
+    return GPS(lat=round(gps.lat, GPS_DECIMALS), lon=round(gps.lon, GPS_DECIMALS))
+
+
+def _for_disk(draft: Draft, folder: Path) -> Draft:
+    root_real = _real(folder, "draft folder")
+    d = _map_paths(draft, lambda v: _disk_path(v, folder, root_real),
+                   item_fn=lambda v: os.path.abspath(v) if v else v)
+    d.context = d.context.model_copy(update={
+        "items": [i.model_copy(update={"gps": _trim_gps(i.gps)}) for i in d.context.items]})
+    return d
+
+
 def save_draft(draft: Draft, directory: str | Path) -> Path:
-    """Write ``draft.json`` (and ``caption.md`` when there is a caption) into ``directory``."""
-    directory = Path(directory)
+    """Write ``draft.json`` (and ``caption.md`` when there is a caption) into ``directory``,
+    under the draft folder's lock. Own files are saved relative to the folder, the
+    user's media by absolute path, coordinates rounded and without altitude."""
+    folder = draft_folder(directory)
+    folder.mkdir(parents=True, exist_ok=True)
+    with draft_lock(folder):
+        return save_draft_unlocked(draft, folder)
+
+
+def save_draft_unlocked(draft: Draft, directory: str | Path) -> Path:
+    """:func:`save_draft` without taking the lock: for a staging folder, or a caller that
+    holds the draft's lock already."""
+    folder = draft_folder(directory)
+    folder.mkdir(parents=True, exist_ok=True)
     now = datetime.now(timezone.utc)
-    draft = draft.model_copy(update={"updated_at": now, "created_at": draft.created_at or now})
-    atomic_write_text(directory / DRAFT_FILE, draft.model_dump_json(indent=2))
+    draft = _for_disk(draft, folder).model_copy(update={"updated_at": now, "created_at": draft.created_at or now})
     if draft.caption is not None:
-        atomic_write_text(directory / "caption.md", draft.caption.markdown())
-    return directory / DRAFT_FILE
+        atomic_write_text(folder / "caption.md", draft.caption.markdown())
+    atomic_write_text(folder / DRAFT_FILE, draft.model_dump_json(indent=2))
+    return folder / DRAFT_FILE
 
 
-def load_draft(directory: str | Path) -> Draft:
-    """Read a draft folder (or a draft.json path); older schemas are upgraded.
-
-    Raises DraftError with a readable message for a missing, corrupt or newer draft.
-    """
-    path = Path(directory)
-    if path.is_dir():
-        path = path / DRAFT_FILE
+def read_draft_json(path: Path) -> dict:
+    """The JSON of a draft file, upgraded to this schema; DraftError when unreadable,
+    not a draft, or newer."""
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
@@ -87,7 +380,7 @@ def load_draft(directory: str | Path) -> Draft:
     if not isinstance(data, dict):
         raise DraftError(f"{path} is not a draft (expected a JSON object)")
     version = data.get("schema_version", 1)
-    if not isinstance(version, int) or version > DRAFT_SCHEMA_VERSION:
+    if not isinstance(version, int) or isinstance(version, bool) or version > DRAFT_SCHEMA_VERSION:
         raise DraftError(
             f"{path} was written by a newer version of the assistant (draft schema {version}, "
             f"this version reads up to {DRAFT_SCHEMA_VERSION}); upgrade travel-note-creator"
@@ -96,12 +389,238 @@ def load_draft(directory: str | Path) -> Draft:
         data = _MIGRATIONS[version](data)
         version += 1
         data["schema_version"] = version
+    return data
+
+
+def load_draft(directory: str | Path) -> Draft:
+    """Read a draft folder (or a draft.json path); older schemas are upgraded, and the
+    paths come back absolute (own files from the draft folder).
+
+    Raises DraftError with a readable message for a missing, corrupt or newer draft.
+    """
+    path = Path(os.path.abspath(os.fspath(directory)))
+    if path.is_dir():
+        path = path / DRAFT_FILE
+    data = read_draft_json(path)
     try:
-        return Draft.model_validate(data)
+        draft = Draft.model_validate(data)
     except ValidationError as e:
         first = e.errors()[0]
         where = ".".join(str(x) for x in first["loc"])
         raise DraftError(f"{path} is damaged: {where}: {first['msg']} ({e.error_count()} problems)") from None
+    try:
+        return _map_paths(draft, lambda v: _memory_path(v, path.parent))
+    except (ValueError, TypeError) as e:
+        raise DraftError(f"{path} is damaged: a path cannot be read ({e})") from None
+
+
+# -- sharing -----------------------------------------------------------------------------
+
+# an absolute POSIX or Windows folder prefix inside a message ("/home/u/trip/" of
+# "/home/u/trip/a.jpg: file not found"), dropped so that only the file name stays
+_ABS_PREFIX = re.compile(r"(?<![\w.~])(?:~|/(?=[^\s/]))(?:/?[^\s/\"'()\[\]<>]+)*/(?=[^\s/])"
+                         r"|\b[A-Za-z]:\\(?:[^\s\\\"'<>]+\\)*")
+
+
+def _scrub(text: str, known: Sequence[str]) -> str:
+    for p in known:
+        if p and p in text:
+            text = text.replace(p, os.path.basename(p.rstrip("/\\")) or "")
+    return _ABS_PREFIX.sub("", text)
+
+
+def shareable_draft(draft: Draft, draft_dir: str | os.PathLike | None = None) -> Draft:
+    """The copy of ``draft`` that may leave the machine (the export zip, post/, an API):
+    no GPS, no altitude, no absolute local path anywhere. Items and tracks keep only
+    their file names; own files are relative to the draft folder (the chosen cover
+    only among the candidates); messages lose the folders of the paths they name."""
+    folder = draft_folder(draft_dir) if draft_dir is not None else None
+    root_real = _real(folder, "draft folder") if folder is not None else None
+    known = sorted({p for p in [i.path for i in draft.context.items] + [t.path for t in draft.tracks]
+                    + ([draft.track.path] if draft.track else []) + [v for _, v in own_files(draft)]
+                    + ([str(folder), root_real] if folder else []) + [os.path.expanduser("~")] if p},
+                   key=len, reverse=True)
+
+    def own(v):
+        if not v:
+            return v
+        if folder is not None:
+            rel = _disk_path(v, folder, root_real)
+            if not os.path.isabs(rel):
+                return rel
+        return PurePosixPath(v.replace("\\", "/")).name
+
+    def name(v):
+        return PurePosixPath(v.replace("\\", "/")).name if v else v
+
+    d = _map_paths(draft, own, item_fn=name)
+    d.tracks = [t.model_copy(update={"path": name(t.path)}) for t in d.tracks]
+    if d.track is not None:
+        d.track = d.track.model_copy(update={"path": name(d.track.path)})
+    d.covers = [c for c in d.covers if d.cover is not None and c == d.cover] or ([d.cover] if d.cover else [])
+
+    def clean(msgs):
+        return [_scrub(m, known) for m in msgs]
+
+    ctx = d.context
+    items = [i.model_copy(update={"gps": None, "warnings": clean(i.warnings),
+                                  "error": _scrub(i.error, known) if i.error else None}) for i in ctx.items]
+    d.context = ctx.model_copy(update={"items": items, "warnings": clean(ctx.warnings)})
+    d.warnings = clean(d.warnings)
+    if d.video is not None:
+        d.video = d.video.model_copy(update={"warnings": clean(d.video.warnings)})
+    if d.caption is not None:
+        d.caption = d.caption.model_copy(update={"notes": clean(d.caption.notes)})
+    d.alternatives = [c.model_copy(update={"notes": clean(c.notes)}) for c in d.alternatives]
+    return d
+
+
+def shareable_json(draft: Draft, draft_dir: str | os.PathLike | None = None) -> str:
+    """:func:`shareable_draft` as the JSON of a draft.json."""
+    return shareable_draft(draft, draft_dir).model_dump_json(indent=2)
+
+
+# -- writers -----------------------------------------------------------------------------
+
+_LOCKS: dict[str, object] = {}
+_LOCKS_GUARD = threading.Lock()
+LOCK_TIMEOUT = 30.0
+
+
+def _file_lock(folder: Path):
+    from filelock import FileLock
+
+    key = _real(folder, "draft folder")
+    with _LOCKS_GUARD:
+        lock = _LOCKS.get(key)
+        if lock is None:
+            # thread-local: re-entrant in one thread, exclusive between threads and processes
+            lock = _LOCKS[key] = FileLock(os.path.join(key, LOCK_FILE), thread_local=True)
+        return lock
+
+
+@contextlib.contextmanager
+def draft_lock(directory: str | os.PathLike, *, timeout: float = LOCK_TIMEOUT) -> Iterator[Path]:
+    """Hold the draft folder's lock (``<folder>/.draft.lock``) for a block; re-entrant in
+    one thread. ``timeout=0``: fail at once if another writer holds it. DraftError when
+    the lock can't be had, InputError when the folder can't be written."""
+    from filelock import Timeout
+
+    folder = draft_folder(directory)
+    lock = _file_lock(folder)
+    try:
+        lock.acquire(timeout=timeout)
+    except Timeout:
+        raise DraftError(f"{folder}: another process is writing this draft; "
+                         "try again when it has finished") from None
+    except OSError as e:
+        raise InputError(f"{folder}: cannot write into this folder ({e.strerror or e})") from None
+    try:
+        yield folder
+    finally:
+        lock.release()
+
+
+def staging_folder(directory: str | os.PathLike) -> Path:
+    """A fresh staging folder inside the draft folder (hidden, so never taken for media)."""
+    return Path(tempfile.mkdtemp(prefix=STAGING_PREFIX, dir=draft_folder(directory)))
+
+
+def clean_stale_staging(directory: str | os.PathLike) -> None:
+    """Remove staging folders left by a run that died (call with the lock held)."""
+    folder = draft_folder(directory)
+    for p in folder.glob(STAGING_PREFIX + "*") if folder.is_dir() else []:
+        shutil.rmtree(p, ignore_errors=True)
+
+
+def commit_staging(staging: str | os.PathLike, directory: str | os.PathLike) -> None:
+    """Move every file of ``staging`` to the same place in the draft folder, ``draft.json``
+    last, then remove ``staging``. Call with the draft's lock held; each move is a
+    rename within one file system."""
+    staging, folder = Path(staging), draft_folder(directory)
+    files = sorted((p for p in staging.rglob("*") if p.is_file()),
+                   key=lambda p: (p.name == DRAFT_FILE, len(p.relative_to(staging).parts), str(p)))
+    for f in files:
+        target = folder / f.relative_to(staging)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(f, target)
+    shutil.rmtree(staging, ignore_errors=True)
+
+
+def _writable_dir(path: Path, field: str) -> None:
+    probe = path
+    while not probe.exists():
+        if probe.parent == probe:
+            break
+        probe = probe.parent
+    if not probe.is_dir():
+        raise InputError(f"{field}: {probe} is a file, not a folder")
+    if not os.access(probe, os.W_OK | os.X_OK):
+        raise InputError(f"{field}: {probe} is not writable")
+
+
+def check_output_dir(path: str | os.PathLike, *, field: str = "out") -> Path:
+    """An output folder, checked before any work: not a file, creatable and writable.
+    Returns it absolute; InputError naming ``field`` otherwise."""
+    p = Path(os.path.abspath(os.path.expanduser(os.fspath(path))))
+    if p.exists() and not p.is_dir():
+        raise InputError(f"{field}: {p} is a file, not a folder")
+    _writable_dir(p, field)
+    return p
+
+
+def check_output_file(path: str | os.PathLike, *, field: str = "output", suffix: str | None = None) -> Path:
+    """An output file, checked before any work: not a folder, in a writable folder, with
+    ``suffix`` when given. Returns it absolute; InputError naming ``field`` otherwise."""
+    p = Path(os.path.abspath(os.path.expanduser(os.fspath(path))))
+    if p.is_dir():
+        raise InputError(f"{field}: {p} is a folder; give a file name")
+    if suffix and p.suffix.lower() != suffix:
+        raise InputError(f"{field}: {p.name} must end in {suffix}")
+    _writable_dir(p.parent, field)
+    return p
+
+
+def _is_output_name(rel: PurePosixPath) -> bool:
+    parts = rel.parts
+    if not parts:
+        return False
+    if parts[0] in (ASSETS,) or parts[0].startswith(STAGING_PREFIX):
+        return True
+    return len(parts) == 1 and (parts[0] in OUTPUT_NAMES or PurePosixPath(parts[0]).stem == "cover")
+
+
+def input_collisions(out_dir: str | os.PathLike, inputs: Iterable[str | os.PathLike]) -> list[str]:
+    """The input files a draft written into ``out_dir`` would replace: anything named
+    like an output (draft.json, caption.md, cover.*, note.mp4, note.zip) directly in the
+    folder, or under assets/; symlinks followed both ways."""
+    out = Path(os.path.abspath(os.fspath(out_dir)))
+    bases = {str(out), os.path.realpath(out)}
+    hits = []
+    for f in inputs:
+        for cand in {os.path.abspath(f), os.path.realpath(f)}:
+            hit = next((b for b in bases if _inside(cand, b)
+                        and _is_output_name(PurePosixPath(*Path(os.path.relpath(cand, b)).parts))), None)
+            if hit:
+                hits.append(os.fspath(f))
+                break
+    return hits
+
+
+def check_existing_draft(out_dir: str | os.PathLike, *, overwrite: bool) -> Draft | None:
+    """The draft already in ``out_dir`` (None when there is none). An existing draft is
+    replaced only with ``overwrite``; a newer or unreadable one never is. InputError /
+    DraftError saying so."""
+    path = Path(out_dir) / DRAFT_FILE
+    if not path.exists() and not path.is_symlink():
+        return None
+    if not overwrite:
+        raise InputError(f"out: {path.parent} already holds a draft ({DRAFT_FILE}); "
+                         "use --force (SDK: overwrite=True) to replace it, or choose another folder")
+    try:
+        return load_draft(path.parent)
+    except DraftError as e:
+        raise DraftError(f"out: {e}; it is not replaced, even with --force") from None
 
 
 def list_drafts(root: str | Path) -> list[tuple[Path, str, datetime | None]]:

@@ -326,14 +326,17 @@ class Draft(_Model):
         self.order = [i for i in self.order if i != item_id]
 
     def save(self, directory) -> "Path":
-        """Write draft.json (and caption.md) into ``directory``, atomically."""
+        """Write draft.json (and caption.md) into ``directory``, atomically, under the
+        folder's lock: its own files (cover, covers, video) relative to the folder, the
+        media by absolute path, GPS rounded and without altitude (creator.drafts)."""
         from .drafts import save_draft
 
         return save_draft(self, directory)
 
     @classmethod
     def load(cls, directory) -> "Draft":
-        """Reopen a saved draft; raises DraftError with a clear message if it can't."""
+        """Reopen a saved draft (paths come back absolute, whatever the working
+        directory); raises DraftError with a clear message if it can't."""
         from .drafts import load_draft
 
         return load_draft(directory)

@@ -88,3 +88,48 @@ def test_excerpt_moves_onto_beats_and_rereads_them(tmp_path):
     assert max(abs(x - y) for x, y in zip(moved.beats, inside)) < 0.06
     with pytest.raises(InputError):
         a.excerpt(track, start=5, end=4)
+
+
+def test_create_into_a_folder_another_writer_holds_fails_at_once(assistant, photos, tmp_path):
+    """The draft folder's lock (creator.drafts.draft_lock) is held by another writer (here
+    a thread; tests/reliability has two processes): create refuses before any work."""
+    import time
+
+    from creator.drafts import draft_lock
+    from creator.errors import DraftError
+
+    out = tmp_path / "笔记"
+    out.mkdir()
+    held, done = threading.Event(), threading.Event()
+
+    def writer():
+        with draft_lock(out):
+            held.set()
+            done.wait(30)
+
+    t = threading.Thread(target=writer)
+    t.start()
+    try:
+        held.wait(10)
+        started = time.monotonic()
+        with pytest.raises(DraftError, match="another process is writing"):
+            assistant.create([photos], out_dir=out)
+        assert time.monotonic() - started < 5  # refused before understanding anything
+    finally:
+        done.set()
+        t.join()
+    assert list(out.iterdir()) in ([], [out / ".draft.lock"])
+
+
+def test_create_keeps_an_existing_draft_unless_overwrite(assistant, photos, tmp_path):
+    from creator.types import Caption
+
+    out = tmp_path / "笔记"
+    mine = Draft(context=assistant.understand([photos]), caption=Caption(title="我改过的标题", body="正文"))
+    mine.save(out)
+    before = (out / "draft.json").read_bytes()
+    with pytest.raises(InputError, match="already holds a draft.*overwrite=True"):
+        assistant.create([photos], out_dir=out)
+    assert (out / "draft.json").read_bytes() == before
+    again = assistant.create([photos], out_dir=out, overwrite=True, language="en", n_captions=1)
+    assert again.language == "en" and Draft.load(out).caption == again.caption != mine.caption

@@ -1,7 +1,8 @@
 from __future__ import annotations
 
 import json
-from datetime import date
+from datetime import date, datetime
+from pathlib import Path
 
 import pytest
 
@@ -77,3 +78,157 @@ def test_atomic_writes_get_ordinary_permissions(tmp_path):
     b = save_image(Image.new("RGB", (8, 8)), tmp_path / "封面.png")
     for p in (a, b):
         assert os.stat(p).st_mode & 0o777 == 0o666 & ~_UMASK
+
+
+# -- paths, ids, sharing (issue 11 items 1 and 5, issue 14 item 1) ----------------------
+
+def _with_own_files(folder):
+    """A draft saved in ``folder`` whose cover, candidates and video are real files in it."""
+    from creator.types import GPS, Cover, VideoResult
+
+    (folder / "assets").mkdir(parents=True)
+    (folder / "assets" / "封面-01.png").write_bytes(b"png")
+    (folder / "cover.png").write_bytes(b"png")
+    (folder / "note.mp4").write_bytes(b"mp4")
+    d = draft()
+    d.context.items[0].gps = GPS(lat=30.2591234, lon=120.1487654, altitude=17.5)
+    cand = Cover(path=str(folder / "assets" / "封面-01.png"), title="t", style="minimal", source="x")
+    d.covers = [cand]
+    d.cover = cand.model_copy(update={"path": str(folder / "cover.png")})
+    d.video = VideoResult(path=str(folder / "note.mp4"), duration=6, width=270, height=480, fps=12)
+    d.save(folder)
+    return d
+
+
+def test_own_files_are_saved_relative_and_found_from_any_working_directory(tmp_path, monkeypatch):
+    folder = tmp_path / "杭州笔记"
+    _with_own_files(folder)
+    data = json.loads((folder / "draft.json").read_text(encoding="utf-8"))
+    assert data["cover"]["path"] == "cover.png"
+    assert data["covers"][0]["path"] == "assets/封面-01.png"
+    assert data["video"]["path"] == "note.mp4"
+    assert data["context"]["items"][0]["path"] == "/照片/0.jpg"  # the user's media: absolute
+    # the whole folder moved, and opened from elsewhere: its files are found
+    moved = tmp_path / "别处" / "笔记"
+    moved.parent.mkdir()
+    folder.rename(moved)
+    monkeypatch.chdir(tmp_path / "别处")
+    back = Draft.load("笔记")
+    assert Path(back.cover.path) == moved / "cover.png" and Path(back.cover.path).is_file()
+    assert Path(back.covers[0].path).is_file() and Path(back.video.path).is_file()
+
+
+def test_saved_gps_is_rounded_and_has_no_altitude(tmp_path):
+    folder = tmp_path / "草稿"
+    _with_own_files(folder)
+    gps = json.loads((folder / "draft.json").read_text(encoding="utf-8"))["context"]["items"][0]["gps"]
+    assert gps == {"lat": 30.259, "lon": 120.149, "altitude": None}
+
+
+def test_own_file_refuses_what_lies_outside_the_draft_folder(tmp_path):
+    from creator.drafts import own_file
+
+    folder = tmp_path / "草稿"
+    _with_own_files(folder)
+    assert own_file(folder, "cover.png", field="cover.path") == (folder / "cover.png").resolve()
+    assert own_file(folder, str(folder / "assets" / "封面-01.png"), field="covers.0.path").is_file()
+    (tmp_path / "秘密.txt").write_text("secret")
+    (folder / "link.png").symlink_to(tmp_path / "秘密.txt")
+    for value in ("/etc/passwd", "../秘密.txt", "../../etc/hostname", "assets/../../秘密.txt", "link.png", ".",
+                  "bad\0name"):
+        with pytest.raises(DraftError, match="cover.path"):
+            own_file(folder, value, field="cover.path")
+    with pytest.raises(DraftError, match="video.path: file not found"):
+        own_file(folder, "gone.mp4", field="video.path", must_exist=True)
+
+
+def test_draft_ids_are_plain_names():
+    from creator.drafts import check_draft_id
+    from creator.errors import InputError
+
+    for good in ("20251003-090000-test", "a", "a.b_c-1"):
+        assert check_draft_id(good) == good
+    for bad in ("", ".", "..", ".hidden", "a/b", "../x", "a\\b", "a\0b", "x" * 81, "草稿", None):
+        with pytest.raises(InputError, match="draft id"):
+            check_draft_id(bad)
+
+
+def test_media_file_in_a_server_context_only_reads_what_the_draft_was_made_from(tmp_path):
+    from creator.drafts import media_file
+    from creator.media import content_id
+    from tests.factories import make_photo
+
+    folder, trip = tmp_path / "草稿", tmp_path / "旅行"
+    folder.mkdir()
+    photo = make_photo(trip / "西湖.jpg", size=(64, 48))
+    item = MediaItem(path=str(photo), id=content_id(photo), kind=MediaKind.photo)
+    assert media_file(item, folder) == photo.resolve()  # local context: the recorded path
+    with pytest.raises(DraftError, match="not among the draft's media"):
+        media_file(item, folder, roots=[])  # server context: not under an allowed folder
+    assert media_file(item, folder, roots=[trip]) == photo.resolve()
+    crafted = item.model_copy(update={"path": "/etc/passwd"})
+    with pytest.raises(DraftError, match="not among"):
+        media_file(crafted, folder, roots=[trip])
+    other = make_photo(trip / "别的.jpg", size=(64, 48), taken_at=datetime(2025, 1, 1))
+    with pytest.raises(DraftError, match="no longer the one"):  # same folder, another file
+        media_file(item.model_copy(update={"path": str(other)}), folder, roots=[trip])
+    upload = make_photo(folder / "media" / "上传.jpg", size=(64, 48))
+    up = MediaItem(path=str(upload), id=content_id(upload), kind=MediaKind.photo)
+    assert media_file(up, folder, roots=[]) == upload.resolve()
+
+
+def test_track_file_in_a_server_context_goes_by_the_library(tmp_path):
+    from creator.drafts import track_file
+    from creator.types import TrackMatch
+
+    folder, lib = tmp_path / "草稿", tmp_path / "音乐"
+    (folder / "music").mkdir(parents=True)
+    lib.mkdir()
+    (lib / "歌.wav").write_bytes(b"RIFF")
+    (folder / "music" / "我的.wav").write_bytes(b"RIFF")
+    library = {"abc": str(lib / "歌.wav")}
+    crafted = TrackMatch(track_id="abc", title="x", path="/etc/passwd", score=1)
+    assert track_file(crafted, folder, library) == lib / "歌.wav"  # by id, not by the path
+    with pytest.raises(DraftError, match="not in the music library"):
+        track_file(crafted.model_copy(update={"track_id": "zzz"}), folder, library)
+    own = TrackMatch(track_id="up", title="x", path=str(folder / "music" / "我的.wav"), score=1)
+    assert track_file(own, folder, library) == (folder / "music" / "我的.wav").resolve()
+
+
+def test_shareable_draft_has_no_coordinates_altitude_or_local_paths(tmp_path):
+    import re
+
+    from creator.drafts import shareable_json
+    from creator.types import TrackMatch
+
+    folder = tmp_path / "草稿"
+    d = _with_own_files(folder)
+    d = Draft.load(folder)
+    d.context.items[1].warnings = [f"{d.context.items[1].path}: EXIF unreadable"]
+    d.context.warnings = [f"{tmp_path}/照片/坏.jpg: file not found"]
+    d.track = TrackMatch(track_id="t", title="歌", path=str(tmp_path / "音乐" / "歌.wav"), score=1)
+    d.tracks = [d.track]
+    text = shareable_json(d, folder)
+    assert not re.search(r"30\.25|120\.14", text)
+    assert '"gps": null' in text and "altitude" not in text
+    assert str(tmp_path) not in text and "/照片/" not in text
+    back = Draft.model_validate_json(text)
+    assert back.cover.path == "cover.png" and back.video.path == "note.mp4"
+    assert back.context.items[0].path == "0.jpg" and back.track.path == "歌.wav"
+    assert back.context.warnings == ["坏.jpg: file not found"]
+
+
+def test_a_draft_saved_with_working_directory_paths_still_finds_its_files(tmp_path):
+    """Before drafts named their files relative to themselves, `make ../trip -o make_hz`
+    saved ``make_hz/cover.png``: such a draft, opened from anywhere, finds its files."""
+    folder = tmp_path / "make_hz"
+    _with_own_files(folder)
+    data = json.loads((folder / "draft.json").read_text(encoding="utf-8"))
+    data["cover"]["path"] = "make_hz/cover.png"
+    data["covers"][0]["path"] = "../工作/make_hz/assets/封面-01.png"
+    data["video"]["path"] = "make_hz/note.mp4"
+    (folder / "draft.json").write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    back = Draft.load(folder)
+    assert Path(back.cover.path) == folder / "cover.png"
+    assert Path(back.covers[0].path) == folder / "assets" / "封面-01.png"
+    assert Path(back.video.path) == folder / "note.mp4"

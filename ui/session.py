@@ -10,7 +10,6 @@ that is the SDK's job (creator.assistant).
 from __future__ import annotations
 
 import os
-import re
 import secrets
 import threading
 import time
@@ -52,8 +51,16 @@ __all__ = [
 
 T = TypeVar("T")
 
-# Draft ids name folders: keep them to plain names so a query string can't point elsewhere.
-_ID = re.compile(r"^[A-Za-z0-9._-]{1,80}$")
+
+def _valid_id(value) -> str | None:
+    """``value`` when it is a draft id (creator.drafts.check_draft_id: a plain folder name,
+    so a query string like ``?draft=..`` can't point elsewhere), else None."""
+    from creator.drafts import check_draft_id
+
+    try:
+        return check_draft_id(value)
+    except CreatorError:
+        return None
 
 
 # -- strings -------------------------------------------------------------------------
@@ -103,7 +110,7 @@ def draft_id() -> str | None:
     """The open draft's id: from the URL, else from this browser session (Streamlit
     drops query parameters when the user switches pages; :func:`sync_url` puts it back)."""
     value = st.query_params.get("draft") or st.session_state.get("draft_id")
-    return value if value and _ID.match(value) else None
+    return _valid_id(value) if value else None
 
 
 def sync_url() -> None:
@@ -122,6 +129,8 @@ def draft_dir(did: str | None = None) -> Path:
     did = did or draft_id()
     if not did:
         raise LookupError("no draft is open")
+    if _valid_id(did) is None:
+        raise LookupError(f"not a draft id: {did[:40]!r}")
     return drafts_root() / did
 
 

@@ -10,7 +10,7 @@ import argparse
 import threading
 from pathlib import Path
 
-__all__ = ["add_video_parser", "run_video", "load_draft"]
+__all__ = ["add_video_parser", "run_video"]
 
 SIZES = {"9:16": (1080, 1920), "3:4": (1080, 1440), "16:9": (1920, 1080)}
 
@@ -38,52 +38,47 @@ def add_video_parser(subparsers) -> argparse.ArgumentParser:
     return p
 
 
-def load_draft(draft_dir: Path):
-    """The Draft saved in ``draft_dir/draft.json``; DraftError when missing or invalid."""
-    from pydantic import ValidationError
-
-    from creator.errors import DraftError
-    from creator.types import Draft
-
-    path = Path(draft_dir) / "draft.json"
-    try:
-        return Draft.model_validate_json(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise DraftError(f"{path}: not found; is {draft_dir} a draft folder?") from None
-    except (ValidationError, ValueError) as e:
-        raise DraftError(f"{path}: not a valid draft ({str(e).splitlines()[0]})") from None
-
-
 def run_video(args: argparse.Namespace) -> int:
+    """Load the draft (Draft.load: a newer, damaged or missing draft is refused), check
+    the output before any work, render, and when the video is the draft's own
+    (inside DRAFT_DIR) record it in draft.json under the draft's lock."""
+    import os
+
     from rich.console import Console
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
+    from creator.assistant import Assistant
     from creator.config import Settings
+    from creator.drafts import check_output_file, draft_folder, draft_lock
     from creator.errors import Cancelled, CreatorError
-
-    from .pipeline import Pipeline, VideoRequest
+    from creator.types import Draft
 
     console = Console(stderr=True)
     cancel = threading.Event()
     try:
-        draft = load_draft(args.draft_dir)
-        overrides = {k: v for k, v in (("size", args.size), ("length", args.length), ("fps", args.fps))
-                     if v is not None}
+        folder = draft_folder(args.draft_dir)
+        draft = Draft.load(folder)
+        out = check_output_file(args.output or folder / "note.mp4", field="-o/--output", suffix=".mp4")
         with Progress(TextColumn("[bold]rendering"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"),
                       TimeElapsedColumn(), TimeRemainingColumn(), console=console) as bar:
             task = bar.add_task("video", total=1.0)
-            request = VideoRequest.from_draft(draft, args.draft_dir, args.output, cancel=cancel,
-                                              progress=lambda f: bar.update(task, completed=f), **overrides)
             try:
-                result = Pipeline(Settings().video)(request)
+                result = Assistant(Settings()).video(
+                    draft, out=out, draft_dir=folder, cancel=cancel, length=args.length,
+                    size=args.size, fps=args.fps, progress=lambda _s, f, _t: bar.update(task, completed=f))
             except KeyboardInterrupt:
                 cancel.set()
                 raise Cancelled("render cancelled") from None
+        if os.path.realpath(out.parent) == os.path.realpath(folder):
+            with draft_lock(folder):
+                latest = Draft.load(folder)  # edits made meanwhile are kept
+                latest.video = result
+                latest.save(folder)
     except Cancelled:
         console.print("[yellow]cancelled[/]; no file written")
         return 130
     except CreatorError as e:
-        console.print(f"[red]error:[/] {e}")
+        console.print(f"error: {e}", soft_wrap=True, highlight=False, markup=False)
         return 1
     for w in result.warnings:
         console.print(f"[yellow]warning:[/] {w}")

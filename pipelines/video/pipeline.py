@@ -63,21 +63,23 @@ class VideoRequest(BaseModel):
     cancel: threading.Event | None = Field(default=None, exclude=True)
 
     @classmethod
-    def from_draft(cls, draft: Draft, draft_dir: Path | str, output: Path | str | None = None,
-                   **overrides) -> VideoRequest:
+    def from_draft(cls, draft: Draft, draft_dir: Path | str, output: Path | str | None = None, *,
+                   media_roots=None, library=None, **overrides) -> VideoRequest:
         """The request for a saved draft: its items in the user's order, its title, its
         chosen track and excerpt, ``draft_dir/cover.png`` when present (else the chosen
         cover's file), one caption per moment ("第2天 · 杭州" / "Day 2 · Hangzhou") on the
-        moment's first item. Relative paths are read from ``draft_dir``. ``overrides`` are
-        any other fields (size, length, progress...)."""
+        moment's first item. ``overrides`` are any other fields (size, length, progress...).
+
+        Files go through creator.drafts: the cover must lie inside ``draft_dir``
+        (DraftError otherwise); an item whose file is missing or refused is kept with an
+        error, so the render reports it. ``media_roots`` and ``library`` mark a server
+        context (see creator.drafts.media_file / track_file): items only from the draft
+        folder and those roots, the track only by its id in ``library`` or from the
+        draft folder."""
+        from creator.drafts import media_file, own_file, track_file
+        from creator.errors import DraftError
+
         draft_dir = Path(draft_dir)
-
-        def resolve(p: str | None) -> Path | None:
-            if not p:
-                return None
-            path = Path(p)
-            return path if path.is_absolute() else draft_dir / path
-
         ctx = draft.context
         by_id = {i.id: i for i in ctx.items}
         order = draft.order or [i.id for i in ctx.items]
@@ -87,7 +89,15 @@ class VideoRequest(BaseModel):
             if item is None:  # surfaces as a warning in the result, like any unreadable item
                 items.append(MediaItem(path=item_id, id=item_id, error="not among the draft's items"))
                 continue
-            items.append(item.model_copy(update={"path": str(resolve(item.path))}))
+            if not item.ok:
+                items.append(item)
+                continue
+            try:
+                path = media_file(item, draft_dir, media_roots)
+            except DraftError as e:
+                items.append(item.model_copy(update={"error": str(e)}))
+                continue
+            items.append(item.model_copy(update={"path": str(path)}))
         captions: dict[str, str] = {}
         lang = draft.language
         several_days = (ctx.days or len({m.day for m in ctx.moments})) > 1
@@ -103,13 +113,15 @@ class VideoRequest(BaseModel):
                 parts.append(m.place.name(lang))
             if parts:
                 captions[shown[0]] = " · ".join(parts)
-        cover = draft_dir / "cover.png"
-        if not cover.is_file():
-            cover = resolve(draft.cover.path) if draft.cover is not None else None
+        cover = None
+        if (draft_dir / "cover.png").is_file():
+            cover = own_file(draft_dir, "cover.png", field="cover.png")
+        elif draft.cover is not None and draft.cover.path:
+            cover = own_file(draft_dir, draft.cover.path, field="cover.path")
         title = draft.caption.title if draft.caption else (draft.cover.title if draft.cover else None)
         track = draft.track
         if track is not None:
-            track = track.model_copy(update={"path": str(resolve(track.path))})
+            track = track.model_copy(update={"path": str(track_file(track, draft_dir, library))})
         fields = dict(items=items, output=Path(output) if output else draft_dir / "note.mp4",
                       cover_path=cover, title=title, captions=captions, track=track)
         fields.update(overrides)

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 import streamlit as st
 
+from creator.media import content_id
 from creator.types import Caption, Draft, MediaItem, MediaKind, Moment, NoteContext, Place, Quality
 from creator.vocabulary import vocabulary
 from tests.factories import make_click_track, make_photo, make_tone
@@ -41,7 +42,7 @@ def make_context(folder: Path, n: int = 3) -> NoteContext:
     for k in range(n):
         path = make_photo(folder / f"西湖_{k}.jpg", size=(240, 180), taken_at=datetime(2025, 10, 3, 9 + k))
         tags = [vocab.tag(tid, 0.9 - 0.1 * j, "imagenet") for j, tid in enumerate(tag_sets[k % 3]) if tid in vocab]
-        items.append(MediaItem(path=str(path), id=f"{k:016x}", kind=MediaKind.photo, width=240, height=180,
+        items.append(MediaItem(path=str(path), id=content_id(path), kind=MediaKind.photo, width=240, height=180,
                                taken_at=datetime(2025, 10, 3, 9 + k), tags=tags,
                                quality=Quality(sharpness=0.8, exposure=0.9, colourfulness=0.5, score=0.8 - 0.1 * k)))
     place = Place(name_zh="杭州", name_en="Hangzhou", city_zh="杭州", city_en="Hangzhou", country_zh="中国",
@@ -92,7 +93,9 @@ def drafts_root(tmp_path, monkeypatch) -> Path:
 @pytest.fixture
 def saved_draft(drafts_root, tmp_path) -> tuple[str, Path]:
     """(id, folder) of a draft with three photos and a caption, saved under drafts_root."""
-    ctx = make_context(tmp_path / "照片")
+    # the photos are uploads, kept in the draft's media folder (the editor reads media
+    # only from there and from its allowed local folders)
+    ctx = make_context(drafts_root / DRAFT_ID / "media")
     caption = Caption(title="杭州｜秋天的西湖慢慢走", body="第一天：西湖边散步。", hashtags=["杭州", "西湖"],
                       language="zh", style="guide")
     alt = Caption(title="西湖一日", body="湖边喝茶。", hashtags=["杭州旅行"], language="zh", style="mood")

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import streamlit as st
 
+from creator.drafts import own_file
 from creator.errors import CreatorError
 from creator.types import Draft
 from ui import session
@@ -40,6 +39,18 @@ def _regenerate(draft: Draft, title: str, style: str | None) -> None:
     session.bump()
 
 
+def _picture(path: str | None, k: int) -> tuple[bytes | None, str | None]:
+    """The bytes of a cover candidate resolved inside the draft folder
+    (creator.drafts.own_file), or why not: a path handed to st.image would be served
+    whatever it names."""
+    if not path:
+        return None, None
+    try:
+        return own_file(session.draft_dir(), path, field=f"covers.{k}.path", must_exist=True).read_bytes(), None
+    except (CreatorError, OSError) as e:
+        return None, str(e)
+
+
 def _candidates(draft: Draft, labels: dict[str, str]) -> None:
     if not draft.covers:
         st.info(t("no_covers"))
@@ -49,8 +60,11 @@ def _candidates(draft: Draft, labels: dict[str, str]) -> None:
         for k, (col, c) in enumerate(zip(cols, draft.covers[row:row + COLUMNS]), start=row):
             chosen = draft.cover is not None and draft.cover.path == c.path
             with col, st.container(border=True):
-                if c.path and Path(c.path).exists():
-                    st.image(c.path, width="stretch")
+                picture, problem = _picture(c.path, k)
+                if picture is not None:
+                    st.image(picture, width="stretch")
+                elif problem:
+                    st.warning(t("file_unusable", error=problem))
                 st.caption(f"{labels.get(c.style, c.style)} · {c.backend}" + (f" · ✅ {t('chosen')}" if chosen else ""))
                 st.button(t("use_this"), key=session.key(f"cover-{k}"), disabled=chosen,
                           on_click=_choose, args=(k,), width="stretch")

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import streamlit as st
 
+from creator.drafts import own_file
 from creator.errors import CreatorError
 from ui import session
 from ui.session import t
@@ -30,9 +29,16 @@ def render() -> None:
         try:
             st.session_state["zip_path"] = str(session.assistant().export_zip(session.draft_dir()))
         except CreatorError as e:
-            st.error(str(e))
+            st.session_state.pop("zip_path", None)
+            st.error(t("file_unusable", error=e))
     zip_path = st.session_state.get("zip_path")
-    if zip_path and Path(zip_path).exists() and Path(zip_path).is_relative_to(session.draft_dir()):
-        with open(zip_path, "rb") as f:
-            st.download_button(t("download_zip"), f.read(), file_name=Path(zip_path).name,
-                               mime="application/zip", key=session.key("download_zip"))
+    if not zip_path:
+        return
+    try:  # only a zip inside the open draft's folder is offered
+        path = own_file(session.draft_dir(), zip_path, field="note.zip", must_exist=True)
+        data = path.read_bytes()
+    except (CreatorError, OSError):
+        st.session_state.pop("zip_path", None)
+        return
+    st.download_button(t("download_zip"), data, file_name=path.name,
+                       mime="application/zip", key=session.key("download_zip"))

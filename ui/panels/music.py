@@ -106,7 +106,8 @@ def _set_excerpt(widget_key: str) -> None:
         if draft.track is None:
             return
         # the SDK snaps the excerpt to beats and re-reads the beats inside it
-        draft.track = session.assistant().excerpt(draft.track, start=start, end=end)
+        draft.track = session.assistant().excerpt(draft.track, start=start, end=end,
+                                                  draft_dir=session.draft_dir())
 
     session.edit(change)
 
@@ -131,8 +132,22 @@ def _track_row(draft: Draft, m: TrackMatch, rank: int) -> None:
         c2.button(t("choose"), key=session.key(f"choose-{m.track_id}"), disabled=chosen,
                   on_click=_choose, args=(m.track_id,), width="stretch")
         ex = m.excerpt
-        if Path(m.path).exists():
-            st.audio(m.path, start_time=ex.start if ex else 0, end_time=ex.end if ex else None)
+        audio = _audio(m)
+        if audio is not None:
+            st.audio(audio[0], format=audio[1], start_time=ex.start if ex else 0, end_time=ex.end if ex else None)
+
+
+def _audio(m: TrackMatch) -> tuple[bytes, str] | None:
+    """The bytes of a track found by its id in the music library or inside the draft
+    folder (creator.drafts.track_file), never ``m.path`` at face value: a path handed to
+    st.audio would be served whatever it names. (bytes, mime type); None when it can't be found."""
+    import mimetypes
+
+    try:
+        path = session.assistant().track_file(m, session.draft_dir())
+        return path.read_bytes(), mimetypes.guess_type(path.name)[0] or "audio/wav"
+    except (CreatorError, OSError):
+        return None
 
 
 def _excerpt(draft: Draft) -> None:

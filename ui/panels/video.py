@@ -1,25 +1,39 @@
-"""Video: one click to assemble (with a progress bar), preview, download."""
+"""Video: one click to assemble (with a progress bar), preview, download.
+
+Only a video file resolved inside the draft folder (creator.drafts.own_file) is shown,
+and it is handed to Streamlit as bytes: a path given to st.video would be served by
+Streamlit's media server whatever it names."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import streamlit as st
 
+from creator.drafts import own_file
 from creator.errors import CreatorError
 from creator.types import Draft
 from ui import session
 from ui.session import t
 
-__all__ = ["render", "VIDEO_FILE"]
+__all__ = ["render", "VIDEO_FILE", "media_roots"]
 
 VIDEO_FILE = "note.mp4"
 
 
+def media_roots() -> list:
+    """Folders besides the draft's own that its photos and clips may be read from: the
+    editor's allowed local folders (``Settings.ui.local_roots`` where the settings have
+    them). Uploads live in the draft folder and are always allowed."""
+    ui = getattr(session.settings(), "ui", None)
+    return list(getattr(ui, "local_roots", None) or [])
+
+
 def _make(draft: Draft) -> None:
-    out = session.draft_dir() / VIDEO_FILE
+    folder = session.draft_dir()
+    out = folder / VIDEO_FILE
+    roots = media_roots()
     result = session.run_with_progress(
-        lambda progress, cancel: session.assistant().video(draft, out=out, progress=progress, cancel=cancel),
+        lambda progress, cancel: session.assistant().video(draft, out=out, progress=progress, cancel=cancel,
+                                                           draft_dir=folder, media_roots=roots),
         label=t("stage_video"))
     # the video is written into the draft, reread so that edits made meanwhile stay
     session.edit(lambda d: setattr(d, "video", result))
@@ -42,14 +56,19 @@ def render() -> None:
             return
         draft = session.current_draft()
     video = draft.video
-    if video is None or not Path(video.path).exists():
+    if video is None:
+        return
+    try:
+        path = own_file(session.draft_dir(), video.path, field="video.path", must_exist=True)
+        data = path.read_bytes()
+    except (CreatorError, OSError) as e:
+        st.error(t("file_unusable", error=e))
         return
     st.success(t("video_ready", seconds=video.duration, width=video.width, height=video.height))
     for w in video.warnings:
         st.warning(w)
     _, mid, _ = st.columns([1, 2, 1])
     with mid:
-        st.video(video.path)
-        with open(video.path, "rb") as f:
-            st.download_button(t("download_video"), f.read(), file_name=Path(video.path).name,
-                               mime="video/mp4", key=session.key("download_video"), width="stretch")
+        st.video(data, format="video/mp4")
+        st.download_button(t("download_video"), data, file_name=path.name,
+                           mime="video/mp4", key=session.key("download_video"), width="stretch")
