@@ -46,6 +46,8 @@ __all__ = [
     "stage_label",
     "run_with_progress",
     "thumbnail",
+    "media_roots",
+    "media_path",
     "require_draft",
 ]
 
@@ -261,6 +263,25 @@ def future_wait(future, seconds: float) -> None:
         future.result(timeout=seconds)
     except Exception:  # the error is re-raised by the caller's future.result()
         pass
+
+
+def media_roots() -> list:
+    """Folders besides the draft's own that its photos and clips may be read from: the
+    editor's allowed local folders (``Settings.ui.local_roots``). Uploads live in the
+    draft folder and are always allowed."""
+    return list(settings().ui.local_roots or [])
+
+
+def media_path(item) -> str | None:
+    """The file of one of the open draft's items as the editor may read it (inside the
+    draft folder or the allowed local folders, with the content it had at
+    understanding); None when it is not (a crafted or moved draft)."""
+    from creator.drafts import media_file
+
+    try:
+        return str(media_file(item, draft_dir(), media_roots()))
+    except CreatorError:
+        return None
 
 
 # -- pictures ------------------------------------------------------------------------

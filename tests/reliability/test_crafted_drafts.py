@@ -215,3 +215,24 @@ def test_editor_does_not_open_the_draft_above_the_drafts_folder(folder, drafts_r
         assert not at.exception
         assert all(t.value != "父目录的草稿" for t in at.text_input), did
         assert at.info, did  # "open or make a draft first"
+
+
+def test_editor_media_page_shows_only_the_drafts_own_media(folder, tmp_path):
+    # a crafted item path to someone else's picture outside the draft and the allowed
+    # folders: no thumbnail is made of it (the media route would serve it)
+    other = make_photo(tmp_path / "别人的" / "私照.png", "astronaut", size=(64, 64))
+    _craft(folder, **{"context.items.0.path": str(other)})
+    at = _page("media")
+    assert not at.exception, [e.value for e in at.exception]
+    assert len(at.get("image")) == 0
+    # the same picture uploaded into the draft (its media folder) is shown
+    own = folder / "media" / "西湖.jpg"
+    own.parent.mkdir()
+    make_photo(own, "china", size=(320, 240))
+    draft = Draft.load(folder)
+    draft.context.items = [draft.context.items[0].model_copy(update={"path": str(own), "id": content_id(own)})]
+    draft.order = [content_id(own)]
+    draft.save(folder)
+    at = _page("media")
+    assert not at.exception, [e.value for e in at.exception]
+    assert len(at.get("image")) == 1

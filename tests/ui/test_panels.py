@@ -50,11 +50,13 @@ def test_media_shows_a_frame_of_a_clip(saved_draft, tmp_path):
     from creator.types import ClipInfo, MediaItem, MediaKind
     from tests.factories import make_clip
 
+    from creator.media import content_id
+
     _, folder = saved_draft
-    clip = make_clip(tmp_path / "视频.mp4", duration=1.0, audio=False)
+    clip = make_clip(folder / "media" / "视频.mp4", duration=1.0, audio=False)  # an upload
     draft = Draft.load(folder)
     draft.context.items = draft.context.items + [MediaItem(
-        path=str(clip), id="c" * 16, kind=MediaKind.clip, width=320, height=240,
+        path=str(clip), id=content_id(clip), kind=MediaKind.clip, width=320, height=240,
         clip=ClipInfo(duration=1.0, fps=25, width=320, height=240))]
     draft.save(folder)
     at = panel("media")

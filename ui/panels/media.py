@@ -56,7 +56,8 @@ def _tile(item: MediaItem, index: int, count: int, occurrence: int = 0) -> None:
     when it moves."""
     slot = item.id if occurrence == 0 else f"{item.id}~{occurrence}"
     lang = session.lang()
-    picture = session.thumbnail(item.path, item.kind.value if item.kind else None)
+    path = session.media_path(item)  # never a path from draft.json taken at face value
+    picture = session.thumbnail(path, item.kind.value if item.kind else None) if path else None
     if picture is not None:
         st.image(picture, width="stretch")
     else:

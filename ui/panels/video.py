@@ -14,23 +14,15 @@ from creator.types import Draft
 from ui import session
 from ui.session import t
 
-__all__ = ["render", "VIDEO_FILE", "media_roots"]
+__all__ = ["render", "VIDEO_FILE"]
 
 VIDEO_FILE = "note.mp4"
-
-
-def media_roots() -> list:
-    """Folders besides the draft's own that its photos and clips may be read from: the
-    editor's allowed local folders (``Settings.ui.local_roots`` where the settings have
-    them). Uploads live in the draft folder and are always allowed."""
-    ui = getattr(session.settings(), "ui", None)
-    return list(getattr(ui, "local_roots", None) or [])
 
 
 def _make(draft: Draft) -> None:
     folder = session.draft_dir()
     out = folder / VIDEO_FILE
-    roots = media_roots()
+    roots = session.media_roots()
     result = session.run_with_progress(
         lambda progress, cancel: session.assistant().video(draft, out=out, progress=progress, cancel=cancel,
                                                            draft_dir=folder, media_roots=roots),
