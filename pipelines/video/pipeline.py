@@ -80,7 +80,9 @@ class VideoRequest(BaseModel):
         from creator.errors import DraftError
 
         draft_dir = Path(draft_dir)
-        ctx = draft.context
+        from creator.understanding.moments import derive_context
+
+        ctx = derive_context(draft.context)  # the moments as the items say now (after edits)
         by_id = {i.id: i for i in ctx.items}
         order = draft.order or [i.id for i in ctx.items]
         items: list[MediaItem] = []

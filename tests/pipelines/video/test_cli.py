@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import re
 import subprocess
+from datetime import datetime
 
 from creator.types import Caption, Draft, Excerpt, MediaItem, Moment, NoteContext, Place, TrackMatch
 from pipelines.video import VideoRequest
@@ -15,13 +16,16 @@ from tests.factories import ffmpeg, make_click_track, make_photo
 def make_draft(folder) -> Draft:
     folder.mkdir(parents=True, exist_ok=True)
     media = folder / "照片"
-    items = [MediaItem(path=str(make_photo(media / f"{i}.jpg", name, size=(480, 360))), id=f"id{i}", kind="photo")
+    hz, lake = Place(name_zh="杭州", name_en="Hangzhou"), Place(name_zh="西湖", name_en="West Lake")
+    # the moments (day 1 in Hangzhou, day 2 at West Lake) follow from the items' times and places
+    when = [(datetime(2025, 10, 3, 9), hz), (datetime(2025, 10, 3, 10), hz), (datetime(2025, 10, 4, 9), lake)]
+    items = [MediaItem(path=str(make_photo(media / f"{i}.jpg", name, size=(480, 360))), id=f"id{i}", kind="photo",
+                       taken_at=when[i][0], place=when[i][1])
              for i, name in enumerate(["china", "coffee", "flower"])]
     track_path, beats = make_click_track(folder / "music.wav", bpm=120, duration=12)
-    hz = Place(name_zh="杭州", name_en="Hangzhou")
     ctx = NoteContext(items=items, days=2, moments=[
         Moment(index=0, day=1, place=hz, item_ids=["id0", "id1"]),
-        Moment(index=1, day=2, place=Place(name_zh="西湖", name_en="West Lake"), item_ids=["id2"])])
+        Moment(index=1, day=2, place=lake, item_ids=["id2"])])
     draft = Draft(context=ctx, order=["id1", "id0", "gone", "id2"], caption=Caption(title="杭州两日", body="..."),
                   track=TrackMatch(track_id="t", title="click", path="music.wav", score=1.0,
                                    excerpt=Excerpt(start=1.0, end=11.0), beats=[float(b) for b in beats[:20]]))
