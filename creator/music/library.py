@@ -257,11 +257,21 @@ def read_metadata(path: Path | str) -> dict:
 
 
 def analyse_file(path: Path | str, *, sr: int = DEFAULT_SR, mood_model=None) -> TrackAnalysis:
-    """Decode and analyse one file, moods included. Raises MediaError if it cannot be decoded."""
-    from .analysis import analyse
-    from .decode import decode
+    """Decode and analyse one file, moods included. Raises MediaError if it cannot be decoded.
+
+    A track up to LONG_TRACK_S long is decoded and analysed whole; a longer one only in
+    N_WINDOWS evenly spaced windows of WINDOW_S seconds, decoded one at a time (see
+    :mod:`creator.music.analysis`), so memory does not grow with the track's length.
+    """
+    from .analysis import LONG_TRACK_S, WINDOW_S, analyse, analyse_windows, window_starts
+    from .decode import decode, decode_windows, probe_duration
     from .mood import apply_moods
 
+    duration = probe_duration(path)
+    if duration is not None and duration > LONG_TRACK_S:
+        starts = window_starts(duration)
+        a = analyse_windows(decode_windows(path, starts, WINDOW_S, sr=sr), sr, duration)
+        return apply_moods(a, mood_model)
     y = decode(path, sr=sr)
     return apply_moods(analyse(y, sr), mood_model)
 
