@@ -24,7 +24,7 @@ BPM = 120.0
 
 def make_long_track(path: Path, seconds: float, *, bpm: float = BPM) -> Path:
     """A click at every beat (a decaying 1 kHz tone, every 4th louder) over a 220 Hz hum,
-    encoded as 12 kb/s mono Opus: 25 min is ~2 MB and takes a few seconds to make."""
+    encoded as 12 kb/s mono Opus: 20 min is ~2 MB and takes a few seconds to make."""
     path.parent.mkdir(parents=True, exist_ok=True)
     period = 60.0 / bpm
     expr = (f"0.15*sin(2*PI*220*t)"
@@ -66,7 +66,7 @@ def test_long_track_memory_is_bounded_and_analysis_right(long_track):
     out = subprocess.run([sys.executable, "-c", PROBE, str(ROOT), str(short_path), str(long_path)],
                          capture_output=True, text=True, timeout=600, check=True)
     res = json.loads(out.stdout.strip().splitlines()[-1])
-    # The old code decoded all 20 min (48 kHz float32: 230 MB) and held several
+    # The old code decoded all 20 min and held several
     # spectrograms of all of it: +1.2 GB over the short track. Windows add one minute's worth.
     grew = res["peak"] - res["base"]
     assert grew < 400, f"analysing a 20 min track took {grew:.0f} MiB more than a 20 s one"
