@@ -150,8 +150,7 @@ class Assistant:
         """The track with its excerpt moved by the user: ``start`` snapped to the nearest
         beat, ``end`` (default: keep the length) to the nearest beat after it, and the
         beats and downbeats inside recomputed, so the video stays on the beat."""
-        from .music.analysis import analyse
-        from .music.decode import decode
+        from .music.library import analyse_file
 
         if track.excerpt is None and end is None:
             raise InputError("end: the track has no excerpt yet, so give the end")
@@ -164,7 +163,7 @@ class Assistant:
         record = index.by_id().get(track.track_id)
         analysis = record.analysis if record is not None and record.analysis is not None else None
         if analysis is None:  # a track from another library: analyse the file itself
-            analysis = analyse(decode(track.path), 22050)
+            analysis = analyse_file(track.path)  # windowed for a long track: bounded memory
         beats = sorted({0.0, *analysis.beats})  # the very start is always a valid start
         s = min(beats, key=lambda b: abs(b - start))
         s = max(0.0, min(s, max(0.0, analysis.duration - 0.5)))

@@ -104,7 +104,7 @@ class IndexReport:
     removed: list[str] = field(default_factory=list)
     failed: list[tuple[str, str]] = field(default_factory=list)  # (path, error)
     silent: list[str] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)  # about the index itself (not saved...)
+    warnings: list[str] = field(default_factory=list)  # about the index itself (e.g. it cannot be saved)
     seconds: float = 0.0
 
     def summary(self) -> str:

@@ -100,8 +100,8 @@ def test_short_tracks_are_analysed_whole(tmp_path):
     from creator.music.decode import DEFAULT_SR, decode, probe_duration
     from creator.music.library import analyse_file
 
-    p = make_long_track(tmp_path / "短.opus", 30)
-    assert probe_duration(p) == pytest.approx(30.0, abs=0.1)
+    p = make_long_track(tmp_path / "短.opus", 15)
+    assert probe_duration(p) == pytest.approx(15.0, abs=0.1)
     a = analyse_file(p)
     assert a.windows == []
     whole = analyse(decode(p), DEFAULT_SR)
@@ -122,3 +122,19 @@ def test_duration_of_a_stream_without_header(tmp_path):
     wins = list(decode_windows(aac, [2.0, 8.0], 3.0))
     assert [s for s, _ in wins] == [2.0, 8.0]
     assert all(abs(y.size / 22050 - 3.0) < 0.05 for _, y in wins)
+
+
+def test_clap_reads_only_the_middle_of_a_long_track(long_track):
+    """The full profile's CLAP embedder used to decode the whole track to keep its
+    middle 10 s; now only that window is decoded."""
+    from types import SimpleNamespace
+
+    from creator.music.embeddings import ClapEmbedder
+
+    long_path, short_path = long_track
+    emb = ClapEmbedder.__new__(ClapEmbedder)  # the decoding step only: no model weights
+    emb.max_seconds = 10.0
+    emb.processor = SimpleNamespace(feature_extractor=SimpleNamespace(nb_max_samples=2 * 48000))
+    y = emb._decode_middle(long_path, 48000)
+    assert y is not None and abs(y.size - 2 * 48000) < 100
+    assert emb._decode_middle(short_path, 48000) is None  # short: decoded whole, as before
