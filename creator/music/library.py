@@ -138,9 +138,12 @@ def _library_license(root: Path) -> str | None:
         pass
     for name in ("LICENSE", "LICENSE.txt", "license.txt"):
         f = root / name
-        if f.is_file():
-            first = f.read_text("utf-8", "replace").strip().splitlines()
-            return first[0].strip()[:80] if first else None
+        try:
+            if f.is_file():
+                first = f.read_text("utf-8", "replace").strip().splitlines()
+                return first[0].strip()[:80] if first else None
+        except OSError:  # an unreadable LICENSE tells nothing; the tracks still index
+            return None
     return None
 
 
