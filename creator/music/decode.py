@@ -41,11 +41,18 @@ def _resample(y: np.ndarray, sr_in: int, sr: int) -> np.ndarray:
     return soxr.resample(y, sr_in, sr, quality="HQ").astype(np.float32, copy=False)
 
 
-def decode_soundfile(path: Path | str, *, sr: int = DEFAULT_SR) -> np.ndarray:
-    """Decode with soundfile; mono float32 at ``sr``. Raises whatever soundfile raises."""
+def decode_soundfile(path: Path | str, *, sr: int = DEFAULT_SR, max_seconds: float | None = None
+                     ) -> np.ndarray:
+    """Decode with soundfile; mono float32 at ``sr`` (at most ``max_seconds`` from the
+    start when given). Raises whatever soundfile raises."""
     import soundfile as sf
 
-    data, sr_in = sf.read(str(path), dtype="float32", always_2d=True)
+    if max_seconds is None:
+        data, sr_in = sf.read(str(path), dtype="float32", always_2d=True)
+    else:
+        with sf.SoundFile(str(path)) as f:
+            sr_in = f.samplerate
+            data = f.read(int(max_seconds * sr_in), dtype="float32", always_2d=True)
     y = data.mean(axis=1) if data.shape[1] > 1 else data[:, 0]
     return _resample(np.ascontiguousarray(y), int(sr_in), sr)
 
@@ -76,13 +83,15 @@ def decode_ffmpeg(path: Path | str, *, sr: int = DEFAULT_SR, timeout: float = 12
     return np.frombuffer(proc.stdout, dtype="<f4").astype(np.float32)
 
 
-def decode(path: Path | str, *, sr: int = DEFAULT_SR) -> np.ndarray:
+def decode(path: Path | str, *, sr: int = DEFAULT_SR, max_seconds: float | None = None) -> np.ndarray:
     """Decode an audio file to a mono float32 array at ``sr``.
 
     Parameters
     ----------
     path : the file (any suffix in :data:`AUDIO_SUFFIXES`).
     sr : target sample rate.
+    max_seconds : decode at most this much from the start (memory stays bounded even
+        when a header understates the length).
 
     Returns
     -------
@@ -100,9 +109,9 @@ def decode(path: Path | str, *, sr: int = DEFAULT_SR) -> np.ndarray:
     if not path.is_file():
         raise MediaError(f"no such audio file: {path}")
     try:
-        y = decode_soundfile(path, sr=sr)
+        y = decode_soundfile(path, sr=sr, max_seconds=max_seconds)
     except Exception:  # noqa: BLE001 - any libsndfile failure means "try ffmpeg"
-        y = decode_ffmpeg(path, sr=sr)
+        y = decode_ffmpeg(path, sr=sr, duration=max_seconds)
     if y.size == 0:
         raise MediaError(f"{path} holds no audio samples")
     if not np.all(np.isfinite(y)):
@@ -126,8 +135,9 @@ def _sf_duration(path: Path) -> float | None:
     return info.frames / info.samplerate
 
 
-def _ffmpeg_duration(path: Path, *, timeout: float = 600.0) -> float | None:
-    """The container's duration as ffmpeg reads it, else the length of one streamed
+def _ffmpeg_duration(path: Path, *, timeout: float = 600.0, exact: bool = False) -> float | None:
+    """The container's duration as ffmpeg reads it (unless ``exact``, or ffmpeg only
+    estimates it from the bitrate and it is long), else the length of one streamed
     decode at a low rate (nothing is kept: memory stays flat), else None."""
     import imageio_ffmpeg
 
@@ -137,12 +147,18 @@ def _ffmpeg_duration(path: Path, *, timeout: float = 600.0) -> float | None:
                               timeout=60, check=False).stderr.decode("utf-8", "replace")
     except subprocess.TimeoutExpired:
         return None
-    m = re.search(r"Duration:\s*(\d+):(\d+):(\d+(?:\.\d+)?)", head)
-    if m and "Audio:" in head:
-        h, mi, se = m.groups()
-        return int(h) * 3600 + int(mi) * 60 + float(se)
     if "Audio:" not in head:
         return None
+    m = re.search(r"Duration:\s*(\d+):(\d+):(\d+(?:\.\d+)?)", head)
+    if m and not exact:
+        h, mi, se = m.groups()
+        d = int(h) * 3600 + int(mi) * 60 + float(se)
+        from .analysis import LONG_TRACK_S
+
+        # an estimate from the bitrate (headerless mp3/aac) is kept for a track that will be
+        # decoded whole anyway; a long one is measured, so its windows lie inside it
+        if "Estimating duration" not in head or d <= LONG_TRACK_S:
+            return d
     rate = 8000  # count samples of a cheap decode: s16 mono at 8 kHz
     proc = subprocess.Popen([exe, "-nostdin", "-v", "error", "-i", str(path), "-vn", "-ac", "1",
                              "-ar", str(rate), "-f", "s16le", "pipe:1"],
@@ -159,17 +175,18 @@ def _ffmpeg_duration(path: Path, *, timeout: float = 600.0) -> float | None:
     return n / 2 / rate if proc.returncode == 0 and n else None
 
 
-def probe_duration(path: Path | str) -> float | None:
+def probe_duration(path: Path | str, *, exact: bool = False) -> float | None:
     """Length of an audio file in seconds, without decoding it into memory.
 
-    From libsndfile's header, else ffmpeg's, else one streamed decode that keeps nothing.
-    None when neither can read the file (decoding it then raises the reason).
+    From libsndfile's header, else ffmpeg's, else (or with ``exact``) one streamed decode
+    that keeps nothing. None when neither can read the file (decoding it then raises the
+    reason).
     """
     path = Path(path)
     if not path.is_file():
         raise MediaError(f"no such audio file: {path}")
-    d = _sf_duration(path)
-    return d if d is not None else _ffmpeg_duration(path)
+    d = None if exact else _sf_duration(path)
+    return d if d is not None else _ffmpeg_duration(path, exact=exact)
 
 
 def decode_windows(path: Path | str, starts: Sequence[float], length: float, *,

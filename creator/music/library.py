@@ -260,12 +260,18 @@ def analyse_file(path: Path | str, *, sr: int = DEFAULT_SR, mood_model=None) -> 
     from .mood import apply_moods
 
     duration = probe_duration(path)
-    if duration is not None and duration > LONG_TRACK_S:
-        starts = window_starts(duration)
-        a = analyse_windows(decode_windows(path, starts, WINDOW_S, sr=sr), sr, duration)
-        return apply_moods(a, mood_model)
-    y = decode(path, sr=sr)
-    return apply_moods(analyse(y, sr), mood_model)
+    if duration is None or duration <= LONG_TRACK_S:
+        # capped: a header that understates the length cannot make this unbounded
+        y = decode(path, sr=sr, max_seconds=LONG_TRACK_S + 1.0)
+        if y.size / sr <= LONG_TRACK_S + 0.5:
+            return apply_moods(analyse(y, sr), mood_model)
+        del y
+        duration = probe_duration(path, exact=True)  # longer than its header said
+        if duration is None:
+            raise MediaError(f"cannot tell the length of {Path(path).name}")
+    starts = window_starts(duration)
+    a = analyse_windows(decode_windows(path, starts, WINDOW_S, sr=sr), sr, duration)
+    return apply_moods(a, mood_model)
 
 
 def load_index(library: Path | str, index_dir: Path | str) -> LibraryIndex | None:

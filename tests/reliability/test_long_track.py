@@ -138,3 +138,25 @@ def test_clap_reads_only_the_middle_of_a_long_track(long_track):
     y = emb._decode_middle(long_path, 48000)
     assert y is not None and abs(y.size - 2 * 48000) < 100
     assert emb._decode_middle(short_path, 48000) is None  # short: decoded whole, as before
+
+
+def test_a_header_that_understates_the_length_does_not_unbound_it(tmp_path):
+    """ADTS AAC has no length in a header: ffmpeg estimates it from the first frames'
+    bitrate. Loud noise at a high bitrate, then 500 s of clicks at 16 kb/s, reads as about
+    2 min. The whole-track decode is capped, finds more, measures the real length with a
+    streamed decode, and analyses the track in windows."""
+    from creator.music.analysis import N_WINDOWS
+    from creator.music.decode import probe_duration
+    from creator.music.library import analyse_file
+
+    hi, lo, both = tmp_path / "响.aac", tmp_path / "轻.aac", tmp_path / "骗人的长度.aac"
+    subprocess.run([ffmpeg(), "-y", "-v", "error", "-f", "lavfi", "-i", "anoisesrc=d=30:r=22050:a=0.3",
+                    "-ac", "1", "-c:a", "aac", "-b:a", "256k", str(hi)], check=True)
+    expr = "0.2*sin(2*PI*220*t)+0.5*sin(2*PI*1000*t)*exp(-40*mod(t\\,0.5))"
+    subprocess.run([ffmpeg(), "-y", "-v", "error", "-f", "lavfi", "-i", f"aevalsrc=exprs='{expr}':s=22050:d=500",
+                    "-ac", "1", "-c:a", "aac", "-b:a", "16k", str(lo)], check=True)
+    both.write_bytes(hi.read_bytes() + lo.read_bytes())
+    assert probe_duration(both) < 300  # the estimate is far too short
+    a = analyse_file(both)
+    assert a.duration == pytest.approx(530, abs=2) and len(a.windows) == N_WINDOWS
+    assert a.windows[-1][1] == pytest.approx(a.duration, abs=1) and a.tempo == pytest.approx(BPM, rel=0.02)
