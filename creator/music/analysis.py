@@ -61,6 +61,8 @@ TEMPO_BANDS = (60, 72, 86, 103, 124, 148, 178)
 TEMPO_BAND_WIDTH = 0.25
 #: How many MFCCs (after c0) are summarised.
 N_MFCC = 12
+#: Frames per block of the STFT and the per-frame statistics (memory, not results).
+FRAME_BLOCK = 4096
 #: Tracks longer than LONG_TRACK_S seconds are not decoded whole: N_WINDOWS windows of
 #: WINDOW_S seconds, evenly spaced from the start to the end, are decoded and analysed
 #: one at a time and their descriptors combined (:func:`analyse_windows`), so memory and
@@ -135,11 +137,26 @@ class TrackAnalysis(BaseModel):
     windows: list[list[float]] = Field(default_factory=list)
 
 
-def stft_magnitude(y: np.ndarray, *, n_fft: int = N_FFT, hop_length: int = HOP) -> np.ndarray:
-    """Magnitude STFT, shape (1 + n_fft // 2, frames), float32."""
+def stft_magnitude(y: np.ndarray, *, n_fft: int = N_FFT, hop_length: int = HOP,
+                   block: int | None = None) -> np.ndarray:
+    """Magnitude STFT (centred frames, zero padding), shape (1 + n_fft // 2, frames), float32.
+
+    Computed ``block`` frames at a time (default FRAME_BLOCK) into the result, so the
+    complex STFT of the whole signal is never held; the values are librosa's.
+    """
     import librosa
 
-    return np.abs(librosa.stft(y, n_fft=n_fft, hop_length=hop_length)).astype(np.float32)
+    block = block or FRAME_BLOCK
+    n = 1 + y.size // hop_length
+    if n <= block:
+        return np.abs(librosa.stft(y, n_fft=n_fft, hop_length=hop_length)).astype(np.float32)
+    yp = np.pad(y, n_fft // 2, mode="constant")
+    out = np.empty((1 + n_fft // 2, n), dtype=np.float32)
+    for i in range(0, n, block):
+        j = min(n, i + block)
+        seg = yp[i * hop_length:(j - 1) * hop_length + n_fft]
+        out[:, i:j] = np.abs(librosa.stft(seg, n_fft=n_fft, hop_length=hop_length, center=False))
+    return out
 
 
 def onset_envelope(mel_db: np.ndarray, *, sr: int, hop_length: int = HOP) -> np.ndarray:
@@ -353,6 +370,16 @@ def energy_curve(rms: np.ndarray, *, sr: int, hop_length: int = HOP, step: float
     return curve / top if top > 0 else curve
 
 
+def _by_frames(fn, S: np.ndarray, power: np.ndarray) -> np.ndarray:
+    """``fn(S, power)`` of a per-frame statistic, computed FRAME_BLOCK frames at a time
+    and joined (each frame's value depends on its own column only)."""
+    n = S.shape[1]
+    if n <= FRAME_BLOCK:
+        return fn(S, power)
+    return np.concatenate([fn(S[:, i:i + FRAME_BLOCK], power[:, i:i + FRAME_BLOCK])
+                           for i in range(0, n, FRAME_BLOCK)])
+
+
 def analyse(y: np.ndarray, sr: int) -> TrackAnalysis:
     """Analyse mono audio.
 
@@ -403,14 +430,20 @@ def _analyse(y: np.ndarray, sr: int) -> tuple[TrackAnalysis, dict]:
     onsets = librosa.onset.onset_detect(onset_envelope=oenv, sr=sr, hop_length=HOP)
 
     # 3. level and timbre
-    rms = librosa.feature.rms(S=S, frame_length=N_FFT)[0]
+    # per-frame statistics, a block of frames at a time: the same numbers as over the
+    # whole spectrogram at once, without its full-size temporaries
+    rms = _by_frames(lambda s, p: librosa.feature.rms(S=s, frame_length=N_FFT)[0], S, power)
     rms_db = 20 * np.log10(rms + 1e-6)
     loud = rms > 0.05 * rms.max()  # ignore leading/trailing silence in the statistics
     total = power.sum(axis=0) + 1e-12
-    centroid = (freqs[:, None] * power).sum(axis=0) / total
-    cum = np.cumsum(power, axis=0)
-    rolloff = freqs[np.argmax(cum >= 0.85 * cum[-1:], axis=0)]
-    flat = librosa.feature.spectral_flatness(S=S)[0]
+    centroid = _by_frames(lambda s, p: (freqs[:, None] * p).sum(axis=0), S, power) / total
+
+    def _rolloff(s, p):
+        cum = np.cumsum(p, axis=0)
+        return freqs[np.argmax(cum >= 0.85 * cum[-1:], axis=0)]
+
+    rolloff = _by_frames(_rolloff, S, power)
+    flat = _by_frames(lambda s, p: librosa.feature.spectral_flatness(S=s)[0], S, power)
 
     # 4. harmony
     kchroma, kbass = key_chroma(y, sr)
@@ -422,12 +455,13 @@ def _analyse(y: np.ndarray, sr: int) -> tuple[TrackAnalysis, dict]:
                             for lo, hi in zip(BAND_EDGES[:-1], BAND_EDGES[1:])])
     band_share = band_energy / max(float(band_energy.sum()), 1e-12)
     flux_high = np.maximum(0.0, np.diff(mel_db[40:], axis=1)).mean()
+    del power  # no longer needed: one spectrogram less at the next (largest) step
 
     # 5. timbre and texture: MFCCs of the mel spectrogram, spectral contrast, how steady
     # the rhythm and the level are, how clearly tonal the harmony is
     mfcc = librosa.feature.mfcc(S=mel_db, n_mfcc=N_MFCC + 1)[1:, loud]
     contrast = librosa.feature.spectral_contrast(S=S[:, loud], sr=sr, n_fft=N_FFT, fmin=CONTRAST_FMIN,
-                                                 n_bands=CONTRAST_BANDS)
+                                                 n_bands=CONTRAST_BANDS)  # not per frame: top_db
     frames_per_s = sr / HOP
     tempo_conf = _tempo_confidence(oenv, tempo, frames_per_s)
     win = max(1, int(round(4.0 * frames_per_s)))
