@@ -5,7 +5,9 @@
 decodes and analyses each new track once, and keeps the results in an index keyed by
 content hash (``<index_dir>/<library key>.json``). Re-indexing skips files whose size
 and modification time did not change, recognises moved or renamed files by their hash,
-drops deleted ones, and reports corrupt or silent files without stopping.
+drops deleted ones, and reports corrupt or silent files without stopping. Folders reached
+through symlinks are walked once (a loop is not followed), and the index is saved as the
+scan goes, so an interrupted run keeps every track analysed until then.
 
 Sidecar fields (all optional): ``title``, ``artist``, ``license``, ``moods`` (a list of
 mood names, or a mapping mood -> weight), ``genre``, ``comment``.
@@ -386,7 +388,12 @@ def index_library(library: Path | str | None = None, index_dir: Path | str | Non
 
     Returns
     -------
-    IndexReport, with the updated :class:`LibraryIndex` (also saved atomically).
+    IndexReport, with the updated :class:`LibraryIndex` (also saved atomically). A file
+    that cannot be read or analysed (unreadable, a symlink loop, not a regular file, an
+    undecodable name, corrupt audio) is one ``failed`` entry naming it; the rest go on.
+    The index is saved every SAVE_EVERY seconds while new tracks are analysed, and when
+    the run stops on an exception, so what was analysed is kept. When the index cannot
+    be saved, ``warnings`` says why and the index is returned all the same.
     """
     t0 = time.perf_counter()
     root = Path(library) if library is not None else default_library_dir()
