@@ -171,8 +171,7 @@ class Assistant:
 
         ``draft_dir`` marks a server context: a track outside the library is read only
         from inside that draft folder (creator.drafts.track_file), never from its path."""
-        from .music.analysis import analyse
-        from .music.decode import decode
+        from .music.library import analyse_file
 
         if track.excerpt is None and end is None:
             raise InputError("end: the track has no excerpt yet, so give the end")
@@ -190,7 +189,7 @@ class Assistant:
                 from .drafts import track_file
 
                 path = str(track_file(track, draft_dir, index))
-            analysis = analyse(decode(path), 22050)
+            analysis = analyse_file(path)  # windowed for a long track: bounded memory
         beats = sorted({0.0, *analysis.beats})  # the very start is always a valid start
         s = min(beats, key=lambda b: abs(b - start))
         s = max(0.0, min(s, max(0.0, analysis.duration - 0.5)))

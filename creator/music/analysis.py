@@ -37,6 +37,11 @@ __all__ = [
     "TEMPO_BANDS",
     "tempo_bands",
     "choose_excerpt",
+    "LONG_TRACK_S",
+    "WINDOW_S",
+    "N_WINDOWS",
+    "window_starts",
+    "analyse_windows",
 ]
 
 #: Bump when the analysis changes, so that indexes re-analyse their tracks.
@@ -56,6 +61,17 @@ TEMPO_BANDS = (60, 72, 86, 103, 124, 148, 178)
 TEMPO_BAND_WIDTH = 0.25
 #: How many MFCCs (after c0) are summarised.
 N_MFCC = 12
+#: Frames per block of the STFT and the per-frame statistics (memory, not results).
+FRAME_BLOCK = 4096
+#: Tracks longer than LONG_TRACK_S seconds are not decoded whole: N_WINDOWS windows of
+#: WINDOW_S seconds, evenly spaced from the start to the end, are decoded and analysed
+#: one at a time and their descriptors combined (:func:`analyse_windows`), so memory and
+#: time stay bounded whatever the length (a DJ mix, a 3 h ambient track). Beats, downbeats
+#: and the energy curve then exist inside those windows only, and excerpts are chosen
+#: inside one window (:func:`choose_excerpt`). Shorter tracks are analysed whole.
+LONG_TRACK_S = 480.0
+WINDOW_S = 60.0
+N_WINDOWS = 6
 
 _KEYS = ["C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B"]
 # Key profiles of Albrecht & Shanahan (2013, "The use of large corpora to train a new
@@ -115,13 +131,32 @@ class TrackAnalysis(BaseModel):
     moods: dict[str, float] = Field(default_factory=dict)  # filled by creator.music.mood
     valence: float = 0.5
     arousal: float = 0.5
+    # [start, end] of each analysed window (s) when the track was longer than LONG_TRACK_S;
+    # empty: the whole track was analysed. Beats and downbeats lie inside these windows,
+    # and energy_curve holds one equal block of steps per window, in order.
+    windows: list[list[float]] = Field(default_factory=list)
 
 
-def stft_magnitude(y: np.ndarray, *, n_fft: int = N_FFT, hop_length: int = HOP) -> np.ndarray:
-    """Magnitude STFT, shape (1 + n_fft // 2, frames), float32."""
+def stft_magnitude(y: np.ndarray, *, n_fft: int = N_FFT, hop_length: int = HOP,
+                   block: int | None = None) -> np.ndarray:
+    """Magnitude STFT (centred frames, zero padding), shape (1 + n_fft // 2, frames), float32.
+
+    Computed ``block`` frames at a time (default FRAME_BLOCK) into the result, so the
+    complex STFT of the whole signal is never held; the values are librosa's.
+    """
     import librosa
 
-    return np.abs(librosa.stft(y, n_fft=n_fft, hop_length=hop_length)).astype(np.float32)
+    block = block or FRAME_BLOCK
+    n = 1 + y.size // hop_length
+    if n <= block:
+        return np.abs(librosa.stft(y, n_fft=n_fft, hop_length=hop_length)).astype(np.float32)
+    yp = np.pad(y, n_fft // 2, mode="constant")
+    out = np.empty((1 + n_fft // 2, n), dtype=np.float32)
+    for i in range(0, n, block):
+        j = min(n, i + block)
+        seg = yp[i * hop_length:(j - 1) * hop_length + n_fft]
+        out[:, i:j] = np.abs(librosa.stft(seg, n_fft=n_fft, hop_length=hop_length, center=False))
+    return out
 
 
 def onset_envelope(mel_db: np.ndarray, *, sr: int, hop_length: int = HOP) -> np.ndarray:
@@ -322,15 +357,27 @@ def _tempo_confidence(onset_env: np.ndarray, tempo: float | None, frames_per_s: 
     return float(np.clip((1 - frac) * ac[lo] + frac * ac[lo + 1], 0.0, 1.0))
 
 
-def energy_curve(rms: np.ndarray, *, sr: int, hop_length: int = HOP, step: float = CURVE_STEP
-                 ) -> np.ndarray:
-    """Mean RMS per ``step`` seconds, scaled so the loudest step is 1."""
+def energy_curve(rms: np.ndarray, *, sr: int, hop_length: int = HOP, step: float = CURVE_STEP,
+                 normalise: bool = True) -> np.ndarray:
+    """Mean RMS per ``step`` seconds, scaled so the loudest step is 1 (unless not ``normalise``)."""
     per = max(1, int(round(step * sr / hop_length)))
     n = int(np.ceil(rms.size / per))
     pad = np.pad(rms, (0, n * per - rms.size))
     curve = pad.reshape(n, per).mean(axis=1)
+    if not normalise:
+        return curve
     top = float(curve.max()) if curve.size else 0.0
     return curve / top if top > 0 else curve
+
+
+def _by_frames(fn, S: np.ndarray, power: np.ndarray) -> np.ndarray:
+    """``fn(S, power)`` of a per-frame statistic, computed FRAME_BLOCK frames at a time
+    and joined (each frame's value depends on its own column only)."""
+    n = S.shape[1]
+    if n <= FRAME_BLOCK:
+        return fn(S, power)
+    return np.concatenate([fn(S[:, i:i + FRAME_BLOCK], power[:, i:i + FRAME_BLOCK])
+                           for i in range(0, n, FRAME_BLOCK)])
 
 
 def analyse(y: np.ndarray, sr: int) -> TrackAnalysis:
@@ -353,13 +400,19 @@ def analyse(y: np.ndarray, sr: int) -> TrackAnalysis:
     >>> a = analyse(decode("song.opus"), DEFAULT_SR)      # doctest: +SKIP
     >>> a.tempo, a.mode                                   # doctest: +SKIP
     """
+    return _analyse(y, sr)[0]
+
+
+def _analyse(y: np.ndarray, sr: int) -> tuple[TrackAnalysis, dict]:
+    """:func:`analyse`, plus what :func:`analyse_windows` needs to combine windows: the
+    un-normalised energy curve and the key chroma (empty for a silent input)."""
     import librosa
 
     y = np.asarray(y, dtype=np.float32)
     duration = y.size / sr
     peak = float(np.max(np.abs(y))) if y.size else 0.0
     if y.size < N_FFT or peak < 1e-4:
-        return TrackAnalysis(duration=duration, silent=True)
+        return TrackAnalysis(duration=duration, silent=True), {}
 
     # 1. one STFT; every other representation derives from it
     S = stft_magnitude(y)
@@ -377,17 +430,24 @@ def analyse(y: np.ndarray, sr: int) -> TrackAnalysis:
     onsets = librosa.onset.onset_detect(onset_envelope=oenv, sr=sr, hop_length=HOP)
 
     # 3. level and timbre
-    rms = librosa.feature.rms(S=S, frame_length=N_FFT)[0]
+    # per-frame statistics, a block of frames at a time: the same numbers as over the
+    # whole spectrogram at once, without its full-size temporaries
+    rms = _by_frames(lambda s, p: librosa.feature.rms(S=s, frame_length=N_FFT)[0], S, power)
     rms_db = 20 * np.log10(rms + 1e-6)
     loud = rms > 0.05 * rms.max()  # ignore leading/trailing silence in the statistics
     total = power.sum(axis=0) + 1e-12
-    centroid = (freqs[:, None] * power).sum(axis=0) / total
-    cum = np.cumsum(power, axis=0)
-    rolloff = freqs[np.argmax(cum >= 0.85 * cum[-1:], axis=0)]
-    flat = librosa.feature.spectral_flatness(S=S)[0]
+    centroid = _by_frames(lambda s, p: (freqs[:, None] * p).sum(axis=0), S, power) / total
+
+    def _rolloff(s, p):
+        cum = np.cumsum(p, axis=0)
+        return freqs[np.argmax(cum >= 0.85 * cum[-1:], axis=0)]
+
+    rolloff = _by_frames(_rolloff, S, power)
+    flat = _by_frames(lambda s, p: librosa.feature.spectral_flatness(S=s)[0], S, power)
 
     # 4. harmony
-    key, mode, mode_strength, key_strength = key_and_mode(*key_chroma(y, sr))
+    kchroma, kbass = key_chroma(y, sr)
+    key, mode, mode_strength, key_strength = key_and_mode(kchroma, kbass)
     chn = chroma / (np.linalg.norm(chroma, axis=0, keepdims=True) + 1e-9)
     change = 1.0 - np.sum(chn[:, 1:] * chn[:, :-1], axis=0)
 
@@ -395,22 +455,26 @@ def analyse(y: np.ndarray, sr: int) -> TrackAnalysis:
                             for lo, hi in zip(BAND_EDGES[:-1], BAND_EDGES[1:])])
     band_share = band_energy / max(float(band_energy.sum()), 1e-12)
     flux_high = np.maximum(0.0, np.diff(mel_db[40:], axis=1)).mean()
+    del power  # no longer needed: one spectrogram less at the next (largest) step
 
     # 5. timbre and texture: MFCCs of the mel spectrogram, spectral contrast, how steady
     # the rhythm and the level are, how clearly tonal the harmony is
     mfcc = librosa.feature.mfcc(S=mel_db, n_mfcc=N_MFCC + 1)[1:, loud]
     contrast = librosa.feature.spectral_contrast(S=S[:, loud], sr=sr, n_fft=N_FFT, fmin=CONTRAST_FMIN,
-                                                 n_bands=CONTRAST_BANDS)
+                                                 n_bands=CONTRAST_BANDS)  # not per frame: top_db
     frames_per_s = sr / HOP
     tempo_conf = _tempo_confidence(oenv, tempo, frames_per_s)
     win = max(1, int(round(4.0 * frames_per_s)))
     counts = np.bincount(onsets // win, minlength=int(np.ceil(oenv.size / win)))[:max(1, oenv.size // win)]
     onset_cv = float(counts.std() / counts.mean()) if counts.size > 1 and counts.mean() > 0 else 0.0
-    curve = energy_curve(rms, sr=sr)
+    curve_raw = energy_curve(rms, sr=sr, normalise=False)
+    top = float(curve_raw.max()) if curve_raw.size else 0.0
+    curve = curve_raw / top if top > 0 else curve_raw
     cp = chroma[:, loud] / (chroma[:, loud].sum(axis=0, keepdims=True) + 1e-9)
     chroma_entropy = float((-(cp * np.log(cp + 1e-12)).sum(axis=0) / np.log(12)).mean())
 
     beat_frames = np.clip(np.round(beats * frames_per_s).astype(int), 0, oenv.size - 1)
+    extras = {"curve_raw": curve_raw, "key_chroma": kchroma, "bass_chroma": kbass}
     return TrackAnalysis(
         duration=round(duration, 3),
         tempo=round(tempo, 2) if tempo else None,
@@ -442,6 +506,108 @@ def analyse(y: np.ndarray, sr: int) -> TrackAnalysis:
         mode=mode,
         mode_strength=round(mode_strength, 4),
         key_strength=round(key_strength, 4),
+    ), extras
+
+
+def window_starts(duration: float, *, length: float = WINDOW_S, n: int = N_WINDOWS) -> list[float]:
+    """Start times (s) of ``n`` windows of ``length`` s spread evenly over ``duration``:
+    the first at 0, the last ending at the end (fewer when the track is short)."""
+    if duration <= length:
+        return [0.0]
+    n = max(1, min(n, int(duration // length)))
+    if n == 1:
+        return [round((duration - length) / 2, 3)]
+    return [round(float(t), 3) for t in np.linspace(0.0, duration - length, n)]
+
+
+def analyse_windows(windows, sr: int, duration: float) -> TrackAnalysis:
+    """One analysis of a long track from some of its windows.
+
+    Parameters
+    ----------
+    windows : iterable of ``(start_seconds, samples)``, in time order (a generator, so
+        that only one window is in memory at a time).
+    sr : sample rate of the samples.
+    duration : length of the whole track, seconds.
+
+    Every window is analysed with :func:`analyse`; then the tempo is the median of the
+    windows' tempi, beats and downbeats are the windows' own (in track time), the energy
+    curve is the windows' curves one after the other (one block of equal length each,
+    scaled by the loudest step of any window), the key is read from the mean key chroma
+    of the windows, loudness from the mean RMS, MFCC spreads are pooled, and the other
+    descriptors are the mean over the windows that are not silent. ``windows`` records
+    where each one lies.
+    """
+    parts: list[tuple[float, float, TrackAnalysis, dict]] = []
+    for start, y in windows:
+        a, extras = _analyse(y, sr)
+        parts.append((float(start), float(start) + y.size / sr, a, extras))
+    spans = [[round(s, 3), round(e, 3)] for s, e, _, _ in parts]
+    live = [(s, a, x) for s, _, a, x in parts if not a.silent]
+    if not live:
+        return TrackAnalysis(duration=round(duration, 3), silent=True, windows=spans)
+
+    def mean(name: str) -> float:
+        return float(np.mean([getattr(a, name) for _, a, _ in live]))
+
+    def mean_list(name: str) -> list[float]:
+        rows = [getattr(a, name) for _, a, _ in live if getattr(a, name)]
+        n = min((len(r) for r in rows), default=0)
+        return [float(v) for v in np.mean([r[:n] for r in rows], axis=0)] if n else []
+
+    tempi = [a.tempo for _, a, _ in live if a.tempo]
+    tempo = float(np.median(tempi)) if tempi else None
+    beats = [round(s + b, 3) for s, a, _ in live for b in a.beats]
+    bars = [round(s + b, 3) for s, a, _ in live for b in a.downbeats]
+    # the energy curve: an equal block per window (silent windows are zeros)
+    block = max(len(x["curve_raw"]) for _, _, x in live)
+    raw = []
+    for _, _, a, x in parts:
+        c = np.asarray(x.get("curve_raw", np.zeros(0)), dtype=np.float64)[:block]
+        raw.append(np.pad(c, (0, block - c.size)))
+    curve = np.concatenate(raw)
+    top = float(curve.max())
+    curve = curve / top if top > 0 else curve
+    key, mode, mode_strength, key_strength = key_and_mode(
+        np.mean([x["key_chroma"] for _, _, x in live], axis=0),
+        np.mean([x["bass_chroma"] for _, _, x in live], axis=0))
+    loud = float(np.mean([10 ** (a.loudness_db / 20) for _, a, _ in live]))
+    mfcc_mean = np.asarray(mean_list("mfcc_mean"))
+    sq = [np.asarray(a.mfcc_std[:mfcc_mean.size]) ** 2 + np.asarray(a.mfcc_mean[:mfcc_mean.size]) ** 2
+          for _, a, _ in live if len(a.mfcc_std) >= mfcc_mean.size and len(a.mfcc_mean) >= mfcc_mean.size]
+    mfcc_std = np.sqrt(np.maximum(np.mean(sq, axis=0) - mfcc_mean ** 2, 0.0)) if sq else np.zeros(0)
+    return TrackAnalysis(
+        duration=round(duration, 3),
+        tempo=round(tempo, 2) if tempo else None,
+        beats=beats,
+        downbeats=bars,
+        energy_curve=[round(float(v), 3) for v in curve],
+        loudness_db=round(float(20 * np.log10(loud + 1e-6)), 2),
+        dynamic_range_db=round(mean("dynamic_range_db"), 2),
+        brightness=round(mean("brightness"), 1),
+        rolloff=round(mean("rolloff"), 1),
+        flatness=round(mean("flatness"), 4),
+        percussiveness=round(mean("percussiveness"), 4),
+        onset_rate=round(mean("onset_rate"), 3),
+        beat_strength=round(mean("beat_strength"), 3),
+        low_energy=round(mean("low_energy"), 3),
+        bass=round(mean("bass"), 4),
+        bands=[round(v, 6) for v in mean_list("bands")],
+        flux=round(mean("flux"), 4),
+        flux_high=round(mean("flux_high"), 4),
+        harmonic_change=round(mean("harmonic_change"), 3),
+        mfcc_mean=[round(float(v), 3) for v in mfcc_mean],
+        mfcc_std=[round(float(v), 3) for v in mfcc_std],
+        contrast=[round(v, 3) for v in mean_list("contrast")],
+        tempo_confidence=round(mean("tempo_confidence"), 4),
+        onset_cv=round(mean("onset_cv"), 4),
+        energy_std=round(float(curve[curve > 0.05].std()) if np.any(curve > 0.05) else 0.0, 4),
+        chroma_entropy=round(mean("chroma_entropy"), 4),
+        key=key,
+        mode=mode,
+        mode_strength=round(mode_strength, 4),
+        key_strength=round(key_strength, 4),
+        windows=spans,
     )
 
 
@@ -521,7 +687,8 @@ def choose_excerpt(a: TrackAnalysis, length: float
     draws the eye in a short video) plus how much it looks like the whole track (its
     energy profile is representative, not a quiet intro or a fade-out). Returns (start,
     end, beats inside the excerpt and downbeats inside it, both relative to its start).
-    A track shorter than ``length`` is returned whole.
+    A track shorter than ``length`` is returned whole. For a track analysed in windows
+    (``a.windows``) the excerpt lies inside one window, where its beats are known.
     """
     dur = a.duration
     beats = np.asarray(a.beats, dtype=float)
@@ -531,26 +698,38 @@ def choose_excerpt(a: TrackAnalysis, length: float
 
     if length <= 0 or length >= dur or a.silent:
         return 0.0, round(dur, 3), inside(a.beats, 0.0, dur), inside(a.downbeats, 0.0, dur)
-    starts = np.asarray(a.downbeats or a.beats or [0.0], dtype=float)
-    starts = starts[starts + length <= dur + 1e-6]
-    if starts.size == 0:
-        starts = np.array([max(0.0, dur - length)])
     curve = np.asarray(a.energy_curve, dtype=float)
     step = CURVE_STEP
     whole = float(curve.mean()) if curve.size else 0.0
-    best, best_score = (float(starts[0]), float(starts[0]) + length), -np.inf
-    for s in starts:
-        e = s + length
-        if beats.size:
-            near = beats[np.argmin(np.abs(beats - e))]
-            if abs(near - e) <= 0.6 * (60.0 / (a.tempo or 120.0)) and near <= dur:
-                e = float(near)
-        seg = curve[int(s / step): max(int(s / step) + 1, int(np.ceil(e / step)))]
-        if seg.size == 0:
-            continue
-        # energy (climax) plus representativeness: a quiet intro or outro scores low
-        score = float(seg.mean()) - 0.5 * abs(float(seg.mean()) - whole) + 0.25 * float(seg.min())
-        if score > best_score:
-            best, best_score = (float(s), float(e)), score
+    # where beats are known: the whole track, or (a long track) each analysed window with
+    # its own block of the energy curve
+    if a.windows:
+        block = curve.size // len(a.windows)
+        spans = [(float(ws), min(float(we), dur), curve[k * block:(k + 1) * block])
+                 for k, (ws, we) in enumerate(a.windows)]
+    else:
+        spans = [(0.0, dur, curve)]
+    marks = np.asarray(a.downbeats or a.beats or [0.0], dtype=float)
+    cands = [(marks[(marks >= ws - 1e-6) & (marks + length <= we + 1e-6)], ws, we, c)
+             for ws, we, c in spans]
+    if not any(st.size for st, _, _, _ in cands):
+        cands = [(np.array([max(ws, we - length)]), ws, we, c) for ws, we, c in spans]
+    first = next(float(st[0]) for st, _, _, _ in cands if st.size)
+    best, best_score = (first, first + length), -np.inf
+    for starts, ws, we, seg_curve in cands:
+        for s in starts:
+            e = min(s + length, dur) if a.windows else s + length
+            if beats.size:
+                near = beats[np.argmin(np.abs(beats - e))]
+                if abs(near - e) <= 0.6 * (60.0 / (a.tempo or 120.0)) and near <= dur:
+                    e = float(near)
+            i0 = int((s - ws) / step)
+            seg = seg_curve[i0: max(i0 + 1, int(np.ceil((e - ws) / step)))]
+            if seg.size == 0:
+                continue
+            # energy (climax) plus representativeness: a quiet intro or outro scores low
+            score = float(seg.mean()) - 0.5 * abs(float(seg.mean()) - whole) + 0.25 * float(seg.min())
+            if score > best_score:
+                best, best_score = (float(s), float(e)), score
     s, e = best
     return round(s, 3), round(e, 3), inside(a.beats, s, e), inside(a.downbeats, s, e)

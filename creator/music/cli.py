@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 from pathlib import Path
 
@@ -31,11 +32,42 @@ def add_music_parser(subparsers) -> argparse.ArgumentParser:
     return p
 
 
+def _usage_error(args) -> str | None:
+    """One line naming the first bad argument, or None."""
+    if args.top is not None and args.top < 1:
+        return f"--top: must be 1 or more (got {args.top})"
+    if args.length is not None and not (math.isfinite(args.length) and args.length > 0):
+        return f"--length: must be a number of seconds above 0 (got {args.length:g})"
+    if not args.paths and not (args.query and args.query.strip()):
+        return "give PATHs (photos/clips) or --query TEXT"
+    return None
+
+
+def _note_problems(ctx, paths) -> tuple[list[str], bool]:
+    """One line per photo/clip that could not be used, and whether any could be."""
+    lines = []
+    for item in ctx.items:
+        if item.error:
+            name, err = Path(item.path).name, item.error
+            if err.startswith(f"{name}: "):  # name the file as it was given
+                err = err[len(name) + 2:]
+            lines.append(f"{item.path}: {err}")
+    if not ctx.items:
+        lines.append("no photos or clips found in: " + ", ".join(str(p) for p in paths))
+    return lines, bool(ctx.ok_items)
+
+
 def run_music(args) -> int:
+    from pydantic import ValidationError
+
     from ..config import Settings
     from ..errors import CreatorError
     from pipelines.soundtrack import Pipeline, SoundtrackRequest
 
+    problem = _usage_error(args)
+    if problem:
+        print(f"creator music: {problem}", file=sys.stderr)
+        return 2
     settings = Settings()
     if args.library is not None:
         settings.music.library = args.library
@@ -48,15 +80,25 @@ def run_music(args) -> int:
             from ..understanding import understand
 
             ctx = understand([Path(p) for p in args.paths], settings)
-        elif not args.query:
-            print("creator music: give PATHs or --query", file=sys.stderr)
-            return 2
+            lines, usable = _note_problems(ctx, args.paths)
+            for line in lines:
+                print(f"creator music: skipped {line}", file=sys.stderr)
+            if not usable:
+                print("creator music: none of the given photos or clips could be used, "
+                      "so there is no note to match music to", file=sys.stderr)
+                return 1
         out = Pipeline(settings)(SoundtrackRequest(
             context=ctx, query=args.query, language=args.lang, length=args.length, top=args.top,
             exclude=args.exclude, pin=args.pin))
+    except ValidationError as e:  # a request field the checks above did not cover
+        err = e.errors()[0]
+        print(f"creator music: --{'.'.join(map(str, err['loc']))}: {err['msg']}", file=sys.stderr)
+        return 2
     except CreatorError as e:
         print(f"creator music: {e}", file=sys.stderr)
         return 1
+    for w in out.warnings:
+        print(f"creator music: warning: {w}", file=sys.stderr)
     if args.json:
         rows = [{"track_id": m.track_id, "title": m.title, "artist": m.artist, "license": m.license,
                  "path": m.path, "score": m.score, "breakdown": m.breakdown, "moods": m.moods,
@@ -79,8 +121,6 @@ def run_music(args) -> int:
                       f"{m.tempo:.0f}" if m.tempo else "", ex, m.reason)
     console = Console()
     console.print(table)
-    for w in out.warnings:
-        console.print(f"[yellow]warning:[/] {w}")
     return 0
 
 
@@ -120,16 +160,19 @@ def run_library(args) -> int:
     except CreatorError as e:
         print(f"creator library: {e}", file=sys.stderr)
         return 1
+    for w in report.warnings:
+        print(f"creator library: warning: {w}", file=sys.stderr)
     if args.json:
         print(json.dumps({"index": str(report.path), "usable": len(report.index.usable),
                           "added": report.added, "updated": report.updated, "unchanged": report.unchanged,
                           "removed": report.removed, "silent": report.silent,
                           "failed": [{"path": p, "error": e} for p, e in report.failed],
+                          "warnings": report.warnings,
                           "seconds": round(report.seconds, 3)}, ensure_ascii=False, indent=2))
     else:
         print(report.summary())
         for p, e in report.failed:
-            print(f"  failed: {p}: {e}")
+            print(f"creator library: skipped {p}: {e}", file=sys.stderr)
         for p in report.silent:
-            print(f"  silent: {p}")
+            print(f"creator library: skipped {p}: silent", file=sys.stderr)
     return 0

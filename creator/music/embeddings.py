@@ -234,6 +234,19 @@ class ClapEmbedder:
         start = (y.size - n) // 2
         return y[start:start + n]
 
+    def _decode_middle(self, path, sr: int):
+        """For a track over LONG_TRACK_S, only the window :meth:`_window` keeps, decoded
+        alone (memory does not grow with the track); None for a shorter one."""
+        from .analysis import LONG_TRACK_S
+        from .decode import decode_windows, probe_duration
+
+        dur = probe_duration(path)
+        if dur is None or dur <= LONG_TRACK_S:
+            return None
+        fe = self.processor.feature_extractor
+        secs = int(getattr(fe, "nb_max_samples", 0) or self.max_seconds * sr) / sr
+        return next(decode_windows(path, [max(0.0, (dur - secs) / 2)], secs, sr=sr))[1]
+
     def embed_tracks(self, records: Sequence[TrackRecord]) -> np.ndarray:
         import torch
 
@@ -242,7 +255,8 @@ class ClapEmbedder:
         vecs = []
         sr = self.sampling_rate
         for r in records:  # one at a time: tracks differ in length
-            y = self._window(decode(r.path, sr=sr))
+            y = self._decode_middle(r.path, sr)
+            y = self._window(decode(r.path, sr=sr) if y is None else y)
             inputs = self.processor(audio=[y], sampling_rate=sr, return_tensors="pt")
             inputs = {k: v.to(self.device, dtype=self.dtype) if v.is_floating_point() else v.to(self.device)
                       for k, v in inputs.items()}

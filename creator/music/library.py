@@ -5,7 +5,9 @@
 decodes and analyses each new track once, and keeps the results in an index keyed by
 content hash (``<index_dir>/<library key>.json``). Re-indexing skips files whose size
 and modification time did not change, recognises moved or renamed files by their hash,
-drops deleted ones, and reports corrupt or silent files without stopping.
+drops deleted ones, and reports corrupt or silent files without stopping. Folders reached
+through symlinks are walked once (a loop is not followed), and the index is saved as the
+scan goes, so an interrupted run keeps every track analysed until then.
 
 Sidecar fields (all optional): ``title``, ``artist``, ``license``, ``moods`` (a list of
 mood names, or a mapping mood -> weight), ``genre``, ``comment``.
@@ -16,7 +18,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tempfile
+import stat
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,6 +26,7 @@ from typing import Callable
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from ..drafts import atomic_write_bytes  # re-exported: fsync'd, ordinary permissions
 from ..errors import InputError, MediaError
 from .analysis import ANALYSIS_VERSION, TrackAnalysis
 from .decode import AUDIO_SUFFIXES, DEFAULT_SR
@@ -103,6 +106,7 @@ class IndexReport:
     removed: list[str] = field(default_factory=list)
     failed: list[tuple[str, str]] = field(default_factory=list)  # (path, error)
     silent: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)  # about the index itself (e.g. it cannot be saved)
     seconds: float = 0.0
 
     def summary(self) -> str:
@@ -136,9 +140,12 @@ def _library_license(root: Path) -> str | None:
         pass
     for name in ("LICENSE", "LICENSE.txt", "license.txt"):
         f = root / name
-        if f.is_file():
-            first = f.read_text("utf-8", "replace").strip().splitlines()
-            return first[0].strip()[:80] if first else None
+        try:
+            if f.is_file():
+                first = f.read_text("utf-8", "replace").strip().splitlines()
+                return first[0].strip()[:80] if first else None
+        except OSError:  # an unreadable LICENSE tells nothing; the tracks still index
+            return None
     return None
 
 
@@ -157,19 +164,6 @@ def content_hash(path: Path | str, *, chunk: int = 1 << 20) -> str:
         while block := f.read(chunk):
             h.update(block)
     return h.hexdigest()[:16]
-
-
-def atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Write ``data`` to a temp file beside ``path``, then rename it over ``path``."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def _sidecar(path: Path) -> Path | None:
@@ -257,13 +251,29 @@ def read_metadata(path: Path | str) -> dict:
 
 
 def analyse_file(path: Path | str, *, sr: int = DEFAULT_SR, mood_model=None) -> TrackAnalysis:
-    """Decode and analyse one file, moods included. Raises MediaError if it cannot be decoded."""
-    from .analysis import analyse
-    from .decode import decode
+    """Decode and analyse one file, moods included. Raises MediaError if it cannot be decoded.
+
+    A track up to LONG_TRACK_S long is decoded and analysed whole; a longer one only in
+    N_WINDOWS evenly spaced windows of WINDOW_S seconds, decoded one at a time (see
+    :mod:`creator.music.analysis`), so memory does not grow with the track's length.
+    """
+    from .analysis import LONG_TRACK_S, WINDOW_S, analyse, analyse_windows, window_starts
+    from .decode import decode, decode_windows, probe_duration
     from .mood import apply_moods
 
-    y = decode(path, sr=sr)
-    return apply_moods(analyse(y, sr), mood_model)
+    duration = probe_duration(path)
+    if duration is None or duration <= LONG_TRACK_S:
+        # capped: a header that understates the length cannot make this unbounded
+        y = decode(path, sr=sr, max_seconds=LONG_TRACK_S + 1.0)
+        if y.size / sr <= LONG_TRACK_S + 0.5:
+            return apply_moods(analyse(y, sr), mood_model)
+        del y
+        duration = probe_duration(path, exact=True)  # longer than its header said
+        if duration is None:
+            raise MediaError(f"cannot tell the length of {Path(path).name}")
+    starts = window_starts(duration)
+    a = analyse_windows(decode_windows(path, starts, WINDOW_S, sr=sr), sr, duration)
+    return apply_moods(a, mood_model)
 
 
 def load_index(library: Path | str, index_dir: Path | str) -> LibraryIndex | None:
@@ -281,14 +291,86 @@ def load_index(library: Path | str, index_dir: Path | str) -> LibraryIndex | Non
     return idx
 
 
-def _scan(root: Path) -> list[Path]:
-    out = []
-    for dirpath, dirnames, filenames in os.walk(root):
-        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
-        for name in sorted(filenames):
-            if not name.startswith(".") and name.lower().endswith(AUDIO_SUFFIXES):
-                out.append(Path(dirpath) / name)
-    return out
+def _utf8(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:  # undecodable bytes of a file name (surrogate escapes)
+        return False
+    return True
+
+
+def _shown(path) -> str:
+    """A path as it can be printed and stored: undecodable bytes become U+FFFD."""
+    return str(path).encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+
+
+def _scan(root: Path) -> tuple[list[tuple[Path, str]], list[tuple[str, str]]]:
+    """Audio files under ``root``, sorted, as (path, resolved path); and what could not be
+    read, as (path, reason). Folders reached through symlinks are followed once each: a
+    folder whose real path was already walked (a symlink loop, or two links to one
+    folder) is not walked again. A file seen twice through links is listed once."""
+    files: list[tuple[Path, str]] = []
+    problems: list[tuple[str, str]] = []
+    seen_dirs: set[tuple[int, int]] = set()
+    seen_files: set[str] = set()
+
+    def walk(folder: Path) -> None:
+        if not _utf8(str(folder)):
+            problems.append((_shown(folder), "the folder name is not valid UTF-8: rename it to index it"))
+            return
+        try:
+            st = folder.stat()
+            if (st.st_dev, st.st_ino) in seen_dirs:
+                return  # a loop, or a folder already walked through another link
+            seen_dirs.add((st.st_dev, st.st_ino))
+            entries = sorted(os.scandir(folder), key=lambda e: e.name)
+        except OSError as e:
+            problems.append((str(folder), f"cannot read this folder: {e.strerror or e}"))
+            return
+        subdirs = []
+        for entry in entries:
+            name = entry.name
+            if name.startswith("."):
+                continue
+            path = Path(entry.path)
+            try:
+                is_dir = entry.is_dir()  # follows links; False for a broken one or a loop
+            except OSError:
+                is_dir = False
+            if is_dir:
+                subdirs.append(path)
+                continue
+            if not name.lower().endswith(AUDIO_SUFFIXES):
+                continue
+            if not _utf8(name):
+                problems.append((_shown(path), "the file name is not valid UTF-8: rename it to index it"))
+                continue
+            try:
+                real = os.path.realpath(path, strict=True)
+                if not stat.S_ISREG(os.stat(real).st_mode):
+                    problems.append((str(path), "not a regular file"))
+                    continue
+            except (OSError, RuntimeError) as e:
+                why = ("a symlink loop" if isinstance(e, RuntimeError) or getattr(e, "errno", None) == 40
+                       else f"cannot read: {getattr(e, 'strerror', None) or e}")
+                problems.append((str(path), why))
+                continue
+            if not _utf8(real):
+                problems.append((_shown(path), "its real path is not valid UTF-8"))
+                continue
+            if real not in seen_files:
+                seen_files.add(real)
+                files.append((path, real))
+        for d in subdirs:
+            walk(d)
+
+    walk(root)
+    return files, problems
+
+
+#: While indexing, the index is saved at most this often (seconds), so that an
+#: interrupted run (a crash, kill -9, Ctrl-C) keeps every track analysed until then.
+SAVE_EVERY = 10.0
 
 
 def index_library(library: Path | str | None = None, index_dir: Path | str | None = None, *,
@@ -306,84 +388,143 @@ def index_library(library: Path | str | None = None, index_dir: Path | str | Non
 
     Returns
     -------
-    IndexReport, with the updated :class:`LibraryIndex` (also saved atomically).
+    IndexReport, with the updated :class:`LibraryIndex` (also saved atomically). A file
+    that cannot be read or analysed (unreadable, a symlink loop, not a regular file, an
+    undecodable name, corrupt audio) is one ``failed`` entry naming it; the rest go on.
+    The index is saved every SAVE_EVERY seconds while new tracks are analysed, and when
+    the run stops on an exception, so what was analysed is kept. When the index cannot
+    be saved, ``warnings`` says why and the index is returned all the same.
     """
     t0 = time.perf_counter()
     root = Path(library) if library is not None else default_library_dir()
     root = root.expanduser()
     if not root.is_dir():
-        raise InputError(f"library: {root} is not a folder")
+        raise InputError(f"library: {_shown(root)} is not a folder")
+    if not _utf8(str(root.resolve())):
+        raise InputError(f"library: the name of {_shown(root)} is not valid UTF-8")
     index_dir = Path(index_dir) if index_dir is not None else default_index_dir()
     target = index_path(root, index_dir)
-    old = None if force else load_index(root, index_dir)
+    previous = load_index(root, index_dir)
+    old = None if force else previous
     by_path = {t.path: t for t in old.tracks} if old else {}
     by_hash = {t.id: t for t in old.tracks if t.error is None} if old else {}
     folder_license = _library_license(root)
-
-    files = _scan(root)
     report = IndexReport(index=LibraryIndex(library=str(root.resolve())), path=target)
+    can_save = _writable(target, report)
+
+    files, problems = _scan(root)
+    report.failed.extend(problems)
     records: list[TrackRecord] = []
-    seen_ids: set[str] = set()
-    for i, f in enumerate(files):
-        key = str(f.resolve())
+    last_save = time.monotonic()
+    dirty = False
+
+    def save(final: bool) -> None:
+        """Write the index: every record so far and, before the end, the previous
+        index's records of the files not reached yet (so an interrupted run loses nothing)."""
+        tracks = list(records)
+        if not final and previous is not None:
+            done = {r.path for r in records}
+            tracks += [t for t in previous.tracks if t.path not in done]
+        report.index.tracks = tracks
+        report.index.updated_at = time.time()
+        if not can_save:
+            return
         try:
-            st = f.stat()
-            side = _sidecar(f)
-            side_m = side.stat().st_mtime_ns if side else None
-            prev = by_path.get(key)
-            if (prev is not None and prev.size == st.st_size and prev.mtime_ns == st.st_mtime_ns
-                    and prev.sidecar_mtime_ns == side_m):
-                rec = prev  # 1. unchanged: no hashing, no decoding
-                report.unchanged += 1
-            else:
-                digest = content_hash(f)
-                meta = read_metadata(f)
-                meta.setdefault("license", folder_license)
-                same = by_hash.get(digest)
-                if same is not None and same.analysis is not None:
-                    analysis = same.analysis  # 2. moved, renamed or re-tagged: keep the analysis
-                    report.updated.append(key)
-                else:
-                    analysis = None  # 3. new content: decode and analyse
-                rec = TrackRecord(id=digest, path=key, size=st.st_size, mtime_ns=st.st_mtime_ns,
-                                  sidecar_mtime_ns=side_m, analysis=analysis,
-                                  **{k: v for k, v in meta.items() if k in TrackRecord.model_fields})
-                if analysis is None:
-                    try:
-                        rec.analysis = analyse_file(f, mood_model=mood_model)
-                    except MediaError as e:
-                        rec.error = str(e)
-                    except Exception as e:  # noqa: BLE001 - one bad file never stops the scan
-                        rec.error = f"cannot analyse {f.name}: {type(e).__name__}: {e}"
-                    if prev is not None and prev.id != digest:
-                        report.updated.append(key)
-                    else:
-                        report.added.append(key)
+            atomic_write_bytes(target, report.index.model_dump_json().encode("utf-8"))
         except OSError as e:
-            rec = None
-            report.failed.append((key, f"cannot read: {e}"))
-        except MediaError as e:  # a broken sidecar
-            rec = None
-            report.failed.append((key, str(e)))
-        if rec is not None:
-            if rec.error:
-                report.failed.append((key, rec.error))
-            elif rec.analysis is not None and rec.analysis.silent:
-                report.silent.append(key)
-            if rec.id in seen_ids and rec.error is None:
-                pass  # the same content twice: keep both paths, the matcher de-duplicates by id
-            seen_ids.add(rec.id)
-            records.append(rec)
-        if progress is not None:
-            progress(i + 1, len(files), key)
+            report.warnings.append(f"cannot save the index {target}: {e.strerror or e}")
+            report.index.tracks = list(records)
+
+    try:
+        for i, (f, key) in enumerate(files):
+            rec, analysed = _index_one(f, key, by_path, by_hash, folder_license, mood_model, report)
+            if rec is not None:
+                if rec.error:
+                    report.failed.append((key, rec.error))
+                elif rec.analysis is not None and rec.analysis.silent:
+                    report.silent.append(key)
+                records.append(rec)  # the same content twice keeps both paths: the matcher de-duplicates by id
+            dirty = dirty or analysed
+            if dirty and time.monotonic() - last_save >= SAVE_EVERY:
+                save(final=False)
+                last_save, dirty = time.monotonic(), False
+            if progress is not None:
+                progress(i + 1, len(files), key)
+    except BaseException:
+        save(final=False)  # Ctrl-C, a cancelled progress callback, a bug: keep what was done
+        raise
 
     present = {r.path for r in records}
     report.removed = sorted(p for p in by_path if p not in present)
     report.index.tracks = records
-    report.index.updated_at = time.time()
     changed = (old is None or report.added or report.updated or report.removed
                or len(records) != len(old.tracks))
     if changed or not target.is_file():
-        atomic_write_bytes(target, report.index.model_dump_json().encode("utf-8"))
+        save(final=True)
+    else:
+        report.index.updated_at = time.time()
     report.seconds = time.perf_counter() - t0
     return report
+
+
+def _writable(target: Path, report: IndexReport) -> bool:
+    """Whether the index can be saved at ``target``; if not, a warning says why (the
+    library is still indexed, in memory, for this run)."""
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        report.warnings.append(f"cannot save the index in {target.parent}: {e.strerror or e}")
+        return False
+    if not target.parent.is_dir() or not os.access(target.parent, os.W_OK | os.X_OK):
+        report.warnings.append(f"cannot save the index in {target.parent}: not a writable folder")
+        return False
+    return True
+
+
+def _index_one(f: Path, key: str, by_path: dict, by_hash: dict, folder_license: str | None,
+               mood_model, report: IndexReport) -> tuple[TrackRecord | None, bool]:
+    """The record of one file (None when it cannot be read at all: the reason goes into
+    ``report.failed``), and whether it was analysed now."""
+    try:
+        st = os.stat(key)
+        side = _sidecar(f)
+        side_m = side.stat().st_mtime_ns if side else None
+        prev = by_path.get(key)
+        if (prev is not None and prev.size == st.st_size and prev.mtime_ns == st.st_mtime_ns
+                and prev.sidecar_mtime_ns == side_m):
+            report.unchanged += 1  # 1. unchanged: no hashing, no decoding
+            return prev, False
+        digest = content_hash(key)
+        meta = read_metadata(f)
+        meta.setdefault("license", folder_license)
+        same = by_hash.get(digest)
+        if same is not None and same.analysis is not None:
+            analysis = same.analysis  # 2. moved, renamed or re-tagged: keep the analysis
+            report.updated.append(key)
+        else:
+            analysis = None  # 3. new content: decode and analyse
+        rec = TrackRecord(id=digest, path=key, size=st.st_size, mtime_ns=st.st_mtime_ns,
+                          sidecar_mtime_ns=side_m, analysis=analysis,
+                          **{k: v for k, v in meta.items() if k in TrackRecord.model_fields})
+        if analysis is not None:
+            return rec, False
+        try:
+            rec.analysis = analyse_file(key, mood_model=mood_model)
+        except MediaError as e:
+            rec.error = str(e)
+        except MemoryError:
+            rec.error = f"cannot analyse {f.name}: out of memory"
+        except Exception as e:  # noqa: BLE001 - one bad file never stops the scan
+            rec.error = f"cannot analyse {f.name}: {type(e).__name__}: {e}"
+        if prev is not None and prev.id != digest:
+            report.updated.append(key)
+        else:
+            report.added.append(key)
+        return rec, True
+    except OSError as e:
+        report.failed.append((key, f"cannot read: {e.strerror or e}"))
+    except MediaError as e:  # a broken sidecar
+        report.failed.append((key, str(e)))
+    except Exception as e:  # noqa: BLE001 - odd metadata, a bug: this file only
+        report.failed.append((key, f"cannot index: {type(e).__name__}: {e}"))
+    return None, False

@@ -117,6 +117,7 @@ class Pipeline:
                 warnings.append(f"skipped {Path(path).name}: {err}")
             for path in report.silent:
                 warnings.append(f"skipped {Path(path).name}: silent")
+            warnings += report.warnings
         key = (index.library, index.updated_at, len(index.tracks), self.embedder.cache_key)
         if self._matrix is None or self._matrix_key != key:
             cache = index_path(index.library, index_dir).with_suffix(f".{self.embedder.cache_key}.npz")

@@ -85,3 +85,16 @@ def test_tempo_bands_are_soft_and_empty_without_tempo():
     assert not tempo_bands(None).any()
     b = tempo_bands(TEMPO_BANDS[2])
     assert b.argmax() == 2 and b[2] == pytest.approx(1.0) and 0.2 < b[1] < 0.8 and b[5] < 0.01
+
+
+def test_blocked_spectrogram_and_frame_statistics_change_nothing(tmp_path, monkeypatch):
+    """A long track's STFT and per-frame statistics are computed FRAME_BLOCK frames at a
+    time (memory); the numbers must be exactly those of the whole spectrogram at once."""
+    from creator.music import analysis
+
+    path = make_song(tmp_path / "分块.wav", bpm=100.0, root_midi=62, minor=True, hats="eighths")
+    y = decode(path)
+    whole = analyse(y, DEFAULT_SR)  # ~20 s: one block
+    assert np.array_equal(analysis.stft_magnitude(y, block=97), analysis.stft_magnitude(y, block=10 ** 6))
+    monkeypatch.setattr(analysis, "FRAME_BLOCK", 97)
+    assert analyse(y, DEFAULT_SR).model_dump() == whole.model_dump()

@@ -100,3 +100,86 @@ def test_demo_library_decodes_and_has_license():
 def test_bad_library_argument(tmp_path):
     with pytest.raises(InputError, match="library"):
         index_library(tmp_path / "nope", tmp_path / "ix")
+
+
+def test_bad_files_are_skipped_one_by_one_and_loops_not_followed(tmp_path):
+    """Issue 11 item 8: a symlink loop made the whole index fail (a traceback, nothing
+    saved); a FIFO would hang it. Each is now one failed entry naming the file."""
+    import os
+
+    root = tmp_path / "音乐"
+    make_click_track(root / "好的.wav", bpm=120, duration=6)
+    make_tone(root / "子目录" / "和弦.flac", freqs=(440.0, 554.37, 659.25), duration=4)
+    os.symlink("环_乙.mp3", root / "环_甲.mp3")  # a file symlink loop
+    os.symlink("环_甲.mp3", root / "环_乙.mp3")
+    os.symlink("..", root / "子目录" / "回到上层")  # a folder loop
+    os.symlink(root / "子目录", root / "链接目录")  # a second way into one folder
+    os.mkfifo(root / "管道.ogg")
+    os.symlink("不存在.wav", root / "断链.wav")
+    r = index_library(root, tmp_path / "索引")
+    usable = sorted(t.title for t in r.index.usable)
+    assert usable == ["和弦", "好的"]  # each once: the loop and the second link add nothing
+    failed = dict(r.failed)
+    assert "symlink loop" in failed[str(root / "环_甲.mp3")]
+    assert "symlink loop" in failed[str(root / "环_乙.mp3")]
+    assert "not a regular file" in failed[str(root / "管道.ogg")]
+    assert "cannot read" in failed[str(root / "断链.wav")]
+    assert load_index(root, tmp_path / "索引") is not None
+
+
+def test_undecodable_file_name_is_reported_not_fatal(tmp_path):
+    import os
+
+    root = tmp_path / "lib"
+    make_click_track(root / "ok.wav", bpm=100, duration=5)
+    bad = os.path.join(os.fsencode(root), b"bad\xff.wav")
+    with open(bad, "wb") as f:
+        f.write((root / "ok.wav").read_bytes())
+    r = index_library(root, tmp_path / "ix")
+    assert [t.title for t in r.index.usable] == ["ok"]
+    assert any("not valid UTF-8" in e and "bad\ufffd.wav" in p for p, e in r.failed)
+    json.dumps(r.failed, ensure_ascii=False).encode("utf-8")  # printable and storable
+
+
+def test_an_interrupted_index_keeps_what_was_analysed(tmp_path, monkeypatch):
+    """The index is saved as it goes (and on the way out of a failure): a run stopped
+    after two tracks keeps both, and the next run does not analyse them again."""
+    from creator.music import library
+
+    root = tmp_path / "曲库"
+    for k in range(4):
+        make_click_track(root / f"曲{k}.wav", bpm=90 + 10 * k, duration=5)
+    ix = tmp_path / "索引"
+    monkeypatch.setattr(library, "SAVE_EVERY", 0.0)
+    on_disk = []
+
+    def stop_after_two(done, total, path):
+        idx = load_index(root, ix)
+        on_disk.append(len(idx.tracks) if idx else 0)
+        if done == 2:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        index_library(root, ix, progress=stop_after_two)
+    assert on_disk == [1, 2]  # saved after each analysed track, before it was reported
+    kept = load_index(root, ix)
+    assert sorted(t.title for t in kept.tracks) == ["曲0", "曲1"]
+    r = index_library(root, ix)
+    assert r.unchanged == 2 and len(r.added) == 2 and len(r.index.usable) == 4
+
+
+def test_index_file_is_written_like_any_file_and_unsavable_index_is_a_warning(tmp_path):
+    import os
+    import stat
+
+    from creator.drafts import _UMASK
+
+    root = tmp_path / "lib"
+    make_click_track(root / "a.wav", bpm=120, duration=5)
+    r = index_library(root, tmp_path / "ix")
+    assert stat.S_IMODE(r.path.stat().st_mode) == 0o666 & ~_UMASK  # not mkstemp's 0600
+    blocker = tmp_path / "a file"
+    blocker.write_text("x")
+    r = index_library(root, blocker / "ix")  # the index folder cannot be made
+    assert [t.title for t in r.index.usable] == ["a"]
+    assert r.warnings and "cannot save the index" in r.warnings[0]
