@@ -39,21 +39,6 @@ from PIL import Image
 from tests.factories import ffmpeg, make_clip, make_photo, sample_image
 from tests.reliability.harness import Run, make_good_set, mentions, run_cli, snapshot
 
-# Cells that fail on this branch only because another helper's fix is not merged yet.
-# They run as strict expected failures: when the fix lands they fail ("XPASS(strict)"),
-# and the entry is removed at merge time.
-_MUSIC_NAMES_NO_BAD_FILE = (
-    "empty_jpg", "truncated_jpeg", "text_as_jpg", "html_as_png", "truncated_png", "random_heic",
-    "image_1x1", "huge_header_png", "broken_symlink", "self_loop_symlink", "fifo_jpg",
-    "missing_file", "unsupported_suffix", "unreadable_subfolder", "odd_name_not_utf8",
-    "zero_byte_mp4", "truncated_mp4", "corrupt_mp4_header", "garbled_mp4_data", "audio_only_mp4",
-)
-PENDING_ON_OTHER_FIXES: dict[tuple[str, str], str] = {
-    ("exif_date_2099", "tag"): "dates in 2099 are accepted (issue 11 item 14, the dates fix)",
-    **{(k, "music"): "`creator music PATH...` prints no line for an unreadable file "
-                     "(issue 11 item 14, the music CLI fix)" for k in _MUSIC_NAMES_NO_BAD_FILE},
-}
-
 # --- the kinds ----------------------------------------------------------------------------
 
 
@@ -574,9 +559,7 @@ def _cells() -> list:
         for c in COMMANDS:
             if c == "make --video" and k not in VIDEO_KINDS:
                 continue
-            marks = ([pytest.mark.xfail(strict=True, reason=PENDING_ON_OTHER_FIXES[(k, c)])]
-                     if (k, c) in PENDING_ON_OTHER_FIXES else [])
-            cells.append(pytest.param(k, c, id=f"{k}-{c.replace(' ', '')}", marks=marks))
+            cells.append(pytest.param(k, c, id=f"{k}-{c.replace(' ', '')}"))
     return cells
 
 
@@ -593,7 +576,6 @@ def test_cell(matrix, kind_name, command):
 
 def test_the_matrix_is_big_enough():
     assert len(KINDS) >= 40 and set(VIDEO_KINDS) <= set(KINDS)
-    assert all(k in KINDS and c in COMMANDS for k, c in PENDING_ON_OTHER_FIXES)
 
 
 def main() -> int:
@@ -624,8 +606,6 @@ def main() -> int:
         for c in COMMANDS:
             cell = table[k, c]
             mark = "-" if cell is None else ("ok" if not cell else "FAIL")
-            if (k, c) in PENDING_ON_OTHER_FIXES and cell:
-                mark = "pending"
             row.append(f"{mark:>12}")
         print(f"{k:<{width}}  " + "  ".join(row))
     totals = []
@@ -638,7 +618,7 @@ def main() -> int:
     for (k, c), found in table.items():
         if found:
             print(f"{k} × {c}: " + "; ".join(found))
-    return 0 if all(not v or (k, c) in PENDING_ON_OTHER_FIXES for (k, c), v in table.items()) else 1
+    return 0 if not any(table.values()) else 1
 
 
 if __name__ == "__main__":
