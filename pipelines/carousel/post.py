@@ -58,7 +58,20 @@ def _source(draft_dir: Path, path: str) -> Path:
 
 
 def post_ratio(draft: Draft) -> str:
-    """The note's one ratio: the cover's, when the carousel has that ratio, else 3:4."""
+    """The note's one ratio: the one its carousel's crops have (most of them: a photo
+    letterboxed whole has a box of its own shape); else the cover's, when the carousel
+    can have it; else 3:4."""
+    from collections import Counter
+
+    votes = Counter()
+    for e in draft.carousel:
+        x0, y0, x1, y1 = e.box
+        if y1 > y0:
+            for name, (w, h) in SIZES.items():
+                if abs((x1 - x0) / (y1 - y0) / (w / h) - 1) < 0.01:
+                    votes[name] += 1
+    if votes:
+        return votes.most_common(1)[0][0]
     r = draft.cover.ratio if draft.cover is not None else "3:4"
     return r if r in SIZES else "3:4"
 

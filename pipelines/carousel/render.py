@@ -39,7 +39,7 @@ def label_spec(style: str | None) -> TitleSpec:
 def set_label(image: Image.Image, label: str, style: str | None = None, *,
               faces: list[Box] | None = None) -> Image.Image:
     """``label`` set small on a copy of ``image``, off the faces (normalised boxes)."""
-    out, _ = set_title(image, label, label_spec(style), avoid=faces or [])
+    out, _ = set_title(image, label, label_spec(style), avoid=faces or [], scrim=False)
     return out
 
 
