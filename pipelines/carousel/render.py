@@ -73,7 +73,12 @@ def _decode(item: MediaItem, entry: CarouselEntry, size: tuple[int, int], path: 
     need = max(size[0] / (x1 - x0), size[1] / (y1 - y0))  # decoded pixels per source pixel
     if need >= 1.0:
         return open_photo(path, max_side=None)
-    return open_photo(path, max_side=math.ceil(max(W, H) * need) + 2)
+    # a JPEG decodes at 1/2, 1/4 or 1/8 for little more than the entropy decoding: ask
+    # for exactly that size, so no second resampling happens before the crop's own
+    k = 1
+    while k < 8 and need * 2 * k <= 1.0:
+        k *= 2
+    return open_photo(path, max_side=math.ceil(max(W, H) / k))
 
 
 def fit_image(image: Image.Image, size: tuple[int, int], box: tuple[float, float, float, float] | None,
