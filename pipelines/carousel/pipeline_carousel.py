@@ -37,7 +37,7 @@ from pipelines.cover.crop import parse_ratio, plan_crop
 from pipelines.cover.pipeline import distinct, photo_signature, shot_signature
 
 __all__ = ["RATIOS", "SIZES", "MAX_IMAGES", "CarouselRequest", "CarouselOutput", "Pipeline",
-           "moment_label", "number_entries"]
+           "moment_label", "number_entries", "entry_for", "crop_slack", "slide_crop", "label_for"]
 
 RATIOS = ("3:4", "1:1", "4:3")
 # the pixel size of a posted image, per ratio
@@ -290,3 +290,55 @@ def _display_size(c: _Candidate) -> tuple[int, int]:
 
     meta = photo_meta(item.path)
     return meta["width"], meta["height"]
+
+
+# --- edits (the editor's, the SDK's): one entry at a time ------------------------------------
+
+def entry_for(item: MediaItem, ratio: str, *, label: str | None = None, time: float | None = None) -> CarouselEntry:
+    """A new entry for ``item`` (a photo swapped in): the cover's face-safe crop at ``ratio``."""
+    if ratio not in RATIOS:
+        raise InputError(f"ratio must be one of {', '.join(RATIOS)}, got {ratio!r}")
+    q = item.quality
+    W, H = _display_size(_Candidate(item=item, score=0.0))
+    plan = plan_crop((W, H), parse_ratio(ratio), list(q.faces) if q else [], q.subject if q else None)
+    return CarouselEntry(item_id=item.id, box=tuple(round(v, 2) for v in plan.box), label=label,
+                         time=time if item.kind == MediaKind.clip else None)
+
+
+def crop_slack(entry: CarouselEntry, item: MediaItem) -> tuple[str | None, float]:
+    """The crop's free axis ("x", "y", or None when the crop is the whole photo) and
+    where the crop sits along it (0: left/top .. 1: right/bottom)."""
+    W, H = _display_size(_Candidate(item=item, score=0.0))
+    x0, y0, x1, y1 = entry.box
+    if W - (x1 - x0) > 1:
+        return "x", x0 / (W - (x1 - x0))
+    if H - (y1 - y0) > 1:
+        return "y", y0 / (H - (y1 - y0))
+    return None, 0.5
+
+
+def slide_crop(entry: CarouselEntry, item: MediaItem, position: float) -> CarouselEntry:
+    """The entry with its crop moved along its free axis to ``position`` (0..1), its
+    size unchanged."""
+    axis, _ = crop_slack(entry, item)
+    W, H = _display_size(_Candidate(item=item, score=0.0))
+    x0, y0, x1, y1 = entry.box
+    p = min(1.0, max(0.0, float(position)))
+    if axis == "x":
+        w = x1 - x0
+        x0 = round(p * (W - w), 2)
+        return entry.model_copy(update={"box": (x0, y0, x0 + w, y1)})
+    if axis == "y":
+        h = y1 - y0
+        y0 = round(p * (H - h), 2)
+        return entry.model_copy(update={"box": (x0, y0, x1, y0 + h)})
+    return entry
+
+
+def label_for(context: NoteContext, item_id: str, lang: str) -> str | None:
+    """The label an item's photo gets: its moment's day and place ("第2天 · 西湖")."""
+    several_days = (context.days or len({m.day for m in context.moments})) > 1
+    for m in context.moments:
+        if item_id in m.item_ids:
+            return moment_label(m, lang, several_days)
+    return None

@@ -41,14 +41,24 @@ MUSIC_MAX = 60.0  # a track without an excerpt: its first minute
 
 def _own_file(draft_dir: Path, path: str | os.PathLike) -> Path:
     """A file of the draft (its cover, its video): relative paths are read from the draft
-    folder, and whatever resolves outside it is refused. The one place to swap for the
-    drafts module's resolver."""
+    folder; a path that is not there (a draft moved, or saved with a path relative to
+    where it was made) is looked for by its name in the draft folder; whatever resolves
+    outside the folder is refused. The one place to swap for the drafts module's resolver."""
     base = os.path.realpath(draft_dir)
     p = os.fspath(path)
-    real = os.path.realpath(p if os.path.isabs(p) else os.path.join(base, p))
-    if os.path.commonpath([base, real]) != base:
+
+    def inside(real: str) -> bool:
+        return os.path.commonpath([base, real]) == base
+
+    first = os.path.realpath(p if os.path.isabs(p) else os.path.join(base, p))
+    if inside(first) and os.path.exists(first):
+        return Path(first)
+    by_name = os.path.realpath(os.path.join(base, os.path.basename(p)))
+    if inside(by_name) and os.path.isfile(by_name):
+        return Path(by_name)
+    if not inside(first):
         raise DraftError(f"{p}: outside the draft folder {draft_dir}; refused")
-    return Path(real)
+    return Path(first)
 
 
 def _source(draft_dir: Path, path: str) -> Path:

@@ -1,0 +1,202 @@
+"""Carousel: the image note's pictures as they will be posted (the cover first), to
+reorder, swap, remove, re-crop along the free axis and label; and the export to post/.
+
+Every change goes through the SDK (pipelines.carousel's edit helpers, Assistant.carousel
+and Assistant.post) and is saved in draft.json at once.
+"""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import streamlit as st
+
+from creator.errors import CreatorError
+from creator.types import Draft
+from ui import session
+from ui.session import t
+
+__all__ = ["render"]
+
+COLUMNS = 3
+PREVIEW = 4  # previews at a quarter of the posted size
+
+
+@st.cache_data(show_spinner=False, max_entries=256)
+def _preview(entry_json: str, item_json: str, ratio: str, style: str | None, path: str, mtime: float) -> bytes | None:
+    """The entry rendered as posted (at a quarter size), as JPEG bytes."""
+    from creator.types import CarouselEntry, MediaItem
+    from pipelines.carousel import SIZES, render_entry
+
+    entry, item = CarouselEntry.model_validate_json(entry_json), MediaItem.model_validate_json(item_json)
+    w, h = SIZES[ratio]
+    try:
+        img = render_entry(entry, item, (w // PREVIEW, h // PREVIEW), style=style, path=path)
+    except CreatorError:
+        return None
+    buf = io.BytesIO()
+    img.save(buf, format="JPEG", quality=85)
+    return buf.getvalue()
+
+
+def _edit(change) -> None:
+    """Apply ``change(entries, draft) -> entries`` and renumber the files."""
+    from pipelines.carousel import number_entries
+
+    def apply(draft: Draft) -> None:
+        draft.carousel = number_entries(change(list(draft.carousel), draft), cover=draft.cover is not None)
+
+    session.edit(apply)
+    session.bump()
+
+
+def _move(k: int, step: int) -> None:
+    def change(e, _):
+        j = k + step
+        if 0 <= j < len(e):
+            e[k], e[j] = e[j], e[k]
+        return e
+
+    _edit(change)
+
+
+def _remove(k: int) -> None:
+    _edit(lambda e, _: e[:k] + e[k + 1:])
+
+
+def _swap(k: int, widget: str) -> None:
+    from pipelines.carousel import entry_for, post_ratio
+
+    item_id = st.session_state.get(widget)
+    if not item_id:
+        return
+
+    def change(e, draft):
+        item = draft.context.item(item_id)
+        e[k] = entry_for(item, post_ratio(draft), label=e[k].label)
+        return e
+
+    _edit(change)
+
+
+def _slide(k: int, widget: str) -> None:
+    from pipelines.carousel import slide_crop
+
+    def change(e, draft):
+        e[k] = slide_crop(e[k], draft.context.item(e[k].item_id), st.session_state[widget])
+        return e
+
+    _edit(change)
+
+
+def _label(k: int, widget: str) -> None:
+    from pipelines.carousel import label_for
+
+    def change(e, draft):
+        on = st.session_state[widget]
+        text = label_for(draft.context, e[k].item_id, draft.language) if on else None
+        e[k] = e[k].model_copy(update={"label": text})
+        return e
+
+    _edit(change)
+
+
+def _make(n: int, ratio: str, labels: bool) -> None:
+    def apply(draft: Draft) -> None:
+        draft.carousel = session.assistant().carousel(draft, n=n, ratio=ratio, labels=labels)
+
+    session.edit(apply)
+    session.bump()
+
+
+def _grid(draft: Draft) -> None:
+    from pipelines.carousel import crop_slack, post_ratio
+
+    ratio = post_ratio(draft)
+    style = draft.cover.style if draft.cover else None
+    names = {i.id: Path(i.path).name for i in draft.context.items}
+    used = {e.item_id for e in draft.carousel}
+    spare = [i.id for i in draft.ordered_items() if i.id not in used
+             and (draft.cover is None or i.id not in draft.cover.source.split(","))]
+    tiles: list = []
+    if draft.cover is not None and draft.cover.path and Path(draft.cover.path).is_file():
+        tiles.append(("cover", None))
+    tiles += [("entry", k) for k in range(len(draft.carousel))]
+    n = len(draft.carousel)
+    for row in range(0, len(tiles), COLUMNS):
+        for col, (kind, k) in zip(st.columns(COLUMNS), tiles[row:row + COLUMNS]):
+            with col, st.container(border=True):
+                if kind == "cover":
+                    st.image(draft.cover.path, width="stretch")
+                    st.caption(f"01.jpg · {t('carousel_cover')}")
+                    continue
+                e = draft.carousel[k]
+                item = draft.context.item(e.item_id)
+                path = item.path
+                mtime = Path(path).stat().st_mtime if Path(path).exists() else 0.0
+                jpeg = _preview(e.model_dump_json(), item.model_dump_json(), ratio, style, path, mtime)
+                if jpeg:
+                    st.image(jpeg, width="stretch")
+                st.caption(f"{e.file} · {names.get(e.item_id, e.item_id)}" + (f" · {e.label}" if e.label else ""))
+                b = st.columns(3)
+                b[0].button("◀", key=session.key(f"car-left-{k}"), disabled=k == 0, on_click=_move, args=(k, -1),
+                            help=t("carousel_earlier"), width="stretch")
+                b[1].button("▶", key=session.key(f"car-right-{k}"), disabled=k == n - 1, on_click=_move,
+                            args=(k, 1), help=t("carousel_later"), width="stretch")
+                b[2].button("✕", key=session.key(f"car-remove-{k}"), on_click=_remove, args=(k,),
+                            help=t("carousel_remove"), width="stretch")
+                axis, where = crop_slack(e, item)
+                if axis is not None:
+                    w = session.key(f"car-crop-{k}")
+                    st.slider(t("carousel_crop_x") if axis == "x" else t("carousel_crop_y"), 0.0, 1.0,
+                              value=round(where, 2), step=0.05, key=w, on_change=_slide, args=(k, w))
+                w = session.key(f"car-label-{k}")
+                st.toggle(t("carousel_label"), value=e.label is not None, key=w, on_change=_label, args=(k, w))
+                if spare:
+                    w = session.key(f"car-swap-{k}")
+                    st.selectbox(t("carousel_swap"), [None, *spare], key=w, on_change=_swap, args=(k, w),
+                                 format_func=lambda i: "—" if i is None else names.get(i, i))
+
+
+def _export(draft: Draft) -> None:
+    st.subheader(t("carousel_post"))
+    if st.button(t("carousel_write_post"), type="primary", key=session.key("car-post")):
+        try:
+            with st.spinner(t("carousel_post")):
+                out = session.assistant().post(session.draft_dir())
+        except CreatorError as e:
+            st.error(str(e))
+        else:
+            st.success(t("carousel_posted", path=str(out), count=len(list(out.glob("*.jpg")))))
+
+
+def render() -> None:
+    from pipelines.carousel import MAX_IMAGES, RATIOS, post_ratio
+
+    st.header(t("page_carousel"))
+    draft = session.require_draft()
+    if draft is None:
+        return
+    st.caption(t("carousel_intro"))
+    with st.form(session.key("car-form"), border=True):
+        c1, c2, c3 = st.columns(3)
+        n = c1.number_input(t("carousel_n"), 1, MAX_IMAGES, value=min(MAX_IMAGES, max(1, 9)), key=session.key("car-n"))
+        current = post_ratio(draft)
+        ratio = c2.selectbox(t("carousel_ratio"), list(RATIOS), index=list(RATIOS).index(current),
+                             key=session.key("car-ratio"))
+        labels = c3.toggle(t("carousel_labels"), value=any(e.label for e in draft.carousel),
+                           key=session.key("car-labels"))
+        if st.form_submit_button(t("carousel_make"), type="primary"):
+            try:
+                with st.spinner(t("carousel_make")):
+                    _make(int(n), ratio, labels)
+            except CreatorError as e:
+                st.error(str(e))
+            else:
+                st.rerun()
+    if not draft.carousel:
+        st.info(t("carousel_none"))
+        return
+    _grid(draft)
+    _export(draft)
