@@ -32,7 +32,7 @@ from creator.types import Box, Draft, MediaItem
 from .pipeline_carousel import SIZES, number_entries
 from .render import fit_image, render_entry, to_srgb
 
-__all__ = ["write_post", "post_ratio", "FADE_IN", "FADE_OUT"]
+__all__ = ["write_post", "post_ratio", "post_zip", "FADE_IN", "FADE_OUT"]
 
 FADE_IN = 0.5  # seconds
 FADE_OUT = 1.5
@@ -219,3 +219,19 @@ def write_post(draft: Draft, draft_dir: str | os.PathLike, out_dir: str | os.Pat
         os.rename(stage, out)
     return out
 
+
+
+def post_zip(folder: str | os.PathLike) -> bytes:
+    """The post/ folder as one zip (what an upload from a phone or another computer
+    needs), its files at the zip's top level, images stored (JPEG does not compress)."""
+    import io
+    import zipfile
+
+    folder = Path(folder)
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        for f in sorted(folder.iterdir()):
+            if f.is_file() and _POST_NAME.match(f.name) and not f.name.startswith("."):
+                kind = zipfile.ZIP_STORED if f.suffix in (".jpg", ".m4a", ".mp4") else zipfile.ZIP_DEFLATED
+                z.write(f, arcname=f.name, compress_type=kind)
+    return buf.getvalue()

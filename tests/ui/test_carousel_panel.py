@@ -4,9 +4,13 @@ draft.json at once, and the images shown are the posted ones."""
 
 from __future__ import annotations
 
+import io
+import zipfile
+
 from PIL import Image
 
 from creator.types import Draft
+from pipelines.carousel import post_zip
 from tests.factories import make_photo
 from tests.ui.test_panels import no_exceptions, panel
 
@@ -62,3 +66,10 @@ def test_carousel_page_edits_are_saved_and_posted(saved_draft):
     assert all(Image.open(p).size == (1080, 1440) for p in post.glob("*.jpg"))
     assert (post / "caption.txt").read_text("utf-8") == draft.caption.text()
     assert at.success
+    # the folder as a zip, and each text block on its own to copy
+    assert at.get("download_button")
+    zipped = zipfile.ZipFile(io.BytesIO(post_zip(post)))
+    assert sorted(zipped.namelist()) == sorted(p.name for p in post.iterdir())
+    assert zipped.read("caption.txt").decode("utf-8") == draft.caption.text()
+    c = draft.caption
+    assert [x.value for x in at.code] == [c.title, c.body.strip(), " ".join(f"#{h}" for h in c.hashtags)]

@@ -160,6 +160,8 @@ def _grid(draft: Draft) -> None:
 
 
 def _export(draft: Draft) -> None:
+    from pipelines.carousel import post_zip
+
     st.subheader(t("carousel_post"))
     if st.button(t("carousel_write_post"), type="primary", key=session.key("car-post")):
         try:
@@ -169,6 +171,16 @@ def _export(draft: Draft) -> None:
             st.error(str(e))
         else:
             st.success(t("carousel_posted", path=str(out), count=len(list(out.glob("*.jpg")))))
+    post = session.draft_dir() / "post"
+    if post.is_dir():
+        st.download_button(t("carousel_zip"), post_zip(post), file_name="post.zip", mime="application/zip",
+                           key=session.key("car-zip"))
+    if draft.caption is not None:  # each block with its own copy button (st.code's)
+        c = draft.caption
+        for label, text in ((t("carousel_title"), c.title), (t("carousel_body"), c.body.strip()),
+                            (t("carousel_hashtags"), " ".join(f"#{h}" for h in c.hashtags))):
+            st.caption(label)
+            st.code(text, language=None, wrap_lines=True)
 
 
 def render() -> None:
@@ -181,7 +193,8 @@ def render() -> None:
     st.caption(t("carousel_intro"))
     with st.form(session.key("car-form"), border=True):
         c1, c2, c3 = st.columns(3)
-        n = c1.number_input(t("carousel_n"), 1, MAX_IMAGES, value=min(MAX_IMAGES, max(1, 9)), key=session.key("car-n"))
+        shown = len(draft.carousel) + (1 if draft.cover is not None else 0)
+        n = c1.number_input(t("carousel_n"), 1, MAX_IMAGES, value=min(MAX_IMAGES, shown or 9), key=session.key("car-n"))
         current = post_ratio(draft)
         ratio = c2.selectbox(t("carousel_ratio"), list(RATIOS), index=list(RATIOS).index(current),
                              key=session.key("car-ratio"))
