@@ -105,7 +105,7 @@ def _cover_image(draft: Draft, draft_dir: Path, size: tuple[int, int]) -> Image.
     except (OSError, Image.DecompressionBombError) as e:
         raise MediaError(f"{path.name}: the cover cannot be read ({e})") from e
     whole = Box(x0=0.0, y0=0.0, x1=1.0, y1=1.0)  # all of it must stay: the crop treats it as a face
-    out, _ = fit_image(img, size, None, faces=[whole])
+    out, _, _ = fit_image(img, size, None, faces=[whole])
     return out
 
 

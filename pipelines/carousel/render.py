@@ -33,13 +33,17 @@ def label_spec(style: str | None) -> TitleSpec:
     presets = styles()
     preset = presets.get(style or "") or presets[next(iter(presets))]
     spec = TitleSpec.from_dict(preset.get("title"))
-    return dataclasses.replace(spec, case="none", rule=False, weight=min(spec.weight, 0.03), **_LABEL)
+    # a plain style's ink has no help on a busy photo: a small label always gets it
+    treatment = "sticker" if spec.treatment == "sticker" else "auto"
+    return dataclasses.replace(spec, case="none", rule=False, weight=min(spec.weight, 0.03), treatment=treatment,
+                               **_LABEL)
 
 
 def set_label(image: Image.Image, label: str, style: str | None = None, *,
-              faces: list[Box] | None = None) -> Image.Image:
-    """``label`` set small on a copy of ``image``, off the faces (normalised boxes)."""
-    out, _ = set_title(image, label, label_spec(style), avoid=faces or [], scrim=False)
+              faces: list[Box] | None = None, subject: Box | None = None) -> Image.Image:
+    """``label`` set small on a copy of ``image``, off the faces and the subject
+    (normalised boxes)."""
+    out, _ = set_title(image, label, label_spec(style), avoid=faces or [], subject=subject, scrim=False)
     return out
 
 
@@ -83,11 +87,11 @@ def _decode(item: MediaItem, entry: CarouselEntry, size: tuple[int, int], path: 
 
 def fit_image(image: Image.Image, size: tuple[int, int], box: tuple[float, float, float, float] | None,
               source_size: tuple[int, int] | None = None, faces: list[Box] | None = None,
-              subject: Box | None = None) -> tuple[Image.Image, list[Box]]:
+              subject: Box | None = None) -> tuple[Image.Image, list[Box], Box | None]:
     """``image`` cut to ``box`` (pixels of ``source_size``, the full-size photo) and
     scaled to ``size``, through the cover's crop; a box not of ``size``'s ratio (a photo
     whose faces do not fit the ratio) lets the cover's crop letterbox the photo whole.
-    Returns the image and the faces in it (normalised)."""
+    Returns the image, and the faces and the subject in it (normalised)."""
     if box is not None:
         sw, sh = source_size or image.size
         k = image.width / sw
@@ -96,8 +100,8 @@ def fit_image(image: Image.Image, size: tuple[int, int], box: tuple[float, float
         x1, y1 = min(float(image.width), x1), min(float(image.height), y1)
         box_ratio = (x1 - x0) / max(1e-6, y1 - y0)
         box = (x0, y0, x1, y1) if abs(box_ratio / (size[0] / size[1]) - 1) < 0.01 else None
-    img, faces_out, _, _ = crop_to_ratio(image, size, faces, subject, box=box)
-    return img, faces_out
+    img, faces_out, subject_out, _ = crop_to_ratio(image, size, faces, subject, box=box)
+    return img, faces_out, subject_out
 
 
 def render_entry(entry: CarouselEntry, item: MediaItem, size: tuple[int, int], *, style: str | None = None,
@@ -109,7 +113,8 @@ def render_entry(entry: CarouselEntry, item: MediaItem, size: tuple[int, int], *
     q = item.quality
     faces = list(q.faces) if q and item.kind != MediaKind.clip else []
     full = (item.width or src.width, item.height or src.height)
-    img, faces_out = fit_image(src, size, entry.box, full, faces, q.subject if q else None)
+    img, faces_out, subject_out = fit_image(src, size, entry.box, full, faces,
+                                            q.subject if q and item.kind != MediaKind.clip else None)
     if labels and entry.label:
-        img = set_label(img, entry.label, style, faces=faces_out)
+        img = set_label(img, entry.label, style, faces=faces_out, subject=subject_out)
     return img
