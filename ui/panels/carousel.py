@@ -110,7 +110,8 @@ def _make(n: int, ratio: str, labels: bool) -> None:
     session.bump()
 
 
-def _grid(draft: Draft) -> None:
+def _grid(draft: Draft) -> list[bytes]:
+    """The tiles to edit; returns the pictures as posted (previews), in order."""
     from pipelines.carousel import crop_slack, post_ratio
 
     ratio = post_ratio(draft)
@@ -124,11 +125,14 @@ def _grid(draft: Draft) -> None:
         tiles.append(("cover", None))
     tiles += [("entry", k) for k in range(len(draft.carousel))]
     n = len(draft.carousel)
+    pictures: list[bytes] = []
     for row in range(0, len(tiles), COLUMNS):
         for col, (kind, k) in zip(st.columns(COLUMNS), tiles[row:row + COLUMNS]):
             with col, st.container(border=True):
                 if kind == "cover":
                     st.image(draft.cover.path, width="stretch")
+                    if (jpeg := _cover_preview(draft.cover.path, ratio)) is not None:
+                        pictures.append(jpeg)
                     st.caption(f"01.jpg · {t('carousel_cover')}")
                     continue
                 e = draft.carousel[k]
@@ -138,6 +142,7 @@ def _grid(draft: Draft) -> None:
                 jpeg = _preview(e.model_dump_json(), item.model_dump_json(), ratio, style, path, mtime)
                 if jpeg:
                     st.image(jpeg, width="stretch")
+                    pictures.append(jpeg)
                 st.caption(f"{e.file} · {names.get(e.item_id, e.item_id)}" + (f" · {e.label}" if e.label else ""))
                 b = st.columns(3)
                 b[0].button("◀", key=session.key(f"car-left-{k}"), disabled=k == 0, on_click=_move, args=(k, -1),
@@ -157,6 +162,7 @@ def _grid(draft: Draft) -> None:
                     w = session.key(f"car-swap-{k}")
                     st.selectbox(t("carousel_swap"), [None, *spare], key=w, on_change=_swap, args=(k, w),
                                  format_func=lambda i: "—" if i is None else names.get(i, i))
+    return pictures
 
 
 def _export(draft: Draft) -> None:
@@ -181,6 +187,76 @@ def _export(draft: Draft) -> None:
                             (t("carousel_hashtags"), " ".join(f"#{h}" for h in c.hashtags))):
             st.caption(label)
             st.code(text, language=None, wrap_lines=True)
+
+
+def _cover_preview(path: str, ratio: str) -> bytes | None:
+    """The cover as 01.jpg shows it, at preview size."""
+    from creator.types import Box
+    from pipelines.carousel import SIZES
+    from pipelines.carousel.render import fit_image
+    from PIL import Image
+
+    try:
+        with Image.open(path) as im:
+            img = im.convert("RGB")
+    except OSError:
+        return None
+    w, h = SIZES[ratio]
+    out, _, _ = fit_image(img, (w // PREVIEW, h // PREVIEW), None, faces=[Box(x0=0, y0=0, x1=1, y1=1)])
+    buf = io.BytesIO()
+    out.save(buf, format="JPEG", quality=85)
+    return buf.getvalue()
+
+
+_PHONE_CSS = """
+<style>
+.tn-phones{display:flex;flex-wrap:wrap;gap:24px;align-items:flex-start}
+.tn-phone{width:360px;max-width:100%;border:1px solid #ddd;border-radius:28px;padding:14px 10px;background:#fff;
+  box-shadow:0 4px 18px rgba(0,0,0,.08);font-family:-apple-system,"PingFang SC","Noto Sans SC",sans-serif;color:#222}
+.tn-bar{font-size:13px;color:#999;text-align:center;margin:0 0 8px}
+.tn-feed{display:grid;grid-template-columns:1fr 1fr;gap:6px}
+.tn-card{background:#fff;border-radius:8px;overflow:hidden;box-shadow:0 1px 3px rgba(0,0,0,.1)}
+.tn-card img{display:block;width:100%;height:auto}
+.tn-card .tn-t{font-size:13px;font-weight:600;line-height:1.35;margin:6px 7px 2px;display:-webkit-box;
+  -webkit-line-clamp:2;-webkit-box-orient:vertical;overflow:hidden}
+.tn-card .tn-m{font-size:11px;color:#999;margin:2px 7px 7px;display:flex;justify-content:space-between}
+.tn-ghost{background:linear-gradient(#eee,#f6f6f6);border-radius:8px;margin-bottom:6px}
+.tn-feed .tn-card{margin-bottom:6px}
+.tn-track{display:flex;overflow-x:auto;scroll-snap-type:x mandatory;border-radius:6px;background:#f4f4f4;
+  scrollbar-width:none}
+.tn-track::-webkit-scrollbar{display:none}
+.tn-track img{flex:0 0 100%;width:100%;scroll-snap-align:center;object-fit:contain}
+.tn-count{font-size:11px;color:#999;text-align:center;margin:4px 0 8px}
+.tn-title{font-size:17px;font-weight:700;margin:6px 4px}
+.tn-body{font-size:14px;line-height:1.6;white-space:pre-wrap;margin:4px}
+.tn-tags{font-size:14px;color:#13386c;margin:6px 4px}
+</style>
+"""
+
+
+def _phone(draft: Draft, pictures: list[bytes]) -> str:
+    """The note as a phone shows it: its card in the two-column feed, and its page
+    (the pictures to swipe through, the title, the body, the hashtags)."""
+    import base64
+    import html
+
+    def img(data: bytes) -> str:
+        return f'<img src="data:image/jpeg;base64,{base64.b64encode(data).decode()}" alt="">'
+
+    c = draft.caption
+    title = html.escape(c.title if c else (draft.cover.title if draft.cover else ""))
+    body = html.escape(c.body.strip() if c else "")
+    tags = html.escape(" ".join(f"#{h}" for h in c.hashtags) if c else "")
+    first = img(pictures[0]) if pictures else ""
+    ghost = '<div class="tn-ghost" style="height:{}px"></div>'
+    feed = (f'<div class="tn-feed"><div><div class="tn-card">{first}<div class="tn-t">{title}</div>'
+            f'<div class="tn-m"><span>● {html.escape(t("carousel_me"))}</span><span>♡ 0</span></div></div>'
+            f'{ghost.format(150)}</div><div>{ghost.format(210)}{ghost.format(120)}</div></div>')
+    page = (f'<div class="tn-track">{"".join(img(p) for p in pictures)}</div>'
+            f'<div class="tn-count">{html.escape(t("carousel_swipe", count=len(pictures)))}</div>'
+            f'<div class="tn-title">{title}</div><div class="tn-body">{body}</div><div class="tn-tags">{tags}</div>')
+    return (_PHONE_CSS + f'<div class="tn-phones"><div class="tn-phone"><div class="tn-bar">{html.escape(t("carousel_feed"))}</div>{feed}</div>'
+            f'<div class="tn-phone"><div class="tn-bar">{html.escape(t("carousel_note"))}</div>{page}</div></div>')
 
 
 def render() -> None:
@@ -211,5 +287,7 @@ def render() -> None:
     if not draft.carousel:
         st.info(t("carousel_none"))
         return
-    _grid(draft)
+    pictures = _grid(draft)
+    st.subheader(t("carousel_phone"))
+    st.html(_phone(draft, pictures))
     _export(draft)
