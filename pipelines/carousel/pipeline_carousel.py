@@ -49,6 +49,10 @@ BURST_SECONDS = 5.0  # shots this close in time and look are one burst: shown on
 NEW_MOMENT = 0.30
 NEW_PLACE = 0.10
 CROWD = 0.06  # less, for each photo the moment already has
+# Near-duplicates are looked for among the likely picks only: the best 4 per slot (at
+# least this many) and the best few of each moment.
+COMPARE_MIN = 24
+PER_MOMENT = 3
 
 
 class CarouselRequest(BaseModel):
@@ -151,11 +155,34 @@ class Pipeline:
         photos = [i for i in ctx.ok_items if i.kind in (None, MediaKind.photo)]
         cands: list[_Candidate] = [_Candidate(**vars(score_photo(i, top, r, size[0]))) for i in photos]
         cover_ids = set(request.cover_items)
-        cands.sort(key=lambda c: (c.item.id not in cover_ids, -c.score))
-        ranked, n_kept = distinct(cands, top=len(cands), signature=self._signature, burst_seconds=BURST_SECONDS)
+        moment_of = {i: m for m in ctx.moments for i in m.item_ids}
+
+        def dedupe(cands: list[_Candidate]) -> tuple[list[_Candidate], list[_Candidate]]:
+            """(distinct candidates, duplicates). Only the likely picks are compared (a
+            signature decodes the photo): the cover's, the best few overall and the best
+            of each moment; the others are never shown."""
+            by_score = sorted(cands, key=lambda c: -c.score)
+            short = {id(c) for c in by_score[:max(4 * slots, COMPARE_MIN)]}
+            per: dict = {}
+            for c in by_score:
+                m = moment_of.get(c.item.id)
+                if per.get(m.index if m else None, 0) < PER_MOMENT:
+                    short.add(id(c))
+                    per[m.index if m else None] = per.get(m.index if m else None, 0) + 1
+            listed = sorted(cands, key=lambda c: (c.item.id not in cover_ids, id(c) not in short, -c.score))
+            n_compare = sum(1 for c in listed if c.item.id in cover_ids or id(c) in short)
+            ranked, n_kept = distinct(listed, top=n_compare, signature=self._signature,
+                                      burst_seconds=BURST_SECONDS)
+            compared = ranked[:n_kept]
+            for c in compared:
+                if id(c) not in short and c.item.id not in cover_ids:
+                    skipped[c.item.id] = "not among the best of its moment"
+            return [c for c in compared if id(c) in short or c.item.id in cover_ids], ranked[n_kept:]
+
+        kept, dupes = dedupe(cands)
 
         # 3. clips' best keyframes, when the distinct photos are too few
-        fresh = sum(1 for c in ranked[:n_kept] if c.item.id not in cover_ids)
+        fresh = sum(1 for c in kept if c.item.id not in cover_ids)
         clips = [i for i in ctx.ok_items if i.kind == MediaKind.clip]
         if request.keyframes and clips and fresh < slots:
             for item in clips:
@@ -163,22 +190,19 @@ class Pipeline:
                     cands.append(self._keyframe(item, top, r, size[0]))
                 except CreatorError as e:
                     warnings.append(f"{Path(item.path).name}: no keyframe for the carousel ({e})")
-            cands.sort(key=lambda c: (c.item.id not in cover_ids, -c.score))
-            ranked, n_kept = distinct(cands, top=len(cands), signature=self._signature,
-                                      burst_seconds=BURST_SECONDS)
+            kept, dupes = dedupe(cands)
 
         # 4. never twice: near-duplicates and bursts of a better one, and the cover's shots
-        for c in ranked[n_kept:]:
+        for c in dupes:
             skipped[c.item.id] = "the same shot as a better photo (near-duplicate or burst)"
         pool = []
-        for c in ranked[:n_kept]:
+        for c in kept:
             if c.item.id in cover_ids:
                 skipped[c.item.id] = "on the cover"
             else:
                 pool.append(c)
 
         # 5. choose: the best photos, every moment and place once before any twice
-        moment_of = {i: m for m in ctx.moments for i in m.item_ids}
         chosen = self._choose(pool, max(0, slots), moment_of)
         for c in pool:
             if c not in chosen:
