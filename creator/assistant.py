@@ -335,10 +335,12 @@ class Assistant:
                                   language=language or _language(x, self.settings), **fields)
         return stage(request).entries
 
-    def post(self, draft_dir: str | Path, *, out_dir: str | Path | None = None) -> Path:
+    def post(self, draft_dir: str | Path, *, out_dir: str | Path | None = None,
+             warnings: list[str] | None = None) -> Path:
         """Write a saved draft's image note, ready to post, into ``<draft_dir>/post/``
         (see pipelines.carousel.post): 01.jpg the cover, 02.jpg... the carousel, the
-        texts, music.m4a, note.mp4. A draft without a carousel gets one first (not saved)."""
+        texts, music.m4a, note.mp4. A draft without a carousel gets one first (not
+        saved). A photo that cannot be read is left out and said in ``warnings``."""
         from pipelines.carousel import write_post
 
         from .drafts import load_draft
@@ -346,7 +348,7 @@ class Assistant:
         draft = load_draft(draft_dir)
         if not draft.carousel and draft.ordered_items():
             draft.carousel = self.carousel(draft)
-        return write_post(draft, draft_dir, out_dir)
+        return write_post(draft, draft_dir, out_dir, warnings=warnings)
 
 
 def _context(x: NoteContext | Draft) -> NoteContext:

@@ -48,13 +48,17 @@ def run_carousel(args: argparse.Namespace, settings=None) -> int:
                                         language=args.lang))
     out = Path(args.out)
     draft = Draft(language=args.lang, context=context, carousel=result.entries)
-    write_post(draft, out.parent, out)
+    left_out: list[str] = []
+    write_post(draft, out.parent, out, warnings=left_out)
     names = {i.id: Path(i.path).name for i in context.items}
-    for e in result.entries:
+    if left_out:  # numbered on without the photos left out
+        for f in sorted(out.glob("*.jpg")):
+            print(f)
+    for e in result.entries if not left_out else []:
         print(f"{out / e.file}\t{names.get(e.item_id, e.item_id)}" + (f"\t{e.label}" if e.label else ""))
-    for w in result.warnings + context.warnings:
+    for w in result.warnings + left_out + context.warnings:
         print(f"warning: {w}")
-    return 0
+    return 0 if not left_out else 1
 
 
 def add_post_parser(subparsers) -> argparse.ArgumentParser:
@@ -72,7 +76,11 @@ def run_post(args: argparse.Namespace, settings=None) -> int:
     from creator.assistant import Assistant
     from creator.config import Settings
 
-    out = Assistant(settings or Settings.for_profile(args.profile)).post(args.draft_dir, out_dir=args.out)
+    warnings: list[str] = []
+    out = Assistant(settings or Settings.for_profile(args.profile)).post(args.draft_dir, out_dir=args.out,
+                                                                          warnings=warnings)
     for f in sorted(out.iterdir()):
         print(f)
-    return 0
+    for w in warnings:
+        print(f"warning: {w}")
+    return 0 if not warnings else 1

@@ -171,9 +171,18 @@ class Pipeline:
                     per[m.index if m else None] = per.get(m.index if m else None, 0) + 1
             listed = sorted(cands, key=lambda c: (c.item.id not in cover_ids, id(c) not in short, -c.score))
             n_compare = sum(1 for c in listed if c.item.id in cover_ids or id(c) in short)
-            ranked, n_kept = distinct(listed, top=n_compare, signature=self._signature,
-                                      burst_seconds=BURST_SECONDS)
-            compared = ranked[:n_kept]
+            unreadable: set[str] = set()
+
+            def signature(c: _Candidate):
+                sig = self._signature(c)
+                if sig is None:
+                    unreadable.add(c.item.id)
+                return sig
+
+            ranked, n_kept = distinct(listed, top=n_compare, signature=signature, burst_seconds=BURST_SECONDS)
+            for item_id in unreadable:
+                skipped[item_id] = "the photo cannot be decoded"
+            compared = [c for c in ranked[:n_kept] if c.item.id not in unreadable]
             for c in compared:
                 if id(c) not in short and c.item.id not in cover_ids:
                     skipped[c.item.id] = "not among the best of its moment"

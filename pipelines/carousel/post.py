@@ -167,13 +167,14 @@ def _check_replaceable(out: Path) -> None:
 
 
 def write_post(draft: Draft, draft_dir: str | os.PathLike, out_dir: str | os.PathLike | None = None,
-               *, items: dict[str, MediaItem] | None = None) -> Path:
+               *, items: dict[str, MediaItem] | None = None, warnings: list[str] | None = None) -> Path:
     """Write the draft's image note into ``out_dir`` (default ``<draft_dir>/post``),
     replacing what an earlier export left there. Returns the folder.
 
-    Raises InputError when the draft has nothing to post (no cover and no carousel),
-    DraftError for a draft file outside the draft folder, MediaError naming the file
-    that cannot be read.
+    A carousel photo that cannot be read is left out (the others are numbered on) and
+    said in ``warnings`` (when given). Raises InputError when the draft has nothing to
+    post (no cover and no carousel), DraftError for a draft file outside the draft
+    folder, MediaError naming the cover, track or video that cannot be read.
     """
     from creator.media.ffmpeg import work_folder
 
@@ -195,10 +196,17 @@ def write_post(draft: Draft, draft_dir: str | os.PathLike, out_dir: str | os.Pat
         stage.mkdir()
         if cover is not None:
             _jpeg(cover, stage / "01.jpg")
+        k = 2 if cover is not None else 1
         for e in entries:
             item = by_id[e.item_id]
-            img = render_entry(e, item, size, style=style, path=_source(draft_dir, item.path))
-            _jpeg(img, stage / e.file)
+            try:
+                img = render_entry(e, item, size, style=style, path=_source(draft_dir, item.path))
+            except MediaError as err:  # one unreadable photo never sinks the note
+                if warnings is not None:
+                    warnings.append(f"left out of post/: {err}")
+                continue
+            _jpeg(img, stage / f"{k:02d}.jpg")
+            k += 1
         if draft.caption is not None:
             c = draft.caption
             tags = " ".join(f"#{h}" for h in c.hashtags)

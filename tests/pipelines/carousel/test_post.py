@@ -203,3 +203,24 @@ def test_cli_carousel_and_post(draft_dir, trip_files, tmp_path, capsys):
     assert main(["post", str(draft_dir)]) == 0
     printed = capsys.readouterr().out
     assert str(draft_dir / "post" / "music.m4a") in printed and str(draft_dir / "post" / "01.jpg") in printed
+
+
+def test_a_photo_that_cannot_be_read_is_left_out_and_said(trip, ids, tmp_path):
+    from pipelines.carousel import CarouselRequest, Pipeline
+
+    folder = tmp_path / "坏照片"
+    folder.mkdir()
+    broken = folder / "照片_坏了.jpg"
+    data = Path(trip.item(ids["咖啡"]).path).read_bytes()
+    broken.write_bytes(data[: len(data) // 3])  # cut short after it was understood
+    items = [i.model_copy(update={"path": str(broken)}) if i.id == ids["咖啡"] else i for i in trip.items]
+    ctx = trip.model_copy(update={"items": items})
+    out = Pipeline()(CarouselRequest(context=ctx))
+    assert ids["咖啡"] not in [e.item_id for e in out.entries]
+    assert out.skipped[ids["咖啡"]] == "the photo cannot be decoded"
+    # a photo broken after the carousel was made: the export goes on without it
+    entries = Pipeline()(CarouselRequest(context=trip)).entries
+    warnings: list[str] = []
+    post = write_post(Draft(context=ctx, carousel=entries), folder, warnings=warnings)
+    assert sorted(p.name for p in post.iterdir()) == [f"{k:02d}.jpg" for k in range(1, len(entries))]
+    assert len(warnings) == 1 and "照片_坏了.jpg" in warnings[0]
