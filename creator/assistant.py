@@ -327,7 +327,7 @@ class Assistant:
             if x.cover is not None:
                 ids = x.cover.source.split(":", 1)[-1] if x.cover.source.startswith("diffusion") else x.cover.source
                 fields["cover_items"] = [i for i in ids.split(",") if i and i != "diffusion"]
-                fields["cover"] = Path(x.cover.path) if x.cover.path else Path("cover")
+                fields["cover"] = Path(x.cover.path) if x.cover.path else None
             ratio = ratio or post_ratio(x)
         with self._lock:
             stage = self._stages.setdefault("carousel", CarouselPipeline())
