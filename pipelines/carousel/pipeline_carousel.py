@@ -327,12 +327,15 @@ def _display_size(c: _Candidate) -> tuple[int, int]:
 # --- edits (the editor's, the SDK's): one entry at a time ------------------------------------
 
 def entry_for(item: MediaItem, ratio: str, *, label: str | None = None, time: float | None = None) -> CarouselEntry:
-    """A new entry for ``item`` (a photo swapped in): the cover's face-safe crop at ``ratio``."""
+    """A new entry for ``item`` (a photo swapped in): the cover's face-safe crop at ``ratio``
+    (a clip: of its best keyframe, unless ``time`` says which)."""
     if ratio not in RATIOS:
         raise InputError(f"ratio must be one of {', '.join(RATIOS)}, got {ratio!r}")
     q = item.quality
     W, H = _display_size(_Candidate(item=item, score=0.0))
     plan = plan_crop((W, H), parse_ratio(ratio), list(q.faces) if q else [], q.subject if q else None)
+    if item.kind == MediaKind.clip and time is None:
+        time = _best_keyframe(item)
     return CarouselEntry(item_id=item.id, box=tuple(round(v, 2) for v in plan.box), label=label,
                          time=time if item.kind == MediaKind.clip else None)
 
