@@ -139,3 +139,17 @@ def test_a_clip_gives_its_best_keyframe_when_photos_are_few(tmp_path):
 def test_bad_requests_say_which_field(trip, field, value, words):
     with pytest.raises(InputError, match=words):
         Pipeline()(CarouselRequest(context=trip, **{field: value}))
+
+
+def test_labels_follow_the_cover_style(trip):
+    """One look across the note: the label is set in the cover style's font and ink."""
+    from pipelines.carousel.render import label_spec
+
+    entry = Pipeline()(CarouselRequest(context=trip, labels=True)).entries[0]
+    item = trip.item(entry.item_id)
+    sticker, magazine = label_spec("bold_sticker"), label_spec("magazine")
+    assert (sticker.family, sticker.treatment) == ("sans", "sticker")
+    assert (magazine.family, magazine.treatment) == ("serif", "auto")
+    a = np.asarray(render_entry(entry, item, SIZES["3:4"], style="bold_sticker"), np.float32)
+    b = np.asarray(render_entry(entry, item, SIZES["3:4"], style="magazine"), np.float32)
+    assert (np.abs(a - b).max(axis=2) > 40).mean() > 0.001  # the label drawn differently
