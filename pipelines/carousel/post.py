@@ -29,7 +29,7 @@ from creator.drafts import atomic_write_text
 from creator.errors import DraftError, InputError, MediaError
 from creator.types import Box, Draft, MediaItem
 
-from .pipeline_carousel import SIZES, number_entries
+from .pipeline_carousel import SIZES
 from .render import fit_image, render_entry, to_srgb
 
 __all__ = ["write_post", "post_ratio", "post_zip", "FADE_IN", "FADE_OUT"]
@@ -185,8 +185,9 @@ def write_post(draft: Draft, draft_dir: str | os.PathLike, out_dir: str | os.Pat
     size = SIZES[ratio]
     style = draft.cover.style if draft.cover is not None else None
     cover = _cover_image(draft, draft_dir, size)
-    # an entry whose photo was taken out of the draft since goes with it
-    entries = number_entries([e for e in draft.carousel if e.item_id in by_id], cover=cover is not None)
+    # an entry whose photo was taken out of the draft since goes with it; files are
+    # numbered by position (02.jpg... after the cover)
+    entries = [e for e in draft.carousel if e.item_id in by_id]
     if cover is None and not entries:
         raise InputError("draft: it has neither a cover nor a carousel to post")
     _check_replaceable(out)
@@ -226,7 +227,6 @@ def write_post(draft: Draft, draft_dir: str | os.PathLike, out_dir: str | os.Pat
             os.rename(out, Path(work) / "old")
         os.rename(stage, out)
     return out
-
 
 
 def post_zip(folder: str | os.PathLike) -> bytes:
