@@ -453,6 +453,47 @@ class Assistant:
                 z.write(real, arcname=arcname)
         return atomic_write_bytes(out, buf.getvalue())
 
+    # --- the image note ----------------------------------------------------------------
+    def carousel(self, draft_or_context: NoteContext | Draft, *, n: int = 9, ratio: str | None = None,
+                 labels: bool = False, language: str | None = None) -> list:
+        """The image note's photos after the cover (pipelines.carousel): up to ``n``
+        images in all, the cover counted; ``ratio`` 3:4 (default: a draft's cover's),
+        1:1 or 4:3; ``labels``: the day and place on each moment's first photo. For a
+        draft: its cover's photos are not shown again, and its order breaks ties.
+        Returns ``[CarouselEntry]`` (set it as ``draft.carousel``)."""
+        from pipelines.carousel import CarouselRequest, post_ratio
+        from pipelines.carousel import Pipeline as CarouselPipeline
+
+        x = draft_or_context
+        fields: dict = {}
+        if isinstance(x, Draft):
+            fields["order"] = list(x.order)
+            if x.cover is not None:
+                ids = x.cover.source.split(":", 1)[-1] if x.cover.source.startswith("diffusion") else x.cover.source
+                fields["cover_items"] = [i for i in ids.split(",") if i and i != "diffusion"]
+                fields["cover"] = Path(x.cover.path) if x.cover.path else None
+            ratio = ratio or post_ratio(x)
+        with self._lock:
+            stage = self._stages.setdefault("carousel", CarouselPipeline())
+        request = CarouselRequest(context=_context(x), n=n, ratio=ratio or "3:4", labels=labels,
+                                  language=language or _language(x, self.settings), **fields)
+        return stage(request).entries
+
+    def post(self, draft_dir: str | Path, *, out_dir: str | Path | None = None,
+             warnings: list[str] | None = None) -> Path:
+        """Write a saved draft's image note, ready to post, into ``<draft_dir>/post/``
+        (see pipelines.carousel.post): 01.jpg the cover, 02.jpg... the carousel, the
+        texts, music.m4a, note.mp4. A draft without a carousel gets one first (not
+        saved). A photo that cannot be read is left out and said in ``warnings``."""
+        from pipelines.carousel import write_post
+
+        from .drafts import load_draft
+
+        draft = load_draft(draft_dir)
+        if not draft.carousel and draft.ordered_items():
+            draft.carousel = self.carousel(draft)
+        return write_post(draft, draft_dir, out_dir, warnings=warnings)
+
 
 def _check_inputs(media: list, out: Path, *, overwrite: bool) -> list:
     """Before any work: the draft already in ``out`` (replaced only with ``overwrite``,

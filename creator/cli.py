@@ -29,6 +29,8 @@ _OPTIONAL_COMMANDS: dict[str, tuple[str, str, str]] = {
     "caption": ("pipelines.caption.cli", "add_caption_parser", "run_caption"),
     "cover": ("pipelines.cover.cli", "add_cover_parser", "run_cover"),
     "video": ("pipelines.video.cli", "add_video_parser", "run_video"),
+    "carousel": ("pipelines.carousel.cli", "add_carousel_parser", "run_carousel"),
+    "post": ("pipelines.carousel.cli", "add_post_parser", "run_post"),
     "make": ("creator.cli", "add_make_parser", "run_make"),
     "ui": ("ui.launch", "add_ui_parser", "run_ui"),
     "models": ("creator.models_cli", "add_models_parser", "run_models"),

@@ -36,6 +36,7 @@ __all__ = [
     "Cover",
     "VideoResult",
     "Draft",
+    "CarouselEntry",
     "DRAFT_SCHEMA_VERSION",
 ]
 
@@ -302,6 +303,7 @@ class Draft(_Model):
     covers: list[Cover] = Field(default_factory=list)
     cover: Cover | None = None  # the chosen one
     video: VideoResult | None = None
+    carousel: list["CarouselEntry"] = Field(default_factory=list)  # the image note's photos after the cover
     warnings: list[str] = Field(default_factory=list)  # stages that failed, and why
 
     def ordered_items(self) -> list[MediaItem]:
@@ -340,3 +342,21 @@ class Draft(_Model):
         from .drafts import load_draft
 
         return load_draft(directory)
+
+
+class CarouselEntry(_Model):
+    """One photo of the image note's carousel (pipelines.carousel), in posting order.
+
+    ``box``: the crop (x0, y0, x1, y1) in pixels of the photo as displayed (of the frame
+    at ``time`` for a clip); ``label``: the small line set on it ("第2天 · 西湖"), or None;
+    ``file``: its name in post/ ("02.jpg").
+    """
+
+    item_id: str
+    box: tuple[float, float, float, float]
+    label: str | None = None
+    file: str = ""
+    time: float | None = None  # seconds into a clip: the keyframe shown
+
+
+Draft.model_rebuild()

@@ -21,6 +21,7 @@ import streamlit as st  # noqa: E402
 
 from ui import session  # noqa: E402
 from ui.panels import caption, cover, drafts, export, media, music, start, video  # noqa: E402
+from ui.panels import carousel  # noqa: E402
 
 
 def _sidebar() -> None:
@@ -52,6 +53,7 @@ def main() -> None:
         st.Page(caption.render, title=session.t("page_caption"), icon="✍️", url_path="caption"),
         st.Page(music.render, title=session.t("page_music"), icon="🎵", url_path="music"),
         st.Page(cover.render, title=session.t("page_cover"), icon="📕", url_path="cover"),
+        st.Page(carousel.render, title=session.t("page_carousel"), icon="🖼", url_path="carousel"),
         st.Page(video.render, title=session.t("page_video"), icon="🎬", url_path="video"),
         st.Page(export.render, title=session.t("page_export"), icon="📦", url_path="export"),
         st.Page(drafts.render, title=session.t("page_drafts"), icon="🗂️", url_path="drafts"),

@@ -126,15 +126,17 @@ def _map_box(b: Box, src: tuple[int, int], crop: tuple[float, float, float, floa
 
 
 def crop_to_ratio(image: Image.Image, out: tuple[int, int], faces: list[Box] | None = None,
-                  subject: Box | None = None) -> tuple[Image.Image, list[Box], Box | None, CropPlan]:
+                  subject: Box | None = None, *,
+                  box: tuple[float, float, float, float] | None = None) -> tuple[Image.Image, list[Box], Box | None, CropPlan]:
     """Cut and scale ``image`` to exactly ``out`` (width, height) around faces/subject.
 
-    Returns the image, the faces and the subject in output coordinates (normalised),
-    and the plan that was used.
+    ``box``: a crop already chosen (source pixels, of ``out``'s ratio: a user's crop)
+    instead of :func:`plan_crop`'s. Returns the image, the faces and the subject in
+    output coordinates (normalised), and the plan that was used.
     """
     faces = list(faces or [])
     ow, oh = out
-    plan = plan_crop(image.size, ow / oh, faces, subject)
+    plan = CropPlan(box=tuple(box)) if box is not None else plan_crop(image.size, ow / oh, faces, subject)
     if plan.fits:
         box = plan.box
         img = image.resize(out, Image.Resampling.LANCZOS, box=box, reducing_gap=3.0)

@@ -31,7 +31,8 @@ from .choose import PhotoChoice, rank_photos, title_themes
 from .crop import RATIOS, crop_to_ratio, output_size, parse_ratio
 from .typography import TitleSpec, clean_title, set_title, title_language
 
-__all__ = ["CoverRequest", "CoverCandidate", "CoverOutput", "Pipeline", "open_photo", "save_image", "styles"]
+__all__ = ["CoverRequest", "CoverCandidate", "CoverOutput", "Pipeline", "open_photo", "save_image", "styles",
+           "distinct", "same_shot", "shot_signature", "photo_signature"]
 
 Ratio = Literal["3:4", "1:1", "9:16"]
 
@@ -359,31 +360,76 @@ def _to_canvas(b: Box, rect: tuple[int, int, int, int], out: tuple[int, int]) ->
 # Two photos whose 16x16 grey thumbnails differ by less than this (mean, 0..255) are the
 # same shot (a burst, a re-export): a collage or a second candidate shows another one.
 _SAME_SHOT = 6.0
+# A burst (shots seconds apart) moves a little between frames: within ``burst_seconds``
+# of each other, photos this close are the same shot too.
+_BURST_SHOT = 16.0
 _DEDUPE_TOP = 8  # only the best few are compared: the rest are never shown
 
 
-def _distinct(ranked: list[PhotoChoice]) -> tuple[list[PhotoChoice], int]:
-    """The ranked photos with near-duplicates of a better-ranked one moved to the end,
-    and how many come before them."""
+def shot_signature(image: Image.Image):
+    """What :func:`distinct` compares: the 16x16 grey thumbnail of an image (float32)."""
     import numpy as np
 
+    return np.asarray(image.convert("L").resize((16, 16)), np.float32)
+
+
+def photo_signature(path: str):
+    """:func:`shot_signature` of a photo file (decoded tiny); None when it cannot be read."""
+    try:
+        return shot_signature(open_photo(path, max_side=64))
+    except (MediaError, OSError):
+        return None
+
+
+def same_shot(a, b, *, seconds: float | None = None, burst_seconds: float = 0.0) -> bool:
+    """Whether two signatures show the same shot: nearly identical, or a burst (taken
+    ``seconds`` apart, at most ``burst_seconds``, and close)."""
+    diff = float(abs(a - b).mean())
+    if diff < _SAME_SHOT:
+        return True
+    return seconds is not None and abs(seconds) <= burst_seconds and diff < _BURST_SHOT
+
+
+def distinct(ranked: list, *, top: int = _DEDUPE_TOP, signature=None,
+             burst_seconds: float = 0.0) -> tuple[list, int]:
+    """The ranked photos with near-duplicates of a better-ranked one moved to the end,
+    and how many come before them.
+
+    ``ranked``: :class:`PhotoChoice` s (anything with ``.item``), best first; only the
+    first ``top`` are compared. ``signature(choice)`` gives what is compared (default:
+    :func:`photo_signature` of the item's file; None: not comparable, kept).
+    ``burst_seconds`` > 0 also counts burst shots (close, that many seconds apart) as
+    the same shot.
+    """
+    signature = signature or (lambda c: photo_signature(c.item.path))
     kept, dupes, seen = [], [], []
     for k, choice in enumerate(ranked):
-        if k >= _DEDUPE_TOP:
+        if k >= top:
             kept.append(choice)
             continue
-        try:
-            thumb = open_photo(choice.item.path, max_side=64).convert("L").resize((16, 16))
-        except (MediaError, OSError):
+        sig = signature(choice)
+        if sig is None:
             kept.append(choice)
             continue
-        a = np.asarray(thumb, np.float32)
-        if any(float(np.abs(a - b).mean()) < _SAME_SHOT for b in seen):
+        when = choice.item.taken_at
+
+        def apart(other) -> float | None:
+            if when is None or other is None:
+                return None
+            try:
+                return (when - other).total_seconds()
+            except TypeError:  # one with a time zone, one without
+                return None
+
+        if any(same_shot(sig, s, seconds=apart(t), burst_seconds=burst_seconds) for s, t in seen):
             dupes.append(choice)
         else:
-            seen.append(a)
+            seen.append((sig, when))
             kept.append(choice)
     return kept + dupes, len(kept)
+
+
+_distinct = distinct
 
 
 class _PhotoCache:

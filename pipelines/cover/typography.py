@@ -578,12 +578,13 @@ def _scrim(image: Image.Image, box: tuple[int, int, int, int], zone: str, colour
 def set_title(image: Image.Image, title: str, spec: TitleSpec, *,
               area: tuple[float, float, float, float] | None = None,
               avoid: list[Box] | None = None, subject: Box | None = None,
-              kicker: str | None = None) -> tuple[Image.Image, TitleLayout]:
+              kicker: str | None = None, scrim: bool = True) -> tuple[Image.Image, TitleLayout]:
     """Set ``title`` on a copy of ``image`` following ``spec``.
 
     ``area`` (pixels) limits where the title may go (default: the whole image);
     ``avoid`` are face boxes (normalised) the title must stay off, ``subject`` a box it
-    should stay off; ``kicker`` is a small second line (place · dates).
+    should stay off; ``kicker`` is a small second line (place · dates); ``scrim=False``
+    keeps a band a band (a small label must not shade a third of the photo).
     Returns the new image and the :class:`TitleLayout`.
     """
     W, H = image.size
@@ -637,7 +638,7 @@ def set_title(image: Image.Image, title: str, spec: TitleSpec, *,
     #    gradient from that edge, which reads as light rather than as a box
     base = image.convert("RGBA")
     full = area == (0.0, 0.0, float(W), float(H))
-    if ink.treatment == "band" and full and zone in ("top", "bottom"):
+    if ink.treatment == "band" and full and scrim and zone in ("top", "bottom"):
         base = _scrim(base, box, zone, ink.band, ink.band_alpha)
         ink.treatment = "scrim"
 

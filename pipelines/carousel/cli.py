@@ -1,0 +1,86 @@
+"""``creator carousel PATH... -o DIR [--n N] [--ratio 3:4|1:1|4:3] [--labels] [--lang zh|en]``:
+understand the photos and clips, write the carousel images ``DIR/01.jpg`` ... (no cover).
+
+``creator post DRAFT_DIR [-o DIR]``: (re-)export a saved, maybe edited, draft ready to
+post into ``DRAFT_DIR/post/`` (see pipelines/carousel/post.py).
+
+Both replace a folder only when it holds nothing but what they write.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+__all__ = ["add_carousel_parser", "run_carousel", "add_post_parser", "run_post"]
+
+
+def add_carousel_parser(subparsers) -> argparse.ArgumentParser:
+    from .pipeline_carousel import MAX_IMAGES, RATIOS
+
+    p = subparsers.add_parser("carousel", help="choose, order and crop the trip's photos for an image note",
+                              description="Write the carousel images of an image note (01.jpg ...) into DIR.")
+    p.add_argument("paths", nargs="+", metavar="PATH", help="photos, clips or folders")
+    p.add_argument("-o", "--out", required=True, metavar="DIR", help="folder for 01.jpg ... (replaced)")
+    p.add_argument("--n", type=int, default=9, help=f"how many images (default 9, at most {MAX_IMAGES})")
+    p.add_argument("--ratio", choices=RATIOS, default="3:4", help="one ratio for every image (default 3:4)")
+    p.add_argument("--labels", action="store_true", help="set the day and place on each moment's first photo")
+    p.add_argument("--lang", choices=["zh", "en"], default="zh", help="language of the labels (default zh)")
+    p.add_argument("--profile", choices=["lite", "full"], default="lite")
+    p.set_defaults(func=run_carousel)
+    return p
+
+
+def run_carousel(args: argparse.Namespace, settings=None) -> int:
+    from creator.config import Settings
+    from creator.errors import InputError
+    from creator.types import Draft
+    from creator.understanding import understand
+
+    from .pipeline_carousel import MAX_IMAGES, CarouselRequest, Pipeline
+    from .post import write_post
+
+    if not 1 <= args.n <= MAX_IMAGES:
+        raise InputError(f"--n: between 1 and {MAX_IMAGES}, got {args.n}")
+    settings = settings or Settings.for_profile(args.profile)
+    context = understand([Path(p) for p in args.paths], settings)
+    result = Pipeline()(CarouselRequest(context=context, n=args.n, ratio=args.ratio, labels=args.labels,
+                                        language=args.lang))
+    out = Path(args.out)
+    draft = Draft(language=args.lang, context=context, carousel=result.entries)
+    left_out: list[str] = []
+    write_post(draft, out.parent, out, warnings=left_out)
+    names = {i.id: Path(i.path).name for i in context.items}
+    if left_out:  # numbered on without the photos left out
+        for f in sorted(out.glob("*.jpg")):
+            print(f)
+    for e in result.entries if not left_out else []:
+        print(f"{out / e.file}\t{names.get(e.item_id, e.item_id)}" + (f"\t{e.label}" if e.label else ""))
+    for w in result.warnings + left_out + context.warnings:
+        print(f"warning: {w}")
+    return 0 if not left_out else 1
+
+
+def add_post_parser(subparsers) -> argparse.ArgumentParser:
+    p = subparsers.add_parser("post", help="export a saved draft ready to post (images, texts, music, video)",
+                              description="Write DRAFT_DIR/post/: 01.jpg the cover, 02.jpg... the carousel, "
+                                          "title.txt, body.txt, hashtags.txt, caption.txt, music.m4a, note.mp4.")
+    p.add_argument("draft_dir", metavar="DRAFT_DIR", help="a folder holding draft.json")
+    p.add_argument("-o", "--out", default=None, metavar="DIR", help="where to write (default DRAFT_DIR/post)")
+    p.add_argument("--profile", choices=["lite", "full"], default="lite")
+    p.set_defaults(func=run_post)
+    return p
+
+
+def run_post(args: argparse.Namespace, settings=None) -> int:
+    from creator.assistant import Assistant
+    from creator.config import Settings
+
+    warnings: list[str] = []
+    out = Assistant(settings or Settings.for_profile(args.profile)).post(args.draft_dir, out_dir=args.out,
+                                                                          warnings=warnings)
+    for f in sorted(out.iterdir()):
+        print(f)
+    for w in warnings:
+        print(f"warning: {w}")
+    return 0 if not warnings else 1
