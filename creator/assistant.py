@@ -308,7 +308,9 @@ class Assistant:
         """Understand the media and draft every part of the note.
 
         With ``out_dir`` the draft is saved there (draft.json, caption.md, cover.png,
-        assets/ with every cover candidate, and note.mp4 when ``video``). A stage that
+        assets/ with every cover candidate, note.mp4 when ``video``) with the image note
+        ready to post in ``post/`` (the cover and the carousel as numbered JPEGs, the
+        texts, music.m4a). A stage that
         fails leaves its part empty and says why in ``draft.warnings``; the others go on.
 
         The output folder is checked before any work: it must be a writable folder, no
@@ -391,6 +393,7 @@ class Assistant:
             step("caption", do_caption)
             step("soundtrack", do_music)
             step("cover", do_cover)
+            step("carousel", lambda: setattr(draft, "carousel", self.carousel(draft)))
             if video:
                 step("video", lambda: setattr(draft, "video", self._render(
                     draft, out=stage_dir / "note.mp4", folder=stage_dir, progress=progress, cancel=cancel)))
@@ -398,7 +401,20 @@ class Assistant:
                 return draft
             save_draft_unlocked(draft, stage_dir)
             commit_staging(stage_dir, out)  # the caller holds the folder's lock
-            return load_draft(out)
+            final = load_draft(out)
+            if final.cover is not None or final.carousel:
+                # the image note, ready to post (out/post/), swapped in whole (still under the lock)
+                from pipelines.carousel import write_post
+
+                notes: list[str] = []
+                try:
+                    write_post(final, out, warnings=notes)
+                except CreatorError as e:
+                    notes.append(f"post: {e}")
+                if notes:
+                    final.warnings = final.warnings + notes
+                    save_draft_unlocked(final, out)
+            return final
         finally:
             if stage_dir is not None:
                 shutil.rmtree(stage_dir, ignore_errors=True)
@@ -480,19 +496,24 @@ class Assistant:
         return stage(request).entries
 
     def post(self, draft_dir: str | Path, *, out_dir: str | Path | None = None,
-             warnings: list[str] | None = None) -> Path:
+             warnings: list[str] | None = None, media_roots: Sequence[str | Path] | None = None) -> Path:
         """Write a saved draft's image note, ready to post, into ``<draft_dir>/post/``
         (see pipelines.carousel.post): 01.jpg the cover, 02.jpg... the carousel, the
         texts, music.m4a, note.mp4. A draft without a carousel gets one first (not
-        saved). A photo that cannot be read is left out and said in ``warnings``."""
+        saved). A photo that cannot be read is left out and said in ``warnings``.
+        ``media_roots`` marks a server context (the editor): photos only from inside
+        the draft folder or those folders, the track only by its id in the library."""
         from pipelines.carousel import write_post
 
-        from .drafts import load_draft
+        from .drafts import draft_lock, load_draft
 
         draft = load_draft(draft_dir)
         if not draft.carousel and draft.ordered_items():
             draft.carousel = self.carousel(draft)
-        return write_post(draft, draft_dir, out_dir, warnings=warnings)
+        library = self.music_index() if media_roots is not None and draft.track is not None else None
+        with draft_lock(draft_dir):  # one export (or other writer) of a draft at a time
+            return write_post(draft, draft_dir, out_dir, warnings=warnings, media_roots=media_roots,
+                              library=library)
 
 
 def _check_inputs(media: list, out: Path, *, overwrite: bool) -> list:

@@ -372,6 +372,9 @@ def slide_crop(entry: CarouselEntry, item: MediaItem, position: float) -> Carous
 
 def label_for(context: NoteContext, item_id: str, lang: str) -> str | None:
     """The label an item's photo gets: its moment's day and place ("第2天 · 西湖")."""
+    from creator.understanding.moments import derive_context
+
+    context = derive_context(context)  # the moments as the items say now
     several_days = (context.days or len({m.day for m in context.moments})) > 1
     for m in context.moments:
         if item_id in m.item_ids:

@@ -25,7 +25,7 @@ from pathlib import Path
 
 from PIL import Image
 
-from creator.drafts import atomic_write_text
+from creator.drafts import atomic_write_text, media_file, own_file, track_file
 from creator.errors import DraftError, InputError, MediaError
 from creator.types import Box, Draft, MediaItem
 
@@ -37,34 +37,6 @@ __all__ = ["write_post", "post_ratio", "post_zip", "FADE_IN", "FADE_OUT"]
 FADE_IN = 0.5  # seconds
 FADE_OUT = 1.5
 MUSIC_MAX = 60.0  # a track without an excerpt: its first minute
-
-
-def _own_file(draft_dir: Path, path: str | os.PathLike) -> Path:
-    """A file of the draft (its cover, its video): relative paths are read from the draft
-    folder; a path that is not there (a draft moved, or saved with a path relative to
-    where it was made) is looked for by its name in the draft folder; whatever resolves
-    outside the folder is refused. The one place to swap for the drafts module's resolver."""
-    base = os.path.realpath(draft_dir)
-    p = os.fspath(path)
-
-    def inside(real: str) -> bool:
-        return os.path.commonpath([base, real]) == base
-
-    first = os.path.realpath(p if os.path.isabs(p) else os.path.join(base, p))
-    if inside(first) and os.path.exists(first):
-        return Path(first)
-    by_name = os.path.realpath(os.path.join(base, os.path.basename(p)))
-    if inside(by_name) and os.path.isfile(by_name):
-        return Path(by_name)
-    if not inside(first):
-        raise DraftError(f"{p}: outside the draft folder {draft_dir}; refused")
-    return Path(first)
-
-
-def _source(draft_dir: Path, path: str) -> Path:
-    """An original (photo, clip, track): where it is, relative paths from the draft folder."""
-    p = Path(path)
-    return p if p.is_absolute() else Path(draft_dir) / p
 
 
 def post_ratio(draft: Draft) -> str:
@@ -97,7 +69,7 @@ def _cover_image(draft: Draft, draft_dir: Path, size: tuple[int, int]) -> Image.
     whole (its title must stay) over a blurred copy of itself."""
     if draft.cover is None or not draft.cover.path:
         return None
-    path = _own_file(draft_dir, draft.cover.path)
+    path = own_file(draft_dir, draft.cover.path, field="cover.path")
     try:
         with Image.open(path) as im:
             im.load()
@@ -109,12 +81,13 @@ def _cover_image(draft: Draft, draft_dir: Path, size: tuple[int, int]) -> Image.
     return out
 
 
-def _music(draft: Draft, draft_dir: Path, out: Path) -> None:
-    """The chosen excerpt as AAC in .m4a, faded in and out, without the source's metadata."""
+def _music(draft: Draft, draft_dir: Path, out: Path, library=None) -> None:
+    """The chosen excerpt as AAC in .m4a, faded in and out, without the source's metadata.
+    ``library`` (a server context): the track is found by its id there (track_file)."""
     from creator.media.ffmpeg import input_arg, part_name, run_ffmpeg
 
     track = draft.track
-    src = _source(draft_dir, track.path)
+    src = track_file(track, draft_dir, library)
     if not src.is_file():
         raise MediaError(f"{src.name}: the chosen track is not there any more")
     start = track.excerpt.start if track.excerpt else 0.0
@@ -167,9 +140,16 @@ def _check_replaceable(out: Path) -> None:
 
 
 def write_post(draft: Draft, draft_dir: str | os.PathLike, out_dir: str | os.PathLike | None = None,
-               *, items: dict[str, MediaItem] | None = None, warnings: list[str] | None = None) -> Path:
+               *, items: dict[str, MediaItem] | None = None, warnings: list[str] | None = None,
+               media_roots=None, library=None) -> Path:
     """Write the draft's image note into ``out_dir`` (default ``<draft_dir>/post``),
     replacing what an earlier export left there. Returns the folder.
+
+    The draft's own files (cover, video) are read only from inside its folder. In a
+    server context (the editor) pass ``media_roots`` (the folders photos may come from
+    besides the draft's) and ``library`` (the music index): photos and the track are
+    then found as creator.drafts.media_file / track_file say, never by the paths in
+    draft.json taken at face value.
 
     A carousel photo that cannot be read is left out (the others are numbered on) and
     said in ``warnings`` (when given). Raises InputError when the draft has nothing to
@@ -201,8 +181,8 @@ def write_post(draft: Draft, draft_dir: str | os.PathLike, out_dir: str | os.Pat
         for e in entries:
             item = by_id[e.item_id]
             try:
-                img = render_entry(e, item, size, style=style, path=_source(draft_dir, item.path))
-            except MediaError as err:  # one unreadable photo never sinks the note
+                img = render_entry(e, item, size, style=style, path=media_file(item, draft_dir, media_roots))
+            except (MediaError, DraftError) as err:  # one unreadable photo never sinks the note
                 if warnings is not None:
                     warnings.append(f"left out of post/: {err}")
                 continue
@@ -216,9 +196,9 @@ def write_post(draft: Draft, draft_dir: str | os.PathLike, out_dir: str | os.Pat
             atomic_write_text(stage / "hashtags.txt", tags + "\n")
             atomic_write_text(stage / "caption.txt", c.text())
         if draft.track is not None:
-            _music(draft, draft_dir, stage / "music.m4a")
+            _music(draft, draft_dir, stage / "music.m4a", library)
         if draft.video is not None and draft.video.path:
-            video = _own_file(draft_dir, draft.video.path)
+            video = own_file(draft_dir, draft.video.path, field="video.path")
             if video.is_file():
                 _link_or_copy(video, stage / "note.mp4")
         # the swap: the last export moves into the work folder (removed with it)

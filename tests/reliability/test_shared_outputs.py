@@ -114,3 +114,20 @@ def test_the_zip_carries_no_coordinates_altitude_or_local_paths(made):
     assert [i.path for i in back.context.items] == ["西湖_0.jpg", "西湖_1.jpg"]
     assert back.track.path == "节拍.wav" and back.cover.path == "cover.png"
     assert back.context.places  # the town stays: it is what the note says anyway
+
+
+def test_make_writes_the_image_note_ready_to_post_without_exif_or_paths(made):
+    from PIL import Image
+
+    post = made["out"] / "post"
+    names = sorted(p.name for p in post.iterdir())
+    assert names[:2] == ["01.jpg", "02.jpg"] and {"title.txt", "body.txt", "hashtags.txt",
+                                                          "caption.txt", "music.m4a", "note.mp4"} <= set(names)
+    draft = Draft.load(made["out"])
+    assert (post / "title.txt").read_text(encoding="utf-8").strip() == draft.caption.title
+    local = [str(made["base"]), os.path.expanduser("~")]
+    for jpg in sorted(post.glob("*.jpg")):
+        with Image.open(jpg) as im:
+            assert im.size == (1080, 1440) and not im.getexif() and "exif" not in im.info
+        blob = jpg.read_bytes()
+        assert not _coordinates(blob.decode("latin-1")) and not any(p.encode() in blob for p in local)

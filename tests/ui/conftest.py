@@ -38,15 +38,16 @@ def make_context(folder: Path, n: int = 3) -> NoteContext:
     folder.mkdir(parents=True, exist_ok=True)
     vocab = vocabulary()
     tag_sets = [("lake", "autumn"), ("temple", "architecture"), ("tea", "food")]
+    # the place is on the items too: moments, places and top tags are derived from them
+    place = Place(name_zh="杭州", name_en="Hangzhou", city_zh="杭州", city_en="Hangzhou", country_zh="中国",
+                  country_en="China", country_code="CN")
     items = []
     for k in range(n):
         path = make_photo(folder / f"西湖_{k}.jpg", size=(240, 180), taken_at=datetime(2025, 10, 3, 9 + k))
         tags = [vocab.tag(tid, 0.9 - 0.1 * j, "imagenet") for j, tid in enumerate(tag_sets[k % 3]) if tid in vocab]
         items.append(MediaItem(path=str(path), id=content_id(path), kind=MediaKind.photo, width=240, height=180,
-                               taken_at=datetime(2025, 10, 3, 9 + k), tags=tags,
+                               taken_at=datetime(2025, 10, 3, 9 + k), tags=tags, place=place,
                                quality=Quality(sharpness=0.8, exposure=0.9, colourfulness=0.5, score=0.8 - 0.1 * k)))
-    place = Place(name_zh="杭州", name_en="Hangzhou", city_zh="杭州", city_en="Hangzhou", country_zh="中国",
-                  country_en="China", country_code="CN")
     return NoteContext(items=items, places=[place], days=1, season="autumn", valence=0.7, energy=0.3,
                        moments=[Moment(index=0, day=1, place=place, item_ids=[i.id for i in items])],
                        top_tags=[t for i in items for t in i.tags][:5])

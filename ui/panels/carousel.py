@@ -121,7 +121,8 @@ def _grid(draft: Draft) -> list[bytes]:
     spare = [i.id for i in draft.ordered_items() if i.id not in used
              and (draft.cover is None or i.id not in draft.cover.source.split(","))]
     tiles: list = []
-    if draft.cover is not None and draft.cover.path and Path(draft.cover.path).is_file():
+    cover_path = _own_cover(draft)  # only a file inside the draft folder, never a crafted path
+    if cover_path is not None:
         tiles.append(("cover", None))
     tiles += [("entry", k) for k in range(len(draft.carousel))]
     n = len(draft.carousel)
@@ -130,16 +131,16 @@ def _grid(draft: Draft) -> list[bytes]:
         for col, (kind, k) in zip(st.columns(COLUMNS), tiles[row:row + COLUMNS]):
             with col, st.container(border=True):
                 if kind == "cover":
-                    st.image(draft.cover.path, width="stretch")
-                    if (jpeg := _cover_preview(draft.cover.path, ratio)) is not None:
+                    if (jpeg := _cover_preview(str(cover_path), ratio)) is not None:
+                        st.image(jpeg, width="stretch")
                         pictures.append(jpeg)
                     st.caption(f"01.jpg · {t('carousel_cover')}")
                     continue
                 e = draft.carousel[k]
                 item = draft.context.item(e.item_id)
-                path = item.path
-                mtime = Path(path).stat().st_mtime if Path(path).exists() else 0.0
-                jpeg = _preview(e.model_dump_json(), item.model_dump_json(), ratio, style, path, mtime)
+                path = session.media_path(item)  # the draft's own media only
+                mtime = Path(path).stat().st_mtime if path else 0.0
+                jpeg = _preview(e.model_dump_json(), item.model_dump_json(), ratio, style, path, mtime) if path else None
                 if jpeg:
                     st.image(jpeg, width="stretch")
                     pictures.append(jpeg)
@@ -172,7 +173,7 @@ def _export(draft: Draft) -> None:
     if st.button(t("carousel_write_post"), type="primary", key=session.key("car-post")):
         try:
             with st.spinner(t("carousel_post")):
-                out = session.assistant().post(session.draft_dir())
+                out = session.assistant().post(session.draft_dir(), media_roots=session.media_roots())
         except CreatorError as e:
             st.error(str(e))
         else:
@@ -187,6 +188,18 @@ def _export(draft: Draft) -> None:
                             (t("carousel_hashtags"), " ".join(f"#{h}" for h in c.hashtags))):
             st.caption(label)
             st.code(text, language=None, wrap_lines=True)
+
+
+def _own_cover(draft: Draft):
+    """The chosen cover's file inside the draft folder, or None."""
+    from creator.drafts import own_file
+
+    if draft.cover is None or not draft.cover.path:
+        return None
+    try:
+        return own_file(session.draft_dir(), draft.cover.path, field="cover.path", must_exist=True)
+    except CreatorError:
+        return None
 
 
 def _cover_preview(path: str, ratio: str) -> bytes | None:

@@ -55,8 +55,10 @@ def names_by_id(trip) -> dict[str, str]:
 
 
 def _no_leftovers(folder: Path) -> None:
-    hidden = [p for p in folder.rglob("*") if p.name.startswith(".")]
-    assert not hidden, hidden  # no .part file, no work folder
+    from creator.drafts import LOCK_FILE
+
+    hidden = [p for p in folder.rglob("*") if p.name.startswith(".") and p.name != LOCK_FILE]
+    assert not hidden, hidden  # no .part file, no work folder (the folder's lock file stays)
 
 
 def _pcm_seconds(path: Path) -> float:
