@@ -255,3 +255,30 @@ def make_click_track(path: Path | str, *, bpm: float = 120.0, duration: float = 
     path.parent.mkdir(parents=True, exist_ok=True)
     sf.write(str(path), y, sr)
     return path, beats
+
+
+def as_nobody(fn):
+    """Run ``fn()`` in a forked child that has dropped to the 'nobody' user (root reads and
+    writes anywhere, whatever the mode bits, and CI runs as root) and return its result,
+    which must be JSON-serialisable."""
+    import json
+    import os
+
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # child: become nobody, run, report through the pipe
+        code = 1
+        try:
+            os.close(read_end)
+            os.setgid(65534)
+            os.setuid(65534)
+            os.write(write_end, json.dumps(fn()).encode())
+            code = 0
+        finally:
+            os._exit(code)
+    os.close(write_end)
+    with os.fdopen(read_end, "rb") as f:
+        data = f.read()
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    return json.loads(data)

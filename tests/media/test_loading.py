@@ -131,25 +131,9 @@ def test_unreadable_file(tmp_path):
 
 
 def _load_as_nobody(paths: list[Path]) -> list[str | None]:
-    read_end, write_end = os.pipe()
-    pid = os.fork()
-    if pid == 0:  # child: become nobody, load, report through the pipe
-        code = 1
-        try:
-            os.close(read_end)
-            os.setgid(65534)
-            os.setuid(65534)
-            result = json.dumps([i.error for i in load_media(paths)]).encode()
-            os.write(write_end, result)
-            code = 0
-        finally:
-            os._exit(code)
-    os.close(write_end)
-    with os.fdopen(read_end, "rb") as f:
-        data = f.read()
-    _, status = os.waitpid(pid, 0)
-    assert os.waitstatus_to_exitcode(status) == 0
-    return json.loads(data)
+    from tests.factories import as_nobody
+
+    return as_nobody(lambda: [i.error for i in load_media(paths)])
 
 
 def test_chinese_names_and_originals_unchanged(tmp_path):

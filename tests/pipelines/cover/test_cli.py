@@ -44,33 +44,17 @@ def _cover_args(*argv: str):
 
 
 def _as_nobody(fn) -> tuple[int, str]:
-    """Run ``fn() -> int`` in a forked child that has dropped to the 'nobody' user (root
-    writes anywhere, whatever the mode bits); returns its exit status and stderr."""
+    """``fn() -> int`` as the 'nobody' user; its exit status and what it wrote to stderr."""
     import io
-    import json
-    import os
     import sys
 
-    read_end, write_end = os.pipe()
-    pid = os.fork()
-    if pid == 0:
-        code = 1
-        try:
-            os.close(read_end)
-            os.setgid(65534)
-            os.setuid(65534)
-            sys.stderr = io.StringIO()
-            rc = fn()
-            os.write(write_end, json.dumps([rc, sys.stderr.getvalue()]).encode())
-            code = 0
-        finally:
-            os._exit(code)
-    os.close(write_end)
-    with os.fdopen(read_end, "rb") as f:
-        data = f.read()
-    _, status = os.waitpid(pid, 0)
-    assert os.waitstatus_to_exitcode(status) == 0
-    rc, err = json.loads(data)
+    from tests.factories import as_nobody
+
+    def run():
+        sys.stderr = io.StringIO()
+        return [fn(), sys.stderr.getvalue()]
+
+    rc, err = as_nobody(run)
     return rc, err
 
 
