@@ -28,7 +28,7 @@ def _size(text: str) -> tuple[int, int]:
 def add_video_parser(subparsers) -> argparse.ArgumentParser:
     p = subparsers.add_parser("video", help="render the beat-synced video of a saved draft",
                               description="Render DRAFT_DIR/draft.json (items in their order, title, "
-                                          "track and excerpt, DRAFT_DIR/cover.png) to an MP4.")
+                                          "track and excerpt, the chosen cover) to an MP4.")
     p.add_argument("draft_dir", type=Path, metavar="DRAFT_DIR")
     p.add_argument("-o", "--output", type=Path, help="the MP4 to write (default DRAFT_DIR/note.mp4)")
     p.add_argument("--size", type=_size, help="9:16 (default), 3:4, 16:9 or WIDTHxHEIGHT")

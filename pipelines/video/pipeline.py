@@ -22,11 +22,11 @@ from creator.media import open_photo, photo_meta
 from creator.media.ffmpeg import part_name, work_folder
 from creator.types import Draft, MediaItem, MediaKind, TrackMatch, VideoResult
 
-from .plan import TRANSITIONS, PlanItem, plan_timeline
-from .render import build_command, fit_cover, probe_audio, run_render
+from .plan import TRANSITIONS, PlanItem, plan_timeline, safe_area
+from .render import build_command, cover_box, fit_cover, probe_audio, run_render
 from .text import render_text
 
-__all__ = ["VideoRequest", "Pipeline"]
+__all__ = ["VideoRequest", "Pipeline", "made_from", "draft_made_from", "video_changes", "video_outdated"]
 
 # Photos handed to ffmpeg as they are: 8-bit RGB or grey JPEGs, stored upright, at most
 # _DIRECT_OVERSIZE times the size the video needs per side. Anything else (alpha, 16-bit,
@@ -66,9 +66,10 @@ class VideoRequest(BaseModel):
     def from_draft(cls, draft: Draft, draft_dir: Path | str, output: Path | str | None = None, *,
                    media_roots=None, library=None, **overrides) -> VideoRequest:
         """The request for a saved draft: its items in the user's order, its title, its
-        chosen track and excerpt, ``draft_dir/cover.png`` when present (else the chosen
-        cover's file), one caption per moment ("第2天 · 杭州" / "Day 2 · Hangzhou") on the
-        moment's first item. ``overrides`` are any other fields (size, length, progress...).
+        chosen track and excerpt, the chosen cover's file (``draft.cover.path``: the one
+        the creator picked or regenerated, never some other file left in the folder), one
+        caption per moment ("第2天 · 杭州" / "Day 2 · Hangzhou") on the moment's first
+        item. ``overrides`` are any other fields (size, length, progress...).
 
         Files go through creator.drafts: the cover must lie inside ``draft_dir``
         (DraftError otherwise); an item whose file is missing or refused is kept with an
@@ -80,11 +81,8 @@ class VideoRequest(BaseModel):
         from creator.errors import DraftError
 
         draft_dir = Path(draft_dir)
-        from creator.understanding.moments import derive_context
-
-        ctx = derive_context(draft.context)  # the moments as the items say now (after edits)
+        ctx, order, captions, title = _draft_texts(draft)
         by_id = {i.id: i for i in ctx.items}
-        order = draft.order or [i.id for i in ctx.items]
         items: list[MediaItem] = []
         for item_id in order:
             item = by_id.get(item_id)
@@ -100,27 +98,9 @@ class VideoRequest(BaseModel):
                 items.append(item.model_copy(update={"error": str(e)}))
                 continue
             items.append(item.model_copy(update={"path": str(path)}))
-        captions: dict[str, str] = {}
-        lang = draft.language
-        several_days = (ctx.days or len({m.day for m in ctx.moments})) > 1
-        position = {item_id: k for k, item_id in enumerate(order)}
-        for m in ctx.moments:
-            shown = sorted((i for i in m.item_ids if i in position), key=position.get)
-            if not shown:
-                continue
-            parts = []
-            if several_days:
-                parts.append(f"第{m.day}天" if lang == "zh" else f"Day {m.day}")
-            if m.place is not None:
-                parts.append(m.place.name(lang))
-            if parts:
-                captions[shown[0]] = " · ".join(parts)
         cover = None
-        if (draft_dir / "cover.png").is_file():
-            cover = own_file(draft_dir, "cover.png", field="cover.png")
-        elif draft.cover is not None and draft.cover.path:
+        if draft.cover is not None and draft.cover.path:
             cover = own_file(draft_dir, draft.cover.path, field="cover.path")
-        title = draft.caption.title if draft.caption else (draft.cover.title if draft.cover else None)
         track = draft.track
         if track is not None:
             track = track.model_copy(update={"path": str(track_file(track, draft_dir, library))})
@@ -128,6 +108,100 @@ class VideoRequest(BaseModel):
                       cover_path=cover, title=title, captions=captions, track=track)
         fields.update(overrides)
         return cls(**fields)
+
+
+def _draft_texts(draft: Draft):
+    """(derived context, order of item ids, caption per item id, title) of a draft as it
+    is now: what from_draft renders and draft_made_from compares."""
+    from creator.understanding.moments import derive_context
+
+    ctx = derive_context(draft.context)  # the moments as the items say now (after edits)
+    order = draft.order or [i.id for i in ctx.items]
+    captions: dict[str, str] = {}
+    lang = draft.language
+    several_days = (ctx.days or len({m.day for m in ctx.moments})) > 1
+    position = {item_id: k for k, item_id in enumerate(order)}
+    for m in ctx.moments:
+        shown = sorted((i for i in m.item_ids if i in position), key=position.get)
+        if not shown:
+            continue
+        parts = []
+        if several_days:
+            parts.append(f"第{m.day}天" if lang == "zh" else f"Day {m.day}")
+        if m.place is not None:
+            parts.append(m.place.name(lang))
+        if parts:
+            captions[shown[0]] = " · ".join(parts)
+    title = draft.caption.title if draft.caption else (draft.cover.title if draft.cover else None)
+    return ctx, list(order), captions, title
+
+
+def made_from(order: list[str], cover: str | Path | None, track: TrackMatch | None,
+              title: str | None, captions: dict[str, str]) -> str:
+    """What a video is rendered from, as compact JSON (VideoResult.made_from): the item
+    ids in order, the cover's content id (the picture, wherever it lies), the track's
+    id and excerpt, the title and the captions. No path, no coordinates: it may be shared."""
+    import json
+
+    from creator.media import content_id
+
+    cover_id = None
+    if cover is not None:
+        try:
+            cover_id = content_id(cover)
+        except OSError:
+            cover_id = "unreadable"
+    excerpt = None
+    if track is not None and track.excerpt is not None:
+        excerpt = [round(track.excerpt.start, 3), round(track.excerpt.end, 3)]
+    data = {"order": list(order), "cover": cover_id, "track": track.track_id if track else None,
+            "excerpt": excerpt, "title": title, "captions": dict(sorted(captions.items()))}
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
+
+
+def draft_made_from(draft: Draft, draft_dir: str | Path | None = None) -> str:
+    """made_from() of the draft as it is now. The chosen cover is resolved inside
+    ``draft_dir`` (creator.drafts.own_file); without it, as the draft names it (a loaded
+    draft's own paths are absolute)."""
+    _, order, captions, title = _draft_texts(draft)
+    cover = None
+    if draft.cover is not None and draft.cover.path:
+        cover = draft.cover.path
+        if draft_dir is not None:
+            from creator.drafts import own_file
+            from creator.errors import DraftError
+
+            try:
+                cover = own_file(draft_dir, cover, field="cover.path")
+            except DraftError:
+                cover = None
+        elif not os.path.isabs(cover):
+            cover = None
+    return made_from(order, cover, draft.track, title, captions)
+
+
+def video_changes(draft: Draft, draft_dir: str | Path | None = None) -> list[str]:
+    """What changed in the draft since its video was rendered: some of "order", "cover",
+    "track", "excerpt", "title", "captions"; ["unknown"] for a video that did not record
+    what it was made from; [] when it is up to date or there is no video."""
+    import json
+
+    if draft.video is None:
+        return []
+    if not draft.video.made_from:
+        return ["unknown"]
+    try:
+        then = json.loads(draft.video.made_from)
+    except ValueError:
+        return ["unknown"]
+    now = json.loads(draft_made_from(draft, draft_dir))
+    return [k for k in ("order", "cover", "track", "excerpt", "title", "captions") if then.get(k) != now.get(k)]
+
+
+def video_outdated(draft: Draft, draft_dir: str | Path | None = None) -> bool:
+    """True when the draft has a video made before its order, cover, track, excerpt,
+    title or captions last changed (or one that did not record what it was made from)."""
+    return bool(video_changes(draft, draft_dir))
 
 
 def _needed_side(size: tuple[int, int], frame: tuple[int, int], zoom: float) -> int:
@@ -178,9 +252,15 @@ class Pipeline:
         output = Path(request.output)
         if output.suffix.lower() != ".mp4":
             raise InputError(f"output: {output} must end in .mp4")
+        try:
+            area = safe_area(s, (width, height))
+        except ValueError as e:
+            raise InputError(str(e)) from e
         output.parent.mkdir(parents=True, exist_ok=True)
         warnings: list[str] = []
         report(0.0)
+        made = made_from([i.id for i in request.items], request.cover_path, request.track, request.title,
+                         request.captions)
 
         # temporaries live beside the output (never /tmp), and what a killed run left
         # there is removed first
@@ -195,8 +275,12 @@ class Pipeline:
             plan_items: list[PlanItem] = []
             if request.cover_path is not None:
                 try:
-                    fitted = fit_cover(request.cover_path, tmp / "cover.png", (width, height))
-                    plan_items.append(PlanItem(kind="cover", path=str(fitted), width=width, height=height))
+                    # whole inside the safe area (its title clear of the feed's buttons);
+                    # the intro's push-in is centred there
+                    fitted = fit_cover(request.cover_path, tmp / "cover.png", (width, height), area)
+                    bx0, by0, bx1, by1 = cover_box((width, height), area)
+                    plan_items.append(PlanItem(kind="cover", path=str(fitted), width=width, height=height,
+                                               aim=((bx0 + bx1) / 2 / width, (by0 + by1) / 2 / height)))
                 except (OSError, ValueError, MediaError) as e:
                     warnings.append(f"cover {request.cover_path}: cannot be read ({e}); no intro")
             for n, item in enumerate(request.items):
@@ -227,7 +311,8 @@ class Pipeline:
             # 4. text overlays as PNGs
             texts = []
             for j, ov in enumerate(tl.overlays):
-                img = render_text(ov.text, tmp / f"text{j}.png", frame=(width, height), role=ov.role)
+                img = render_text(ov.text, tmp / f"text{j}.png", frame=(width, height), role=ov.role,
+                                  area=tl.safe_box)
                 texts.append((img, ov.start, ov.end))
             report(0.02)
 
@@ -243,7 +328,7 @@ class Pipeline:
                 raise
         report(1.0)
         return VideoResult(path=str(output), duration=tl.duration, width=width, height=height, fps=fps,
-                           cuts=tl.cuts, warnings=warnings)
+                           cuts=tl.cuts, warnings=warnings, made_from=made)
 
     # -- helpers ---------------------------------------------------------------------------
 
