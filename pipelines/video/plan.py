@@ -21,7 +21,8 @@ from creator.types import ClipInfo
 
 from .clips import Segment, best_segment
 
-__all__ = ["PlanItem", "Slot", "Overlay", "Timeline", "plan_timeline", "snap_grid", "safe_area", "TRANSITIONS"]
+__all__ = ["PlanItem", "Slot", "Overlay", "Timeline", "plan_timeline", "snap_grid", "safe_area", "safe_margin",
+           "TRANSITIONS"]
 
 # xfade transitions that look right between photos; "cut" means no transition
 TRANSITIONS = {
@@ -49,6 +50,11 @@ def safe_area(settings: VideoSettings, size: tuple[int, int]) -> Box:
     if x1 - x0 < 16 or y1 - y0 < 16:
         raise ValueError(f"safe zones: they leave {x1 - x0}x{y1 - y0} of a {w}x{h} frame; too little for text")
     return (x0, y0, x1, y1)
+
+
+def safe_margin(size: tuple[int, int]) -> int:
+    """Pixels text (and the cover) keep from the safe area's edges: 3 % of the short side."""
+    return max(2, round(min(size) * 0.03))
 
 
 @dataclass

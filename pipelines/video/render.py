@@ -31,7 +31,7 @@ from creator.media import open_photo, photo_meta
 from creator.media.ffmpeg import ffmpeg_exe, input_arg, run_ffmpeg, spawn
 
 from .audio import ClipSound, audio_filters
-from .plan import Slot, Timeline
+from .plan import Slot, Timeline, safe_margin
 from .text import TextImage
 
 __all__ = ["probe_audio", "fit_cover", "cover_box", "build_command", "run_render"]
@@ -59,14 +59,16 @@ def probe_audio(path: str | Path) -> tuple[float | None, bool]:
 
 
 def cover_box(size: tuple[int, int], area: tuple[int, int, int, int] | None) -> tuple[int, int, int, int]:
-    """Where the whole cover goes in the frame: the safe ``area`` shrunk around its centre
-    by the intro's push-in (INTRO_ZOOM, centred there too), so that everything drawn on
-    the cover (its title) stays in the safe area on every frame of the intro. The whole
-    frame when ``area`` is None or the whole frame."""
+    """Where the whole cover goes in the frame: the safe ``area`` less the text margin
+    (plan.safe_margin), shrunk around its centre by the intro's push-in (INTRO_ZOOM,
+    centred there too), so that everything drawn on the cover (its title) stays in the
+    safe area on every frame of the intro. The whole frame when ``area`` is None or the
+    whole frame."""
     w, h = size
     if area is None or tuple(area) == (0, 0, w, h):
         return (0, 0, w, h)
-    x0, y0, x1, y1 = area
+    m = safe_margin(size)
+    x0, y0, x1, y1 = area[0] + m, area[1] + m, area[2] - m, area[3] - m
     bw, bh = math.floor((x1 - x0) / INTRO_ZOOM), math.floor((y1 - y0) / INTRO_ZOOM)
     bx, by = x0 + math.ceil((x1 - x0 - bw) / 2), y0 + math.ceil((y1 - y0 - bh) / 2)
     return (bx, by, bx + bw, by + bh)

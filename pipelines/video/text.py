@@ -106,15 +106,15 @@ def render_text(
     text, so the overlay touches as few pixels as possible per frame.
     """
     fw, fh = frame
+    from .plan import safe_area, safe_margin
+
     if area is None:
         from creator.config import VideoSettings
-
-        from .plan import safe_area
 
         area = safe_area(VideoSettings(), frame)
     ax0, ay0, ax1, ay1 = area
     short = min(fw, fh)
-    margin = max(2, round(short * 0.03))
+    margin = safe_margin(frame)
     size = max(12, round(short * (0.085 if role == "title" else 0.05)))
     font = _font(size)
     stroke = max(1, size // 14)
