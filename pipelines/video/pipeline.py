@@ -12,6 +12,7 @@ import math
 import os
 import threading
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -22,7 +23,7 @@ from creator.media import open_photo, photo_meta
 from creator.media.ffmpeg import part_name, work_folder
 from creator.types import Draft, MediaItem, MediaKind, TrackMatch, VideoResult
 
-from .plan import TRANSITIONS, PlanItem, plan_timeline, safe_area
+from .plan import TRANSITIONS, PlanItem, Timeline, plan_timeline, safe_area
 from .render import build_command, cover_box, fit_cover, probe_audio, run_render
 from .text import render_text
 
@@ -227,17 +228,28 @@ def _aim(item: MediaItem) -> tuple[float, float]:
     return (0.5, 0.5)
 
 
+@dataclass
+class Planned:
+    """What Pipeline.plan makes of a request: the timeline, the music as the render
+    takes it ((path, excerpt start, seconds available) or None), the warnings, and
+    made_from() of the request."""
+
+    timeline: Timeline
+    music: tuple[str, float, float] | None
+    warnings: list[str]
+    made_from: str
+
+
 class Pipeline:
     """Renders a VideoRequest to an MP4. ``settings`` gives every default."""
 
     def __init__(self, settings: VideoSettings | None = None):
         self.settings = settings or VideoSettings()
 
-    def __call__(self, request: VideoRequest) -> VideoResult:
+    def check(self, request: VideoRequest, *, output: bool = True) -> tuple[int, int, int]:
+        """(width, height, fps) of the request; InputError naming the field when a value is
+        out of range (``output``: the .mp4 name too)."""
         s = self.settings
-        report = request.progress or (lambda f: None)
-
-        # 1. check the request
         width, height = request.size or (s.width, s.height)
         if width < 64 or height < 64 or width % 2 or height % 2:
             raise InputError(f"size: {width}x{height} must be even and at least 64x64")
@@ -249,18 +261,77 @@ class Pipeline:
         for t in request.transitions or []:
             if t not in TRANSITIONS:
                 raise InputError(f"transitions: unknown transition {t!r}; known: {sorted(TRANSITIONS)}")
-        output = Path(request.output)
-        if output.suffix.lower() != ".mp4":
-            raise InputError(f"output: {output} must end in .mp4")
+        if output and Path(request.output).suffix.lower() != ".mp4":
+            raise InputError(f"output: {request.output} must end in .mp4")
         try:
-            area = safe_area(s, (width, height))
+            safe_area(s, (width, height))
         except ValueError as e:
             raise InputError(str(e)) from e
-        output.parent.mkdir(parents=True, exist_ok=True)
+        return width, height, fps
+
+    def plan(self, request: VideoRequest, work: Path | None = None) -> Planned:
+        """The timeline of a request, as the render will show it.
+
+        With ``work`` (the render's temporary folder) the cover is fitted into a frame
+        there and photos ffmpeg would not show alike are converted there (PlanItem.origin
+        keeps the user's file); without it (a timeline export) every PlanItem names the
+        original file, the cover included. Unreadable items are left out with a warning."""
+        s = self.settings
+        width, height, fps = self.check(request, output=work is not None)
+        area = safe_area(s, (width, height))
         warnings: list[str] = []
-        report(0.0)
+        plan_items: list[PlanItem] = []
+        if request.cover_path is not None:
+            try:
+                # whole inside the safe area (its title clear of the feed's buttons);
+                # the intro's push-in is centred there
+                bx0, by0, bx1, by1 = cover_box((width, height), area)
+                aim = ((bx0 + bx1) / 2 / width, (by0 + by1) / 2 / height)
+                if work is not None:
+                    fitted = fit_cover(request.cover_path, work / "cover.png", (width, height), area)
+                    plan_items.append(PlanItem(kind="cover", path=str(fitted), width=width, height=height,
+                                               aim=aim, origin=str(request.cover_path)))
+                else:
+                    meta = photo_meta(request.cover_path)
+                    plan_items.append(PlanItem(kind="cover", path=str(request.cover_path), width=meta["width"],
+                                               height=meta["height"], aim=aim))
+            except (OSError, ValueError, MediaError) as e:
+                warnings.append(f"cover {request.cover_path}: cannot be read ({e}); no intro")
+        for n, item in enumerate(request.items):
+            try:
+                plan_items.append(self._plan_item(item, request.captions.get(item.id), work, n,
+                                                  frame=(width, height)))
+            except MediaError as e:
+                warnings.append(f"{item.path}: left out ({e})")
+        if not any(p.kind != "cover" for p in plan_items):
+            raise InputError("items: none of the photos or clips could be read; nothing to render")
+
+        music, beats, excerpt_len = self._music(request.track, warnings)
+        try:
+            downbeats = list(request.track.downbeats) if request.track is not None else []
+            tl = plan_timeline(plan_items, settings=s, size=(width, height), fps=fps, beats=beats,
+                               downbeats=downbeats,
+                               excerpt_duration=excerpt_len, length=request.length or s.length,
+                               title=request.title, transitions=request.transitions)
+        except ValueError as e:
+            raise InputError(str(e)) from e
+        warnings += tl.warnings
+        if music is not None and excerpt_len is not None and excerpt_len < tl.duration - 0.05:
+            warnings.append(f"the music excerpt ({excerpt_len:.1f} s) is shorter than the video "
+                            f"({tl.duration:.1f} s); the end is silent")
         made = made_from([i.id for i in request.items], request.cover_path, request.track, request.title,
                          request.captions)
+        return Planned(timeline=tl, music=music, warnings=warnings, made_from=made)
+
+    def __call__(self, request: VideoRequest) -> VideoResult:
+        s = self.settings
+        report = request.progress or (lambda f: None)
+
+        # 1. check the request
+        width, height, fps = self.check(request)
+        output = Path(request.output)
+        output.parent.mkdir(parents=True, exist_ok=True)
+        report(0.0)
 
         # temporaries live beside the output (never /tmp), and what a killed run left
         # there is removed first
@@ -271,42 +342,9 @@ class Pipeline:
         with work as tmp_name:
             tmp = Path(tmp_name)
 
-            # 2. check the media; unreadable items are left out with a warning
-            plan_items: list[PlanItem] = []
-            if request.cover_path is not None:
-                try:
-                    # whole inside the safe area (its title clear of the feed's buttons);
-                    # the intro's push-in is centred there
-                    fitted = fit_cover(request.cover_path, tmp / "cover.png", (width, height), area)
-                    bx0, by0, bx1, by1 = cover_box((width, height), area)
-                    plan_items.append(PlanItem(kind="cover", path=str(fitted), width=width, height=height,
-                                               aim=((bx0 + bx1) / 2 / width, (by0 + by1) / 2 / height)))
-                except (OSError, ValueError, MediaError) as e:
-                    warnings.append(f"cover {request.cover_path}: cannot be read ({e}); no intro")
-            for n, item in enumerate(request.items):
-                try:
-                    plan_items.append(self._plan_item(item, request.captions.get(item.id), tmp, n,
-                                                      frame=(width, height)))
-                except MediaError as e:
-                    warnings.append(f"{item.path}: left out ({e})")
-            if not any(p.kind != "cover" for p in plan_items):
-                raise InputError("items: none of the photos or clips could be read; nothing to render")
-
-            music, beats, excerpt_len = self._music(request.track, warnings)
-
-            # 3. the timeline
-            try:
-                downbeats = list(request.track.downbeats) if request.track is not None else []
-                tl = plan_timeline(plan_items, settings=s, size=(width, height), fps=fps, beats=beats,
-                                   downbeats=downbeats,
-                                   excerpt_duration=excerpt_len, length=request.length or s.length,
-                                   title=request.title, transitions=request.transitions)
-            except ValueError as e:
-                raise InputError(str(e)) from e
-            warnings += tl.warnings
-            if music is not None and excerpt_len is not None and excerpt_len < tl.duration - 0.05:
-                warnings.append(f"the music excerpt ({excerpt_len:.1f} s) is shorter than the video "
-                                f"({tl.duration:.1f} s); the end is silent")
+            # 2.-3. the media checked (unreadable items left out with a warning), the timeline
+            planned = self.plan(request, tmp)
+            tl, music, warnings, made = planned.timeline, planned.music, planned.warnings, planned.made_from
 
             # 4. text overlays as PNGs
             texts = []
@@ -332,12 +370,13 @@ class Pipeline:
 
     # -- helpers ---------------------------------------------------------------------------
 
-    def _plan_item(self, item: MediaItem, caption: str | None, tmp: Path, n: int,
+    def _plan_item(self, item: MediaItem, caption: str | None, tmp: Path | None, n: int,
                    frame: tuple[int, int] | None = None) -> PlanItem:
         """A readable item as a PlanItem; raises MediaError when it cannot be used.
 
         ``frame`` is the video's (width, height) (default: the settings'); a photo
-        ffmpeg would not show as the other stages do is converted into ``tmp`` first."""
+        ffmpeg would not show as the other stages do is converted into ``tmp`` first
+        (not when ``tmp`` is None: a timeline export names the user's file)."""
         if not item.ok:
             raise MediaError(item.error or "it could not be read")
         path = Path(item.path)
@@ -372,7 +411,7 @@ class Pipeline:
                                 self.settings.zoom)
             direct = (meta["mode"] in _DIRECT.get(meta["format"] or "", ()) and meta["orientation"] == 1
                       and max(w, h) <= _DIRECT_OVERSIZE * side)
-            if not direct:
+            if not direct and tmp is not None:
                 conv = tmp / f"photo{n}.jpg"
                 open_photo(path, max_side=side).save(conv, quality=92)
                 pi.origin, pi.path = pi.path, str(conv)
