@@ -2,8 +2,10 @@
 
 ``Pipeline()(VideoRequest(...)) -> VideoResult``. The cover opens, photos move (Ken
 Burns toward their subject and faces), clips show their best segment, cuts fall on the
-track's beats, the title and per-moment captions are overlaid, the music is faded,
+track's beats, the title and per-moment captions are overlaid inside the safe area
+(clear of the feed's own buttons and caption: VideoSettings.safe_*), the music is faded,
 ducked under the clips' sound and loudness-normalised. One ffmpeg process renders it.
+``Pipeline.plan`` is the same plan unrendered (pipelines/video/timeline.py exports it).
 """
 
 from __future__ import annotations

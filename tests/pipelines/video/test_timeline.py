@@ -175,6 +175,11 @@ def test_cli_timeline_relative_paths_resolve_from_the_file(draft_folder, capsys)
         assert (out.parent / rel).is_file()
     # the draft moved as a whole (media, timeline and all) still links
     assert "草稿" not in clip.media_reference.target_url
+    # the .edl follows; the .fcpxml keeps absolute file URLs (Final Cut resolves no others)
+    assert "../照片/coffee.jpg" in out.with_suffix(".edl").read_text(encoding="utf-8")
+    fcp = otio.adapters.read_from_file(str(out.with_suffix(".fcpxml")), adapter_name="fcpx_xml")
+    urls = {c.media_reference.target_url for c in fcp.find_clips()}
+    assert urls and all(u.startswith("file:///") for u in urls)
 
 
 def test_bad_output_and_missing_library_are_clear_errors(draft_folder, monkeypatch):
