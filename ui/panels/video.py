@@ -44,11 +44,12 @@ def render() -> None:
         st.warning(t("no_track_for_video"))
     # a video made before the order, cover, track, excerpt, title or captions changed
     changes = video_changes(draft, session.draft_dir()) if draft.video else []
+    note = st.empty()  # cleared once re-rendered
     if changes == ["unknown"]:
-        st.warning(t("video_outdated_unknown"))
+        note.warning(t("video_outdated_unknown"))
     elif changes:
         sep = "、" if session.lang() == "zh" else ", "
-        st.warning(t("video_outdated", changes=sep.join(t(f"changed_{c}") for c in changes)))
+        note.warning(t("video_outdated", changes=sep.join(t(f"changed_{c}") for c in changes)))
     label = (t("rerender_outdated") if changes else t("remake_video")) if draft.video else t("make_video")
     if st.button(label, type="primary", key=session.key("make_video")):
         try:
@@ -57,6 +58,7 @@ def render() -> None:
             st.error(str(e))
             return
         draft = session.current_draft()
+        note.empty()
     video = draft.video
     if video is None:
         return
