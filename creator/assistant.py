@@ -515,6 +515,38 @@ class Assistant:
             return write_post(draft, draft_dir, out_dir, warnings=warnings, media_roots=media_roots,
                               library=library)
 
+    # --- timeline export ---------------------------------------------------------------------
+    def timeline(self, draft: Draft, out: str | Path, relative: bool = False, *,
+                 draft_dir: str | Path | None = None, size: tuple[int, int] | None = None,
+                 fps: int | None = None, length: float | None = None,
+                 media_roots: Sequence[str | Path] | None = None):
+        """The draft's video plan as an OpenTimelineIO timeline at ``out`` (.otio), with
+        .fcpxml and .edl beside it when their adapters are installed; nothing is
+        rendered (pipelines.video.timeline). The same plan as :meth:`video` (order,
+        cover, track and excerpt, beat-grid cuts, transitions, captions); media named by
+        absolute path, or relative to ``out``'s folder with ``relative``. ``draft_dir``
+        (default: the folder of ``out``) and ``media_roots`` as for :meth:`video`.
+        Returns a pipelines.video.timeline.TimelineExport; BackendUnavailable without the
+        ``timeline`` extra."""
+        from pipelines.video import VideoRequest
+        from pipelines.video.timeline import export_timeline
+
+        from .drafts import draft_folder
+
+        if not draft.ordered_items():
+            raise InputError("draft: it has no usable photos or clips to put in a timeline")
+        out = Path(os.path.abspath(out))
+        folder = draft_folder(draft_dir) if draft_dir else out.parent
+        overrides: dict = {"length": length}
+        if size is not None:
+            overrides["size"] = size
+        if fps is not None:
+            overrides["fps"] = fps
+        library = self.music_index() if media_roots is not None and draft.track is not None else None
+        request = VideoRequest.from_draft(draft, folder, output=folder / "note.mp4", media_roots=media_roots,
+                                          library=library, **overrides)
+        return export_timeline(request, out, settings=self._stage("video").settings, relative=relative)
+
 
 def _check_inputs(media: list, out: Path, *, overwrite: bool) -> list:
     """Before any work: the draft already in ``out`` (replaced only with ``overwrite``,

@@ -136,6 +136,13 @@ class VideoSettings(_Section):
     transitions: list[str] = Field(
         default_factory=lambda: ["fade", "slideup", "fade", "zoomin", "fade", "circleopen", "fadeblack"])
     zoom: float = Field(1.12, ge=1.0, le=2.0)  # Ken Burns zoom factor
+    # safe zones, fractions of the frame kept clear of the title, the captions and the
+    # cover's own text: what a 9:16 feed covers with its caption and buttons (bottom),
+    # its like/share rail (right) and its status bar (top). All 0: the whole frame.
+    safe_top: float = Field(0.08, ge=0, lt=0.5)
+    safe_bottom: float = Field(0.20, ge=0, lt=0.5)
+    safe_left: float = Field(0.0, ge=0, lt=0.5)
+    safe_right: float = Field(0.12, ge=0, lt=0.5)
     # audio (pipelines/video/audio.py)
     music_fade_in: float = Field(0.3, ge=0)
     music_fade_out: float = Field(1.5, ge=0)

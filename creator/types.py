@@ -282,6 +282,9 @@ class VideoResult(_Model):
     fps: float
     cuts: list[float] = Field(default_factory=list)
     warnings: list[str] = Field(default_factory=list)
+    # what it was rendered from (pipelines.video.made_from: item order, cover content id,
+    # track id and excerpt, title, captions); None for a video made before it was recorded
+    made_from: str | None = None
 
 
 DRAFT_SCHEMA_VERSION = 1
@@ -311,6 +314,17 @@ class Draft(_Model):
         by_id = {i.id: i for i in self.context.items if i.ok}
         ids = [i for i in self.order if i in by_id] + [i for i in by_id if i not in self.order]
         return [by_id[i] for i in ids]
+
+    @property
+    def video_outdated(self) -> bool:
+        """True when the video was made before the order, cover, track, excerpt, title or
+        captions last changed (pipelines.video.video_outdated; own paths as the draft names
+        them, absolute once loaded). False without a video."""
+        if self.video is None:
+            return False
+        from pipelines.video.pipeline import video_outdated
+
+        return video_outdated(self)
 
     def remove_item(self, item_id: str) -> None:
         """Take an item out of the note: from the items, the order and its moment (a moment

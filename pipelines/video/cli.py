@@ -1,4 +1,5 @@
-"""`creator video DRAFT_DIR [-o FILE]`: render the video of a saved (and maybe edited) draft.
+"""`creator video DRAFT_DIR [-o FILE]`: render the video of a saved (and maybe edited) draft;
+`creator video DRAFT_DIR --timeline FILE.otio [--relative]`: write its plan as a timeline.
 
 Wired into creator/cli.py with ``add_video_parser(subparsers)``; ``run_video(args)`` returns
 the exit status.
@@ -28,12 +29,18 @@ def _size(text: str) -> tuple[int, int]:
 def add_video_parser(subparsers) -> argparse.ArgumentParser:
     p = subparsers.add_parser("video", help="render the beat-synced video of a saved draft",
                               description="Render DRAFT_DIR/draft.json (items in their order, title, "
-                                          "track and excerpt, DRAFT_DIR/cover.png) to an MP4.")
+                                          "track and excerpt, the chosen cover) to an MP4.")
     p.add_argument("draft_dir", type=Path, metavar="DRAFT_DIR")
     p.add_argument("-o", "--output", type=Path, help="the MP4 to write (default DRAFT_DIR/note.mp4)")
     p.add_argument("--size", type=_size, help="9:16 (default), 3:4, 16:9 or WIDTHxHEIGHT")
     p.add_argument("--length", type=float, help="seconds (default: from the items and the excerpt)")
     p.add_argument("--fps", type=int)
+    p.add_argument("--timeline", type=Path, metavar="FILE.otio",
+                   help="instead of rendering, write the video's plan as an OpenTimelineIO timeline "
+                        "(and FILE.fcpxml / FILE.edl beside it when their adapters are installed), "
+                        "to finish the cut in an editor; needs the 'timeline' extra")
+    p.add_argument("--relative", action="store_true",
+                   help="with --timeline: media paths relative to the timeline file (default absolute)")
     p.set_defaults(func=run_video)
     return p
 
@@ -55,6 +62,11 @@ def run_video(args: argparse.Namespace) -> int:
 
     console = Console(stderr=True)
     cancel = threading.Event()
+    if getattr(args, "timeline", None) is not None:
+        return _run_timeline(args, console)
+    if getattr(args, "relative", False):
+        console.print("error: --relative goes with --timeline FILE.otio", highlight=False, markup=False)
+        return 2
     try:
         folder = draft_folder(args.draft_dir)
         draft = Draft.load(folder)
@@ -84,4 +96,27 @@ def run_video(args: argparse.Namespace) -> int:
         console.print(f"[yellow]warning:[/] {w}")
     console.print(f"{result.path}  {result.width}x{result.height}, {result.duration:.1f} s, "
                   f"{len(result.cuts)} cuts")
+    return 0
+
+
+def _run_timeline(args: argparse.Namespace, console) -> int:
+    """``--timeline FILE.otio``: the plan of the draft's video as a timeline; nothing rendered."""
+    from creator.assistant import Assistant
+    from creator.config import Settings
+    from creator.drafts import draft_folder
+    from creator.errors import CreatorError
+    from creator.types import Draft
+
+    try:
+        folder = draft_folder(args.draft_dir)
+        draft = Draft.load(folder)
+        result = Assistant(Settings()).timeline(draft, args.timeline, relative=args.relative, draft_dir=folder,
+                                                size=args.size, fps=args.fps, length=args.length)
+    except CreatorError as e:
+        console.print(f"error: {e}", soft_wrap=True, highlight=False, markup=False)
+        return 1
+    for w in result.warnings:
+        console.print(f"[yellow]warning:[/] {w}")
+    written = [result.path, *result.extra.values()]
+    console.print(f"{', '.join(written)}  {result.clips} clips, {result.duration:.1f} s", highlight=False)
     return 0

@@ -2,8 +2,10 @@
 
 ``Pipeline()(VideoRequest(...)) -> VideoResult``. The cover opens, photos move (Ken
 Burns toward their subject and faces), clips show their best segment, cuts fall on the
-track's beats, the title and per-moment captions are overlaid, the music is faded,
+track's beats, the title and per-moment captions are overlaid inside the safe area
+(clear of the feed's own buttons and caption: VideoSettings.safe_*), the music is faded,
 ducked under the clips' sound and loudness-normalised. One ffmpeg process renders it.
+``Pipeline.plan`` is the same plan unrendered (pipelines/video/timeline.py exports it).
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import math
 import os
 import threading
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -22,11 +25,11 @@ from creator.media import open_photo, photo_meta
 from creator.media.ffmpeg import part_name, work_folder
 from creator.types import Draft, MediaItem, MediaKind, TrackMatch, VideoResult
 
-from .plan import TRANSITIONS, PlanItem, plan_timeline
-from .render import build_command, fit_cover, probe_audio, run_render
+from .plan import TRANSITIONS, PlanItem, Timeline, plan_timeline, safe_area
+from .render import build_command, cover_box, fit_cover, probe_audio, run_render
 from .text import render_text
 
-__all__ = ["VideoRequest", "Pipeline"]
+__all__ = ["VideoRequest", "Pipeline", "made_from", "draft_made_from", "video_changes", "video_outdated"]
 
 # Photos handed to ffmpeg as they are: 8-bit RGB or grey JPEGs, stored upright, at most
 # _DIRECT_OVERSIZE times the size the video needs per side. Anything else (alpha, 16-bit,
@@ -66,9 +69,10 @@ class VideoRequest(BaseModel):
     def from_draft(cls, draft: Draft, draft_dir: Path | str, output: Path | str | None = None, *,
                    media_roots=None, library=None, **overrides) -> VideoRequest:
         """The request for a saved draft: its items in the user's order, its title, its
-        chosen track and excerpt, ``draft_dir/cover.png`` when present (else the chosen
-        cover's file), one caption per moment ("第2天 · 杭州" / "Day 2 · Hangzhou") on the
-        moment's first item. ``overrides`` are any other fields (size, length, progress...).
+        chosen track and excerpt, the chosen cover's file (``draft.cover.path``: the one
+        the creator picked or regenerated, never some other file left in the folder), one
+        caption per moment ("第2天 · 杭州" / "Day 2 · Hangzhou") on the moment's first
+        item. ``overrides`` are any other fields (size, length, progress...).
 
         Files go through creator.drafts: the cover must lie inside ``draft_dir``
         (DraftError otherwise); an item whose file is missing or refused is kept with an
@@ -80,11 +84,8 @@ class VideoRequest(BaseModel):
         from creator.errors import DraftError
 
         draft_dir = Path(draft_dir)
-        from creator.understanding.moments import derive_context
-
-        ctx = derive_context(draft.context)  # the moments as the items say now (after edits)
+        ctx, order, captions, title = _draft_texts(draft)
         by_id = {i.id: i for i in ctx.items}
-        order = draft.order or [i.id for i in ctx.items]
         items: list[MediaItem] = []
         for item_id in order:
             item = by_id.get(item_id)
@@ -100,27 +101,9 @@ class VideoRequest(BaseModel):
                 items.append(item.model_copy(update={"error": str(e)}))
                 continue
             items.append(item.model_copy(update={"path": str(path)}))
-        captions: dict[str, str] = {}
-        lang = draft.language
-        several_days = (ctx.days or len({m.day for m in ctx.moments})) > 1
-        position = {item_id: k for k, item_id in enumerate(order)}
-        for m in ctx.moments:
-            shown = sorted((i for i in m.item_ids if i in position), key=position.get)
-            if not shown:
-                continue
-            parts = []
-            if several_days:
-                parts.append(f"第{m.day}天" if lang == "zh" else f"Day {m.day}")
-            if m.place is not None:
-                parts.append(m.place.name(lang))
-            if parts:
-                captions[shown[0]] = " · ".join(parts)
         cover = None
-        if (draft_dir / "cover.png").is_file():
-            cover = own_file(draft_dir, "cover.png", field="cover.png")
-        elif draft.cover is not None and draft.cover.path:
+        if draft.cover is not None and draft.cover.path:
             cover = own_file(draft_dir, draft.cover.path, field="cover.path")
-        title = draft.caption.title if draft.caption else (draft.cover.title if draft.cover else None)
         track = draft.track
         if track is not None:
             track = track.model_copy(update={"path": str(track_file(track, draft_dir, library))})
@@ -128,6 +111,100 @@ class VideoRequest(BaseModel):
                       cover_path=cover, title=title, captions=captions, track=track)
         fields.update(overrides)
         return cls(**fields)
+
+
+def _draft_texts(draft: Draft):
+    """(derived context, order of item ids, caption per item id, title) of a draft as it
+    is now: what from_draft renders and draft_made_from compares."""
+    from creator.understanding.moments import derive_context
+
+    ctx = derive_context(draft.context)  # the moments as the items say now (after edits)
+    order = draft.order or [i.id for i in ctx.items]
+    captions: dict[str, str] = {}
+    lang = draft.language
+    several_days = (ctx.days or len({m.day for m in ctx.moments})) > 1
+    position = {item_id: k for k, item_id in enumerate(order)}
+    for m in ctx.moments:
+        shown = sorted((i for i in m.item_ids if i in position), key=position.get)
+        if not shown:
+            continue
+        parts = []
+        if several_days:
+            parts.append(f"第{m.day}天" if lang == "zh" else f"Day {m.day}")
+        if m.place is not None:
+            parts.append(m.place.name(lang))
+        if parts:
+            captions[shown[0]] = " · ".join(parts)
+    title = draft.caption.title if draft.caption else (draft.cover.title if draft.cover else None)
+    return ctx, list(order), captions, title
+
+
+def made_from(order: list[str], cover: str | Path | None, track: TrackMatch | None,
+              title: str | None, captions: dict[str, str]) -> str:
+    """What a video is rendered from, as compact JSON (VideoResult.made_from): the item
+    ids in order, the cover's content id (the picture, wherever it lies), the track's
+    id and excerpt, the title and the captions. No path, no coordinates: it may be shared."""
+    import json
+
+    from creator.media import content_id
+
+    cover_id = None
+    if cover is not None:
+        try:
+            cover_id = content_id(cover)
+        except OSError:
+            cover_id = "unreadable"
+    excerpt = None
+    if track is not None and track.excerpt is not None:
+        excerpt = [round(track.excerpt.start, 3), round(track.excerpt.end, 3)]
+    data = {"order": list(order), "cover": cover_id, "track": track.track_id if track else None,
+            "excerpt": excerpt, "title": title, "captions": dict(sorted(captions.items()))}
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
+
+
+def draft_made_from(draft: Draft, draft_dir: str | Path | None = None) -> str:
+    """made_from() of the draft as it is now. The chosen cover is resolved inside
+    ``draft_dir`` (creator.drafts.own_file); without it, as the draft names it (a loaded
+    draft's own paths are absolute)."""
+    _, order, captions, title = _draft_texts(draft)
+    cover = None
+    if draft.cover is not None and draft.cover.path:
+        cover = draft.cover.path
+        if draft_dir is not None:
+            from creator.drafts import own_file
+            from creator.errors import DraftError
+
+            try:
+                cover = own_file(draft_dir, cover, field="cover.path")
+            except DraftError:
+                cover = None
+        elif not os.path.isabs(cover):
+            cover = None
+    return made_from(order, cover, draft.track, title, captions)
+
+
+def video_changes(draft: Draft, draft_dir: str | Path | None = None) -> list[str]:
+    """What changed in the draft since its video was rendered: some of "order", "cover",
+    "track", "excerpt", "title", "captions"; ["unknown"] for a video that did not record
+    what it was made from; [] when it is up to date or there is no video."""
+    import json
+
+    if draft.video is None:
+        return []
+    if not draft.video.made_from:
+        return ["unknown"]
+    try:
+        then = json.loads(draft.video.made_from)
+    except ValueError:
+        return ["unknown"]
+    now = json.loads(draft_made_from(draft, draft_dir))
+    return [k for k in ("order", "cover", "track", "excerpt", "title", "captions") if then.get(k) != now.get(k)]
+
+
+def video_outdated(draft: Draft, draft_dir: str | Path | None = None) -> bool:
+    """True when the draft has a video made before its order, cover, track, excerpt,
+    title or captions last changed (or one that did not record what it was made from)."""
+    return bool(video_changes(draft, draft_dir))
 
 
 def _needed_side(size: tuple[int, int], frame: tuple[int, int], zoom: float) -> int:
@@ -153,17 +230,28 @@ def _aim(item: MediaItem) -> tuple[float, float]:
     return (0.5, 0.5)
 
 
+@dataclass
+class Planned:
+    """What Pipeline.plan makes of a request: the timeline, the music as the render
+    takes it ((path, excerpt start, seconds available) or None), the warnings, and
+    made_from() of the request."""
+
+    timeline: Timeline
+    music: tuple[str, float, float] | None
+    warnings: list[str]
+    made_from: str
+
+
 class Pipeline:
     """Renders a VideoRequest to an MP4. ``settings`` gives every default."""
 
     def __init__(self, settings: VideoSettings | None = None):
         self.settings = settings or VideoSettings()
 
-    def __call__(self, request: VideoRequest) -> VideoResult:
+    def check(self, request: VideoRequest, *, output: bool = True) -> tuple[int, int, int]:
+        """(width, height, fps) of the request; InputError naming the field when a value is
+        out of range (``output``: the .mp4 name too)."""
         s = self.settings
-        report = request.progress or (lambda f: None)
-
-        # 1. check the request
         width, height = request.size or (s.width, s.height)
         if width < 64 or height < 64 or width % 2 or height % 2:
             raise InputError(f"size: {width}x{height} must be even and at least 64x64")
@@ -175,11 +263,76 @@ class Pipeline:
         for t in request.transitions or []:
             if t not in TRANSITIONS:
                 raise InputError(f"transitions: unknown transition {t!r}; known: {sorted(TRANSITIONS)}")
-        output = Path(request.output)
-        if output.suffix.lower() != ".mp4":
-            raise InputError(f"output: {output} must end in .mp4")
-        output.parent.mkdir(parents=True, exist_ok=True)
+        if output and Path(request.output).suffix.lower() != ".mp4":
+            raise InputError(f"output: {request.output} must end in .mp4")
+        try:
+            safe_area(s, (width, height))
+        except ValueError as e:
+            raise InputError(str(e)) from e
+        return width, height, fps
+
+    def plan(self, request: VideoRequest, work: Path | None = None) -> Planned:
+        """The timeline of a request, as the render will show it.
+
+        With ``work`` (the render's temporary folder) the cover is fitted into a frame
+        there and photos ffmpeg would not show alike are converted there (PlanItem.origin
+        keeps the user's file); without it (a timeline export) every PlanItem names the
+        original file, the cover included. Unreadable items are left out with a warning."""
+        s = self.settings
+        width, height, fps = self.check(request, output=work is not None)
+        area = safe_area(s, (width, height))
         warnings: list[str] = []
+        plan_items: list[PlanItem] = []
+        if request.cover_path is not None:
+            try:
+                # whole inside the safe area (its title clear of the feed's buttons);
+                # the intro's push-in is centred there
+                bx0, by0, bx1, by1 = cover_box((width, height), area)
+                aim = ((bx0 + bx1) / 2 / width, (by0 + by1) / 2 / height)
+                if work is not None:
+                    fitted = fit_cover(request.cover_path, work / "cover.png", (width, height), area)
+                    plan_items.append(PlanItem(kind="cover", path=str(fitted), width=width, height=height,
+                                               aim=aim, origin=str(request.cover_path)))
+                else:
+                    meta = photo_meta(request.cover_path)
+                    plan_items.append(PlanItem(kind="cover", path=str(request.cover_path), width=meta["width"],
+                                               height=meta["height"], aim=aim))
+            except (OSError, ValueError, MediaError) as e:
+                warnings.append(f"cover {request.cover_path}: cannot be read ({e}); no intro")
+        for n, item in enumerate(request.items):
+            try:
+                plan_items.append(self._plan_item(item, request.captions.get(item.id), work, n,
+                                                  frame=(width, height)))
+            except MediaError as e:
+                warnings.append(f"{item.path}: left out ({e})")
+        if not any(p.kind != "cover" for p in plan_items):
+            raise InputError("items: none of the photos or clips could be read; nothing to render")
+
+        music, beats, excerpt_len = self._music(request.track, warnings)
+        try:
+            downbeats = list(request.track.downbeats) if request.track is not None else []
+            tl = plan_timeline(plan_items, settings=s, size=(width, height), fps=fps, beats=beats,
+                               downbeats=downbeats,
+                               excerpt_duration=excerpt_len, length=request.length or s.length,
+                               title=request.title, transitions=request.transitions)
+        except ValueError as e:
+            raise InputError(str(e)) from e
+        warnings += tl.warnings
+        if music is not None and excerpt_len is not None and excerpt_len < tl.duration - 0.05:
+            warnings.append(f"the music excerpt ({excerpt_len:.1f} s) is shorter than the video "
+                            f"({tl.duration:.1f} s); the end is silent")
+        made = made_from([i.id for i in request.items], request.cover_path, request.track, request.title,
+                         request.captions)
+        return Planned(timeline=tl, music=music, warnings=warnings, made_from=made)
+
+    def __call__(self, request: VideoRequest) -> VideoResult:
+        s = self.settings
+        report = request.progress or (lambda f: None)
+
+        # 1. check the request
+        width, height, fps = self.check(request)
+        output = Path(request.output)
+        output.parent.mkdir(parents=True, exist_ok=True)
         report(0.0)
 
         # temporaries live beside the output (never /tmp), and what a killed run left
@@ -191,43 +344,15 @@ class Pipeline:
         with work as tmp_name:
             tmp = Path(tmp_name)
 
-            # 2. check the media; unreadable items are left out with a warning
-            plan_items: list[PlanItem] = []
-            if request.cover_path is not None:
-                try:
-                    fitted = fit_cover(request.cover_path, tmp / "cover.png", (width, height))
-                    plan_items.append(PlanItem(kind="cover", path=str(fitted), width=width, height=height))
-                except (OSError, ValueError, MediaError) as e:
-                    warnings.append(f"cover {request.cover_path}: cannot be read ({e}); no intro")
-            for n, item in enumerate(request.items):
-                try:
-                    plan_items.append(self._plan_item(item, request.captions.get(item.id), tmp, n,
-                                                      frame=(width, height)))
-                except MediaError as e:
-                    warnings.append(f"{item.path}: left out ({e})")
-            if not any(p.kind != "cover" for p in plan_items):
-                raise InputError("items: none of the photos or clips could be read; nothing to render")
-
-            music, beats, excerpt_len = self._music(request.track, warnings)
-
-            # 3. the timeline
-            try:
-                downbeats = list(request.track.downbeats) if request.track is not None else []
-                tl = plan_timeline(plan_items, settings=s, size=(width, height), fps=fps, beats=beats,
-                                   downbeats=downbeats,
-                                   excerpt_duration=excerpt_len, length=request.length or s.length,
-                                   title=request.title, transitions=request.transitions)
-            except ValueError as e:
-                raise InputError(str(e)) from e
-            warnings += tl.warnings
-            if music is not None and excerpt_len is not None and excerpt_len < tl.duration - 0.05:
-                warnings.append(f"the music excerpt ({excerpt_len:.1f} s) is shorter than the video "
-                                f"({tl.duration:.1f} s); the end is silent")
+            # 2.-3. the media checked (unreadable items left out with a warning), the timeline
+            planned = self.plan(request, tmp)
+            tl, music, warnings, made = planned.timeline, planned.music, planned.warnings, planned.made_from
 
             # 4. text overlays as PNGs
             texts = []
             for j, ov in enumerate(tl.overlays):
-                img = render_text(ov.text, tmp / f"text{j}.png", frame=(width, height), role=ov.role)
+                img = render_text(ov.text, tmp / f"text{j}.png", frame=(width, height), role=ov.role,
+                                  area=tl.safe_box)
                 texts.append((img, ov.start, ov.end))
             report(0.02)
 
@@ -243,16 +368,17 @@ class Pipeline:
                 raise
         report(1.0)
         return VideoResult(path=str(output), duration=tl.duration, width=width, height=height, fps=fps,
-                           cuts=tl.cuts, warnings=warnings)
+                           cuts=tl.cuts, warnings=warnings, made_from=made)
 
     # -- helpers ---------------------------------------------------------------------------
 
-    def _plan_item(self, item: MediaItem, caption: str | None, tmp: Path, n: int,
+    def _plan_item(self, item: MediaItem, caption: str | None, tmp: Path | None, n: int,
                    frame: tuple[int, int] | None = None) -> PlanItem:
         """A readable item as a PlanItem; raises MediaError when it cannot be used.
 
         ``frame`` is the video's (width, height) (default: the settings'); a photo
-        ffmpeg would not show as the other stages do is converted into ``tmp`` first."""
+        ffmpeg would not show as the other stages do is converted into ``tmp`` first
+        (not when ``tmp`` is None: a timeline export names the user's file)."""
         if not item.ok:
             raise MediaError(item.error or "it could not be read")
         path = Path(item.path)
@@ -287,7 +413,7 @@ class Pipeline:
                                 self.settings.zoom)
             direct = (meta["mode"] in _DIRECT.get(meta["format"] or "", ()) and meta["orientation"] == 1
                       and max(w, h) <= _DIRECT_OVERSIZE * side)
-            if not direct:
+            if not direct and tmp is not None:
                 conv = tmp / f"photo{n}.jpg"
                 open_photo(path, max_side=side).save(conv, quality=92)
                 pi.origin, pi.path = pi.path, str(conv)

@@ -12,6 +12,7 @@ the transition on each side; the renderer chains the slots with xfade at offsets
 from __future__ import annotations
 
 import itertools
+import math
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -20,7 +21,8 @@ from creator.types import ClipInfo
 
 from .clips import Segment, best_segment
 
-__all__ = ["PlanItem", "Slot", "Overlay", "Timeline", "plan_timeline", "snap_grid", "TRANSITIONS"]
+__all__ = ["PlanItem", "Slot", "Overlay", "Timeline", "plan_timeline", "snap_grid", "safe_area", "safe_margin",
+           "TRANSITIONS"]
 
 # xfade transitions that look right between photos; "cut" means no transition
 TRANSITIONS = {
@@ -31,6 +33,28 @@ TRANSITIONS = {
 }
 
 Motion = Literal["still", "zoom_in", "zoom_out", "pan_x", "pan_y", "video"]
+
+
+Box = tuple[int, int, int, int]  # x0, y0, x1, y1 in pixels, x1/y1 exclusive
+
+
+def safe_area(settings: VideoSettings, size: tuple[int, int]) -> Box:
+    """The part of a frame of ``size`` (w, h) that the feed's own overlays leave visible:
+    the frame less ``settings.safe_top/bottom/left/right`` (fractions), on even pixels
+    (the chroma grid of yuv420p). Titles, captions and the cover frame stay inside it."""
+    w, h = size
+    x0 = 2 * math.ceil(w * settings.safe_left / 2)
+    y0 = 2 * math.ceil(h * settings.safe_top / 2)
+    x1 = 2 * math.floor(w * (1 - settings.safe_right) / 2)
+    y1 = 2 * math.floor(h * (1 - settings.safe_bottom) / 2)
+    if x1 - x0 < 16 or y1 - y0 < 16:
+        raise ValueError(f"safe zones: they leave {x1 - x0}x{y1 - y0} of a {w}x{h} frame; too little for text")
+    return (x0, y0, x1, y1)
+
+
+def safe_margin(size: tuple[int, int]) -> int:
+    """Pixels text (and the cover) keep from the safe area's edges: 3 % of the short side."""
+    return max(2, round(min(size) * 0.03))
 
 
 @dataclass
@@ -89,6 +113,11 @@ class Timeline:
     slots: list[Slot]
     overlays: list[Overlay] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    safe: Box | None = None  # safe_area() of the frame: where text may go
+
+    @property
+    def safe_box(self) -> Box:
+        return self.safe or (0, 0, self.width, self.height)
 
     @property
     def duration(self) -> float:
@@ -265,4 +294,4 @@ def plan_timeline(
             if b - a > 0.3:
                 overlays.append(Overlay(s.item.caption, "caption", a, b))
     return Timeline(width=width, height=height, fps=fps, frames=n_frames, slots=slots,
-                    overlays=overlays, warnings=warnings)
+                    overlays=overlays, warnings=warnings, safe=safe_area(settings, size))

@@ -31,10 +31,10 @@ from creator.media import open_photo, photo_meta
 from creator.media.ffmpeg import ffmpeg_exe, input_arg, run_ffmpeg, spawn
 
 from .audio import ClipSound, audio_filters
-from .plan import Slot, Timeline
+from .plan import Slot, Timeline, safe_margin
 from .text import TextImage
 
-__all__ = ["probe_audio", "fit_cover", "build_command", "run_render"]
+__all__ = ["probe_audio", "fit_cover", "cover_box", "build_command", "run_render"]
 
 PAN_SPEED = 0.35  # the fastest pan, in frame widths per second
 INTRO_ZOOM = 1.04  # the cover's own slow push-in
@@ -58,17 +58,42 @@ def probe_audio(path: str | Path) -> tuple[float | None, bool]:
     return duration, ": Audio:" in err
 
 
-def fit_cover(src: str | Path, dst: Path, size: tuple[int, int]) -> Path:
-    """The cover as a full frame: scaled to fill when its shape is close to the frame's,
-    otherwise fitted whole over a blurred, darkened copy of itself.
+def cover_box(size: tuple[int, int], area: tuple[int, int, int, int] | None) -> tuple[int, int, int, int]:
+    """Where the whole cover goes in the frame: the safe ``area`` less the text margin
+    (plan.safe_margin), shrunk around its centre by the intro's push-in (INTRO_ZOOM,
+    centred there too), so that everything drawn on the cover (its title) stays in the
+    safe area on every frame of the intro. The whole frame when ``area`` is None or the
+    whole frame."""
+    w, h = size
+    if area is None or tuple(area) == (0, 0, w, h):
+        return (0, 0, w, h)
+    m = safe_margin(size)
+    x0, y0, x1, y1 = area[0] + m, area[1] + m, area[2] - m, area[3] - m
+    bw, bh = math.floor((x1 - x0) / INTRO_ZOOM), math.floor((y1 - y0) / INTRO_ZOOM)
+    bx, by = x0 + math.ceil((x1 - x0 - bw) / 2), y0 + math.ceil((y1 - y0 - bh) / 2)
+    return (bx, by, bx + bw, by + bh)
+
+
+def fit_cover(src: str | Path, dst: Path, size: tuple[int, int],
+              area: tuple[int, int, int, int] | None = None) -> Path:
+    """The cover as a full frame (a PNG at ``dst``).
+
+    Without safe zones (``area`` None or the whole frame): scaled to fill when its shape
+    is close to the frame's, otherwise fitted whole over a blurred, darkened copy of
+    itself. With a safe ``area``: always whole, inside cover_box(size, area), over the
+    blurred copy filling the frame; nothing of the cover is cropped or under the feed's
+    buttons.
 
     Read with the one photo loader at the size the frame needs; raises MediaError
     (naming the file) when it cannot be read or is over the decode budget."""
     w, h = size
+    bx0, by0, bx1, by1 = box = cover_box(size, area)  # the intro zooms around its centre
+    bw, bh = bx1 - bx0, by1 - by0
     meta = photo_meta(src)  # the header: how large to decode it
     iw, ih = meta["width"], meta["height"]
-    fill = 0.92 <= (iw / ih) / (w / h) <= 1.087
-    scale = max(w / iw, h / ih) if fill else min(w / iw, h / ih)
+    fill = box == (0, 0, w, h) and 0.92 <= (iw / ih) / (w / h) <= 1.087
+    scale = max(w / iw, h / ih) if fill else min(bw / iw, bh / ih)
+    scale = max(scale, w / iw / 8, h / ih / 8)  # the blurred fill is made at 1/8 of the frame
     im = open_photo(src, max_side=None if scale >= 1 else math.ceil(max(iw, ih) * scale) + 2)
     if fill:
         out = ImageOps.fit(im, (w, h), Image.Resampling.LANCZOS)
@@ -76,8 +101,9 @@ def fit_cover(src: str | Path, dst: Path, size: tuple[int, int]) -> Path:
         small = ImageOps.fit(im, (max(1, w // 8), max(1, h // 8)), Image.Resampling.BILINEAR)
         bg = small.filter(ImageFilter.GaussianBlur(6)).resize((w, h), Image.Resampling.BILINEAR)
         bg = Image.eval(bg, lambda v: int(v * 0.6))
-        fg = ImageOps.contain(im, (w, h), Image.Resampling.LANCZOS)
-        bg.paste(fg, ((w - fg.width) // 2, (h - fg.height) // 2))
+        fg = ImageOps.contain(im, (bw, bh), Image.Resampling.LANCZOS)
+        px, py = bx0 + (bw - fg.width) // 2, by0 + (bh - fg.height) // 2
+        bg.paste(fg, (px, py))
         out = bg
     dst.parent.mkdir(parents=True, exist_ok=True)
     out.save(dst, format="PNG", compress_level=1)

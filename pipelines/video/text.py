@@ -95,18 +95,30 @@ def render_text(
     *,
     frame: tuple[int, int],
     role: str = "caption",
+    area: tuple[int, int, int, int] | None = None,
 ) -> TextImage:
     """Draw ``text`` for a frame of size ``frame`` (w, h) into a transparent PNG at ``path``.
 
-    ``role`` is "title" (large, upper third) or "caption" (smaller, lower fifth). The PNG is
-    cropped to the text, so the overlay touches as few pixels as possible per frame.
+    ``role`` is "title" (large, upper third) or "caption" (smaller, at the bottom of the
+    safe area). ``area`` (x0, y0, x1, y1) is the safe area the text is kept inside
+    (default: the default VideoSettings' safe zones, plan.safe_area), with a small
+    margin; lines are broken to its width and centred in it. The PNG is cropped to the
+    text, so the overlay touches as few pixels as possible per frame.
     """
     fw, fh = frame
+    from .plan import safe_area, safe_margin
+
+    if area is None:
+        from creator.config import VideoSettings
+
+        area = safe_area(VideoSettings(), frame)
+    ax0, ay0, ax1, ay1 = area
     short = min(fw, fh)
+    margin = safe_margin(frame)
     size = max(12, round(short * (0.085 if role == "title" else 0.05)))
     font = _font(size)
     stroke = max(1, size // 14)
-    lines = wrap_text(text.strip(), font, int(fw * 0.84))
+    lines = wrap_text(text.strip(), font, int(ax1 - ax0 - 2 * margin))
     spacing = round(size * 0.25)
     probe = ImageDraw.Draw(Image.new("L", (1, 1)))
     box = [math.floor(v) if i < 2 else math.ceil(v) for i, v in enumerate(
@@ -132,9 +144,14 @@ def render_text(
         canvas = Image.new("RGBA", (w2, h2), (0, 0, 0, 0))
         canvas.paste(img, (0, 0))
         img, w, h = canvas, w2, h2
-    x = max(0, (fw - w) // 2) // 2 * 2
-    centre_y = fh * (0.30 if role == "title" else 0.80)
-    y = int(min(max(0, centre_y - h / 2), max(0, fh - h))) // 2 * 2
+    # centred in the safe area; a title about a third down, a caption on its bottom edge
+    x = max(ax0, ax0 + (ax1 - ax0 - w) // 2) // 2 * 2
+    top, bottom = ay0 + margin, ay1 - margin  # the band the text's box must stay in
+    y = fh * 0.30 - h / 2 if role == "title" else bottom - h
+    y = int(min(max(y, top), bottom - h)) // 2 * 2  # even, on the chroma grid
+    if y < top:
+        y += 2
+    y = max(0, min(y, fh - h))
     path.parent.mkdir(parents=True, exist_ok=True)
     img.save(path, format="PNG")
     return TextImage(path=path, x=x, y=y, width=w, height=h)

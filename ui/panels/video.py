@@ -1,4 +1,6 @@
-"""Video: one click to assemble (with a progress bar), preview, download.
+"""Video: one click to assemble (with a progress bar), preview, download; a video made
+before the draft's order, cover, track, excerpt, title or captions changed is marked
+outdated, and the same one click re-renders it.
 
 Only a video file resolved inside the draft folder (creator.drafts.own_file) is shown,
 and it is handed to Streamlit as bytes: a path given to st.video would be served by
@@ -11,6 +13,7 @@ import streamlit as st
 from creator.drafts import own_file
 from creator.errors import CreatorError
 from creator.types import Draft
+from pipelines.video.pipeline import video_changes
 from ui import session
 from ui.session import t
 
@@ -39,7 +42,15 @@ def render() -> None:
     st.caption(t("video_intro"))
     if draft.track is None:
         st.warning(t("no_track_for_video"))
-    label = t("remake_video") if draft.video else t("make_video")
+    # a video made before the order, cover, track, excerpt, title or captions changed
+    changes = video_changes(draft, session.draft_dir()) if draft.video else []
+    note = st.empty()  # cleared once re-rendered
+    if changes == ["unknown"]:
+        note.warning(t("video_outdated_unknown"))
+    elif changes:
+        sep = "、" if session.lang() == "zh" else ", "
+        note.warning(t("video_outdated", changes=sep.join(t(f"changed_{c}") for c in changes)))
+    label = (t("rerender_outdated") if changes else t("remake_video")) if draft.video else t("make_video")
     if st.button(label, type="primary", key=session.key("make_video")):
         try:
             _make(draft)
@@ -47,6 +58,7 @@ def render() -> None:
             st.error(str(e))
             return
         draft = session.current_draft()
+        note.empty()
     video = draft.video
     if video is None:
         return

@@ -116,11 +116,21 @@ def test_cuts_are_on_beats(full_render):
 
 
 def test_first_frame_is_the_cover(full_render):
+    from PIL import ImageOps
+
+    from creator.config import VideoSettings
+    from pipelines.video.plan import safe_area
+    from pipelines.video.render import cover_box
+
     _, out, cover, *_ = full_render
-    first = frames(out)[0].astype(float)
-    want = np.asarray(Image.open(cover).convert("RGB"), float)
+    # the whole cover, inside the safe area (the default safe zones)
+    x0, y0, x1, y1 = cover_box((W, H), safe_area(VideoSettings(), (W, H)))
+    im = ImageOps.contain(Image.open(cover).convert("RGB"), (x1 - x0, y1 - y0), Image.Resampling.LANCZOS)
+    px, py = x0 + (x1 - x0 - im.width) // 2, y0 + (y1 - y0 - im.height) // 2
+    first = frames(out)[0].astype(float)[py:py + im.height, px:px + im.width]
+    want = np.asarray(im, float)
     assert np.abs(first - want).mean() < 6.0
-    other = np.asarray(Image.open(cover).convert("RGB").transpose(Image.Transpose.FLIP_TOP_BOTTOM), float)
+    other = np.asarray(im.transpose(Image.Transpose.FLIP_TOP_BOTTOM), float)
     assert np.abs(first - other).mean() > 15.0  # the comparison can tell pictures apart
 
 
