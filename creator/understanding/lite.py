@@ -5,7 +5,8 @@ How a photo becomes tags:
 
 1. ``preprocess``: each RGB image → a 224×224 tensor (shorter side to 224, centre crop,
    scaled to -1..1) and a small 96-px HSV copy for the colour analysis.
-2. ``_forward``: one batched forward pass of the classifier → (N, 1000) probabilities.
+2. ``forward``: one batched forward pass of the classifier → (N, 1000) probabilities (and
+   the pooled 1280-d features they are read from).
 3. ImageNet evidence: for each tag, the sum of the probabilities of its classes times the
    tag's ``imagenet_weight`` (prompts/tags.yaml), squashed by :func:`calibrate` so that a
    confident class gives 0.8–0.95 and a few percent of scattered mass gives little. The
@@ -15,8 +16,16 @@ How a photo becomes tags:
    sky, snow, autumn foliage, fog, greenery (forest/meadow/plant), water (sea/lake).
 5. Faces → people, selfie, group; EXIF hour → night and golden-hour support.
 6. Sources are combined per tag with a noisy-OR (independent pieces of evidence each
-   raise the score); the tag keeps the source that contributed most. Tags below
-   ``min_score`` are dropped, at most ``max_tags`` are kept, best first.
+   raise the score); the tag keeps the source that contributed most. Then the measured
+   light has the last word (:func:`light_gate`): no night or stars in a bright frame, no
+   sunset at midday unless the colour of the light shows one.
+7. :class:`Calibration` (prompts/tagging/calibration.yaml, fitted on labelled real photos
+   by tests/benchmarks/bench_tagging.py --fit) turns each tag's raw score into the chance
+   that the tag is right, so one threshold means the same for every tag. Tags at or above
+   it are facts (``tag()``'s lists, what captions may say); the rest, down to
+   ``min_score``, are ``suggestions`` (for the editor's add-tag menu). A photo with visible
+   content and no fact keeps its best tag if it clears the calibration's ``floor``, else
+   a broad scene tag (:data:`GENERIC_TAGS`): no such photo goes untagged.
 """
 
 from __future__ import annotations
@@ -174,8 +183,12 @@ def colour_evidence(image: Image.Image) -> dict[str, float]:
 
     # fog: hazy, bright, low contrast, low saturation, few edges
     dark_channel = p.rgb.min(axis=2)
-    out["fog"] = float(0.8 * _ramp(float(np.median(dark_channel)), 0.4, 0.65) * _ramp(0.14 - float(v.std()), 0.0, 0.07)
-                       * _ramp(0.2 - float(s.mean()), 0.0, 0.1) * _ramp(0.05 - float(tex.mean()), 0.0, 0.03))
+    # (a scene seen through fog keeps some contrast, so contrast only has to be moderate;
+    # glaring whites are snow or sky, not haze)
+    glare = float((v > 0.92).mean())
+    out["fog"] = float(0.8 * _ramp(float(np.median(dark_channel)), 0.45, 0.75) * _ramp(0.3 - float(v.std()), 0.0, 0.12)
+                       * _ramp(0.22 - float(s.mean()), 0.0, 0.12) * _ramp(0.08 - float(tex.mean()), 0.0, 0.04)
+                       * (1.0 - _ramp(glare, 0.15, 0.4)))
 
     # greenery: textured green; forest when it fills the frame up to the top, meadow when
     # it is the ground under a lighter top, plant otherwise
@@ -240,8 +253,7 @@ def light_gate(scored: dict[str, tuple[float, str]], light: dict[str, float],
 
     No night and no stars in a bright frame, whatever the classifier or the clock says
     (a forest at noon is not a starry sky); no sunset at midday (10:00-15:30 by EXIF)
-    unless the colour of the light itself shows one; a sunset in a dark frame needs the
-    warm band too. ``light`` is :func:`colour_evidence`'s output (with ``brightness``).
+    unless the colour of the light itself clearly shows one (colour evidence >= 0.5). ``light`` is :func:`colour_evidence`'s output (with ``brightness``).
     """
     out = dict(scored)
     bright = light.get("brightness", 0.0)
@@ -254,7 +266,8 @@ def light_gate(scored: dict[str, tuple[float, str]], light: dict[str, float],
     cap("night", 0.95 * float(_ramp(0.42 - bright, 0.0, 0.12)) + light.get("night", 0.0))
     cap("starry_sky", 0.95 * float(_ramp(0.25 - bright, 0.0, 0.1)))
     if taken_at is not None and 10.0 <= taken_at.hour + taken_at.minute / 60.0 < 15.5:
-        cap("sunset", light.get("sunset", 0.0))
+        glow = light.get("sunset", 0.0)  # at midday only a clear warm band in the sky counts
+        cap("sunset", glow if glow >= 0.5 else 0.0)
     return out
 
 
@@ -369,7 +382,10 @@ class LiteTagger:
 
     Parameters
     ----------
-    min_score, max_tags : keep tags scoring at least ``min_score``, at most ``max_tags``.
+    min_score, max_tags : suggestions score at least ``min_score``; at most ``max_tags`` facts
+        and as many suggestions.
+    calibration : "shipped" (prompts/tagging/calibration.yaml), a :class:`Calibration`, or
+        None for the raw evidence with facts at ``min_score`` (the uncalibrated tagger).
     batch_size : images per forward pass (at most :data:`FORWARD_BATCH`; see there why).
     threads : torch intra-op threads (None: leave torch's setting alone).
     face_detector : anything with ``detect(image) -> list[Box]``; used only when ``tag``
@@ -509,30 +525,33 @@ class LiteTagger:
             parts.setdefault(tid, []).append((score, "faces"))
         for tid, score in exif_evidence(taken_at, colour).items():
             parts.setdefault(tid, []).append((score, "exif"))
-        return light_gate(_combine(parts), light, taken_at)
+        # the gate reads the light as used (a close-up's colours damped), brightness as measured
+        return light_gate(_combine(parts), {**colour, "brightness": light["brightness"]}, taken_at)
 
     def decide(self, scored: dict[str, tuple[float, str]], visible: bool = True) -> TagList:
         """Calibrated facts and suggestions from :meth:`evidence`'s raw scores.
 
         Facts: calibrated score >= ``threshold``. If none passes but the photo shows
         something, its best tag is kept as a fact when it clears ``floor``, else the best
-        of the broad scene tags (:data:`GENERIC_TAGS`), so no photo goes untagged.
+        of the broad scene tags (:data:`GENERIC_TAGS`) if the evidence for it is at least
+        half the best tag's, else the best tag: no photo with visible content goes untagged.
         """
         cal = self.calibration
         ids = list(scored)
         raw = np.array([scored[t][0] for t in ids], np.float64)
         p = cal.apply(ids, raw) if cal is not None else raw
-        order = sorted((k for k in range(len(ids)) if p[k] >= min(self.min_score, cal.floor if cal else 1.0)
-                        or ids[k] in GENERIC_TAGS), key=lambda k: (-p[k], ids[k]))
-        tags = [self.vocab.tag(ids[k], float(p[k]), scored[ids[k]][1]) for k in order[: 2 * self.max_tags + 8]]
+        ranked = sorted(range(len(ids)), key=lambda k: (-p[k], ids[k]))
+        # Tag objects only for what can be kept: the suggestions, the generic fallbacks, the best
+        keep = [k for j, k in enumerate(ranked) if j == 0 or p[k] >= self.min_score or ids[k] in GENERIC_TAGS]
+        tags = [self.vocab.tag(ids[k], float(p[k]), scored[ids[k]][1]) for k in keep[: 2 * self.max_tags + 8]]
         threshold = cal.threshold if cal is not None else self.min_score
         facts = [t for t in tags if t.score >= threshold]
         if not facts and visible and tags:
             if tags[0].score >= (cal.floor if cal is not None else 0.0):
                 facts = [tags[0]]
             else:
-                generic = [t for t in tags if t.id in GENERIC_TAGS]
-                facts = generic[:1] or [tags[0]]
+                generic = [t for t in tags if t.id in GENERIC_TAGS and t.score >= 0.5 * tags[0].score]
+                facts = generic[:1] or tags[:1]
         kept = {t.id for t in facts}
         out = TagList(facts[: self.max_tags])
         out.suggestions = [t for t in tags if t.id not in kept and t.score >= self.min_score][: self.max_tags]
