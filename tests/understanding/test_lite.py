@@ -45,7 +45,7 @@ def test_tag_contract(tagger):
         assert tags and len(tags) <= 12
         assert all(t.id in ids and t.score >= 0.15 for t in tags)
         assert [t.score for t in tags] == sorted((t.score for t in tags), reverse=True)
-        assert {t.source for t in tags} <= {"imagenet", "colour", "faces", "exif"}
+        assert {t.source for t in tags} <= {"imagenet", "colour", "faces", "exif", "features"}
     assert result[0][0].id in ("coffee", "drink") and "coffee" in [t.id for t in result[0][:2]]
     assert result[1][0].id == "cat"
     assert tagger.tag([]) == []
@@ -171,8 +171,8 @@ import yaml  # noqa: E402
 
 from creator.resources import prompt_path  # noqa: E402
 from creator.understanding import understand_items  # noqa: E402
-from creator.understanding.lite import (GENERIC_TAGS, Calibration, TagList, light_gate,  # noqa: E402
-                                        visible_content)
+from creator.understanding.lite import (GENERIC_TAGS, HEAD_FILE, Calibration, FeatureHead,  # noqa: E402
+                                        TagList, light_gate, visible_content)
 
 SAMPLES = ("china", "flower", "astronaut", "coffee", "chelsea", "rocket", "hubble_deep_field", "camera",
            "grass", "gravel", "brick", "moon", "retina")
@@ -187,7 +187,8 @@ def test_shipped_calibration_is_loaded_and_applied(tagger):
     assert len(fitted) >= 20 and any(abs(v["slope"] - 1) > 0.05 or abs(v["offset"]) > 0.05 for v in fitted.values())
     assert tagger.calibration == Calibration.shipped()
     image = _thumb("china")
-    raw = tagger.evidence(image, tagger.imagenet_probs([image])[0])
+    probs, feats = tagger.forward([image])
+    raw = tagger.evidence(image, probs[0], features=feats[0])
     tags = tagger.tag([image])[0]
     assert tags and all(t.score >= data["threshold"] for t in tags)
     for t in list(tags) + tags.suggestions:
@@ -316,3 +317,22 @@ def test_forward_gives_the_features_the_classifier_reads(tagger):
         again = torch.softmax(tagger._load()._fc(torch.from_numpy(feats)), dim=1).numpy()
     assert np.allclose(again, probs, atol=1e-5)
     assert np.allclose(tagger.imagenet_probs([_thumb("chelsea")]), probs[:1], atol=1e-5)
+
+
+def test_shipped_feature_head_is_loaded_and_applied(tagger):
+    """The head in prompts/tagging/head.npz is a logistic over the pooled features, read
+    here with numpy alone, and its scores enter the evidence as the "features" source."""
+    with np.load(prompt_path(HEAD_FILE)) as d:
+        ids, mean, scale, w, b = list(d["tag_ids"]), d["mean"], d["scale"], d["weights"], d["bias"]
+    assert w.shape == (1280, len(ids)) and len(ids) >= 10 and {"sky", "clouds", "city"} <= set(ids)
+    assert isinstance(tagger.head, FeatureHead) and list(tagger.head.tag_ids) == ids
+    images = [_thumb("china"), _thumb("chelsea")]
+    _, feats = tagger.forward(images)
+    z = ((np.log(feats + 0.05) - mean) / scale) @ w + b
+    expected = 1 / (1 + np.exp(-z))
+    got = tagger.head.scores(feats)
+    assert np.allclose([[row[t] for t in ids] for row in got], expected, atol=1e-4)
+    # without the head the evidence is different: the head takes part
+    bare = LiteTagger(head=None)
+    probs = tagger.imagenet_probs(images[:1])
+    assert tagger.evidence(images[0], probs[0], features=feats[0]) != bare.evidence(images[0], probs[0])
