@@ -17,11 +17,15 @@ Figures, each for a tagger's *facts* (the tags a caption may use):
 - untagged: photos without any fact; per-tag precision and recall.
 
 Rows: the plain ImageNet mapping (tags.yaml classes, squashed, >= 0.15: the baseline), the
-raw evidence without calibration (>= 0.15), and the calibrated tagger. Anything fitted is
-measured by leave-one-package-out cross-validation: the calibration is fitted on the other
-19 packages and measured on the photos of the held-out one, so near-identical photos of a
-package never sit on both sides. The classifier's outputs and the face boxes are cached
-next to the photos (they do not depend on the rules or the calibration).
+rules' raw evidence without calibration (>= 0.15), the rules with a fitted calibration, and
+the shipped design: rules + feature head + calibration. Anything fitted is measured by
+leave-one-package-out cross-validation: head and calibration are fitted on the other 19
+packages and measured on the held-out one, so near-identical photos of a package never sit
+on both sides (inside each fit, the calibration is fitted on head scores that are
+themselves out-of-fold, 5 package folds, as they will be on new photos). The classifier's
+outputs, features and face boxes are cached next to the photos (they depend on neither the
+rules nor anything fitted). ``--fit`` writes prompts/tagging/head.npz and calibration.yaml
+from all photos.
 """
 
 from __future__ import annotations
