@@ -164,6 +164,7 @@ class MediaItem(_Model):
     gps: GPS | None = None
     place: Place | None = None
     tags: list[Tag] = Field(default_factory=list)  # sorted by score, best first
+    suggestions: list[Tag] = Field(default_factory=list)  # possible tags below the fact threshold
     quality: Quality | None = None
     clip: ClipInfo | None = None
     error: str | None = None

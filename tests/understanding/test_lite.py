@@ -45,7 +45,7 @@ def test_tag_contract(tagger):
         assert tags and len(tags) <= 12
         assert all(t.id in ids and t.score >= 0.15 for t in tags)
         assert [t.score for t in tags] == sorted((t.score for t in tags), reverse=True)
-        assert {t.source for t in tags} <= {"imagenet", "colour", "faces", "exif"}
+        assert {t.source for t in tags} <= {"imagenet", "colour", "faces", "exif", "features"}
     assert result[0][0].id in ("coffee", "drink") and "coffee" in [t.id for t in result[0][:2]]
     assert result[1][0].id == "cat"
     assert tagger.tag([]) == []
@@ -161,3 +161,178 @@ def test_exif_night_needs_a_dark_photo(tagger):
     assert "night" in with_exif
     bright_indoor = tagger.tag([_thumb("coffee")], taken_at=[late])[0]
     assert "night" not in {t.id for t in bright_indoor}
+
+
+# --- calibration, facts and suggestions, light against the clock -------------------------
+
+import math  # noqa: E402
+
+import yaml  # noqa: E402
+
+from creator.resources import prompt_path  # noqa: E402
+from creator.understanding import understand_items  # noqa: E402
+from creator.understanding.lite import (GENERIC_TAGS, HEAD_FILE, Calibration, FeatureHead,  # noqa: E402
+                                        TagList, light_gate, visible_content)
+
+SAMPLES = ("china", "flower", "astronaut", "coffee", "chelsea", "rocket", "hubble_deep_field", "camera",
+           "grass", "gravel", "brick", "moon", "retina")
+
+
+def test_shipped_calibration_is_loaded_and_applied(tagger):
+    """Fact scores are sigmoid(slope * logit(raw) + offset) with the numbers in
+    prompts/tagging/calibration.yaml, read here straight from the file."""
+    data = yaml.safe_load(prompt_path("tagging/calibration.yaml").read_text(encoding="utf-8"))
+    assert 0.2 <= data["threshold"] <= 0.8 and data["floor"] < data["threshold"]
+    fitted = data["tags"]
+    assert len(fitted) >= 20 and any(abs(v["slope"] - 1) > 0.05 or abs(v["offset"]) > 0.05 for v in fitted.values())
+    assert tagger.calibration == Calibration.shipped()
+    image = _thumb("china")
+    probs, feats = tagger.forward([image])
+    raw = tagger.evidence(image, probs[0], features=feats[0])
+    tags = tagger.tag([image])[0]
+    assert tags and all(t.score >= data["threshold"] for t in tags)
+    for t in list(tags) + tags.suggestions:
+        ab = fitted.get(t.id, data["default"])
+        z = ab["slope"] * math.log(raw[t.id][0] / (1 - raw[t.id][0])) + ab["offset"]
+        assert t.score == pytest.approx(1 / (1 + math.exp(-z)), abs=2e-4), t.id
+    # the calibrated score is not the raw one: the calibration changed something
+    assert any(abs(t.score - raw[t.id][0]) > 0.02 for t in tags)
+
+
+def test_one_threshold_splits_facts_from_suggestions():
+    """A tag under the threshold is a suggestion, never a fact; a photo with no fact keeps
+    its best tag above the floor, else a generic scene tag; a blank frame gets no fallback."""
+    cal = Calibration(threshold=0.5, floor=0.3, default=(1.0, 0.0), per_tag={"airplane": (1.0, -2.0)})
+    t = LiteTagger(calibration=cal, min_score=0.1)
+    out = t.decide({"sky": (0.8, "colour"), "airplane": (0.67, "imagenet"), "fog": (0.4, "colour")})
+    assert isinstance(out, TagList) and [x.id for x in out] == ["sky"]
+    # airplane 0.67 raw is sigmoid(logit(0.67) - 2) = 0.22 calibrated: a suggestion
+    assert {x.id for x in out.suggestions} == {"fog", "airplane"}
+    assert next(x for x in out.suggestions if x.id == "airplane").score == pytest.approx(0.216, abs=1e-3)
+    assert {x.id for x in t.decide({"airplane": (0.5, "imagenet"), "sky": (0.9, "colour")}).suggestions} == {"airplane"}
+    only_weak = t.decide({"fog": (0.4, "colour"), "lake": (0.35, "imagenet")})
+    assert [x.id for x in only_weak] == ["fog"] and "fog" not in {x.id for x in only_weak.suggestions}
+    below_floor = t.decide({"airplane": (0.5, "imagenet"), "sky": (0.2, "colour")})
+    assert [x.id for x in below_floor] == ["sky"] and "sky" in GENERIC_TAGS
+    # a blank frame gets no fallback: only tags that clear the threshold on their own
+    assert list(t.decide({"airplane": (0.5, "imagenet"), "sky": (0.2, "colour")}, visible=False)) == []
+
+
+def test_suggestions_never_in_tags_through_the_stage(tmp_path):
+    from creator import media
+    from creator.config import Settings
+    from tests.factories import make_photo
+
+    folder = tmp_path / "相册"
+    folder.mkdir()
+    paths = [make_photo(folder / f"照片{n}.jpg", _thumb(n), taken_at=datetime(2024, 5, 1, 10)) for n in
+             ("china", "flower", "rocket")]
+    items = understand_items(media.load_media(paths, verify=False), Settings())
+    threshold = Calibration.shipped().threshold
+    for item in items:
+        assert item.ok and item.tags, item.path
+        facts = {t.id for t in item.tags}
+        assert not facts & {t.id for t in item.suggestions}, item.path
+        assert all(t.score < threshold for t in item.suggestions)
+    assert any(item.suggestions for item in items)
+
+
+def test_no_untagged_photo_among_the_bundled_samples(tagger):
+    images = [_thumb(n) for n in SAMPLES]
+    assert all(visible_content(im) for im in images)
+    for name, tags in zip(SAMPLES, tagger.tag(images)):
+        assert len(tags) >= 1, name
+    assert not visible_content(Image.new("RGB", (300, 200), (12, 12, 12)))
+
+
+def _noon_forest() -> Image.Image:
+    rng = np.random.default_rng(3)
+    arr = np.clip(rng.normal(0, 45, (300, 400, 1)) + np.array([70, 120, 50]), 0, 255)
+    return Image.fromarray(arr.astype(np.uint8))
+
+
+def test_light_decides_night_stars_and_sunset():
+    bright = {"brightness": 0.6, "sunset": 0.05, "night": 0.0}
+    said = {"night": (0.43, "imagenet"), "starry_sky": (0.65, "imagenet"), "sunset": (0.8, "imagenet"),
+            "forest": (0.7, "colour")}
+    noon = light_gate(said, bright, datetime(2024, 10, 3, 12, 30))
+    assert noon["night"][0] == 0.0 and noon["starry_sky"][0] == 0.0 and noon["forest"] == said["forest"]
+    assert noon["sunset"][0] == 0.0  # at noon only the light may say sunset, and clearly
+    glowing = light_gate(said, {**bright, "sunset": 0.7}, datetime(2024, 10, 3, 12, 30))
+    assert glowing["sunset"][0] == pytest.approx(0.7)
+    evening = light_gate(said, bright, datetime(2024, 10, 3, 18, 30))
+    assert evening["sunset"] == said["sunset"]
+    dark = light_gate(said, {"brightness": 0.05, "night": 0.8}, datetime(2024, 10, 3, 23, 0))
+    assert dark["night"] == said["night"] and dark["starry_sky"] == said["starry_sky"]
+
+
+def test_clock_and_light_together_on_real_pixels(tagger):
+    """A bright green frame at 23:30 is no night and no starry sky; a dark starry frame at
+    23:30 is; a warm sunset sky at noon keeps its sunset (the light says so), a forest at
+    noon gets none."""
+    late = datetime(2024, 8, 1, 23, 30)
+    noon = datetime(2024, 8, 1, 12, 0)
+    sky = np.full((300, 400, 3), 8, np.float32)
+    rng = np.random.default_rng(1)
+    for y, x in zip(rng.integers(0, 298, 300), rng.integers(0, 398, 300)):
+        sky[y : y + 2, x : x + 2] = rng.integers(120, 256)
+    stars = Image.fromarray(sky.astype(np.uint8))
+    glow = _gradient((250, 150, 60), (230, 90, 80))
+    glow[200:] = (30, 20, 25)
+    sunset = Image.fromarray(glow.astype(np.uint8))
+    forest = _noon_forest()
+    res = tagger.tag([forest, stars, sunset, forest], taken_at=[late, late, noon, noon])
+
+    def every(tags):
+        return {t.id for t in tags} | {t.id for t in tags.suggestions}
+
+    assert not every(res[0]) & {"night", "starry_sky"}
+    assert {"night", "starry_sky"} & {t.id for t in res[1]}
+    assert "sunset" in {t.id for t in res[2]}
+    assert "sunset" not in every(res[3]) and not every(res[3]) & {"night", "starry_sky"}
+
+
+def test_fog_on_a_low_contrast_scene(tagger):
+    """Pale grey haze with faint ridges and trees (contrast kept low) reads as fog, and is
+    no snow."""
+    arr = _gradient((212, 214, 216), (188, 190, 192))
+    rows = np.arange(300)[:, None]
+    ridge = (150 + 25 * np.sin(np.arange(400) / 37.0))[None, :]
+    arr[np.broadcast_to(rows > ridge, (300, 400))] -= 28  # a faint far ridge
+    for x in range(15, 400, 50):
+        arr[200:300, x : x + 8] -= 45  # misty tree trunks
+    im = Image.fromarray(np.clip(arr, 0, 255).astype(np.uint8))
+    ev = colour_evidence(im)
+    assert ev["fog"] > 0.4 and ev["snow"] < 0.2
+    tags = tagger.tag([im])[0]
+    assert "fog" in {t.id for t in tags} | {t.id for t in tags.suggestions}
+
+
+def test_forward_gives_the_features_the_classifier_reads(tagger):
+    import torch
+
+    probs, feats = tagger.forward([_thumb("chelsea"), _thumb("coffee")])
+    assert feats.shape == (2, 1280) and probs.shape == (2, 1000)
+    with torch.inference_mode():
+        again = torch.softmax(tagger._load()._fc(torch.from_numpy(feats)), dim=1).numpy()
+    assert np.allclose(again, probs, atol=1e-5)
+    assert np.allclose(tagger.imagenet_probs([_thumb("chelsea")]), probs[:1], atol=1e-5)
+
+
+def test_shipped_feature_head_is_loaded_and_applied(tagger):
+    """The head in prompts/tagging/head.npz is a logistic over the pooled features, read
+    here with numpy alone, and its scores enter the evidence as the "features" source."""
+    with np.load(prompt_path(HEAD_FILE)) as d:
+        ids, mean, scale, w, b = list(d["tag_ids"]), d["mean"], d["scale"], d["weights"], d["bias"]
+    assert w.shape == (1280, len(ids)) and len(ids) >= 10 and {"sky", "clouds", "city"} <= set(ids)
+    assert isinstance(tagger.head, FeatureHead) and list(tagger.head.tag_ids) == ids
+    images = [_thumb("china"), _thumb("chelsea")]
+    _, feats = tagger.forward(images)
+    z = ((np.log(feats + 0.05) - mean) / scale) @ w + b
+    expected = 1 / (1 + np.exp(-z))
+    got = tagger.head.scores(feats)
+    assert np.allclose([[row[t] for t in ids] for row in got], expected, atol=1e-4)
+    # without the head the evidence is different: the head takes part
+    bare = LiteTagger(head=None)
+    probs = tagger.imagenet_probs(images[:1])
+    assert tagger.evidence(images[0], probs[0], features=feats[0]) != bare.evidence(images[0], probs[0])

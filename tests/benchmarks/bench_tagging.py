@@ -1,0 +1,368 @@
+"""Tagging benchmark on the real development photos, and the fit of the lite tagger's calibration.
+
+    python tests/benchmarks/bench_tagging.py            # report (cross-validated)
+    python tests/benchmarks/bench_tagging.py --fit      # refit prompts/tagging/calibration.yaml
+    python tests/benchmarks/bench_tagging.py --tags     # also print every photo's tags
+
+The photos: ../shared/dev_photos/dev_photos.tsv lists 147 photos from 20 Debian packages with
+their labels (primary groups: what a person would say the photo shows; acceptable ids:
+every correct tag). They are fetched once with the set's fetch_dev_photos.sh into
+``$DEV_PHOTOS_CACHE`` (default ~/.cache/dev_photos) and never copied into the repository.
+
+Figures, each for a tagger's *facts* (the tags a caption may use):
+
+- recall@5: the fraction of primary groups hit (any of a group's '|' ids among the top 5);
+- precision@3: per photo, of the top <= 3 facts, the fraction acceptable (an untagged photo
+  counts 0), averaged over photos;
+- untagged: photos without any fact; per-tag precision and recall.
+
+Rows: the plain ImageNet mapping (tags.yaml classes, squashed, >= 0.15: the baseline), the
+rules' raw evidence without calibration (>= 0.15), the rules with a fitted calibration, and
+the shipped design: rules + feature head + calibration. Anything fitted is measured by
+leave-one-package-out cross-validation: head and calibration are fitted on the other 19
+packages and measured on the held-out one, so near-identical photos of a package never sit
+on both sides (inside each fit, the calibration is fitted on head scores that are
+themselves out-of-fold, 5 package folds, as they will be on new photos). The classifier's
+outputs, features and face boxes are cached next to the photos (they depend on neither the
+rules nor anything fitted). ``--fit`` writes prompts/tagging/head.npz and calibration.yaml
+from all photos.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+
+DEV = Path(os.environ.get("DEV_PHOTOS_DIR", ROOT.parent / "shared" / "dev_photos"))
+if not DEV.is_dir():  # a worktree: the shared folder sits next to the main checkout
+    DEV = Path("/work/shared/dev_photos")
+CACHE = Path(os.environ.get("DEV_PHOTOS_CACHE", Path.home() / ".cache" / "dev_photos"))
+THRESHOLDS = (0.3, 0.4, 0.5, 0.6)  # the fit picks the fact threshold among these
+FLOOR = 0.2  # the best tag of a photo with no fact is still a fact above this (else a generic one)
+SHRINK = 3.0  # how strongly a tag's own Platt fit is pulled towards the shared one
+
+
+@dataclass
+class Photo:
+    package: str
+    path: Path
+    groups: list[set[str]]  # primary groups
+    acceptable: set[str]
+
+
+def dev_set() -> list[Photo]:
+    """The labelled photos, fetched into the cache if any is missing."""
+    tsv = DEV / "dev_photos.tsv"
+    rows = [line.rstrip("\n").split("\t") for line in tsv.read_text(encoding="utf-8").splitlines()
+            if line.strip() and not line.startswith("#")]
+    photos_dir = CACHE / "photos"
+    photos = [Photo(pkg, photos_dir / f"{pkg}__{Path(path).name}", [set(g.split("|")) for g in prim.split(";")],
+                    set(acc.split(","))) for pkg, path, prim, acc in rows]
+    if not all(p.path.is_file() for p in photos):
+        subprocess.run(["bash", str(DEV / "fetch_dev_photos.sh"), "-t", str(tsv), "-c", str(CACHE), str(photos_dir)],
+                       check=True)
+    return photos
+
+
+def classifier_outputs(tagger, photos: list[Photo]) -> tuple[np.ndarray, np.ndarray, list, list]:
+    """(N, 1000) ImageNet probabilities, (N, 1280) pooled features, face boxes and EXIF
+    times, cached by file name and size."""
+    from creator import media
+    from creator.types import Box
+
+    cache = CACHE / "lite_outputs_v2.npz"
+    key = [f"{p.path.name}:{p.path.stat().st_size}" for p in photos]
+    if cache.is_file():
+        data = np.load(cache, allow_pickle=False)
+        if list(data["key"]) == key:
+            meta = json.loads(str(data["meta"]))
+            return data["probs"], data["feats"], [[Box(**b) for b in m["faces"]] for m in meta], \
+                [datetime.fromisoformat(m["taken"]) if m["taken"] else None for m in meta]
+    from creator.understanding.faces import FaceDetector
+
+    detector = FaceDetector()
+    probs, feats, meta = [], [], []
+    for p in photos:
+        image = media.open_photo(p.path, max_side=448)
+        faces = detector.detect(image)
+        pr, ft = tagger.forward([image])
+        probs.append(pr[0])
+        feats.append(ft[0])
+        taken = media.load_item(p.path, verify=False).taken_at
+        meta.append({"faces": [b.model_dump() for b in faces], "taken": taken.isoformat() if taken else None})
+    np.savez_compressed(cache, key=np.array(key), probs=np.array(probs), feats=np.array(feats), meta=json.dumps(meta))
+    return classifier_outputs(tagger, photos)
+
+
+@dataclass
+class Looked:
+    """What the rules found in one photo (no fitted part): evidence pieces, light, time."""
+
+    parts: dict
+    light: dict
+    taken: datetime | None
+    visible: bool
+
+
+def look(tagger, photos: list[Photo]) -> tuple[list[Looked], np.ndarray, np.ndarray]:
+    from creator import media
+    from creator.understanding.lite import visible_content
+
+    probs, feats, faces, taken = classifier_outputs(tagger, photos)
+    looked = []
+    for k, p in enumerate(photos):
+        image = media.open_photo(p.path, max_side=448)
+        parts, light = tagger.evidence_parts(image, probs[k], faces[k], taken[k])
+        looked.append(Looked(parts, light, taken[k], visible_content(image)))
+    return looked, probs, feats
+
+
+# --- figures -------------------------------------------------------------------------------
+
+
+def figures(photos: list[Photo], facts: list[list[str]]) -> dict:
+    hits = groups = 0
+    precisions = []
+    for p, ids in zip(photos, facts):
+        top5 = set(ids[:5])
+        groups += len(p.groups)
+        hits += sum(bool(g & top5) for g in p.groups)
+        top3 = ids[:3]
+        precisions.append(sum(t in p.acceptable for t in top3) / len(top3) if top3 else 0.0)
+    return {"recall@5": hits / groups, "precision@3": float(np.mean(precisions)),
+            "untagged": sum(not ids for ids in facts)}
+
+
+def per_tag(photos: list[Photo], facts: list[list[str]]) -> dict[str, tuple[int, float, int, float]]:
+    """tag -> (photos tagged, precision, photos with it primary, recall@5 of those)."""
+    out = {}
+    ids = sorted({t for f in facts for t in f} | {t for p in photos for g in p.groups for t in g})
+    for t in ids:
+        tagged = [p for p, f in zip(photos, facts) if t in f]
+        prim = [(p, f) for p, f in zip(photos, facts) if any(t in g for g in p.groups)]
+        prec = sum(t in p.acceptable for p in tagged) / len(tagged) if tagged else float("nan")
+        rec = sum(t in f[:5] for _, f in prim) / len(prim) if prim else float("nan")
+        out[t] = (len(tagged), prec, len(prim), rec)
+    return out
+
+
+# --- the fit ---------------------------------------------------------------------------------
+
+
+def _platt(x: np.ndarray, y: np.ndarray, prior: tuple[float, float] | None, shrink: float) -> tuple[float, float]:
+    """Logistic fit of y on x (slope, offset), pulled towards ``prior`` by an L2 penalty."""
+    from scipy.optimize import minimize
+
+    a0, b0 = prior if prior is not None else (1.0, 0.0)
+    lam = shrink if prior is not None else 1e-3
+
+    def loss(w):
+        z = w[0] * x + w[1]
+        p = 1.0 / (1.0 + np.exp(-z))
+        nll = np.sum(np.logaddexp(0.0, z) - y * z)
+        grad = np.array([np.sum((p - y) * x), np.sum(p - y)])
+        return nll + lam * ((w[0] - a0) ** 2 + (w[1] - b0) ** 2), grad + 2 * lam * (w - np.array([a0, b0]))
+
+    res = minimize(loss, np.array([a0, b0]), jac=True, method="L-BFGS-B", bounds=[(0.05, 10.0), (-10.0, 10.0)])
+    return float(res.x[0]), float(res.x[1])
+
+
+def fit(photos: list[Photo], raws: list[dict], visible: list[bool]):
+    """A Calibration fitted on these photos: a shared Platt fit over every (photo, tag with
+    evidence) pair — the target is "the tag is acceptable" — then each tag's own fit shrunk
+    towards it, then the fact threshold that maximises recall@5 + precision@3 here."""
+    from creator.understanding.lite import Calibration, _logit
+
+    pairs = [(t, _logit(s), t in p.acceptable) for p, r in zip(photos, raws) for t, (s, _) in r.items()]
+    x = np.array([v for _, v, _ in pairs])
+    y = np.array([float(v) for _, _, v in pairs])
+    shared = _platt(x, y, None, 0.0)
+    per_tag = {}
+    for t in sorted({t for t, _, _ in pairs}):
+        m = np.array([u == t for u, _, _ in pairs])
+        per_tag[t] = _platt(x[m], y[m], shared, SHRINK)
+    best = None
+    for thr in THRESHOLDS:
+        cal = Calibration(threshold=float(thr), floor=FLOOR, default=shared, per_tag=per_tag)
+        f = figures(photos, facts_of(cal, raws, visible))
+        score = f["recall@5"] + f["precision@3"]
+        if best is None or score > best[0] + 1e-9:
+            best = (score, cal)
+    return best[1]
+
+
+def facts_of(calibration, raws: list[dict], visible: list[bool], *, min_score: float = 0.15) -> list[list[str]]:
+    from creator.understanding.lite import LiteTagger
+
+    tagger = LiteTagger(calibration=calibration, head=None, min_score=min_score, max_tags=12)
+    return [[t.id for t in tagger.decide(r, v)] for r, v in zip(raws, visible)]
+
+
+HEAD_DIMS = 48  # principal directions of the standardised features the head reads
+HEAD_C = 0.05  # inverse L2 strength of each tag's logistic fit
+HEAD_MIN = 4  # a tag gets a head when it has this many positive and negative photos
+
+
+def fit_head(photos: list[Photo], feats: np.ndarray):
+    """The feature head fitted on these photos (target: the tag is acceptable)."""
+    from sklearn.linear_model import LogisticRegression
+
+    from creator.understanding.lite import FeatureHead
+    from creator.vocabulary import vocabulary
+
+    x = FeatureHead.inputs(feats)
+    mean, scale = x.mean(axis=0), x.std(axis=0) + 1e-3
+    xs = (x - mean) / scale
+    basis = np.linalg.svd(xs, full_matrices=False)[2][:HEAD_DIMS].T  # (1280, dims)
+    proj = xs @ basis
+    ids, weights, bias = [], [], []
+    for t in vocabulary().ids:
+        y = np.array([t in p.acceptable for p in photos], float)
+        if y.sum() < HEAD_MIN or (1 - y).sum() < HEAD_MIN:
+            continue
+        clf = LogisticRegression(C=HEAD_C, max_iter=1000).fit(proj, y)
+        ids.append(t)
+        weights.append(basis @ clf.coef_[0])
+        bias.append(float(clf.intercept_[0]))
+    return FeatureHead(tuple(ids), mean, scale, np.array(weights).T, np.array(bias))
+
+
+def _package_folds(photos: list[Photo], k: int) -> list[list[int]]:
+    """k groups of photo indices, whole packages each, balanced by photo count."""
+    members: dict[str, list[int]] = {}
+    for i, p in enumerate(photos):
+        members.setdefault(p.package, []).append(i)
+    folds: list[list[int]] = [[] for _ in range(k)]
+    for pkg in sorted(members, key=lambda q: (-len(members[q]), q)):
+        min(folds, key=len).extend(members[pkg])
+    return [f for f in folds if f]
+
+
+def scored_with_head(tagger, looked: list[Looked], heads: list) -> list[dict]:
+    return [tagger.finish_evidence(lk.parts, lk.light, lk.taken, h) for lk, h in zip(looked, heads)]
+
+
+def fit_all(tagger, photos: list[Photo], looked: list[Looked], feats: np.ndarray, *, use_head: bool = True):
+    """The head fitted on all these photos, and the calibration fitted on scores whose head
+    part is out-of-fold (5 package folds), as it will be on photos the head never saw."""
+    if not use_head:
+        scored = scored_with_head(tagger, looked, [None] * len(looked))
+        return None, fit(photos, scored, [lk.visible for lk in looked])
+    heads: list = [None] * len(photos)
+    for fold in _package_folds(photos, 5):
+        held = set(fold)
+        train = [i for i in range(len(photos)) if i not in held]
+        head = fit_head([photos[i] for i in train], feats[train])
+        for i, h in zip(fold, head.scores(feats[fold])):
+            heads[i] = h
+    scored = scored_with_head(tagger, looked, heads)
+    return fit_head(photos, feats), fit(photos, scored, [lk.visible for lk in looked])
+
+
+def cross_validated(tagger, photos: list[Photo], looked: list[Looked], feats: np.ndarray, *,
+                    use_head: bool = True) -> list[list[str]]:
+    """Each package's facts from a head and calibration fitted on the other packages."""
+    facts: list[list[str]] = [[] for _ in photos]
+    for pkg in sorted({p.package for p in photos}):
+        train = [k for k, p in enumerate(photos) if p.package != pkg]
+        test = [k for k, p in enumerate(photos) if p.package == pkg]
+        head, cal = fit_all(tagger, [photos[k] for k in train], [looked[k] for k in train], feats[train],
+                            use_head=use_head)
+        hs = head.scores(feats[test]) if head is not None else [None] * len(test)
+        scored = scored_with_head(tagger, [looked[k] for k in test], hs)
+        for k, f in zip(test, facts_of(cal, scored, [looked[k].visible for k in test])):
+            facts[k] = f
+    return facts
+
+
+def imagenet_baseline(tagger, probs: np.ndarray) -> list[list[str]]:
+    """Today's plain mapping: the squashed mapped probabilities, >= 0.15, best first."""
+    scores = tagger.imagenet_evidence(probs)
+    ids = tagger.vocab.ids
+    return [[ids[j] for j in np.argsort(-row, kind="stable") if row[j] >= 0.15][:12] for row in scores]
+
+
+def write_calibration(cal, n_photos: int, n_packages: int) -> Path:
+    import yaml
+
+    from creator.resources import prompt_path
+    from creator.understanding.lite import CALIBRATION_FILE
+
+    path = prompt_path(CALIBRATION_FILE)
+    header = (f"# The lite tagger's calibration: calibrated = sigmoid(slope * logit(raw) + offset), per tag\n"
+              f"# (tags not listed use `default`); a tag is a fact at >= threshold, else a suggestion;\n"
+              f"# a photo with no fact keeps its best tag if it clears `floor`.\n"
+              f"# Fitted by `python tests/benchmarks/bench_tagging.py --fit` on {n_photos} labelled photos of\n"
+              f"# {n_packages} Debian packages (../shared/dev_photos); do not edit by hand.\n")
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(header + yaml.safe_dump(cal.to_dict(), sort_keys=False, allow_unicode=True), encoding="utf-8")
+    tmp.replace(path)
+    return path
+
+
+def _row(name: str, f: dict) -> str:
+    return f"{name:44s} {f['recall@5']:9.3f} {f['precision@3']:11.3f} {f['untagged']:8d}"
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--fit", action="store_true", help="refit prompts/tagging/calibration.yaml on all photos")
+    ap.add_argument("--tags", action="store_true", help="print each photo's cross-validated facts")
+    args = ap.parse_args()
+
+    from creator.understanding.lite import LiteTagger
+
+    photos = dev_set()
+    tagger = LiteTagger(calibration=None, head=None)
+    looked, probs, feats = look(tagger, photos)
+    visible = [lk.visible for lk in looked]
+    n_pkg = len({p.package for p in photos})
+    if args.fit:
+        from creator.understanding.lite import HEAD_FILE
+
+        head, cal = fit_all(tagger, photos, looked, feats)
+        head.save(ROOT / "prompts" / HEAD_FILE)
+        print(f"wrote {write_calibration(cal, len(photos), n_pkg)} (threshold {cal.threshold}) and {HEAD_FILE} "
+              f"({len(head.tag_ids)} tags)")
+
+    base = imagenet_baseline(tagger, probs)
+    rules = scored_with_head(tagger, looked, [None] * len(looked))
+    raw = facts_of(None, rules, visible)
+    cv_rules = cross_validated(tagger, photos, looked, feats, use_head=False)
+    cv = cross_validated(tagger, photos, looked, feats)
+    print(f"{len(photos)} photos, {n_pkg} packages; fitted parts: leave-one-package-out")
+    print(f"{'':44s} {'recall@5':>9s} {'precision@3':>11s} {'untagged':>8s}")
+    print(_row("ImageNet mapping only (baseline, >= 0.15)", figures(photos, base)))
+    print(_row("rules, uncalibrated (>= 0.15)", figures(photos, raw)))
+    print(_row("rules + calibration, cross-validated", figures(photos, cv_rules)))
+    print(_row("rules + feature head + calibration, CV", figures(photos, cv)))
+    shipped = LiteTagger()
+    sh = [[t.id for t in shipped.decide(d, v)] for d, v in
+          zip(scored_with_head(shipped, looked, shipped.head.scores(feats)), visible)]
+    print(_row("shipped head + calibration (in-sample)", figures(photos, sh)))
+
+    print(f"\nper tag, cross-validated (baseline in brackets): tagged, precision | primary, recall@5")
+    t_cv, t_base = per_tag(photos, cv), per_tag(photos, base)
+    for t in sorted(t_cv, key=lambda t: (-t_cv[t][2], t)):
+        n, prec, m, rec = t_cv[t]
+        bn, bp, _, br = t_base.get(t, (0, float("nan"), 0, float("nan")))
+        print(f"  {t:14s} {n:4d} {prec:5.2f} ({bn:3d} {bp:5.2f}) | {m:3d} {rec:5.2f} ({br:5.2f})")
+    if args.tags:
+        for p, f, r in zip(photos, cv, raw):
+            want = ";".join("|".join(sorted(g)) for g in p.groups)
+            print(f"{p.path.name[:48]:48s} {want[:28]:28s} {' '.join(f[:5]):40s} rules: {' '.join(r[:4])}")
+
+
+if __name__ == "__main__":
+    main()
