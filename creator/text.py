@@ -42,6 +42,7 @@ __all__ = [
     "LineBreak",
     "layout_lines",
     "break_lines",
+    "names_only",
 ]
 
 
@@ -139,6 +140,18 @@ def trim_title(text: str, limit: int) -> str:
             cut = cut[:j]
             break
     return cut.strip(" ｜|，,·：:-—")
+
+
+# --- paths in messages -----------------------------------------------------------------
+
+_PATH = regex.compile(r"""(?<![\w.:/\\])(?:[A-Za-z]:)?(?:[\\/][^\s\\/:;,'"()\[\]<>|]+)+[\\/]([^\s\\/:;,'"()\[\]<>|]+)""")
+
+
+def names_only(message: str) -> str:
+    """``message`` with every absolute file path cut to its last part ("/srv/drafts/x/
+    媒体/西湖_1.jpg: cannot read" → "西湖_1.jpg: cannot read"): what a user of the editor
+    is shown, which need not and should not tell the server's folders."""
+    return _PATH.sub(lambda m: m.group(1), message)
 
 
 # --- words ---------------------------------------------------------------------------

@@ -13,7 +13,7 @@ from creator.types import Draft, TrackMatch
 from ui import session
 from ui.session import t
 
-__all__ = ["render", "mood_map_spec", "mood_label"]
+__all__ = ["render", "mood_map_spec", "mood_label", "library_indexed", "indexing_notice"]
 
 AUDIO_TYPES = ["mp3", "wav", "ogg", "opus", "m4a", "aac", "flac"]
 # a five-pointed star as a Vega-Lite point shape (SVG path in a -1..1 box)
@@ -76,6 +76,24 @@ def _music_map() -> list[dict]:
 
 
 # -- edits ----------------------------------------------------------------------------
+
+def library_indexed() -> bool:
+    """Whether the configured music library already has its index (the first soundtrack
+    call on a new machine analyses every track: tens of seconds for the demo library)."""
+    from creator.music.library import default_index_dir, default_library_dir, load_index
+
+    try:
+        s = session.settings()
+        return load_index(s.music.library or default_library_dir(), default_index_dir(s)) is not None
+    except (CreatorError, OSError):
+        return True  # nothing to say about a library that cannot be looked at
+
+
+def indexing_notice() -> None:
+    """Say on screen that the music library is being indexed, when it will be."""
+    if not library_indexed():
+        st.info(t("music_indexing"))
+
 
 def _choose(track_id: str) -> None:
     def change(draft: Draft) -> None:
@@ -198,6 +216,7 @@ def render() -> None:
     if draft is None:
         return
     st.caption(t("music_intro"))
+    indexing_notice()
     left, right = st.columns([3, 2])
     with left:
         c1, c2 = st.columns([3, 1], vertical_alignment="bottom")
