@@ -18,7 +18,6 @@ from __future__ import annotations
 import functools
 import logging
 import math
-import threading
 import unicodedata
 from dataclasses import dataclass
 from typing import Callable
@@ -156,9 +155,6 @@ def names_only(message: str) -> str:
 
 # --- words ---------------------------------------------------------------------------
 
-_jieba_lock = threading.Lock()
-
-
 @functools.lru_cache(maxsize=1)
 def _segmenter():
     """jieba's tokenizer with its bundled dictionary (its cache goes to the temp dir)."""
@@ -166,8 +162,7 @@ def _segmenter():
 
     jieba.setLogLevel(logging.WARNING)  # it announces loading its dictionary on stderr
     tk = jieba.Tokenizer()
-    with _jieba_lock:
-        tk.initialize()
+    tk.initialize()  # thread-safe (jieba locks it); lru_cache keeps the one tokenizer
     return tk
 
 
