@@ -139,3 +139,21 @@ def test_no_string_says_1_items():
     plural = re.compile(r"\{n[^}]*\} (items|files|photos|clips|tracks|covers|drafts|days)\b")
     bad = {k: v["en"] for k, v in strings.items() if isinstance(v, dict) and plural.search(str(v.get("en", "")))}
     assert not bad, bad
+
+
+def test_the_mood_map_keeps_each_moods_colour_in_both_languages():
+    from ui.panels.music import mood_label, mood_map_spec
+
+    points = [{"track_id": f"t{k}", "title": f"t{k}", "mood": m, "valence": 0.5, "energy": 0.5}
+              for k, m in enumerate(["tender", "calm", "happy", "energetic"])]
+
+    def colours(lang: str, pts) -> dict[str, str]:
+        labels = {"valence": "v", "energy": "e", "mood": "m", "this_note": "n"}
+        labels.update({f"mood:{p['mood']}": mood_label(p["mood"], lang) for p in pts})
+        scale = mood_map_spec(pts, (0.5, 0.5), chosen=None, labels=labels)["layer"][0]["encoding"]["color"]["scale"]
+        by_label = dict(zip(scale["domain"], scale["range"]))
+        return {p["mood"]: by_label[labels[f"mood:{p['mood']}"]] for p in pts}
+
+    zh, en = colours("zh", points), colours("en", points)
+    assert zh == en and len(set(zh.values())) == 4
+    assert colours("en", points[1:]) == {m: c for m, c in en.items() if m != "tender"}  # not by position

@@ -21,6 +21,22 @@ _STAR = ("M0,-1L0.24,-0.33L0.95,-0.31L0.38,0.12L0.59,0.81L0,0.4L-0.59,0.81L-0.38
          "L-0.95,-0.31L-0.24,-0.33Z")
 
 
+#: One colour per mood, in the order of prompts/music/moods.yaml (Tableau 10): a mood
+#: keeps its colour whatever the interface language and whichever moods are present.
+MOOD_COLOURS = ("#4e79a7", "#e15759", "#f28e2b", "#b07aa1", "#59a14f", "#76b7b2", "#edc948",
+                "#ff9da7", "#9c755f", "#bab0ac")
+
+
+def _mood_colours(points: list[dict], labels: dict[str, str]) -> dict:
+    """The colour scale of the mood map: each mood's label → its mood's fixed colour."""
+    order = list(load_prompt("music/moods.yaml").get("moods", {}))
+    present = {str(p.get("mood")) for p in points}
+    ids = order + sorted(present - set(order))
+    shown = [m for m in ids if m in present]
+    return {"domain": [labels.get("mood:" + m, m) for m in shown],
+            "range": [MOOD_COLOURS[ids.index(m) % len(MOOD_COLOURS)] for m in shown]}
+
+
 def mood_map_spec(points: list[dict], query: tuple[float, float], *, chosen: str | None,
                   labels: dict[str, str]) -> dict:
     """A Vega-Lite spec: the library's tracks by valence/energy, coloured by mood, the
@@ -37,7 +53,8 @@ def mood_map_spec(points: list[dict], query: tuple[float, float], *, chosen: str
                 "encoding": {
                     "x": {"field": "valence", "type": "quantitative", "title": labels["valence"], **axis},
                     "y": {"field": "energy", "type": "quantitative", "title": labels["energy"], **axis},
-                    "color": {"field": "mood", "type": "nominal", "title": labels["mood"]},
+                    "color": {"field": "mood", "type": "nominal", "title": labels["mood"],
+                              "scale": _mood_colours(points, labels)},
                     "stroke": {"condition": {"test": "datum.chosen", "value": "black"}, "value": None},
                     "strokeWidth": {"value": 2},
                     "tooltip": [{"field": "title"}, {"field": "mood"},
