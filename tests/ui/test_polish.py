@@ -157,3 +157,16 @@ def test_the_mood_map_keeps_each_moods_colour_in_both_languages():
     zh, en = colours("zh", points), colours("en", points)
     assert zh == en and len(set(zh.values())) == 4
     assert colours("en", points[1:]) == {m: c for m, c in en.items() if m != "tender"}  # not by position
+
+
+def test_the_excerpt_slider_shows_the_saved_excerpt(saved_draft):
+    _, folder = saved_draft
+    at = panel("music")
+    [b for b in at.button if b.label == "重新匹配配乐"][0].click().run()
+    at.slider[0].set_range(1.3, 9.1).run()  # off the beats: the SDK snaps it
+    no_exceptions(at)
+    saved = Draft.load(folder).track.excerpt
+    assert (saved.start, saved.end) != (1.3, 9.1)
+    shown = at.slider[0]
+    assert shown.value == (round(saved.start, 1), round(saved.end, 1)), (shown.value, saved)
+    assert shown.step == 0.1 and "%.1f" in shown.format

@@ -145,6 +145,7 @@ def _set_excerpt(widget_key: str) -> None:
                                                   draft_dir=session.draft_dir())
 
     session.edit(change)
+    session.bump()  # the slider starts again from the saved, beat-snapped excerpt
 
 
 # -- page -----------------------------------------------------------------------------
@@ -192,8 +193,9 @@ def _excerpt(draft: Draft) -> None:
     duration = next((p.get("duration") for p in _music_map() if p.get("track_id") == track.track_id), None)
     duration = float(duration or track.excerpt.end)
     widget = session.key("excerpt")
+    # a 0.1 s grid, shown as such: the saved (beat-snapped) values sit on it as they are
     st.slider(t("excerpt"), min_value=0.0, max_value=round(duration, 1),
-              value=(round(track.excerpt.start, 1), round(track.excerpt.end, 1)), step=0.5,
+              value=(round(track.excerpt.start, 1), round(track.excerpt.end, 1)), step=0.1, format="%.1f s",
               key=widget, on_change=_set_excerpt, args=(widget,))
 
 
