@@ -133,7 +133,7 @@ def trim_title(text: str, limit: int) -> str:
             hi = mid - 1
     cut = text[:lo]
     # prefer ending at a boundary when it keeps most of the title
-    for sep in (" ", *SEPARATORS, "，", ",", "：", ":"):
+    for sep in (" ", "｜", "|", "，", ",", "·", "・", "：", ":"):
         j = cut.rfind(sep)
         if j >= max(4, len(cut) * 2 // 3):
             cut = cut[:j]
