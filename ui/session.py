@@ -246,7 +246,7 @@ def _progress_view(latest: dict, label: str, elapsed: float) -> tuple[float, str
     frac = min(1.0, max(0.0, done / total)) if total else 0.0
     text = stage_label(stage) if stage else label
     if total and float(total) == 1.0:
-        text += f" {frac:.0%}"
+        text += f" {frac:.0%}" if done else "…"  # a stage that reports only its end: no "0%" that never moves
     elif total:
         text += f" {done}/{total}"
     return frac, f"{text} · {elapsed:.0f}s"

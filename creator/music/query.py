@@ -15,6 +15,7 @@ import functools
 import numpy as np
 
 from ..resources import load_prompt
+from ..text import guess_language
 from ..types import NoteContext
 from .embeddings import ACOUSTIC_NAMES, QueryVectors, text_embedder
 from .mood import MOODS, mood_positions
@@ -29,12 +30,8 @@ CONTEXT_MOOD_WIDTH = 0.2
 
 def text_language(text: str | None) -> str | None:
     """"zh" for a text with Chinese characters, "en" for one with Latin letters only,
-    None for no text (or neither)."""
-    if not text or not text.strip():
-        return None
-    if any("\u4e00" <= ch <= "\u9fff" or "\u3400" <= ch <= "\u4dbf" for ch in text):
-        return "zh"
-    return "en" if any(ch.isascii() and ch.isalpha() for ch in text) else None
+    None for no text (or neither): :func:`creator.text.guess_language`."""
+    return guess_language(text)
 
 
 def pace_of(ctx: NoteContext) -> str:

@@ -25,12 +25,12 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..resources import package_file
+from ..text import is_cjk
 from ..types import GPS, Place
 
 __all__ = ["locate", "locate_many", "distance_km"]
 
 _EARTH_KM = 6371.0088
-_HAN = re.compile(r"^[\u3400-\u4dbf\u4e00-\u9fff\u00b7]+$")
 _lock = threading.Lock()
 
 
@@ -97,7 +97,7 @@ def _towns() -> _Towns:
 
 def _han_name(alternates: list[str]) -> str | None:
     """The shortest purely-Han alternate name of 2+ characters, without a trailing 市."""
-    names = [a for a in alternates if _HAN.match(a) and len(a) >= 2]
+    names = [a for a in alternates if len(a) >= 2 and all(is_cjk(c) or c == "·" for c in a)]
     if not names:
         return None
     stripped = [n[:-1] if n.endswith("市") and len(n) > 2 else n for n in names]

@@ -11,13 +11,12 @@ from __future__ import annotations
 import functools
 import json
 import re
-import unicodedata
-
-import regex
 from datetime import date
 from typing import Iterable
 
 from creator.resources import load_prompt
+from creator.text import cjk_ratio, is_cjk, title_length
+from creator.text import trim_title as _trim_title
 from creator.types import Caption, NoteContext
 
 __all__ = [
@@ -42,72 +41,9 @@ BODY_MAX = 1000
 HASHTAGS_MIN = 3
 HASHTAGS_MAX = 10
 
-#: A grapheme that starts below this code point (Basic Latin, Latin-1, Latin Extended:
-#: letters, digits, spaces, ASCII punctuation) is half as wide as a CJK character, and
-#: the platform counts it as half a character.
-_HALF_WIDTH_BELOW = 0x0250
-
-
-def title_length(text: str) -> int:
-    """Length of a title as the platform counts it: visible characters (graphemes, the
-    ``regex`` package's ``\\X``), a Latin letter, digit, space or ASCII punctuation mark
-    counting half, rounded up.
-
-    A CJK character counts 1 and so does an emoji however many code points it is made of
-    (ZWJ sequences such as 👨‍👩‍👧, skin tones, variation selectors, keycaps, flags);
-    combining marks belong to their letter. So a 20-character limit holds 20 Chinese
-    characters or about 40 Latin ones, as on the platform.
-
-    >>> title_length("杭州西湖两日｜秋天慢慢走🍂")
-    13
-    >>> title_length("Two slow days by West Lake")
-    13
-    """
-    halves = sum(1 if _half_width(g) else 2 for g in _GRAPHEME.findall(text))
-    return (halves + 1) // 2
-
-
-def _half_width(grapheme: str) -> bool:
-    # a Latin letter with its accents; not a keycap emoji ("1️⃣" starts with a digit)
-    return ord(grapheme[0]) < _HALF_WIDTH_BELOW and all(unicodedata.combining(c) for c in grapheme[1:])
-
-
-_GRAPHEME = regex.compile(r"\X")
-
-
 def trim_title(text: str, limit: int = TITLE_MAX) -> str:
-    """The longest prefix of ``text`` whose :func:`title_length` is at most ``limit``
-    (cut at a word or separator boundary when one is close), stripped."""
-    text = text.strip()
-    if title_length(text) <= limit:
-        return text
-    lo, hi = 0, len(text)
-    while lo < hi:  # the longest prefix that fits
-        mid = (lo + hi + 1) // 2
-        if title_length(text[:mid]) <= limit:
-            lo = mid
-        else:
-            hi = mid - 1
-    cut = text[:lo]
-    # prefer ending at a boundary when it keeps most of the title
-    for sep in (" ", "｜", "|", "，", ",", "·", "：", ":"):
-        j = cut.rfind(sep)
-        if j >= max(4, len(cut) * 2 // 3):
-            cut = cut[:j]
-            break
-    return cut.strip(" ｜|，,·：:-—")
-
-
-def is_cjk(ch: str) -> bool:
-    cp = ord(ch)
-    return 0x4E00 <= cp <= 0x9FFF or 0x3400 <= cp <= 0x4DBF or 0xF900 <= cp <= 0xFAFF or 0x20000 <= cp <= 0x2FA1F
-
-
-def cjk_ratio(text: str) -> float:
-    """Share of CJK characters among the letters of ``text`` (CJK + alphabetic); 0 when none."""
-    cjk = sum(1 for c in text if is_cjk(c))
-    latin = sum(1 for c in text if c.isalpha() and not is_cjk(c) and ord(c) < 0x3000)
-    return cjk / (cjk + latin) if cjk + latin else 0.0
+    """:func:`creator.text.trim_title` at the platform's title limit by default."""
+    return _trim_title(text, limit)
 
 
 def clean_hashtag(tag: str) -> str:

@@ -26,6 +26,7 @@ from PIL import Image, ImageDraw, ImageFilter, ImageFont
 
 from creator.errors import ConfigError, InputError
 from creator.resources import CJK_FONT_PACKAGE, cjk_font_path
+from creator.text import HARD_SEPARATORS, guess_language, layout_lines
 from creator.types import Box
 
 __all__ = [
@@ -35,8 +36,6 @@ __all__ = [
     "missing_glyphs",
     "clean_title",
     "title_language",
-    "break_units",
-    "wrap_lines",
     "relative_luminance",
     "contrast_ratio",
     "colour_contrast",
@@ -48,17 +47,6 @@ __all__ = [
 ]
 
 FONT_PACKAGE = CJK_FONT_PACKAGE
-
-# Kinsoku: characters that may not start a line, and those that may not end one.
-NO_LINE_START = set("，。！？、；：）」』》〉】〕”’…‥·・—～%,.!?;:)]}") | {"\u3001", "\u3002"}
-NO_LINE_END = set("（「『《〈【〔“‘([{")
-# Separators between place and feeling in a note title ("杭州西湖｜秋天慢慢走"): a line
-# break is the better separator on a cover, so the bar is dropped where the break falls.
-SEPARATORS = ("｜", "|")
-
-_CJK = re.compile(r"[\u2e80-\u2fdf\u3000-\u303f\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff00-\uffef]")
-_WORD = re.compile(r"[0-9A-Za-z\u00c0-\u024f'’\-]+")
-
 
 # --- the font ----------------------------------------------------------------------
 
@@ -105,90 +93,8 @@ def clean_title(text: str, family: str = "sans") -> tuple[str, str]:
 
 
 def title_language(text: str) -> str:
-    """"zh" when the text has CJK characters, else "en"."""
-    return "zh" if _CJK.search(text) else "en"
-
-
-# --- line breaking -----------------------------------------------------------------
-
-def break_units(text: str) -> list[tuple[str, bool]]:
-    """Split a line of text into unbreakable units: (unit, a space comes before it).
-
-    A CJK character is a unit of its own; a latin word or number stays whole;
-    punctuation that may not start a line sticks to the unit before it, and opening
-    brackets stick to the unit after them.
-    """
-    raw: list[tuple[str, bool]] = []
-    i, space = 0, False
-    while i < len(text):
-        ch = text[i]
-        if ch.isspace():
-            space, i = True, i + 1
-            continue
-        m = _WORD.match(text, i)
-        if m and not _CJK.match(ch):
-            raw.append((m.group(0), space))
-            i = m.end()
-        else:
-            raw.append((ch, space))
-            i += 1
-        space = False
-    units: list[tuple[str, bool]] = []
-    carry = ""
-    for unit, sp in raw:
-        if units and not carry and not sp and unit[0] in NO_LINE_START:
-            prev, psp = units[-1]
-            units[-1] = (prev + unit, psp)
-            continue
-        if carry:
-            unit, sp, carry = carry + unit, carry_sp, ""
-        if unit[-1] in NO_LINE_END and len(unit) == 1:
-            carry, carry_sp = unit, sp
-            continue
-        units.append((unit, sp))
-    if carry:
-        units.append((carry, carry_sp))
-    return units
-
-
-def _greedy(units: list[tuple[str, bool]], measure: Callable[[str], float], width: float) -> list[str]:
-    lines: list[str] = []
-    cur = ""
-    for unit, sp in units:
-        cand = (cur + (" " if sp else "") + unit) if cur else unit
-        if cur and measure(cand) > width:
-            lines.append(cur)
-            cur = unit
-        else:
-            cur = cand
-    if cur:
-        lines.append(cur)
-    return lines
-
-
-def wrap_lines(text: str, measure: Callable[[str], float], width: float) -> list[str]:
-    """Break ``text`` into lines no wider than ``width`` (where the units allow), with
-    the lines balanced: the narrowest width that needs no more lines than the greedy
-    break is used, so a title never ends on one orphaned character."""
-    units = break_units(text)
-    lines = _greedy(units, measure, width)
-    if len(lines) <= 1:
-        return lines
-    lo, hi = width * 0.3, width
-    for _ in range(12):
-        mid = (lo + hi) / 2
-        if len(_greedy(units, measure, mid)) <= len(lines):
-            hi = mid
-        else:
-            lo = mid
-    return _greedy(units, measure, hi)
-
-
-def _segments(text: str) -> list[str]:
-    parts = [text]
-    for sep in SEPARATORS:
-        parts = [p.strip() for part in parts for p in part.split(sep)]
-    return [p for p in parts if p]
+    """"zh" when the text has CJK letters, else "en" (:func:`creator.text.guess_language`)."""
+    return guess_language(text) or "en"
 
 
 # --- contrast ----------------------------------------------------------------------
@@ -283,6 +189,7 @@ class TitleBlock:
     width: float
     height: float
     bold: int
+    splits_words: bool = False  # a word was wider than the line and had to be split
 
     @property
     def font(self) -> ImageFont.FreeTypeFont:
@@ -315,6 +222,27 @@ def _line_metrics(family: str, size: int) -> tuple[float, float]:
     return 0.88 * size, 0.16 * size
 
 
+#: Clear space between the title's lowest ink and the rule (styles with ``rule``), a
+#: fraction of the title size: enough that the rule reads as a decoration, not an underline.
+RULE_CLEARANCE = 0.22
+#: The rule's thickness as a fraction of the title size (at least 2 px).
+RULE_THICKNESS = 0.035
+
+
+def _rule_thickness(px: int) -> int:
+    return max(2, int(RULE_THICKNESS * px))
+
+
+def _kicker_gap(px: int, kick_px: int, width: int, spec: TitleSpec) -> float:
+    """Space between the title block and the kicker: most of a kicker line (at least
+    1.2 % of the cover's width, so a small kicker never touches the title); with a rule,
+    the rule with clear space above and (a little less, the kicker's ascent adds some) under it."""
+    gap = max(kick_px * 0.9, 0.012 * width)
+    if spec.rule:
+        gap = RULE_CLEARANCE * px + _rule_thickness(px) + max(0.5 * gap, 0.8 * RULE_CLEARANCE * px)
+    return gap
+
+
 def _pad(px: int, spec: TitleSpec) -> int:
     """Room around the text for shadows, outlines, bands and labels."""
     return int(0.30 * px) + int(round(spec.weight * px))
@@ -323,45 +251,47 @@ def _pad(px: int, spec: TitleSpec) -> int:
 def fit_title(text: str, spec: TitleSpec, max_w: float, max_h: float, image_width: int,
               reserve: Callable[[int], float] | None = None) -> TitleBlock:
     """The largest size in ``spec.size`` at which ``text`` fits ``max_w`` × ``max_h`` in
-    at most ``spec.max_lines`` lines (the smallest size, wrapped, when nothing fits).
-    ``reserve(px)`` is height needed besides the lines at that size (kicker, padding)."""
+    at most ``spec.max_lines`` lines without splitting a word (the smallest size, wrapped,
+    when nothing fits). A title with a separator (｜) is broken there first: only when its
+    parts cannot fit the lines at any size does the separator stay inline (a preferred
+    break point then). ``reserve(px)`` is height needed besides the lines at that size
+    (kicker, padding)."""
     lo_px = max(12, int(spec.size[0] * image_width))
     hi_px = max(lo_px, int(spec.size[1] * image_width))
-    segments = _segments(text)
 
-    def layout(px: int) -> TitleBlock:
+    def layout(px: int, hard: bool) -> TitleBlock:
         font = load_font(spec.family, px)
         bold = int(round(spec.weight * px))
         measure = lambda s: font.getlength(s) + 2 * bold  # noqa: E731
-        lines: list[str] = []
-        if len(segments) > 1:
-            for seg in segments:
-                lines += wrap_lines(seg, measure, max_w)
-            if len(lines) > spec.max_lines:  # too many segments: keep the bars inline
-                lines = wrap_lines(text, measure, max_w)
-        else:
-            lines = wrap_lines(text, measure, max_w)
+        broken = layout_lines(text, measure, max_w, hard_breaks=hard)
+        lines = broken.lines
         widths = [measure(s) for s in lines]
         asc, desc = _line_metrics(spec.family, px)
         pitch = px * spec.line_spacing
         height = (len(lines) - 1) * pitch + asc + desc + 2 * bold
         return TitleBlock(lines=lines, family=spec.family, size=px, pitch=pitch, widths=widths,
-                          width=max(widths) if widths else 0.0, height=height, bold=bold)
+                          width=max(widths) if widths else 0.0, height=height, bold=bold,
+                          splits_words=broken.splits_words)
 
     def fits(b: TitleBlock) -> bool:
         extra = reserve(b.size) if reserve else 0.0
-        return len(b.lines) <= spec.max_lines and b.width <= max_w + 0.5 and b.height + extra <= max_h
+        return (len(b.lines) <= spec.max_lines and b.width <= max_w + 0.5 and b.height + extra <= max_h
+                and not b.splits_words)
 
-    best = None
-    lo, hi = lo_px, hi_px
-    while lo <= hi:
-        mid = (lo + hi) // 2
-        b = layout(mid)
-        if fits(b):
-            best, lo = b, mid + 1
-        else:
-            hi = mid - 1
-    return best or layout(lo_px)
+    modes = (True, False) if any(sep in text for sep in HARD_SEPARATORS) else (False,)
+    for hard in modes:
+        best = None
+        lo, hi = lo_px, hi_px
+        while lo <= hi:
+            mid = (lo + hi) // 2
+            b = layout(mid, hard)
+            if fits(b):
+                best, lo = b, mid + 1
+            else:
+                hi = mid - 1
+        if best is not None:
+            return best
+    return layout(lo_px, False)
 
 
 # --- placement ---------------------------------------------------------------------
@@ -543,8 +473,8 @@ def _draw_block(block: TitleBlock, ink: _Ink, spec: TitleSpec, pad: int, kicker:
         d.text((x, y), line, font=font, fill=fill, anchor="ls", stroke_width=block.bold, stroke_fill=fill)
     if kick_pos:
         if spec.rule:
-            rw, rt = min(W - 2 * pad, block.width * 0.3), max(2, int(0.035 * px))
-            ry = pad + block.height + kick_gap * 0.3
+            rw, rt = min(W - 2 * pad, block.width * 0.3), _rule_thickness(px)
+            ry = pad + block.height + RULE_CLEARANCE * px
             rx = line_x(rw)
             d.rectangle((rx, ry, rx + rw, ry + rt), fill=fill)
         kw = max(1, int(0.08 * kick_font.size)) if ink.treatment == "outline" else 0
@@ -610,11 +540,11 @@ def set_title(image: Image.Image, title: str, spec: TitleSpec, *,
 
     def reserve(px: int) -> float:
         k = kicker_px(px)
-        return (k * 1.1 + max(k * 0.9, 0.012 * W) if k else 0.0) + 2 * _pad(px, spec)
+        return (k * 1.1 + _kicker_gap(px, k, W, spec) if k else 0.0) + 2 * _pad(px, spec)
 
     block = fit_title(text, spec, aw - 2 * margin, spec.max_height * ah, W, reserve=reserve)
     kick_px = kicker_px(block.size)
-    kick_h, kick_gap = (kick_px * 1.1, max(kick_px * 0.9, 0.012 * W)) if kick_text else (0.0, 0.0)
+    kick_h, kick_gap = (kick_px * 1.1, _kicker_gap(block.size, kick_px, W, spec)) if kick_text else (0.0, 0.0)
     kick_font = load_font("sans", kick_px) if kick_text else None
     pad = _pad(block.size, spec)
     kick_w = kick_font.getlength(kick_text) if kick_font else 0.0

@@ -4,8 +4,7 @@ ffmpeg then overlays each PNG for the seconds it belongs to. Drawing with Pillow
 bundled CJK font (Noto Sans SC from the pip package ``pylopdf-fonts-zh-cn``) is more
 reliable for Chinese than ffmpeg's drawtext, which needs fontconfig and shapes nothing.
 
-Kept small on purpose: the cover stage has its own typography (pipelines/cover/); the
-two may be unified later.
+Lines are broken by :func:`creator.text.break_lines`, the breaker the covers use.
 """
 
 from __future__ import annotations
@@ -18,6 +17,7 @@ from pathlib import Path
 from PIL import Image, ImageDraw, ImageFont
 
 from creator.resources import cjk_font_path
+from creator.text import break_lines
 
 __all__ = ["TextImage", "font_path", "render_text", "wrap_text"]
 
@@ -43,50 +43,10 @@ def _font(size: int) -> ImageFont.FreeTypeFont:
     return ImageFont.truetype(str(font_path()), size)
 
 
-def _is_wide(ch: str) -> bool:
-    # CJK ideographs, kana, hangul and full-width forms break anywhere
-    o = ord(ch)
-    return (0x2E80 <= o <= 0x9FFF or 0xAC00 <= o <= 0xD7AF or 0xF900 <= o <= 0xFAFF
-            or 0xFF00 <= o <= 0xFFEF or 0x20000 <= o <= 0x2FFFF)
-
-
-def _tokens(text: str) -> list[str]:
-    """Units that may not be split: a CJK character, or a latin word with its trailing space."""
-    out: list[str] = []
-    word = ""
-    for ch in text:
-        if _is_wide(ch):
-            if word:
-                out.append(word)
-                word = ""
-            out.append(ch)
-        elif ch == " ":
-            out.append(word + " ")
-            word = ""
-        else:
-            word += ch
-    if word:
-        out.append(word)
-    return out
-
-
-_NO_LINE_START = set("，。！？、；：,.!?;:)）》」』”’")
-
-
 def wrap_text(text: str, font: ImageFont.FreeTypeFont, max_width: int) -> list[str]:
-    """Greedy line breaking for mixed Chinese/latin text; keeps punctuation off line starts."""
-    lines: list[str] = []
-    for para in text.splitlines() or [""]:
-        line = ""
-        for tok in _tokens(para):
-            trial = line + tok
-            if line and font.getlength(trial.rstrip()) > max_width and tok[0] not in _NO_LINE_START:
-                lines.append(line.rstrip())
-                line = tok.lstrip()
-            else:
-                line = trial
-        lines.append(line.rstrip())
-    return [ln for ln in lines if ln] or [""]
+    """Lines of ``text`` no wider than ``max_width`` in ``font``: the one line breaker of
+    :mod:`creator.text` (words kept whole, separators and punctuation first, kinsoku)."""
+    return break_lines(text, font.getlength, max_width) or [""]
 
 
 def render_text(

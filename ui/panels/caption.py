@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from creator.errors import CreatorError
+from creator.text import names_only
 from creator.types import Caption, Draft
 from ui import session
 from ui.session import t
@@ -56,12 +57,18 @@ def _set_caption_field(field: str, widget_key: str) -> None:
         value = [str(h).strip().lstrip("#＃").strip() for h in value if str(h).strip().lstrip("#＃").strip()]
         value = list(dict.fromkeys(value))
 
+    added = []
+
     def change(draft: Draft) -> None:
         if draft.caption is not None and getattr(draft.caption, field) != value:
+            if field == "hashtags":
+                added.extend(h for h in value if h not in draft.caption.hashtags)
             setattr(draft.caption, field, value)
             draft.caption.edited = True
 
     session.edit(change)
+    if added:  # a typed chip shows as typed until the widget is built again from the draft ("#" and all)
+        session.bump()
 
 
 def _use_alternative(index: int) -> None:
@@ -179,7 +186,7 @@ def render() -> None:
     if st.session_state.pop("edited_caption_kept", False):
         st.info(t("edited_caption_kept"))
     for warning in [*draft.warnings, *draft.context.warnings]:
-        st.warning(warning)
+        st.warning(names_only(warning))  # file names, not the server's folders
     left, right = st.columns([3, 2])
     with left:
         if draft.caption is None:

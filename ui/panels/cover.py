@@ -6,11 +6,12 @@ import streamlit as st
 
 from creator.drafts import own_file
 from creator.errors import CreatorError
-from creator.types import Draft
+from creator.text import names_only
+from creator.types import Cover, Draft
 from ui import session
 from ui.session import t
 
-__all__ = ["render", "style_labels"]
+__all__ = ["render", "style_labels", "chosen_index", "cover_title"]
 
 COLUMNS = 4
 
@@ -20,6 +21,22 @@ def style_labels(lang: str) -> dict[str, str]:
     from pipelines.cover import styles
 
     return {sid: preset.get(f"label_{lang}") or sid for sid, preset in styles().items()}
+
+
+def _same(a: Cover, b: Cover) -> bool:
+    """The same cover whatever its file is called: the chosen cover is a copy
+    (cover.png) of its candidate, and a regenerated candidate is a new file."""
+    return a.model_dump(exclude={"path"}) == b.model_dump(exclude={"path"})
+
+
+def chosen_index(draft: Draft) -> int | None:
+    """Which candidate is the draft's chosen cover (its file first, else what it is)."""
+    if draft.cover is None:
+        return None
+    for k, c in enumerate(draft.covers):
+        if draft.cover.path and c.path == draft.cover.path:
+            return k
+    return next((k for k, c in enumerate(draft.covers) if _same(c, draft.cover)), None)
 
 
 def _choose(index: int) -> None:
@@ -33,8 +50,10 @@ def _regenerate(draft: Draft, title: str, style: str | None) -> None:
     s = session.settings().cover
     covers = session.assistant().cover(draft.context, title=title, style=style, n=s.n, ratio=s.ratio,
                                        out_dir=session.draft_dir() / "assets")
+    # the choice stays when the new candidates still have it (same style, photo, title)
+    kept = next((c for c in covers if draft.cover is not None and _same(c, draft.cover)), None)
     draft.covers = covers
-    draft.cover = covers[0] if covers else None
+    draft.cover = kept or (covers[0] if covers else None)
     session.save(draft)
     session.bump()
 
@@ -55,19 +74,29 @@ def _candidates(draft: Draft, labels: dict[str, str]) -> None:
     if not draft.covers:
         st.info(t("no_covers"))
         return
+    chosen_k = chosen_index(draft)
     for row in range(0, len(draft.covers), COLUMNS):
         cols = st.columns(COLUMNS)
         for k, (col, c) in enumerate(zip(cols, draft.covers[row:row + COLUMNS]), start=row):
-            chosen = draft.cover is not None and draft.cover.path == c.path
+            chosen = k == chosen_k
             with col, st.container(border=True):
                 picture, problem = _picture(c.path, k)
                 if picture is not None:
                     st.image(picture, width="stretch")
                 elif problem:
-                    st.warning(t("file_unusable", error=problem))
+                    st.warning(t("file_unusable", error=names_only(problem)))
                 st.caption(f"{labels.get(c.style, c.style)} · {c.backend}" + (f" · ✅ {t('chosen')}" if chosen else ""))
                 st.button(t("use_this"), key=session.key(f"cover-{k}"), disabled=chosen,
                           on_click=_choose, args=(k,), width="stretch")
+
+
+def cover_title(draft: Draft) -> str:
+    """The title field's value: the chosen cover's title, or the caption's once the
+    caption was edited by hand (the covers then show an older title)."""
+    caption = draft.caption.title if draft.caption else ""
+    if draft.cover is None or (draft.caption is not None and draft.caption.edited and caption):
+        return caption or (draft.cover.title if draft.cover else "")
+    return draft.cover.title or caption
 
 
 def render() -> None:
@@ -79,8 +108,9 @@ def render() -> None:
     labels = style_labels(session.lang())
     with st.form(session.key("cover_form"), border=True):
         c1, c2 = st.columns([3, 2])
-        default_title = (draft.cover.title if draft.cover else None) or (draft.caption.title if draft.caption else "")
-        title = c1.text_input(t("cover_title"), value=default_title, key=session.key("cover_title"))
+        title = c1.text_input(t("cover_title"), value=cover_title(draft),
+                              # a new caption title starts the field again from it
+                              key=session.key("cover_title:" + (draft.caption.title if draft.caption else "")))
         options = [None, *labels]
         style = c2.selectbox(t("cover_style"), options, key=session.key("cover_style"),
                              format_func=lambda s: t("all_styles") if s is None else labels[s])
@@ -89,7 +119,7 @@ def render() -> None:
                 with st.spinner(t("stage_cover")):
                     _regenerate(draft, title, style)
             except CreatorError as e:
-                st.error(str(e))
+                st.error(names_only(str(e)))
             else:
                 st.rerun()
     _candidates(draft, labels)

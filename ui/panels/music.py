@@ -13,12 +13,28 @@ from creator.types import Draft, TrackMatch
 from ui import session
 from ui.session import t
 
-__all__ = ["render", "mood_map_spec", "mood_label"]
+__all__ = ["render", "mood_map_spec", "mood_label", "library_indexed", "indexing_notice"]
 
 AUDIO_TYPES = ["mp3", "wav", "ogg", "opus", "m4a", "aac", "flac"]
 # a five-pointed star as a Vega-Lite point shape (SVG path in a -1..1 box)
 _STAR = ("M0,-1L0.24,-0.33L0.95,-0.31L0.38,0.12L0.59,0.81L0,0.4L-0.59,0.81L-0.38,0.12"
          "L-0.95,-0.31L-0.24,-0.33Z")
+
+
+#: One colour per mood, in the order of prompts/music/moods.yaml (Tableau 10): a mood
+#: keeps its colour whatever the interface language and whichever moods are present.
+MOOD_COLOURS = ("#4e79a7", "#e15759", "#f28e2b", "#b07aa1", "#59a14f", "#76b7b2", "#edc948",
+                "#ff9da7", "#9c755f", "#bab0ac")
+
+
+def _mood_colours(points: list[dict], labels: dict[str, str]) -> dict:
+    """The colour scale of the mood map: each mood's label → its mood's fixed colour."""
+    order = list(load_prompt("music/moods.yaml").get("moods", {}))
+    present = {str(p.get("mood")) for p in points}
+    ids = order + sorted(present - set(order))
+    shown = [m for m in ids if m in present]
+    return {"domain": [labels.get("mood:" + m, m) for m in shown],
+            "range": [MOOD_COLOURS[ids.index(m) % len(MOOD_COLOURS)] for m in shown]}
 
 
 def mood_map_spec(points: list[dict], query: tuple[float, float], *, chosen: str | None,
@@ -37,7 +53,8 @@ def mood_map_spec(points: list[dict], query: tuple[float, float], *, chosen: str
                 "encoding": {
                     "x": {"field": "valence", "type": "quantitative", "title": labels["valence"], **axis},
                     "y": {"field": "energy", "type": "quantitative", "title": labels["energy"], **axis},
-                    "color": {"field": "mood", "type": "nominal", "title": labels["mood"]},
+                    "color": {"field": "mood", "type": "nominal", "title": labels["mood"],
+                              "scale": _mood_colours(points, labels)},
                     "stroke": {"condition": {"test": "datum.chosen", "value": "black"}, "value": None},
                     "strokeWidth": {"value": 2},
                     "tooltip": [{"field": "title"}, {"field": "mood"},
@@ -77,6 +94,24 @@ def _music_map() -> list[dict]:
 
 # -- edits ----------------------------------------------------------------------------
 
+def library_indexed() -> bool:
+    """Whether the configured music library already has its index (the first soundtrack
+    call on a new machine analyses every track: tens of seconds for the demo library)."""
+    from creator.music.library import default_index_dir, default_library_dir, load_index
+
+    try:
+        s = session.settings()
+        return load_index(s.music.library or default_library_dir(), default_index_dir(s)) is not None
+    except (CreatorError, OSError):
+        return True  # nothing to say about a library that cannot be looked at
+
+
+def indexing_notice() -> None:
+    """Say on screen that the music library is being indexed, when it will be."""
+    if not library_indexed():
+        st.info(t("music_indexing"))
+
+
 def _choose(track_id: str) -> None:
     def change(draft: Draft) -> None:
         draft.track = next(m for m in draft.tracks if m.track_id == track_id)
@@ -110,6 +145,7 @@ def _set_excerpt(widget_key: str) -> None:
                                                   draft_dir=session.draft_dir())
 
     session.edit(change)
+    session.bump()  # the slider starts again from the saved, beat-snapped excerpt
 
 
 # -- page -----------------------------------------------------------------------------
@@ -157,8 +193,9 @@ def _excerpt(draft: Draft) -> None:
     duration = next((p.get("duration") for p in _music_map() if p.get("track_id") == track.track_id), None)
     duration = float(duration or track.excerpt.end)
     widget = session.key("excerpt")
+    # a 0.1 s grid, shown as such: the saved (beat-snapped) values sit on it as they are
     st.slider(t("excerpt"), min_value=0.0, max_value=round(duration, 1),
-              value=(round(track.excerpt.start, 1), round(track.excerpt.end, 1)), step=0.5,
+              value=(round(track.excerpt.start, 1), round(track.excerpt.end, 1)), step=0.1, format="%.1f s",
               key=widget, on_change=_set_excerpt, args=(widget,))
 
 
@@ -198,6 +235,7 @@ def render() -> None:
     if draft is None:
         return
     st.caption(t("music_intro"))
+    indexing_notice()
     left, right = st.columns([3, 2])
     with left:
         c1, c2 = st.columns([3, 1], vertical_alignment="bottom")

@@ -302,6 +302,9 @@ def render() -> None:
             raise
 
     started = time.monotonic()
+    from ui.panels import music
+
+    music.indexing_notice()  # the first soundtrack call on a new machine indexes the library
     try:
         draft = session.run_with_progress(work, label=t("generating"))
     except CreatorError as e:

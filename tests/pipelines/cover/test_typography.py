@@ -12,9 +12,10 @@ from creator.errors import InputError
 from creator.types import Box
 from pipelines.cover import styles
 from pipelines.cover.crop import crop_to_ratio
-from pipelines.cover.typography import (NO_LINE_END, NO_LINE_START, TitleSpec, clean_title, colour_contrast,
-                                        fit_title, font_path, load_font, missing_glyphs, set_title,
-                                        title_language, wrap_lines)
+from creator.text import NO_LINE_END, NO_LINE_START, break_lines
+from pipelines.cover import CoverRequest, Pipeline
+from pipelines.cover.typography import (RULE_CLEARANCE, TitleSpec, clean_title, colour_contrast, fit_title,
+                                        font_path, load_font, missing_glyphs, set_title, title_language)
 from tests.factories import sample_image
 
 FACE = Box(x0=0.349, y0=0.114, x1=0.521, y1=0.339)  # skimage astronaut, detected once
@@ -51,11 +52,11 @@ def _measure(px=40):
     return font.getlength
 
 
-def test_zh_breaks_per_character_with_kinsoku():
+def test_zh_breaks_with_kinsoku():
     measure = _measure()
     text = "第一次去青岛，海边的风好舒服！（真的）晚霞“橘粉色”的"
     for width in (120, 170, 200, 260, 330):
-        lines = wrap_lines(text, measure, width)
+        lines = break_lines(text, measure, width)
         assert "".join(lines) == text  # nothing lost, nothing added
         for line in lines[1:]:
             assert line[0] not in NO_LINE_START, lines
@@ -66,7 +67,7 @@ def test_zh_breaks_per_character_with_kinsoku():
 def test_en_breaks_between_words_and_balances_lines():
     measure = _measure()
     text = "Two slow days by the lake in early autumn"
-    lines = wrap_lines(text, measure, 420)
+    lines = break_lines(text, measure, 420)
     assert " ".join(lines) == text
     assert all(w in text.split() for line in lines for w in line.split())
     widths = [measure(x) for x in lines]
@@ -74,7 +75,7 @@ def test_en_breaks_between_words_and_balances_lines():
 
 
 def test_mixed_zh_en_keeps_latin_words_and_numbers_whole():
-    lines = wrap_lines("2024年Hangzhou西湖City Walk", _measure(), 150)
+    lines = break_lines("2024年Hangzhou西湖City Walk", _measure(), 150)
     joined = "".join(lines)
     assert "2024" in joined and all("Hangz" not in x or "Hangzhou" in x for x in lines)
 
@@ -151,3 +152,65 @@ def test_unknown_title_setting_is_a_config_error():
     with pytest.raises(ConfigError, match="colour"):
         TitleSpec.from_dict({"colour": "red"})
     assert dataclasses.asdict(TitleSpec.from_dict({"tilt": 2}))["tilt"] == 2
+
+
+# --- word-aware breaking on real covers (issue 14 item 11) ---------------------------
+
+ZH_PARTS = "西湖雾里的一天｜杭州慢游"
+ZH_LONG = "在西湖边走了一整天，看雾慢慢散开"
+EN_LONG = "Two slow days by West Lake in the autumn fog"
+
+
+@pytest.fixture(scope="module")
+def every_style(trip):
+    """One cover per style for each long title (the real pipeline, small covers)."""
+    out = {}
+    for title in (ZH_PARTS, ZH_LONG, EN_LONG):
+        for name in styles():
+            res = Pipeline()(CoverRequest(context=trip, title=title, style=name, n=1, width=540,
+                                          safety_check=False))
+            out[title, name] = res.candidates[0].layout["lines"]
+    return out
+
+
+def test_a_title_breaks_at_its_separator_in_every_style(every_style):
+    for name in styles():
+        assert every_style[ZH_PARTS, name] == ["西湖雾里的一天", "杭州慢游"], name
+
+
+def test_words_stay_whole_in_every_style(every_style):
+    for name in styles():
+        lines = every_style[ZH_LONG, name]
+        assert "".join(lines) == ZH_LONG, (name, lines)
+        for word in ("西湖", "一整天", "慢慢", "散开"):  # each on one line
+            assert any(word in line for line in lines), (name, word, lines)
+        assert not any(line[0] in NO_LINE_START for line in lines), (name, lines)
+        en = every_style[EN_LONG, name]
+        words = [w for line in en for w in line.split()]
+        assert words == EN_LONG.upper().split() or words == EN_LONG.split(), (name, en)
+
+
+def _ink_bands(image: Image.Image) -> list[tuple[int, int]]:
+    """Runs of rows (first, last) that have dark ink on a white page."""
+    rows = np.flatnonzero((np.asarray(image.convert("L")) < 160).any(axis=1))
+    bands, start = [], rows[0]
+    for a, b in zip(rows, rows[1:]):
+        if b != a + 1:
+            bands.append((start, a))
+            start = b
+    return bands + [(start, rows[-1])]
+
+
+def test_the_magazine_rule_keeps_clear_of_title_and_kicker():
+    spec = dataclasses.replace(TitleSpec.from_dict(styles()["magazine"]["title"]), treatment="plain")
+    page = Image.new("RGB", (720, 960), (255, 255, 255))
+    for title in (ZH_PARTS, EN_LONG, "西湖"):
+        out, layout = set_title(page, title, spec, kicker="杭州 · 2024.10.03–10.04")
+        bands = _ink_bands(out)
+        # the title's lines, then the rule (a few rows), then the kicker
+        assert len(bands) == len(layout.lines) + 2, (title, bands)
+        text_bottom, (rule_top, rule_bottom), kicker_top = bands[-3][1], bands[-2], bands[-1][0]
+        assert rule_bottom - rule_top < 0.06 * layout.size
+        assert rule_top - text_bottom >= 0.2 * layout.size, (title, bands)
+        assert kicker_top - rule_bottom >= 0.1 * layout.size, (title, bands)
+    assert RULE_CLEARANCE >= 0.2

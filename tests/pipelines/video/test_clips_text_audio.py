@@ -80,6 +80,19 @@ def test_wrap_keeps_words_and_punctuation():
     assert " ".join(en) == "sunset over the quiet lake"
 
 
+def test_video_text_breaks_between_words_and_at_the_separator():
+    """The captions use the covers' word-aware breaker: 西湖 and 一整天 stay whole and a
+    two-part title breaks at its bar, which starts no line."""
+    font = ImageFont.truetype(str(font_path()), 40)
+    assert wrap_text("西湖雾里的一天｜杭州慢游", font, 330) == ["西湖雾里的一天", "杭州慢游"]
+    for width in range(170, 700, 20):  # "一整天，" (with its comma) is 160 px wide
+        lines = wrap_text("在西湖边走了一整天，看雾慢慢散开", font, width)
+        assert "".join(lines) == "在西湖边走了一整天，看雾慢慢散开"
+        assert any("一整天" in ln for ln in lines) and any("西湖" in ln for ln in lines), (width, lines)
+        bar = wrap_text("西湖雾里的一天｜杭州慢游", font, width)
+        assert not any(ln.startswith("｜") for ln in bar) and all("西湖" in ln or "西" not in ln for ln in bar)
+
+
 def _evaluate(expr: str, t: float) -> float:
     py = re.sub(r"\bclip\(", "_clip(", expr)
     return eval(py, {"_clip": lambda v, a, b: min(max(v, a), b), "min": min, "max": max, "t": t})
