@@ -331,3 +331,22 @@ def test_music_own_track_upload_is_chosen(saved_draft, tmp_path):
     assert Path(draft.track.path).name == "我的歌.wav"
     assert Path(draft.track.path).is_relative_to(folder)
     assert draft.tracks[0] == draft.track
+
+
+def test_media_offers_the_taggers_suggestions_first_and_taking_one_makes_it_a_fact(saved_draft):
+    _, folder = saved_draft
+    draft = Draft.load(folder)
+    first = draft.ordered_items()[0]
+    first.suggestions = [vocabulary().tag("mountain", 0.25, "imagenet"), vocabulary().tag("fog", 0.22, "colour")]
+    draft.save(folder)
+    at = panel("media")
+    no_exceptions(at)
+    box = at.multiselect[0]
+    own = [t.id for t in first.tags]
+    assert list(box.options)[len(own):len(own) + 2] == [box.format_func("mountain"), box.format_func("fog")]
+    assert box.format_func("mountain").endswith("可能") and not box.format_func(own[0]).endswith("可能")
+    box.set_value(own + ["mountain"]).run()
+    no_exceptions(at)
+    item = Draft.load(folder).context.item(first.id)
+    assert [t.id for t in item.tags] == own + ["mountain"] and item.tags[-1].source == "user"
+    assert [t.id for t in item.suggestions] == ["fog"]

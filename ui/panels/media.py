@@ -23,8 +23,9 @@ def set_tags(item_id: str, widget_key: str) -> None:
     def change(draft: Draft) -> None:
         item = draft.context.item(item_id)
         kept = {tag.id: tag for tag in item.tags}
-        # a tag the user added is certain: score 1, source "user"
+        # a tag the user added (a suggestion taken, or any other) is certain: score 1, source "user"
         item.tags = [kept.get(tid) or vocabulary().tag(tid, 1.0, "user") for tid in chosen]
+        item.suggestions = [tag for tag in item.suggestions if tag.id not in chosen]
 
     session.edit(change)
 
@@ -65,10 +66,15 @@ def _tile(item: MediaItem, index: int, count: int, occurrence: int = 0) -> None:
     st.caption(item.path.replace("\\", "/").rsplit("/", 1)[-1])
     vocab = vocabulary()
     widget = session.key(f"tags-{slot}")
+    chosen = [tag.id for tag in item.tags if tag.id in vocab]
+    # the tagger's suggestions (tags it was not sure enough of to state) head the add menu
+    suggested = [tag.id for tag in item.suggestions if tag.id in vocab and tag.id not in chosen]
+    options = chosen + suggested + [tid for tid in vocab.ids if tid not in chosen and tid not in suggested]
+    mark = t("suggested")
     st.multiselect(
-        t("tags"), options=vocab.ids, default=[tag.id for tag in item.tags if tag.id in vocab],
-        format_func=lambda tid: vocab[tid].label(lang), key=widget, label_visibility="collapsed", wrap=True,
-        on_change=set_tags, args=(item.id, widget))
+        t("tags"), options=options, default=chosen,
+        format_func=lambda tid: vocab[tid].label(lang) + (f" · {mark}" if tid in suggested else ""),
+        key=widget, label_visibility="collapsed", wrap=True, on_change=set_tags, args=(item.id, widget))
     c1, c2, c3 = st.columns(3)
     c1.button("↑", key=session.key(f"up-{slot}"), help=t("move_up"), disabled=index == 0,
               on_click=move, args=(item.id, -1, occurrence), width="stretch")
