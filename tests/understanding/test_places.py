@@ -73,6 +73,6 @@ def test_a_chinese_town_without_a_han_name_is_named_by_its_province_in_chinese()
     from creator.understanding.places import locate
 
     p = locate((33.26, 103.92))  # near Jiuzhaigou: the nearest town (Yongle) has no Han name
-    assert p.name_en == "Yongle" and p.name_zh == "四川省"
+    assert p.name_en == "Yongle" and p.name_zh == "四川" and p.region_zh == "四川省"
     assert all("\u4e00" <= ch <= "\u9fff" for ch in p.name_zh)
     assert locate((48.82, 2.29)).name_zh == "巴黎"  # elsewhere the Han name when there is one
