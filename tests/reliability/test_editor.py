@@ -288,7 +288,7 @@ def _trip(folder: Path, n: int) -> list[Path]:
     from datetime import datetime
 
     return [make_photo(folder / f"照片{k:02d}.jpg", ["china", "flower", None][k % 3], size=(200, 150),
-                       taken_at=datetime(2025, 10, 3, 8, k)) for k in range(n)]
+                       taken_at=datetime(2025, 10, 3, 8 + k // 60, k % 60)) for k in range(n)]
 
 
 def test_understand_stops_between_items(tmp_path):
