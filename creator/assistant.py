@@ -324,6 +324,7 @@ class Assistant:
         from .drafts import check_output_dir, draft_lock
 
         self.check_models()  # every missing model named at once, before any work
+        _check_options(style=style, language=language)  # a bad option before any work, not after it
         lang = language or self.settings.caption.language
         hints = [hints] if isinstance(hints, str) else list(hints or [])
         media = [media] if isinstance(media, (str, os.PathLike)) else list(media)
@@ -546,6 +547,19 @@ class Assistant:
         request = VideoRequest.from_draft(draft, folder, output=folder / "note.mp4", media_roots=media_roots,
                                           library=library, **overrides)
         return export_timeline(request, out, settings=self._stage("video").settings, relative=relative)
+
+
+def _check_options(*, style: str | None, language: str | None) -> None:
+    """The options of a run, checked before it starts: InputError naming the option."""
+    if language is not None and language not in ("zh", "en"):
+        raise InputError(f"language: {language!r} is not one of zh, en")
+    if style is not None:
+        from pipelines.caption.template import load_style, style_names
+
+        try:
+            load_style(style)
+        except KeyError:
+            raise InputError(f"style: unknown style {style!r}; choose one of {', '.join(style_names())}") from None
 
 
 def _check_inputs(media: list, out: Path, *, overwrite: bool) -> list:

@@ -71,7 +71,7 @@ class progress_bar:
 def add_tag_parser(sub) -> None:
     p = sub.add_parser("tag", help="understand photos and clips: tags, place, time, quality")
     p.add_argument("paths", nargs="+", metavar="PATH", help="photos, clips or folders (recursive)")
-    p.add_argument("--json", action="store_true", help="print one JSON object per item")
+    p.add_argument("--json", action="store_true", help="print a JSON array with one object per item")
     p.add_argument("--profile", choices=["lite", "full"], default="lite")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
 

@@ -133,3 +133,18 @@ def test_create_keeps_an_existing_draft_unless_overwrite(assistant, photos, tmp_
     assert (out / "draft.json").read_bytes() == before
     again = assistant.create([photos], out_dir=out, overwrite=True, language="en", n_captions=1)
     assert again.language == "en" and Draft.load(out).caption == again.caption != mine.caption
+
+
+def test_create_checks_its_options_before_any_work(tmp_path):
+    from creator.config import Settings
+    from creator.errors import InputError
+
+    a = Assistant(Settings(cache_dir=tmp_path / "cache"))
+    # an empty folder: had the run started, understanding would have failed first
+    # ("nothing usable"); the bad option is named instead, and no folder is made
+    (tmp_path / "空").mkdir()
+    with pytest.raises(InputError, match="style: unknown style 'fancy'"):
+        a.create([tmp_path / "空"], style="fancy", out_dir=tmp_path / "笔记")
+    with pytest.raises(InputError, match="language"):
+        a.create([tmp_path / "空"], language="fr")
+    assert not (tmp_path / "笔记").exists()

@@ -199,6 +199,19 @@ _LABEL_RADIUS_KM = 40.0
 _TOWN_RADIUS_KM = 200.0
 
 
+#: Countries whose place names are written in Han characters.
+_HAN_COUNTRIES = frozenset({"CN", "TW", "HK", "MO"})
+_REGION_SUFFIXES = ("维吾尔自治区", "壮族自治区", "回族自治区", "特别行政区", "自治区", "省", "市")
+
+
+def _short_region(name: str) -> str:
+    """A province as a trip is named by it: 四川省 → 四川, 新疆维吾尔自治区 → 新疆."""
+    for suffix in _REGION_SUFFIXES:
+        if name.endswith(suffix) and len(name) - len(suffix) >= 2:
+            return name[: -len(suffix)]
+    return name
+
+
 @functools.lru_cache(maxsize=8192)
 def _locate_rounded(lat: float, lon: float) -> Place | None:
     # only the towns and cities in a latitude band can be near enough: the nearest town
@@ -228,7 +241,10 @@ def _locate_rounded(lat: float, lon: float) -> Place | None:
     admin1 = towns.admin1[ti]
     region_zh, region_en = _region_zh(cc, admin1), _region_en(admin1)
     name_en = city_en
-    name_zh = city_zh or city_en  # no Han name known: the roman name, never an invented one
+    # no Han name known: in a place written in Han characters (China, Taiwan, Hong Kong,
+    # Macao) its province says where it is better than a roman spelling in a Chinese
+    # note ("Yongle攻略"); elsewhere the roman name; never an invented one
+    name_zh = city_zh or (_short_region(region_zh) if cc in _HAN_COUNTRIES and region_zh else None) or city_en
     return Place(
         name_zh=name_zh,
         name_en=name_en,

@@ -55,6 +55,7 @@ class VideoRequest(BaseModel):
     items: list[MediaItem]
     output: Path
     cover_path: Path | None = None
+    style: str | None = None  # the cover's style: the title cards and captions take its look
     title: str | None = None
     captions: dict[str, str] = Field(default_factory=dict)
     track: TrackMatch | None = None
@@ -108,7 +109,8 @@ class VideoRequest(BaseModel):
         if track is not None:
             track = track.model_copy(update={"path": str(track_file(track, draft_dir, library))})
         fields = dict(items=items, output=Path(output) if output else draft_dir / "note.mp4",
-                      cover_path=cover, title=title, captions=captions, track=track)
+                      cover_path=cover, title=title, captions=captions, track=track,
+                      style=draft.cover.style if draft.cover is not None else None)
         fields.update(overrides)
         return cls(**fields)
 
@@ -352,7 +354,7 @@ class Pipeline:
             texts = []
             for j, ov in enumerate(tl.overlays):
                 img = render_text(ov.text, tmp / f"text{j}.png", frame=(width, height), role=ov.role,
-                                  area=tl.safe_box)
+                                  area=tl.safe_box, style=request.style)
                 texts.append((img, ov.start, ov.end))
             report(0.02)
 

@@ -39,8 +39,20 @@ def font_path() -> Path:
 
 
 @functools.lru_cache(maxsize=16)
-def _font(size: int) -> ImageFont.FreeTypeFont:
-    return ImageFont.truetype(str(font_path()), size)
+def _font(size: int, family: str = "sans") -> ImageFont.FreeTypeFont:
+    return ImageFont.truetype(str(cjk_font_path(family)), size)
+
+
+def _look(style: str | None) -> dict:
+    """How the cover style sets its title (prompts/cover/styles.yaml), for the video's
+    text: one look across the note. Unknown or no style: white sans with an outline."""
+    from creator.resources import load_prompt
+
+    spec = (load_prompt("cover/styles.yaml")["styles"].get(style) or {}).get("title", {}) if style else {}
+    colors = spec.get("sticker_colors") or []
+    return {"family": spec.get("family", "sans"),
+            "sticker": spec.get("treatment") == "sticker" and bool(colors),
+            "band": colors[0] if colors else None}
 
 
 def wrap_text(text: str, font: ImageFont.FreeTypeFont, max_width: int) -> list[str]:
@@ -56,6 +68,7 @@ def render_text(
     frame: tuple[int, int],
     role: str = "caption",
     area: tuple[int, int, int, int] | None = None,
+    style: str | None = None,
 ) -> TextImage:
     """Draw ``text`` for a frame of size ``frame`` (w, h) into a transparent PNG at ``path``.
 
@@ -63,7 +76,9 @@ def render_text(
     safe area). ``area`` (x0, y0, x1, y1) is the safe area the text is kept inside
     (default: the default VideoSettings' safe zones, plan.safe_area), with a small
     margin; lines are broken to its width and centred in it. The PNG is cropped to the
-    text, so the overlay touches as few pixels as possible per frame.
+    text, so the overlay touches as few pixels as possible per frame. ``style``: the
+    cover's style (prompts/cover/styles.yaml): its font family, and a sticker style's
+    band behind dark text, so the title cards and captions look like the cover.
     """
     fw, fh = frame
     from .plan import safe_area, safe_margin
@@ -76,7 +91,8 @@ def render_text(
     short = min(fw, fh)
     margin = safe_margin(frame)
     size = max(12, round(short * (0.085 if role == "title" else 0.05)))
-    font = _font(size)
+    look = _look(style)
+    font = _font(size, look["family"])
     stroke = max(1, size // 14)
     lines = wrap_text(text.strip(), font, int(ax1 - ax0 - 2 * margin))
     spacing = round(size * 0.25)
@@ -91,13 +107,19 @@ def render_text(
     draw = ImageDraw.Draw(img)
     origin = (pad - box[0], pad - box[1])
     shadow = max(1, size // 16)
-    # a soft dark shadow then white text with a dark outline: readable on sky and on snow
-    draw.multiline_text((origin[0] + shadow, origin[1] + shadow), "\n".join(lines), font=font,
-                        fill=(0, 0, 0, 110), spacing=spacing, align="center",
-                        stroke_width=stroke, stroke_fill=(0, 0, 0, 110))
-    draw.multiline_text(origin, "\n".join(lines), font=font, fill=(255, 255, 255, 255),
-                        spacing=spacing, align="center", stroke_width=stroke,
-                        stroke_fill=(20, 20, 20, 200))
+    if look["sticker"]:
+        # the sticker styles' band (their first sticker colour) behind dark text, as on the cover
+        draw.rounded_rectangle((0, 0, w - 1, h - 1), radius=max(2, size // 4), fill=look["band"])
+        draw.multiline_text(origin, "\n".join(lines), font=font, fill="#1E1E1E", spacing=spacing,
+                            align="center", stroke_width=max(1, stroke // 2), stroke_fill="#1E1E1E")
+    else:
+        # a soft dark shadow then white text with a dark outline: readable on sky and on snow
+        draw.multiline_text((origin[0] + shadow, origin[1] + shadow), "\n".join(lines), font=font,
+                            fill=(0, 0, 0, 110), spacing=spacing, align="center",
+                            stroke_width=stroke, stroke_fill=(0, 0, 0, 110))
+        draw.multiline_text(origin, "\n".join(lines), font=font, fill=(255, 255, 255, 255),
+                            spacing=spacing, align="center", stroke_width=stroke,
+                            stroke_fill=(20, 20, 20, 200))
     # even position/size keeps the overlay on the chroma grid of yuv420p
     w2, h2 = w + (w % 2), h + (h % 2)
     if (w2, h2) != (w, h):

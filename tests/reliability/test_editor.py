@@ -288,7 +288,7 @@ def _trip(folder: Path, n: int) -> list[Path]:
     from datetime import datetime
 
     return [make_photo(folder / f"照片{k:02d}.jpg", ["china", "flower", None][k % 3], size=(200, 150),
-                       taken_at=datetime(2025, 10, 3, 8, k)) for k in range(n)]
+                       taken_at=datetime(2025, 10, 3, 8 + k // 60, k % 60)) for k in range(n)]
 
 
 def test_understand_stops_between_items(tmp_path):
@@ -341,13 +341,13 @@ def test_generation_stops_when_the_session_ends(roots, drafts_root):
     """AppTest stops a script that runs past its timeout the way Streamlit stops the
     script of a browser session that went away (ScriptRunner.request_stop): the
     generation's worker must stop soon after, and leave no draft behind."""
-    _trip(roots / "长途旅行", 60)
+    _trip(roots / "长途旅行", 240)  # enough that the run outlasts the timeout even with warm models
     t0 = time.monotonic()
     at = AppTest.from_file(APP, default_timeout=60).run()
     [w for w in at.text_input if w.label == start.t("folder")][0].set_value(str(roots / "长途旅行"))
     at.button[0].click()
     with pytest.raises(RuntimeError, match="timed out"):
-        at.run(timeout=4)
+        at.run(timeout=2)
     stopped = time.monotonic()
     deadline = stopped + 60
     while any(t.name.startswith("ui-stage") for t in threading.enumerate()):

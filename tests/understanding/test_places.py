@@ -67,3 +67,12 @@ def test_band_search_finds_what_a_scan_of_the_whole_gazetteer_finds():
             score = np.log10(cities.pop[near] + 10) / (1 + (dc[near] / 15.0) ** 2)
             name = cities.name[int(near[int(np.argmax(score))])]
         assert got is not None and (got.city_en, got.country_code) == (name, cc), (lat, lon, got, name)
+
+
+def test_a_chinese_town_without_a_han_name_is_named_by_its_province_in_chinese():
+    from creator.understanding.places import locate
+
+    p = locate((33.26, 103.92))  # near Jiuzhaigou: the nearest town (Yongle) has no Han name
+    assert p.name_en == "Yongle" and p.name_zh == "四川" and p.region_zh == "四川省"
+    assert all("\u4e00" <= ch <= "\u9fff" for ch in p.name_zh)
+    assert locate((48.82, 2.29)).name_zh == "巴黎"  # elsewhere the Han name when there is one

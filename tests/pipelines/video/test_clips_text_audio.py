@@ -106,3 +106,33 @@ def test_duck_expression_is_gain_inside_and_one_outside():
     assert _evaluate(e, 5.0) == pytest.approx(1.0)
     assert _evaluate(e, 6.5) == pytest.approx(0.25)
     assert duck_expression([], 0.25) == "1"
+
+
+def test_video_text_takes_the_cover_styles_look(tmp_path):
+    """One look across the note: a sticker cover style gives the title card its band and
+    dark ink, a serif (magazine) style its serif font; the request carries the draft's
+    cover style."""
+    import numpy as np
+    from PIL import Image
+
+    from creator.types import Caption, Cover, Draft, MediaItem, NoteContext
+    from pipelines.video import VideoRequest
+    from pipelines.video.text import render_text
+
+    def pixels(style):
+        t = render_text("西湖一日", tmp_path / f"{style}.png", frame=(540, 960), role="title", style=style)
+        return np.asarray(Image.open(t.path).convert("RGBA"), np.float32)
+
+    plain, sticker, serif = pixels(None), pixels("bold_sticker"), pixels("magazine")
+    band = sticker[..., 3] > 250
+    assert band.mean() > 0.8  # a filled band behind the text
+    yellow = np.array([0xFF, 0xE1, 0x4D], np.float32)
+    assert np.abs(sticker[band][:, :3] - yellow).sum(axis=1).__lt__(30).mean() > 0.5
+    assert (plain[..., 3] > 250).mean() < 0.5  # white text with an outline, no band
+    assert plain.shape != serif.shape or np.abs(plain - serif).mean() > 5  # another font
+    photo = MediaItem(path=str(tmp_path / "a.jpg"), id="a" * 16, kind="photo")
+    draft = Draft(context=NoteContext(items=[photo]), order=[photo.id], caption=Caption(title="西湖一日", body="."),
+                  cover=Cover(title="西湖一日", style="bold_sticker", source=photo.id))
+    assert VideoRequest.from_draft(draft, tmp_path).style == "bold_sticker"
+    draft.cover = draft.cover.model_copy(update={"style": "magazine"})
+    assert VideoRequest.from_draft(draft, tmp_path).style == "magazine"
