@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from .config import Settings
-from .errors import Cancelled, CreatorError, DraftError, InputError
+from .errors import Cancelled, CreatorError, DraftError, InputError, MediaError
 from .types import Caption, Cover, Draft, NoteContext, TrackMatch, VideoResult
 
 __all__ = ["Assistant", "Progress"]
@@ -352,7 +352,7 @@ class Assistant:
         ctx = self.understand(media, hints=hints, progress=progress, cancel=cancel)
         if not ctx.ok_items:
             problems = "; ".join(ctx.warnings[:3]) or "no photos or clips found"
-            raise InputError(f"media: nothing usable to make a note from ({problems})")
+            raise MediaError(f"media: nothing usable to make a note from ({problems})")
         draft = Draft(language=lang, context=ctx, order=[i.id for i in ctx.ok_items],
                       created_at=datetime.now(timezone.utc))
         stage_dir = None

@@ -14,7 +14,7 @@ import json
 import sys
 from collections.abc import Callable
 
-from .errors import CreatorError
+from .errors import CreatorError, exit_status
 
 __all__ = ["main", "build_parser", "progress_bar"]
 
@@ -134,7 +134,10 @@ def run_tag(args) -> int:
                 tags, f"{i.quality.score:.2f}" if i.quality else "-",
             )
         Console().print(table)
-    return 0 if any(i.ok for i in ctx.items) else 1
+    if not any(i.ok for i in ctx.items):
+        print("creator tag: none of the given paths could be read as a photo or clip", file=sys.stderr)
+        return 1
+    return 0
 
 
 def add_make_parser(sub) -> None:
@@ -210,7 +213,7 @@ def main(argv: list[str] | None = None) -> int:
         return int(fn(args) or 0)
     except CreatorError as e:
         print(f"creator {args.command}: {e}", file=sys.stderr)
-        return 2
+        return exit_status(e)
     except KeyboardInterrupt:
         print("cancelled", file=sys.stderr)
         return 130

@@ -15,6 +15,7 @@ __all__ = [
     "ConfigError",
     "DraftError",
     "Cancelled",
+    "exit_status",
 ]
 
 
@@ -44,3 +45,15 @@ class DraftError(CreatorError):
 
 class Cancelled(CreatorError):
     """A long task (a render, an index) was cancelled by its caller."""
+
+
+def exit_status(error: BaseException) -> int:
+    """The command line's exit status for ``error``, one rule for every command:
+    2 for a usage error (an argument or option is wrong: InputError, ConfigError),
+    130 when cancelled, 1 for any other failure (media that cannot be used, a draft that
+    cannot be read, a missing model or extra, a disk problem)."""
+    if isinstance(error, Cancelled) or isinstance(error, KeyboardInterrupt):
+        return 130
+    if isinstance(error, (InputError, ConfigError)):
+        return 2
+    return 1

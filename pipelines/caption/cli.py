@@ -48,8 +48,8 @@ def run_caption(args) -> int:
     for w in context.warnings:  # one line per file that could not be read, as `make` does
         print(f"warning: {w}", file=sys.stderr)
     if not context.ok_items:
-        print("caption: none of the given paths could be read as a photo or clip", file=sys.stderr)
-        return 2
+        print("creator caption: none of the given paths could be read as a photo or clip", file=sys.stderr)
+        return 1
     request = CaptionRequest(context=context, language=args.lang, style=args.style, n=args.n, seed=args.seed,
                              keywords=args.keyword, tone=args.tone, emoji=False if args.no_emoji else None)
     captions = Pipeline(settings.caption)(request).captions

@@ -67,7 +67,7 @@ def run_cover(args: argparse.Namespace, settings=None) -> int:
     """Run the ``cover`` subcommand; returns the exit status. Errors and one warning line
     per unreadable file go to stderr; the covers written, one per line, to stdout."""
     from creator.config import Settings
-    from creator.errors import CreatorError
+    from creator.errors import CreatorError, exit_status
     from creator.media import iter_media_files
     from creator.understanding import understand
 
@@ -95,6 +95,9 @@ def run_cover(args: argparse.Namespace, settings=None) -> int:
         context = understand([Path(p) for p in args.paths], settings)
         for w in context.warnings:
             print(f"warning: {w}", file=sys.stderr)
+        if not any(i.kind is None or i.kind.value == "photo" for i in context.ok_items):
+            print("creator cover: none of the given paths could be read as a photo", file=sys.stderr)
+            return 1
         result = Pipeline(settings.cover)(CoverRequest(
             context=context, title=args.title, style=args.style, backend=args.backend, n=args.n,
             ratio=args.ratio, seed=args.seed, format=fmt))
@@ -104,11 +107,11 @@ def run_cover(args: argparse.Namespace, settings=None) -> int:
             print(f"{path}\t{c.cover.style}\t{c.cover.source}")
     except CreatorError as e:
         print(f"creator cover: {e}", file=sys.stderr)
-        return 2
+        return exit_status(e)
     except OSError as e:  # the disk filled up or the folder went away while writing
         print(f"creator cover: {e.filename or args.output}: cannot be written ({e.strerror or e})",
               file=sys.stderr)
-        return 2
+        return 1
     for w in result.warnings:
         print(f"warning: {w}", file=sys.stderr)
     return 0

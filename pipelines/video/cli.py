@@ -57,7 +57,7 @@ def run_video(args: argparse.Namespace) -> int:
     from creator.assistant import Assistant
     from creator.config import Settings
     from creator.drafts import check_output_file, draft_folder, draft_lock
-    from creator.errors import Cancelled, CreatorError
+    from creator.errors import Cancelled, CreatorError, exit_status
     from creator.types import Draft
 
     console = Console(stderr=True)
@@ -91,7 +91,7 @@ def run_video(args: argparse.Namespace) -> int:
         return 130
     except CreatorError as e:
         console.print(f"error: {e}", soft_wrap=True, highlight=False, markup=False)
-        return 1
+        return exit_status(e)
     for w in result.warnings:
         console.print(f"[yellow]warning:[/] {w}")
     console.print(f"{result.path}  {result.width}x{result.height}, {result.duration:.1f} s, "
@@ -104,7 +104,7 @@ def _run_timeline(args: argparse.Namespace, console) -> int:
     from creator.assistant import Assistant
     from creator.config import Settings
     from creator.drafts import draft_folder
-    from creator.errors import CreatorError
+    from creator.errors import CreatorError, exit_status
     from creator.types import Draft
 
     try:
@@ -114,7 +114,7 @@ def _run_timeline(args: argparse.Namespace, console) -> int:
                                                 size=args.size, fps=args.fps, length=args.length)
     except CreatorError as e:
         console.print(f"error: {e}", soft_wrap=True, highlight=False, markup=False)
-        return 1
+        return exit_status(e)
     for w in result.warnings:
         console.print(f"[yellow]warning:[/] {w}")
     written = [result.path, *result.extra.values()]

@@ -26,6 +26,6 @@ def test_caption_names_each_unreadable_file_on_stderr(tmp_path, capsys):
 
 def test_caption_with_nothing_usable_exits_non_zero_and_says_why(tmp_path, capsys):
     (tmp_path / "空.jpg").write_bytes(b"")
-    assert main(["caption", str(tmp_path / "空.jpg")]) == 2
+    assert main(["caption", str(tmp_path / "空.jpg")]) == 1  # a failure, not a usage error
     err = capsys.readouterr().err
     assert "空.jpg: empty file" in err and "none of the given paths" in err

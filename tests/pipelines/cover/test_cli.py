@@ -130,8 +130,8 @@ def test_cover_names_each_unreadable_photo_on_stderr(tmp_path, capsys):
     assert any("空.jpg: empty file" in w for w in warnings), captured.err
     assert any("小.png: too small to assess (1x1" in w for w in warnings), captured.err
     assert captured.out.startswith(str(tmp_path / "c.png"))
-    # nothing usable: exit 2, the reasons still named
+    # nothing usable: a failure, exit 1 (README: Exit status), the reasons still named
     args = _cover_args(str(empty), str(tiny), "-o", str(tmp_path / "d.png"))
-    assert args.func(args) == 2
+    assert args.func(args) == 1
     err = capsys.readouterr().err
     assert "空.jpg: empty file" in err and "小.png: too small" in err and "creator cover: " in err
