@@ -25,6 +25,8 @@ __all__ = ["TripFacts", "trip_facts", "compose", "load_style", "style_names", "t
            "general_ids", "keyword_sentence"]
 
 _BUCKETS = ("early", "morning", "noon", "afternoon", "evening", "night")
+#: Tags whose photos show no sunshine: their moment gets no sentence about the sun.
+SUNLESS_TAGS = frozenset({"fog", "rain"})
 
 
 def _ranking() -> dict:
@@ -371,10 +373,12 @@ class _Picker:
         self.used.add(o)
         return o
 
-    def clause(self, tag_id: str, bucket: str | None) -> str | None:
-        """A clause for ``tag_id`` that says nothing against the moment's time ``bucket``."""
+    def clause(self, tag_id: str, bucket: str | None, *, sunless: bool = False) -> str | None:
+        """A clause for ``tag_id`` that says nothing against the moment's time ``bucket``;
+        ``sunless`` (the moment's photos show fog or rain): none that speaks of sunshine."""
         return self.pick(list(self.bank["tags"].get(tag_id, {}).get("clauses", [])),
-                         fits=lambda c: _fits_time(c, self.bank, bucket))
+                         fits=lambda c: _fits_time(c, self.bank, bucket)
+                         and not (sunless and "daylight" in _time_classes(c, self.bank)))
 
 
 # --- repeated words and place names in titles ---------------------------------------------
@@ -627,13 +631,14 @@ def _moment_sentences(facts: TripFacts, bank: dict, picker: _Picker, moments: li
     prev_bucket: str | None = None
     for k, m in enumerate(chosen):
         bucket = buckets[m.index]
+        sunless = bool({t.id for t in m.tags} & SUNLESS_TAGS)
         tag_ids = worth(m)
         fresh = [t for t in tag_ids if t not in used_tags] or tag_ids
         n_said = 0
         for tid in fresh:
             if n_said >= per_moment:
                 break
-            clause = picker.clause(tid, bucket)
+            clause = picker.clause(tid, bucket, sunless=sunless)
             if clause is None:
                 continue
             # a clause that names the time ("夜里出门散步") needs no "晚上，"; sunlight names none
@@ -666,9 +671,12 @@ def _day_header(facts: TripFacts, bank: dict, rng: random.Random, moments: list[
     lang = facts.lang
     places = list(dict.fromkeys(m.place.name(lang) for m in moments if m.place))
     phrases: list[str] = []
+    sunless = any({t.id for t in m.tags} & SUNLESS_TAGS for m in moments)
     for tid, bucket in said:
-        # a phrase that names a time of day ("morning mist") only where the tag was seen then
-        options = [o for o in bank["tags"].get(tid, {}).get("day") or [] if _fits_time(o, bank, bucket)]
+        # a phrase that names a time of day ("morning mist") only where the tag was seen
+        # then, and none about sunshine on a day of fog or rain
+        options = [o for o in bank["tags"].get(tid, {}).get("day") or [] if _fits_time(o, bank, bucket)
+                   and not (sunless and "daylight" in _time_classes(o, bank))]
         if options and len(phrases) < 2:
             phrases.append(rng.choice(options))
     if len(facts.places) > 1 and places:

@@ -107,3 +107,20 @@ def test_a_tip_is_for_a_scene_the_note_tells(name, lang):
                 words = [e["header"], *e.get("words", []), *(e.get("day") or []), e.get("title_where") or ""]
                 assert any(w and _says(story, w, lang) for w in words) or any(
                     cl in story for cl in e.get("clauses", [])), (t, line, c.text())
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_no_sunshine_in_a_moment_whose_photos_show_fog(lang):
+    from datetime import date
+
+    from tests.pipelines.caption.contexts import HUANGSHAN, scenes
+
+    ctx = scenes([(1, 8, HUANGSHAN, [("meadow", 0.9), ("fog", 0.8)]),
+                  (1, 11, HUANGSHAN, [("meadow", 0.85), ("fog", 0.7), ("plant", 0.5)])],
+                 start=date(2024, 10, 3), season="autumn", gps=(30.13, 118.17))
+    sun = re.compile(r"阳光|太阳|晒" if lang == "zh" else r"\b(sun|sunlight|sunshine|sunny|sunlit)\b", re.I)
+    for style in style_names():
+        for seed in range(4):
+            for c in Pipeline()(CaptionRequest(context=ctx, language=lang, style=style, n=3, seed=seed)).captions:
+                story = "\n".join(line for line in c.body.splitlines() if not line.startswith("· "))
+                assert not sun.search(story), c.text()
