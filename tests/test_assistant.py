@@ -67,7 +67,9 @@ def test_create_saves_a_complete_draft_and_stages_rerun_on_it(assistant, photos,
 
 def test_nothing_usable_is_a_clear_error(assistant, tmp_path):
     (tmp_path / "a.txt").write_text("hello")
-    with pytest.raises(InputError, match="nothing usable"):
+    from creator.errors import MediaError
+
+    with pytest.raises(MediaError, match="nothing usable"):  # the media's fault, not an argument's
         assistant.create([tmp_path / "a.txt"])
 
 
