@@ -284,16 +284,30 @@ def test_video_one_click_preview_and_download(saved_draft):
 
 # -- export ----------------------------------------------------------------------------
 
+def t_zh(key: str) -> str:
+    from creator.resources import load_prompt
+
+    return load_prompt("ui/strings.yaml")["strings"][key]["zh"]
+
+
 def test_export_zip_holds_the_parts(saved_draft):
     _, folder = saved_draft
     panel("cover").button[0].click().run()
     at = panel("export")
     no_exceptions(at)
     assert "视频" in at.info[0].value  # says what is missing
-    assert "杭州｜秋天的西湖慢慢走" in at.code[0].value
-    at.button[0].click().run()
+    codes = [c.value for c in at.code]
+    # title, body and hashtags each in a block of their own (copy buttons), then the whole text
+    assert codes[0] == "杭州｜秋天的西湖慢慢走" and codes[2] == "#杭州 #西湖"
+    assert "杭州｜秋天的西湖慢慢走" in codes[3]
+    [b for b in at.button if b.label == "写入 post/ 文件夹"][0].click().run()
     no_exceptions(at)
-    assert len(at.get("download_button")) == 1
+    assert (folder / "post" / "01.jpg").is_file() and (folder / "post" / "hashtags.txt").read_text(
+        encoding="utf-8").strip() == "#杭州 #西湖"
+    assert len(at.get("download_button")) == 1  # post/ as a zip
+    [b for b in at.button if b.label == t_zh("make_zip")][0].click().run()
+    no_exceptions(at)
+    assert len(at.get("download_button")) == 2
     with zipfile.ZipFile(folder / "note.zip") as z:
         names = set(z.namelist())
     assert {"draft.json", "caption.md"} <= names

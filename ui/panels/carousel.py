@@ -17,7 +17,7 @@ from creator.types import Draft
 from ui import session
 from ui.session import t
 
-__all__ = ["render"]
+__all__ = ["render", "post_block"]
 
 COLUMNS = 3
 PREVIEW = 4  # previews at a quarter of the posted size
@@ -166,7 +166,10 @@ def _grid(draft: Draft) -> list[bytes]:
     return pictures
 
 
-def _export(draft: Draft) -> None:
+def post_block(draft: Draft) -> None:
+    """The image note ready to post: write post/, download it as a zip, and the title,
+    body and hashtags each in a block with its own copy button (the carousel and the
+    export pages show the same)."""
     from pipelines.carousel import post_zip
 
     st.subheader(t("carousel_post"))
@@ -303,4 +306,4 @@ def render() -> None:
     pictures = _grid(draft)
     st.subheader(t("carousel_phone"))
     st.html(_phone(draft, pictures))
-    _export(draft)
+    post_block(draft)

@@ -1,4 +1,5 @@
-"""Export: the caption to copy, and one zip of caption.md, cover, video and draft.json."""
+"""Export: the image note ready to post (post/ as a zip, each text block to copy), the
+caption to copy, and one zip of caption.md, cover, video and draft.json."""
 
 from __future__ import annotations
 
@@ -22,6 +23,9 @@ def render() -> None:
                                           ("page_video", draft.video), ("page_music", draft.track)) if part is None]
     if missing:
         st.info(t("missing_parts", parts=", ".join(missing)))
+    from ui.panels.carousel import post_block
+
+    post_block(draft)  # post/ as a zip, and a copy button for each text block
     if draft.caption is not None:
         st.subheader(t("copy_text"))
         st.code(draft.caption.text(), language=None, wrap_lines=True)
