@@ -217,6 +217,11 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("cancelled", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # `creator ... | head`: the reader has gone, say nothing more
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except OSError as e:  # a disk or permission problem the checks before the work could not see
         where = f" {e.filename}" if getattr(e, "filename", None) else ""
         print(f"creator {args.command}:{where}: {e.strerror or e}", file=sys.stderr)

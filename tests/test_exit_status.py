@@ -48,3 +48,25 @@ def test_a_wrong_option_is_a_usage_error_exit_2(argv, tmp_path, capsys, monkeypa
     err = capsys.readouterr().err
     assert rc == 2, (argv, rc, err)
     assert "Traceback" not in err and len(err.strip().splitlines()) >= 1
+
+
+def test_output_into_a_closed_pipe_ends_quietly(tmp_path):
+    """`creator tag … --json | head -c 1`: the reader goes away; no BrokenPipeError traceback."""
+    import os
+    import subprocess
+    import sys
+
+    from tests.factories import make_photo
+
+    for k in range(160):  # enough JSON (~150 KB) to overflow the pipe's 64 KB buffer
+        make_photo(tmp_path / "照片" / f"{k:02d}.jpg", ["china", "flower"][k % 2], size=(64, 48))
+    env = dict(os.environ, HF_HUB_OFFLINE="1", CREATOR_CACHE_DIR=str(tmp_path / "cache"),
+               CREATOR_TAGGING__FACES="false")
+    proc = subprocess.Popen([sys.executable, "-m", "creator.cli", "tag", str(tmp_path / "照片"), "--json",
+                             "--no-progress"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+    assert proc.stdout.read(1) == b"["
+    proc.stdout.close()  # as `head` does once it has what it wants
+    err = proc.stderr.read().decode()
+    proc.wait(timeout=120)
+    assert "Traceback" not in err and "roken pipe" not in err.lower().replace("brokenpipe", "broken pipe"), err
+    assert proc.returncode == 0, err  # the reader chose to stop: not a failure
