@@ -61,6 +61,7 @@ __all__ = [
     "shareable_draft",
     "shareable_json",
     "draft_lock",
+    "edit_draft",
     "staging_folder",
     "commit_staging",
     "check_output_dir",
@@ -353,6 +354,18 @@ def save_draft(draft: Draft, directory: str | Path) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     with draft_lock(folder):
         return save_draft_unlocked(draft, folder)
+
+
+def edit_draft(directory: str | Path, change) -> Draft:
+    """Read the draft in ``directory``, apply ``change(draft)`` and save it, all under the
+    folder's lock: two editors (two browser tabs, two processes) each see the other's
+    last edit and neither loses theirs. Returns the saved draft."""
+    folder = draft_folder(directory)
+    with draft_lock(folder):
+        draft = load_draft(folder)
+        change(draft)
+        save_draft_unlocked(draft, folder)
+    return draft
 
 
 def save_draft_unlocked(draft: Draft, directory: str | Path) -> Path:

@@ -232,3 +232,28 @@ def test_a_draft_saved_with_working_directory_paths_still_finds_its_files(tmp_pa
     assert Path(back.cover.path) == folder / "cover.png"
     assert Path(back.covers[0].path) == folder / "assets" / "封面-01.png"
     assert Path(back.video.path) == folder / "note.mp4"
+
+
+def test_two_editors_at_once_lose_no_edit(tmp_path):
+    """Two processes (two browser tabs' servers) editing one draft: every edit of both
+    is in the result (each read-modify-write holds the folder's lock)."""
+    import subprocess
+    import sys
+    from pathlib import Path as _P
+
+    from creator.types import Caption, Draft, NoteContext
+
+    folder = tmp_path / "草稿"
+    Draft(context=NoteContext(items=[]), caption=Caption(title="西湖", body=".")).save(folder)
+    code = (
+        "import sys\n"
+        "from creator.drafts import edit_draft\n"
+        "who = sys.argv[2]\n"
+        "for k in range(25):\n"
+        "    edit_draft(sys.argv[1], lambda d: d.caption.hashtags.append(f'{who}{k}'))\n"
+    )
+    root = str(_P(__file__).resolve().parents[1])
+    procs = [subprocess.Popen([sys.executable, "-c", code, str(folder), who], cwd=root) for who in ("甲", "乙")]
+    assert [p.wait(timeout=120) for p in procs] == [0, 0]
+    tags = Draft.load(folder).caption.hashtags
+    assert sorted(tags) == sorted([f"甲{k}" for k in range(25)] + [f"乙{k}" for k in range(25)])

@@ -179,12 +179,16 @@ def save(draft: Draft, did: str | None = None) -> Path:
 
 def edit(change: Callable[[Draft], None]) -> None:
     """Apply ``change`` to the draft on disk and save it: every edit goes through here,
-    so every edit is saved the moment it is made."""
-    draft = current_draft()
-    if draft is None:
+    so every edit is saved the moment it is made, read and written under the draft
+    folder's lock (creator.drafts.edit_draft): an edit in another tab is never lost."""
+    from creator.drafts import edit_draft
+
+    if current_draft() is None:
         return
-    change(draft)
-    save(draft)
+    try:
+        edit_draft(draft_dir(), change)
+    except CreatorError as e:
+        st.error(t("draft_error", error=e))
 
 
 # Widgets are keyed by the draft and a revision number: when the SDK replaces a part
