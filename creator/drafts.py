@@ -62,6 +62,7 @@ __all__ = [
     "shareable_json",
     "draft_lock",
     "edit_draft",
+    "delete_draft",
     "staging_folder",
     "commit_staging",
     "check_output_dir",
@@ -354,6 +355,25 @@ def save_draft(draft: Draft, directory: str | Path) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     with draft_lock(folder):
         return save_draft_unlocked(draft, folder)
+
+
+TRASH = ".trash"
+
+
+def delete_draft(root: str | Path, draft_id: str) -> Path:
+    """Take the draft ``draft_id`` out of ``root``'s list: its folder is moved (under
+    its lock) into ``root/.trash/`` with the time appended, never erased, so a click in
+    the wrong place loses nothing. Returns where it went; DraftError when there is none."""
+    did = check_draft_id(draft_id)
+    folder = Path(root) / did
+    if not (folder / DRAFT_FILE).is_file():
+        raise DraftError(f"draft {did}: not found")
+    trash = Path(root) / TRASH
+    trash.mkdir(parents=True, exist_ok=True)
+    target = trash / f"{did}-{datetime.now().strftime('%Y%m%d-%H%M%S-%f')}"
+    with draft_lock(folder):
+        os.replace(folder, target)
+    return target
 
 
 def edit_draft(directory: str | Path, change) -> Draft:

@@ -257,3 +257,19 @@ def test_two_editors_at_once_lose_no_edit(tmp_path):
     assert [p.wait(timeout=120) for p in procs] == [0, 0]
     tags = Draft.load(folder).caption.hashtags
     assert sorted(tags) == sorted([f"甲{k}" for k in range(25)] + [f"乙{k}" for k in range(25)])
+
+
+def test_delete_draft_moves_it_to_the_trash_and_refuses_other_ids(tmp_path):
+    import pytest as _pytest
+
+    from creator.drafts import delete_draft
+    from creator.errors import CreatorError
+    from creator.types import Caption, Draft, NoteContext
+
+    root = tmp_path / "草稿库"
+    Draft(context=NoteContext(items=[]), caption=Caption(title="西湖", body=".")).save(root / "d1")
+    went = delete_draft(root, "d1")
+    assert not (root / "d1").exists() and (went / "draft.json").is_file() and went.parent.name == ".trash"
+    for bad in ("..", ".trash", "d1", "../外面"):
+        with _pytest.raises(CreatorError):
+            delete_draft(root, bad)

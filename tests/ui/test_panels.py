@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from creator.types import Draft
+from creator.types import Cover, Draft
 from creator.vocabulary import vocabulary
 from tests.ui.conftest import DRAFT_ID, panel_script
 
@@ -364,3 +364,27 @@ def test_media_offers_the_taggers_suggestions_first_and_taking_one_makes_it_a_fa
     item = Draft.load(folder).context.item(first.id)
     assert [t.id for t in item.tags] == own + ["mountain"] and item.tags[-1].source == "user"
     assert [t.id for t in item.suggestions] == ["fog"]
+
+
+def test_drafts_show_their_covers_and_delete_to_the_trash(saved_draft, drafts_root):
+    from tests.factories import make_photo
+
+    did, folder = saved_draft
+    other = Draft.load(folder)
+    make_photo(drafts_root / "20251004-100000-abcd" / "cover.png", "chelsea", size=(90, 120))
+    other.cover = Cover(path=str(drafts_root / "20251004-100000-abcd" / "cover.png"), title="另一份",
+                        style="minimal", source="x")
+    other.caption.title = "另一份草稿"
+    other.save(drafts_root / "20251004-100000-abcd")
+    at = panel("drafts", draft_id=did)
+    no_exceptions(at)
+    assert len(at.get("image")) == 1  # the draft with a cover shows it
+    [b for b in at.button if b.label == "删除"][0].click().run()  # the newest: 另一份草稿
+    no_exceptions(at)
+    assert (drafts_root / "20251004-100000-abcd" / "draft.json").is_file()  # one click deletes nothing
+    [b for b in at.button if b.label.startswith("确认删除")][0].click().run()
+    no_exceptions(at)
+    assert not (drafts_root / "20251004-100000-abcd").exists()
+    kept = list((drafts_root / ".trash").glob("20251004-100000-abcd-*/draft.json"))
+    assert len(kept) == 1  # moved, not erased
+    assert len([m for m in at.markdown if "**" in m.value]) == 1 and (folder / "draft.json").is_file()

@@ -1,4 +1,5 @@
-"""Drafts: every saved draft, newest first, to reopen."""
+"""Drafts: every saved draft, newest first, with its cover: reopen, or delete (moved to
+the drafts folder's .trash/, never erased)."""
 
 from __future__ import annotations
 
@@ -17,6 +18,39 @@ def _open(did: str) -> None:
     st.session_state["drafts_opened"] = did
 
 
+def _ask_delete(did: str) -> None:
+    st.session_state["drafts_delete"] = did
+
+
+def _delete(did: str) -> None:
+    from creator.drafts import delete_draft
+
+    st.session_state.pop("drafts_delete", None)
+    try:
+        delete_draft(session.drafts_root(), did)
+    except Exception as e:  # shown on the page; the folder stays where it was
+        st.session_state["drafts_error"] = str(e)
+        return
+    if session.draft_id() == did:  # the open draft went: none is open now
+        st.session_state.pop("draft_id", None)
+        st.query_params.pop("draft", None)
+
+
+def _cover(folder: Path) -> bytes | None:
+    """A thumbnail of the draft's chosen cover (a file inside its folder), if any."""
+    from creator.drafts import load_draft, own_file
+    from creator.errors import CreatorError
+
+    try:
+        d = load_draft(folder)
+        if d.cover is None or not d.cover.path:
+            return None
+        path = own_file(folder, d.cover.path, field="cover.path", must_exist=True)
+    except CreatorError:
+        return None
+    return session.thumbnail(str(path), size=160)
+
+
 def render() -> None:
     opened = st.session_state.pop("drafts_opened", None)
     if opened:  # a draft was just opened: show it
@@ -33,14 +67,27 @@ def render() -> None:
     if not rows:
         st.info(t("no_drafts"))
         return
+    if (error := st.session_state.pop("drafts_error", None)):
+        st.error(error)
     current = session.draft_id()
+    asked = st.session_state.get("drafts_delete")
     for path, title, updated_at in rows:
         did = Path(path).name if Path(path).name != "draft.json" else Path(path).parent.name
         with st.container(border=True):
-            c1, c2 = st.columns([4, 1], vertical_alignment="center")
+            c0, c1, c2 = st.columns([1, 4, 1], vertical_alignment="center")
+            picture = _cover(Path(path))
+            if picture is not None:
+                c0.image(picture, width="stretch")
+            else:
+                c0.write("🗒️")
             mark = "✅ " if did == current else ""
             c1.markdown(f"{mark}**{title or t('untitled')}**")
             when = updated_at.strftime("%Y-%m-%d %H:%M") if updated_at else ""
             c1.caption(f"{t('updated')} {when} · `{did}`")
             c2.button(t("open"), key=f"open-{did}", on_click=_open, args=(did,), width="stretch",
                       disabled=did == current)
+            if asked == did:  # a second click, on a button that says what it does
+                c2.button(t("delete_confirm"), key=f"del-yes-{did}", on_click=_delete, args=(did,),
+                          type="primary", width="stretch")
+            else:
+                c2.button(t("delete"), key=f"del-{did}", on_click=_ask_delete, args=(did,), width="stretch")
