@@ -22,7 +22,7 @@ from creator.errors import DraftError
 from creator.media import content_id
 from creator.types import Caption, Cover, Draft, MediaItem, MediaKind, NoteContext, TrackMatch, VideoResult
 from tests.factories import make_photo
-from tests.ui.conftest import music_library, panel_script, ui_environment  # noqa: F401  (fixtures)
+from tests.ui.conftest import drafts_root, music_library, panel_script, ui_environment  # noqa: F401  (fixtures)
 
 DRAFT_ID = "20251003-090000-crafted"
 PASSWD = Path("/etc/passwd")
@@ -68,13 +68,6 @@ def secret(tmp_path) -> Path:
     p = tmp_path / "秘密.txt"
     p.write_text("TOP-SECRET-CONTENT", encoding="utf-8")
     return p
-
-
-@pytest.fixture
-def drafts_root(tmp_path, monkeypatch) -> Path:
-    root = tmp_path / "草稿库"
-    monkeypatch.setenv("CREATOR_DRAFTS_DIR", str(root))
-    return root
 
 
 @pytest.fixture
