@@ -56,6 +56,15 @@ def _settings(args):
     return Settings.for_profile(args.profile)
 
 
+def _configured(args, verb: str):
+    """(settings, the models the asked-for stages use); says so on stderr when none."""
+    settings = _settings(args)
+    refs = configured_models(settings, _stages(args))
+    if not refs:
+        print(f"nothing to {verb}: no stage of the {args.profile} profile uses a model", file=sys.stderr)
+    return settings, refs
+
+
 def _stages(args) -> list[str] | None:
     stages = list(getattr(args, "stages", None) or [])
     bad = [s for s in stages if s not in STAGES]
@@ -196,10 +205,8 @@ def _pull_one(ref: ModelRef, target: Path | None) -> dict:
 def run_pull(args) -> int:
     from .models import _is_repo_id, hub_offline
 
-    settings = _settings(args)
-    refs = configured_models(settings, _stages(args))
+    settings, refs = _configured(args, "pull")
     if not refs:
-        print(f"nothing to pull: no stage of the {args.profile} profile uses a model", file=sys.stderr)
         return 0
     if hub_offline():
         raise BackendUnavailable("HF_HUB_OFFLINE is set: unset it to download "
@@ -281,10 +288,8 @@ def verify_model(settings, stage: str) -> str:
 
 
 def run_verify(args) -> int:
-    settings = _settings(args)
-    refs = configured_models(settings, _stages(args))
+    settings, refs = _configured(args, "verify")
     if not refs:
-        print(f"nothing to verify: no stage of the {args.profile} profile uses a model", file=sys.stderr)
         return 0
     rows, failed = [], 0
     for ref in refs:
