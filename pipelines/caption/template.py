@@ -22,7 +22,7 @@ from creator.types import Caption, Moment, NoteContext, Place, Tag
 from .checks import BODY_MAX, HASHTAGS_MAX, TITLE_MAX, clean_hashtag, cjk_ratio, is_cjk, title_length, trim_title
 
 __all__ = ["TripFacts", "trip_facts", "compose", "load_style", "style_names", "time_bucket", "theme_weight",
-           "general_ids", "keyword_sentence"]
+           "general_ids", "keyword_sentence", "sayable_ids"]
 
 _BUCKETS = ("early", "morning", "noon", "afternoon", "evening", "night")
 #: Tags whose photos show no sunshine: their moment gets no sentence about the sun.
@@ -238,6 +238,18 @@ def _usable_hint(text: str, lang: str) -> bool:
     return ratio >= 0.5 if lang == "zh" else ratio == 0.0
 
 
+def sayable_ids(context: NoteContext) -> set[str] | None:
+    """The tag ids a draft may state: those that some photo carries at the calibrated score
+    themes.yaml ``say`` or more, or that the user added (score 1.0). None when no item
+    carries tags (a context built by hand, from moments only): its moments' tags are all
+    taken as given."""
+    item_tags = [t for i in context.items for t in i.tags]
+    if not item_tags:
+        return None
+    say = float(_ranking()["say"])
+    return {t.id for t in item_tags if t.score >= say or t.source == "user"}
+
+
 def trip_facts(context: NoteContext, lang: str, hints: list[str] | None = None) -> TripFacts:
     """The facts of ``context`` (and the user's ``hints``) as the ``lang`` bank will word them."""
     bank = load_prompt(f"caption/{lang}.yaml")
@@ -253,17 +265,23 @@ def trip_facts(context: NoteContext, lang: str, hints: list[str] | None = None) 
         place_line = bank["place_joiner"].join(dict.fromkeys(labels))
     start, end = _dates(context)
     days = context.days or ((end - start).days + 1 if start and end else None)
+    sayable = sayable_ids(context)
     tags: dict[str, Tag] = {}
     for t in sorted(list(context.top_tags) + [t for m in context.moments for t in m.tags],
                     key=lambda t: -t.score):
-        tags.setdefault(t.id, t)
+        if sayable is None or t.id in sayable:
+            tags.setdefault(t.id, t)
     # themes: the trip's top tags, scenery and sights before objects, then tags seen only in
     # moments (the understanding stage did not rank them for the trip); a general tag that
     # a specific one of the trip covers is left out
     drop = general_ids(tags)
-    own = {t.id for t in context.top_tags}
-    themes = [t for t in _by_weight(list(context.top_tags)) + _by_weight([t for t in tags.values() if t.id not in own])
-              if t.id in btags and btags[t.id].get("theme", True) and t.id not in drop]
+    top = [t for t in context.top_tags if t.id in tags]
+    own = {t.id for t in top}
+    ranked = [t for t in _by_weight(top) + _by_weight([t for t in tags.values() if t.id not in own])
+              if t.id in btags and t.id not in drop]
+    themes = [t for t in ranked if btags[t.id].get("theme", True)]
+    if len(themes) < 2:  # a trip of people and rooms: their names are what it has to say
+        themes += [t for t in ranked if t not in themes][:2 - len(themes)]
     tags = {k: t for k, t in tags.items() if k not in drop}
     by_day: dict[int, list[Moment]] = {}
     for m in sorted(context.moments, key=lambda m: (m.day, m.start or m.date or date.min, m.index)):
