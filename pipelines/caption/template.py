@@ -18,13 +18,13 @@ from datetime import date
 
 from creator.resources import load_prompt
 from creator.types import Caption, Moment, NoteContext, Place, Tag
+from creator.understanding.moments import time_bucket, time_buckets, time_of_day, trip_dates
 
 from .checks import BODY_MAX, HASHTAGS_MAX, TITLE_MAX, clean_hashtag, cjk_ratio, is_cjk, title_length, trim_title
 
 __all__ = ["TripFacts", "trip_facts", "compose", "load_style", "style_names", "time_bucket", "theme_weight",
            "general_ids", "keyword_sentence", "sayable_ids"]
 
-_BUCKETS = ("early", "morning", "noon", "afternoon", "evening", "night")
 #: Tags whose photos show no sunshine: their moment gets no sentence about the sun.
 SUNLESS_TAGS = frozenset({"fog", "rain"})
 
@@ -74,52 +74,6 @@ def load_style(name: str) -> tuple[str, dict]:
         if key == sname or key in [a.lower() for a in preset.get("aliases", [])]:
             return sname, preset
     raise KeyError(name)
-
-
-def _clock_bucket(moment: Moment) -> str | None:
-    """The bucket of the moment's camera clock (None: no time)."""
-    if moment.start is None:
-        return None
-    h = moment.start.hour
-    if 4 <= h < 7:
-        return "early"
-    if 7 <= h < 11:
-        return "morning"
-    if 11 <= h < 14:
-        return "noon"
-    if 14 <= h < 17:
-        return "afternoon"
-    if 17 <= h < 19:
-        return "evening"
-    return "night"
-
-
-def time_bucket(moment: Moment) -> str | None:
-    """When a moment happened: early, morning, noon, afternoon, evening or night (None: unsure).
-
-    The photos come first: a moment tagged night, starry sky, sunset or blue sky
-    (prompts/caption/themes.yaml ``light``) is only placed at a time those fit. When the
-    camera clock disagrees (a wrong time zone, a clock never set), a strongly tagged
-    photo that tells the time on its own wins ("night" at 15:53 is night); a weak tag, or
-    one that only rules times out (a blue sky at 22:00), leaves the time unsure: None,
-    and the draft then says nothing about the time of day.
-    """
-    light = _ranking()["light"]
-    clock = _clock_bucket(moment)
-    seen = [(t, light["tags"][t.id]) for t in moment.tags if t.id in light["tags"]]
-    if not seen:
-        return clock
-    fits = set(_BUCKETS)
-    for _, ev in seen:
-        fits &= set(ev["times"])
-    strongest, ev = max(seen, key=lambda x: x[0].score)
-    strong = strongest.score >= float(light["strong"])
-    if not fits:  # the photos disagree among themselves (a blue sky beside a night shot)
-        fits, strong = set(ev["times"]), False
-    if clock in fits:
-        return clock
-    says = next((e.get("says") for t, e in sorted(seen, key=lambda x: -x[0].score) if e.get("says") in fits), None)
-    return says if strong else None
 
 
 def _time_classes(text: str, bank: dict) -> frozenset[str]:
@@ -202,14 +156,6 @@ def _place_label(p: Place, lang: str) -> str:
     return ", ".join(parts)
 
 
-def _dates(context: NoteContext) -> tuple[date | None, date | None]:
-    ds = [m.date for m in context.moments if m.date]
-    ds += [i.taken_at.date() for i in context.items if i.taken_at]
-    start = context.start or (min(ds) if ds else None)
-    end = context.end or (max(ds) if ds else None)
-    return start, end or start
-
-
 def _date_line(start: date | None, end: date | None, bank: dict) -> str | None:
     if start is None:
         return None
@@ -263,7 +209,7 @@ def trip_facts(context: NoteContext, lang: str, hints: list[str] | None = None) 
     if context.places:
         labels = [_place_label(context.places[0], lang)] + places[1:3]
         place_line = bank["place_joiner"].join(dict.fromkeys(labels))
-    start, end = _dates(context)
+    start, end = trip_dates(context)
     days = context.days or ((end - start).days + 1 if start and end else None)
     sayable = sayable_ids(context)
     tags: dict[str, Tag] = {}
@@ -639,8 +585,8 @@ def _moment_sentences(facts: TripFacts, bank: dict, picker: _Picker, moments: li
     def when(m: Moment) -> tuple[int, int]:
         # a moment the photos put at night comes after the afternoon, whatever its clock said;
         # one whose time is unsure keeps its clock's place
-        b = buckets[m.index] or _clock_bucket(m)
-        return (_BUCKETS.index(b) if b else -1, position[m.index])
+        b = buckets[m.index] or (time_of_day(m.start) if m.start else None)
+        return (time_buckets().index(b) if b else -1, position[m.index])
 
     chosen.sort(key=when)
     classes = _ranking()["light"]["classes"]
