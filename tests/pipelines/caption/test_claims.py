@@ -92,3 +92,16 @@ def test_the_lexicon_reads_claims_back():
     lex = lexicon("en")
     assert set().union(*claims("We waited for the sunset; #BeachDays", "en", lex).values()) == {"sunset", "beach"}
     assert not claims("An autumn weekend, slowly.", "en", lex)
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_an_llm_is_told_only_what_a_draft_may_say(lang):
+    from pipelines.caption import build_messages
+
+    # one photo, so its weak tags are among its moment's first four
+    items = _items([[("fog", 0.92), ("lake", 0.85), ("airplane", 0.45), ("beach", 0.4)]],
+                   start=datetime(2024, 10, 3, 9), gps=(30.25, 120.15), place=HANGZHOU)
+    prompt = "\n".join(m["content"] for m in build_messages(build_context(items), lang=lang, style="guide"))
+    for tid in ("airplane", "beach"):
+        assert vocabulary()[tid].label(lang) not in prompt, (tid, prompt)
+    assert vocabulary()["fog"].label(lang) in prompt and vocabulary()["lake"].label(lang) in prompt
