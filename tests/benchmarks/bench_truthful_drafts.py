@@ -26,7 +26,6 @@ import argparse
 import hashlib
 import json
 import os
-import re
 import sys
 import tempfile
 from collections import Counter
@@ -182,6 +181,8 @@ def understood(fresh: bool = False):
             # remember which dev photo each item is
             items = [i.model_copy(update={"path": trip.photos[int(Path(i.path).name[:2])]}) for i in ctx.items]
             out[trip.name] = ctx.model_copy(update={"items": items})
+    for old in CACHE.glob("truthful_contexts_*.json"):  # made by an older tagger: never read again
+        old.unlink()
     cache.write_text(json.dumps({k: v.model_dump(mode="json") for k, v in out.items()}, ensure_ascii=False),
                      encoding="utf-8")
     return out
