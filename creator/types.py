@@ -202,7 +202,7 @@ class NoteContext(_Model):
     days: int | None = None
     top_tags: list[Tag] = Field(default_factory=list)
     season: str | None = None  # spring, summer, autumn, winter
-    time_of_day: str | None = None  # dominant: morning, day, golden_hour, night
+    time_of_day: str | None = None  # the trip's, creator.understanding.moments.trip_time_of_day (early ... night)
     valence: float = 0.5  # mood of the photos, 0..1 (sad..happy)
     energy: float = 0.5  # 0..1 (calm..lively)
     hints: list[str] = Field(default_factory=list)  # the user's own words
