@@ -27,7 +27,7 @@ _COMMANDS: dict[str, tuple[str, str, str]] = {
 # missing becomes a stub saying what to install (build_parser); any other import error raises.
 _OPTIONAL_COMMANDS: dict[str, tuple[str, str, str]] = {
     "library": ("creator.music.cli", "add_library_parser", "run_library"),
-    "music": ("creator.music.cli", "add_music_parser", "run_music"),
+    "music": ("pipelines.soundtrack.cli", "add_music_parser", "run_music"),
     "caption": ("pipelines.caption.cli", "add_caption_parser", "run_caption"),
     "cover": ("pipelines.cover.cli", "add_cover_parser", "run_cover"),
     "video": ("pipelines.video.cli", "add_video_parser", "run_video"),
