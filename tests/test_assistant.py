@@ -5,10 +5,12 @@ from __future__ import annotations
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
+from pathlib import Path
 
 import pytest
 
 from creator import Assistant, Draft
+from creator.config import Settings
 from creator.errors import InputError
 from creator.understanding.backends import get_tagger
 from tests.factories import make_photo
@@ -74,7 +76,6 @@ def test_nothing_usable_is_a_clear_error(assistant, tmp_path):
 
 
 def test_excerpt_moves_onto_beats_and_rereads_them(tmp_path):
-    from creator.config import Settings
     from tests.factories import make_click_track
 
     lib = tmp_path / "歌"
@@ -138,7 +139,6 @@ def test_create_keeps_an_existing_draft_unless_overwrite(assistant, photos, tmp_
 
 
 def test_create_checks_its_options_before_any_work(tmp_path):
-    from creator.config import Settings
     from creator.errors import InputError
 
     a = Assistant(Settings(cache_dir=tmp_path / "cache"))
@@ -150,3 +150,10 @@ def test_create_checks_its_options_before_any_work(tmp_path):
     with pytest.raises(InputError, match="language"):
         a.create([tmp_path / "空"], language="fr")
     assert not (tmp_path / "笔记").exists()
+
+
+def test_tests_never_write_to_the_users_cache(private_cache):
+    real = Path.home() / ".cache"
+    for settings in (Settings(), Assistant().settings):
+        assert Path(settings.cache_dir) == private_cache
+        assert not Path(settings.cache_dir).resolve().is_relative_to(real.resolve())
