@@ -18,7 +18,7 @@ from .errors import CreatorError, exit_status
 
 __all__ = ["main", "build_parser", "progress_bar", "run_unavailable"]
 
-# name → (module, add-parser function, run function); imported only when used.
+# name → (module, add-parser function, run function); build_parser imports each module.
 _COMMANDS: dict[str, tuple[str, str, str]] = {
     "tag": ("creator.cli", "add_tag_parser", "run_tag"),
     "samples": ("creator.samples", "add_samples_parser", "run_samples"),
