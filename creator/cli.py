@@ -16,16 +16,18 @@ from collections.abc import Callable
 
 from .errors import CreatorError, exit_status
 
-__all__ = ["main", "build_parser", "progress_bar"]
+__all__ = ["main", "build_parser", "progress_bar", "run_unavailable"]
 
-# name → (module, add-parser function, run function); imported only when used.
+# name → (module, add-parser function, run function); build_parser imports each module.
 _COMMANDS: dict[str, tuple[str, str, str]] = {
     "tag": ("creator.cli", "add_tag_parser", "run_tag"),
     "samples": ("creator.samples", "add_samples_parser", "run_samples"),
 }
+# Commands whose module may need an optional extra: one whose third-party dependency is
+# missing becomes a stub saying what to install (build_parser); any other import error raises.
 _OPTIONAL_COMMANDS: dict[str, tuple[str, str, str]] = {
     "library": ("creator.music.cli", "add_library_parser", "run_library"),
-    "music": ("creator.music.cli", "add_music_parser", "run_music"),
+    "music": ("pipelines.soundtrack.cli", "add_music_parser", "run_music"),
     "caption": ("pipelines.caption.cli", "add_caption_parser", "run_caption"),
     "cover": ("pipelines.cover.cli", "add_cover_parser", "run_cover"),
     "video": ("pipelines.video.cli", "add_video_parser", "run_video"),
@@ -181,7 +183,52 @@ def run_make(args) -> int:
     return 0 if not draft.warnings else 1
 
 
+# The packages of this project: a module of theirs that fails to import is a bug, never
+# a reason to leave a command out.
+_PROJECT_PACKAGES = ("creator", "pipelines", "ui", "prompts")
+
+
+def _install_hint(module: str) -> str:
+    """``pip install ...`` for a missing third-party module: the extra of this project
+    that declares it when the installed metadata says so, else the module itself."""
+    import importlib.metadata
+    import re
+
+    wanted = re.sub(r"[-_.]+", "-", module).lower()
+    try:
+        requires = importlib.metadata.requires("travel-note-creator") or []
+    except importlib.metadata.PackageNotFoundError:
+        requires = []
+    for line in requires:
+        name = re.match(r"[A-Za-z0-9._-]+", line)
+        extra = re.search(r"""extra\s*==\s*["']([^"']+)["']""", line)
+        if name and extra and re.sub(r"[-_.]+", "-", name.group(0)).lower() == wanted:
+            return f"pip install 'travel-note-creator[{extra.group(1)}]'"
+    return f"pip install {module}"
+
+
+def _add_unavailable(sub, name: str, missing: str) -> None:
+    """``creator NAME`` for a command whose optional dependency ``missing`` is not
+    installed: listed in --help as unavailable, and when used it says so in one line."""
+    hint = _install_hint(missing)
+    # whatever follows the name (options included: no prefix character) is taken as is
+    p = sub.add_parser(name, help=f"(unavailable: needs {missing}; {hint})", add_help=False, prefix_chars="\0")
+    p.add_argument("_ignored", nargs="*")
+    p.set_defaults(_run=("creator.cli", "run_unavailable"), _missing=missing, _hint=hint)
+
+
+def run_unavailable(args) -> int:
+    from .errors import BackendUnavailable
+
+    raise BackendUnavailable(f"needs the Python package {args._missing!r}, which is not installed: {args._hint}")
+
+
 def build_parser() -> argparse.ArgumentParser:
+    """Every command, each imported from its module (``_COMMANDS``, ``_OPTIONAL_COMMANDS``).
+
+    A module of this project that fails to import raises: a typo in a stage is an error,
+    not a command that quietly disappears. Only an optional command whose third-party
+    dependency is not installed is kept out, as a stub that says what to install."""
     parser = argparse.ArgumentParser(
         prog="creator",
         description="Travel-note creation assistant: understand a trip's photos and clips, "
@@ -196,9 +243,12 @@ def build_parser() -> argparse.ArgumentParser:
         try:
             mod = importlib.import_module(module)
         except ModuleNotFoundError as e:
-            if e.name and e.name.split(".")[0] in ("creator", "pipelines", "ui"):
-                continue  # that stage is not part of this version
-            raise
+            top = (e.name or "").split(".")[0]
+            if name not in _OPTIONAL_COMMANDS or not top or top in _PROJECT_PACKAGES:
+                e.add_note(f"while loading the `creator {name}` command from {module}")
+                raise
+            _add_unavailable(sub, name, top)
+            continue
         getattr(mod, add)(sub)
         sub.choices[name].set_defaults(_run=(module, run))
     return parser
