@@ -229,3 +229,30 @@ def _journey(server, driver, tmp_path) -> None:
     _shot(driver, tmp_path, "10_caption_en")
     print(f"\nbrowser timings: {json.dumps({k: round(v, 1) for k, v in timings.items()})}")
     (SHOTS / "timings.json").write_text(json.dumps(timings))
+
+
+def test_the_first_sidebar_click_after_typing_in_the_body_opens_its_page(server, browser, saved_draft, tmp_path):
+    """Issue 14 item 10: typing in the body and then clicking a page in the sidebar
+    (the body loses focus, which commits it) opens that page at the first click, and
+    the typing is saved."""
+    from creator.types import Draft
+
+    base, _ = server
+    did, folder = saved_draft
+    browser.get(f"{base}/caption?draft={did}&lang=zh")
+    _header(browser, "文案")
+    _idle(browser)
+    body = _wait(browser).until(EC.element_to_be_clickable((By.CSS_SELECTOR, "textarea[aria-label='正文']")))
+    body.click()
+    body.send_keys(Keys.END, "第二天：龙井喝茶。")
+    link = _wait(browser).until(EC.element_to_be_clickable(
+        (By.XPATH, "//*[@data-testid='stSidebarNav']//a[.//*[normalize-space(text())='配乐']]")))
+    link.click()  # once
+    try:
+        _header(browser, "配乐", 20)
+    except Exception:
+        _shot(browser, tmp_path, "sidebar_click_failure")
+        raise
+    _wait(browser, 20).until(lambda d: "第二天：龙井喝茶。" in Draft.load(folder).caption.body)
+    _idle(browser)
+    assert "draft=" + did in browser.current_url
