@@ -347,11 +347,12 @@ def file_uploader(label: str, *, key: str, types: list[str], accept_multiple_fil
     limit) and, in the zh interface, the dropzone in Chinese.
 
     Streamlit has no locale option and no parameter for the dropzone's own words (its
-    "Upload" button, the "200MB per file • JPG…" line, "Drag and drop files here" while
-    dragging); a style for this one uploader (its ``st-key-<key>`` class) shows ours in
-    their place (CSS ``content``). The file input and the label are untouched, and what
-    a screen reader reads of the dropzone is its label, given here in the interface
-    language."""
+    "Upload" button and the "200MB per file • JPG…" line); a style for this one uploader
+    (its ``st-key-<key>`` class) shows ours in their place (CSS ``content``). The file
+    input and the label are untouched; what a screen reader reads of the dropzone is its
+    label, given here in the interface language. Not reachable this way: the "Drag and
+    drop files here" shown only while a file is dragged over (no selector tells it from
+    the list of uploaded files) and the "Remove <name>" labels of the uploaded files."""
     import math
 
     mb = max(1, math.ceil(max_mb)) if max_mb else None
@@ -359,13 +360,12 @@ def file_uploader(label: str, *, key: str, types: list[str], accept_multiple_fil
         folder = accept_multiple_files == "directory"
         kinds = list(dict.fromkeys(x.upper().replace("JPEG", "JPG").replace("TIFF", "TIF") for x in types))
         st.html(_uploader_css(key, button=t("upload_button_folder" if folder else "upload_button"),
-                              limit=t("upload_limit", mb=mb, types="、".join(kinds)) if mb else "、".join(kinds),
-                              drag=t("upload_drag_folder" if folder else "upload_drag")))
+                              limit=t("upload_limit", mb=mb, types="、".join(kinds)) if mb else "、".join(kinds)))
     return st.file_uploader(label, type=types, accept_multiple_files=accept_multiple_files, key=key,
                             max_upload_size=mb)
 
 
-def _uploader_css(key: str, *, button: str, limit: str, drag: str) -> str:
+def _uploader_css(key: str, *, button: str, limit: str) -> str:
     import re
 
     def css(text: str) -> str:
@@ -378,8 +378,6 @@ def _uploader_css(key: str, *, button: str, limit: str, drag: str) -> str:
         f"{scope} button [data-testid=stMarkdownContainer] p::after{{content:{css(button)};font-size:0.875rem}}"
         f"{scope} [data-testid=stFileUploaderDropzoneInstructions] span{{font-size:0}}"
         f"{scope} [data-testid=stFileUploaderDropzoneInstructions] span::after{{content:{css(limit)};font-size:0.875rem}}"
-        f"{scope} > div:not([data-testid]) *{{font-size:0}}"
-        f"{scope} > div:not([data-testid]) > *::after{{content:{css(drag)};font-size:1rem}}"
         "</style>"
     )
 

@@ -234,7 +234,7 @@ def _use_own_track(draft: Draft, path: Path) -> None:
     """Analyse the user's own track (the SDK reads it as a one-track library) and put it
     first, chosen."""
     a = session.assistant()
-    own = a.soundtrack(draft.context, library=path.parent, pin=(str(path),), top=1)
+    own = a.soundtrack(draft.context, library=path.parent, pin=(str(path),), top=1, language=session.lang())
     if not own:
         raise CreatorError(f"{path.name}: no usable audio found", code="no_usable_audio", name=path.name)
     draft.tracks = [own[0], *[m for m in draft.tracks if m.track_id != own[0].track_id]]
