@@ -282,7 +282,7 @@ def draft_lock(directory: str | os.PathLike, *, timeout: float = LOCK_TIMEOUT) -
         lock.acquire(timeout=timeout)
     except Timeout:
         raise DraftError(f"{folder}: another process is writing this draft; "
-                         "try again when it has finished") from None
+                         "try again when it has finished", code="draft_busy") from None
     except OSError as e:
         raise InputError(f"{folder}: cannot write into this folder ({e.strerror or e})") from None
     try:

@@ -120,7 +120,8 @@ def own_file(draft_dir: str | os.PathLike, value: str | os.PathLike | None, *, f
     if not _inside(real, root):
         raise DraftError(f"{field}: points outside the draft folder")
     if must_exist and not os.path.isfile(real):
-        raise DraftError(f"{field}: file not found ({PurePosixPath(value.replace(os.sep, '/')).name})")
+        name = PurePosixPath(value.replace(os.sep, '/')).name
+        raise DraftError(f"{field}: file not found ({name})", code="file_not_found", name=name)
     return Path(real)
 
 
@@ -186,14 +187,15 @@ def media_file(item: MediaItem, draft_dir: str | os.PathLike, roots: Sequence[st
             raise DraftError(f"{field} ({name}): not among the draft's media (outside the draft folder "
                              "and the allowed media folders)")
     if not os.path.isfile(real):
-        raise DraftError(f"{field} ({name}): file not found")
+        raise DraftError(f"{field} ({name}): file not found", code="file_not_found", name=name)
     if check_id and roots is not None:
         try:
             same = _content_id(real) == item.id
         except OSError as e:
             raise DraftError(f"{field} ({name}): cannot be read ({e.strerror or e})") from None
         if not same:
-            raise DraftError(f"{field} ({name}): the file is no longer the one the draft was made from")
+            raise DraftError(f"{field} ({name}): the file is no longer the one the draft was made from",
+                             code="file_changed", name=name)
     return Path(real)
 
 

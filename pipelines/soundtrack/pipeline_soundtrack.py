@@ -142,7 +142,7 @@ class Pipeline:
         # 2. the library and its vectors
         index, tracks, warnings = self.library_matrix(request.library)
         if len(tracks) == 0:
-            raise InputError(f"library: no playable tracks in {index.library}")
+            raise InputError(f"library: no playable tracks in {index.library}", code="no_playable_tracks")
 
         # 3. the query: words from the note and the user, then vectors
         words = []
