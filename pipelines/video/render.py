@@ -158,14 +158,19 @@ class PhotoMotion:
     pan: tuple[float, float] = (0.0, 0.0)  # first and last frame's position along the pan
     fixed: int = 0  # the other coordinate of a pan
 
-    def box(self, k: int) -> tuple[float, float, float, float]:
+    def box(self, k: int) -> tuple[int, int, int, int]:
+        """Whole pixels, as the graph's filters place it: zoompan truncates its crop's
+        size and position (then to even, the chroma grid), crop rounds its position
+        (then to even)."""
         W, H = self.frame
         u = k / max(1, self.frames - 1)
         if self.kind == "zoom":
-            z = self.zoom[0] + (self.zoom[1] - self.zoom[0]) * u
-            w, h = W / z, H / z
-            return (self.crop[0] + (W - w) * self.aim[0], self.crop[1] + (H - h) * self.aim[1], w, h)
-        pos = self.pan[0] + (self.pan[1] - self.pan[0]) * u
+            z = min(max(self.zoom[0] + (self.zoom[1] - self.zoom[0]) * u, 1.0), 10.0)
+            w, h = int(W / z), int(H / z)
+            x = int(min(max((W - W / z) * self.aim[0], 0), max(W - w, 0))) // 2 * 2
+            y = int(min(max((H - H / z) * self.aim[1], 0), max(H - h, 0))) // 2 * 2
+            return (self.crop[0] + x, self.crop[1] + y, w, h)
+        pos = round(self.pan[0] + (self.pan[1] - self.pan[0]) * u) // 2 * 2
         return (pos, self.fixed, W, H) if self.kind == "pan_x" else (self.fixed, pos, W, H)
 
 
