@@ -64,11 +64,6 @@ def _smoothstep(e0: float, e1: float, x):
     return t * t * (3.0 - 2.0 * t)
 
 
-def _mix(a, b, m):
-    """xfade's mix(): a * m + b * (1 - m)."""
-    return a * m + b * (1.0 - m)
-
-
 _NOISE: dict[tuple[int, int], np.ndarray] = {}
 
 
@@ -78,6 +73,36 @@ def _noise(w: int, h: int) -> np.ndarray:
         r = np.sin(x * np.float32(12.9898) + y * np.float32(78.233)) * np.float32(43758.545)
         _NOISE[(w, h)] = r - np.floor(r)
     return _NOISE[(w, h)]
+
+
+_DIST: dict[tuple[int, int], tuple[np.ndarray, np.ndarray]] = {}
+
+
+def _polar(w: int, h: int) -> tuple[np.ndarray, np.ndarray]:
+    """Distance from the centre (over xfade's z) and xfade's angle, per pixel."""
+    if (w, h) not in _DIST:
+        y, x = np.ogrid[0:h, 0:w]
+        dx, dy = (x - w // 2).astype(np.float32), (y - h // 2).astype(np.float32)
+        _DIST[(w, h)] = (np.hypot(dx, dy) / np.float32(math.hypot(w // 2, h // 2)), np.arctan2(dx, dy))
+    return _DIST[(w, h)]
+
+
+def _weighted(a: np.ndarray, b: np.ndarray, wa: float, wb: float, c: float = 0.0) -> np.ndarray:
+    """a * wa + b * wb + c, per pixel (Pillow's blend and a lookup table: no float frames)."""
+    total = wa + wb
+    if total <= 1e-6:
+        return np.full_like(a, int(np.clip(c + 0.5, 0, 255)))
+    img = Image.blend(Image.fromarray(a), Image.fromarray(b), wb / total)
+    if abs(total - 1) > 1e-6 or c:
+        lut = [int(np.clip(v * total + c + 0.5, 0, 255)) for v in range(256)]
+        img = img.point(lut * 3)
+    return np.asarray(img)
+
+
+def _masked(a: np.ndarray, b: np.ndarray, s: np.ndarray) -> np.ndarray:
+    """a * s + b * (1 - s), ``s`` per pixel in 0..1 (xfade's mix(a, b, s))."""
+    mask = Image.fromarray((s * 255 + 0.5).astype(np.uint8), "L")
+    return np.asarray(Image.composite(Image.fromarray(a), Image.fromarray(b), mask))
 
 
 def xfade(name: str, a: np.ndarray, b: np.ndarray, progress: float) -> np.ndarray:
@@ -102,52 +127,51 @@ def xfade(name: str, a: np.ndarray, b: np.ndarray, progress: float) -> np.ndarra
             zx = z + idx
             zz = zx % n
             take_b = (zx >= 0) & (zx < n)
-            kind = name[:-4] if name.endswith("left") else name[:-5] if name.endswith("right") else \
-                name[:-2] if name.endswith("up") else name[:-4]
-            src_a = zz if kind in ("slide", "reveal") else idx
-            src_b = zz if kind in ("slide", "cover") else idx
+            # slide: both move; cover: b moves over a; reveal: a moves off b
+            src_a = zz if name.startswith(("slide", "reveal")) else idx
+            src_b = zz if name.startswith(("slide", "cover")) else idx
         if horizontal:
-            return np.where(take_b[None, :, None], b[:, src_b], a[:, src_a])
-        return np.where(take_b[:, None, None], b[src_b], a[src_a])
-    af, bf = a.astype(np.float32), b.astype(np.float32)
+            out = a[:, src_a]
+            out[:, take_b] = b[:, src_b[take_b]]
+        else:
+            out = a[src_a]
+            out[take_b] = b[src_b[take_b]]
+        return out
     if name in ("fadeblack", "fadewhite"):
+        # mix(mix(a, bg, s1), mix(bg, b, s2), P) = a*s1*P + b*(1-s2)*(1-P) + bg*((1-s1)*P + s2*(1-P))
         bg = 0.0 if name == "fadeblack" else 255.0
-        out = _mix(_mix(af, bg, _smoothstep(0.8, 1.0, P)), _mix(bg, bf, _smoothstep(0.2, 1.0, P)), P)
-    elif name == "dissolve":
+        s1, s2 = float(_smoothstep(0.8, 1.0, P)), float(_smoothstep(0.2, 1.0, P))
+        return _weighted(a, b, s1 * P, (1 - s2) * (1 - P), bg * ((1 - s1) * P + s2 * (1 - P)))
+    if name == "dissolve":
         keep_a = _noise(W, H) * 2 + P * 2 - 1.5 >= 0.5
         return np.where(keep_a[..., None], a, b)
-    elif name in ("smoothleft", "smoothright", "smoothup", "smoothdown"):
+    if name in ("smoothleft", "smoothright", "smoothup", "smoothdown"):
         if name in ("smoothleft", "smoothright"):
             x = np.arange(W, dtype=np.float32)
             pos = (x if name == "smoothleft" else W - 1 - x) / W
-            s = _smoothstep(0.0, 1.0, 1.0 + pos - 2 * P)[None, :, None]
+            s = np.broadcast_to(_smoothstep(0.0, 1.0, 1.0 + pos - 2 * P)[None, :], (H, W))
         else:
             y = np.arange(H, dtype=np.float32)
             pos = (y if name == "smoothup" else H - 1 - y) / H
-            s = _smoothstep(0.0, 1.0, 1.0 + pos - 2 * P)[:, None, None]
-        out = _mix(bf, af, s)
-    elif name in ("circleopen", "circleclose", "radial"):
-        y, x = np.ogrid[0:H, 0:W]
-        dx, dy = (x - W // 2).astype(np.float32), (y - H // 2).astype(np.float32)
+            s = np.broadcast_to(_smoothstep(0.0, 1.0, 1.0 + pos - 2 * P)[:, None], (H, W))
+        return _masked(b, a, s)
+    if name in ("circleopen", "circleclose", "radial"):
+        dist, angle = _polar(W, H)
         if name == "radial":
-            s = _smoothstep(0.0, 1.0, np.arctan2(dx, dy) - (P - 0.5) * (math.pi * 2.5))
-            out = _mix(bf, af, s[..., None])
-        else:
-            z = math.hypot(W // 2, H // 2)
-            p = ((P if name == "circleopen" else 1 - P) - 0.5) * 3
-            s = _smoothstep(0.0, 1.0, np.hypot(dx, dy) / z + p)[..., None]
-            out = _mix(af, bf, s) if name == "circleopen" else _mix(bf, af, s)
-    elif name == "zoomin":
+            return _masked(b, a, _smoothstep(0.0, 1.0, angle - (P - 0.5) * (math.pi * 2.5)))
+        p = ((P if name == "circleopen" else 1 - P) - 0.5) * 3
+        s = _smoothstep(0.0, 1.0, dist + p)
+        return _masked(a, b, s) if name == "circleopen" else _masked(b, a, s)
+    if name == "zoomin":
         zf = float(_smoothstep(0.5, 1.0, P))
         u = 0.5 + (np.arange(W, dtype=np.float32) / W - 0.5) * zf
         v = 0.5 + (np.arange(H, dtype=np.float32) / H - 0.5) * zf
         iu = np.clip(np.ceil(u * (W - 1)).astype(int), 0, W - 1)
         iv = np.clip(np.ceil(v * (H - 1)).astype(int), 0, H - 1)
-        zoomed = af[iv[:, None], iu[None, :]]
-        out = _mix(zoomed, bf, float(_smoothstep(0.0, 0.5, P)))
-    else:  # "fade", and any name the plan allows that has no formula here
-        out = _mix(af, bf, P)
-    return np.clip(out + 0.5, 0, 255).astype(np.uint8)
+        m = float(_smoothstep(0.0, 0.5, P))
+        return _weighted(a[iv][:, iu], b, m, 1 - m)
+    # "fade", and any name the plan allows that has no formula here
+    return _weighted(a, b, P, 1 - P)
 
 
 # --- the picture track ----------------------------------------------------------------------
@@ -176,11 +200,14 @@ class _Photo:
         x, y, w, h = m.box(k)
         if self.image is not None:
             x, y = x - m.crop[0], y - m.crop[1]
-            return np.asarray(self.image.resize((W, H), Image.Resampling.BICUBIC, box=(x, y, x + w, y + h)))
+            return np.asarray(self.image.resize((W, H), Image.Resampling.BILINEAR, box=(x, y, x + w, y + h)))
         return self.array[y:y + H, x:x + W]
 
     def close(self) -> None:
         pass
+
+
+_DARKER = [max(0, v - 36) for v in range(256)] * 3
 
 
 class _Clip:
@@ -213,12 +240,11 @@ class _Clip:
         if self.fill:
             y, x = (f.shape[0] - H) // 2, (f.shape[1] - W) // 2
             return f[y:y + H, x:x + W]
-        img = Image.fromarray(f)
-        small = ImageOps.fit(img, (self.bw, self.bh), Image.Resampling.BILINEAR)
+        small = ImageOps.fit(Image.fromarray(f), (self.bw, self.bh), Image.Resampling.BILINEAR)
         for _ in range(2):  # boxblur's default power: twice
             small = small.filter(ImageFilter.BoxBlur(self.blur))
-        bg = np.asarray(small.resize((W, H), Image.Resampling.BILINEAR)).astype(np.int16) - 36
-        out = np.clip(bg, 0, 255).astype(np.uint8)
+        small = small.point(_DARKER)  # eq=brightness=-0.12
+        out = np.array(small.resize((W, H), Image.Resampling.BILINEAR))
         y, x = (H - f.shape[0]) // 2, (W - f.shape[1]) // 2
         out[y:y + f.shape[0], x:x + f.shape[1]] = f
         return out
