@@ -335,6 +335,21 @@ def _text_layer_class():
     return TextLayer
 
 
+def _composite_class():
+    from moviepy import CompositeVideoClip
+
+    class Composite(CompositeVideoClip):
+        """moviepy's CompositeVideoClip, which hands on its background's frame as it is
+        when no layer is on screen (moviepy's own converts it to a Pillow image and back)."""
+
+        def frame_function(self, t):
+            if not self.is_mask and not self.created_bg and self.bg.mask is None and not self.playing_clips(t):
+                return self.bg.get_frame(t - self.bg.start)
+            return super().frame_function(t)
+
+    return Composite
+
+
 # --- sound ---------------------------------------------------------------------------------------
 
 def duck_gain(t, windows: list[tuple[float, float]], gain: float, ramp: float = DUCK_RAMP):
@@ -406,7 +421,7 @@ def compose(planned: Planned, texts: list[tuple[TextImage, float, float]], setti
     the title and captions as layers over it, and the sound. Everything it reads later is
     in memory or the user's own files: the caller's work folder may go."""
     require_moviepy()
-    from moviepy import CompositeVideoClip, VideoClip
+    from moviepy import VideoClip
 
     tl = planned.timeline
     fps = tl.fps
@@ -425,10 +440,11 @@ def compose(planned: Planned, texts: list[tuple[TextImage, float, float]], setti
             rgba = np.asarray(im.convert("RGBA"))
         # the graph shows a text on frames with a <= t <= b
         layers.append(TextLayer(rgba).with_start(a).with_duration(b - a + 0.5 / fps).with_position((img.x, img.y)))
+    Composite = _composite_class()
     if layers:
-        comp = CompositeVideoClip([base, *layers], size=(tl.width, tl.height), use_bgclip=True)
+        comp = Composite([base, *layers], size=(tl.width, tl.height), use_bgclip=True)
     else:
-        comp = CompositeVideoClip([base], size=(tl.width, tl.height), bg_color=(0, 0, 0))
+        comp = Composite([base], size=(tl.width, tl.height), bg_color=(0, 0, 0))
     audio, parts = _sound(planned, settings)
     comp = comp.with_duration(duration).with_fps(fps).with_audio(audio)
     comp.sound_parts = parts  # their readers: close() closes them
