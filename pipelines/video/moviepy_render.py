@@ -42,7 +42,7 @@ from .text import TextImage
 if TYPE_CHECKING:  # pragma: no cover
     from .pipeline import Planned
 
-__all__ = ["require_moviepy", "compose", "video_clip", "render", "close", "xfade", "duck_gain"]
+__all__ = ["require_moviepy", "compose", "video_clip", "render", "release", "xfade", "duck_gain"]
 
 INSTALL = "pip install '.[moviepy]'"
 
@@ -105,9 +105,17 @@ def _masked(a: np.ndarray, b: np.ndarray, s: np.ndarray) -> np.ndarray:
     return np.asarray(Image.composite(Image.fromarray(a), Image.fromarray(b), mask))
 
 
-def xfade(name: str, a: np.ndarray, b: np.ndarray, progress: float) -> np.ndarray:
+# xfade's black and white in the graph's limited-range YUV (Y 0 and 255, below and above
+# the picture's 16..235), as RGB: a fade through black is darker than through RGB 0
+TV_BLACK, TV_WHITE = -16 * 255 / 219, (255 - 16) * 255 / 219
+
+
+def xfade(name: str, a: np.ndarray, b: np.ndarray, progress: float, *, black: float = 0.0,
+          white: float = 255.0) -> np.ndarray:
     """Frame ``a`` (the outgoing shot) into ``b`` with ffmpeg xfade's transition ``name``
-    at xfade's ``progress`` (1 at the first frame of the transition, falling to 0)."""
+    at xfade's ``progress`` (1 at the first frame of the transition, falling to 0).
+    ``black``/``white``: fadeblack's and fadewhite's colour, as RGB (xfade on RGB frames:
+    0, 255; on the filter graph's limited-range YUV: TV_BLACK, TV_WHITE)."""
     P = float(progress)
     H, W = a.shape[:2]
     if name in ("wipeleft", "wiperight", "wipeup", "wipedown", "slideleft", "slideright", "slideup",
@@ -139,7 +147,7 @@ def xfade(name: str, a: np.ndarray, b: np.ndarray, progress: float) -> np.ndarra
         return out
     if name in ("fadeblack", "fadewhite"):
         # mix(mix(a, bg, s1), mix(bg, b, s2), P) = a*s1*P + b*(1-s2)*(1-P) + bg*((1-s1)*P + s2*(1-P))
-        bg = 0.0 if name == "fadeblack" else 255.0
+        bg = black if name == "fadeblack" else white
         s1, s2 = float(_smoothstep(0.8, 1.0, P)), float(_smoothstep(0.2, 1.0, P))
         return _weighted(a, b, s1 * P, (1 - s2) * (1 - P), bg * ((1 - s1) * P + s2 * (1 - P)))
     if name == "dissolve":
@@ -297,7 +305,7 @@ class _Picture:
         if i > 0 and slot.transition_frames and j < slot.transition_frames:
             a = self._slot_frame(i - 1, f - self.first[i - 1])
             b = self._slot_frame(i, j)
-            out = xfade(slot.transition, a, b, 1.0 - j / slot.transition_frames)
+            out = xfade(slot.transition, a, b, 1.0 - j / slot.transition_frames, black=TV_BLACK, white=TV_WHITE)
         else:
             out = np.ascontiguousarray(self._slot_frame(i, j))
         self.last_frame = (f, out)
@@ -346,6 +354,11 @@ def _composite_class():
             if not self.is_mask and not self.created_bg and self.bg.mask is None and not self.playing_clips(t):
                 return self.bg.get_frame(t - self.bg.start)
             return super().frame_function(t)
+
+        def close(self):
+            """Also close what the composition opened: the clips' readers, the sound's."""
+            release(self)
+            super().close()
 
     return Composite
 
@@ -432,7 +445,7 @@ def compose(planned: Planned, texts: list[tuple[TextImage, float, float]], setti
     images = {s.index: open_photo(s.item.path, max_side=None) for s in tl.slots if s.item.kind == "cover"}
     picture = _Picture(tl, settings, images, cancel)
     base = VideoClip(frame_function=picture, duration=duration).with_fps(fps)
-    base.picture = picture  # close() of the composite's users: see render()
+    base.picture = picture  # its sources: release() closes them
     TextLayer = _text_layer_class()
     layers = []
     for img, a, b in texts:
@@ -523,13 +536,13 @@ def render(planned: Planned, texts: list[tuple[TextImage, float, float]], *, set
         except (OSError, IOError) as e:
             raise MediaError(f"moviepy failed to write the video: {str(e).strip()[-800:]}") from e
     finally:
-        close(comp)
+        comp.close()
         with contextlib.suppress(OSError):
             os.unlink(work / "sound.m4a")
 
 
-def close(comp) -> None:
-    """Close what a composed clip holds open (its clips' ffmpeg readers, its sound)."""
+def release(comp) -> None:
+    """Close what a composed clip holds open (its clips' ffmpeg readers, its sound's)."""
     for clip in [getattr(comp, "bg", None), *getattr(comp, "clips", [])]:
         picture = getattr(clip, "picture", None)
         if picture is not None:
