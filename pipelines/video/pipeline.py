@@ -4,7 +4,8 @@
 Burns toward their subject and faces), clips show their best segment, cuts fall on the
 track's beats, the title and per-moment captions are overlaid inside the safe area
 (clear of the feed's own buttons and caption: VideoSettings.safe_*), the music is faded,
-ducked under the clips' sound and loudness-normalised. One ffmpeg process renders it.
+ducked under the clips' sound and loudness-normalised. One ffmpeg process renders it
+(or moviepy, the same plan: ``VideoSettings.backend``, moviepy_render.py).
 ``Pipeline.plan`` is the same plan unrendered (pipelines/video/timeline.py exports it).
 """
 

@@ -284,3 +284,15 @@ def test_every_transition_is_xfades_own(fmt):
         # and it goes from a to b
         first, last = xfade(name, a, b, 1.0).astype(np.int16), xfade(name, a, b, 1 / n).astype(np.int16)
         assert mad(first, a) < mad(first, b) and mad(last, b) < mad(last, a), name
+
+
+def test_the_ducking_curve_is_the_graphs():
+    """moviepy's music gain over time is the volume expression the filter graph uses."""
+    from pipelines.video.audio import duck_expression
+    from pipelines.video.moviepy_render import duck_gain
+
+    windows, t = [(1.0, 2.5), (2.6, 4.0), (6.0, 7.0)], np.linspace(0, 8, 3201)
+    expr = duck_expression(windows, 0.25)
+    want = eval(expr, {"__builtins__": {}}, {"clip": np.clip, "min": np.minimum, "max": np.maximum, "t": t})
+    assert np.allclose(duck_gain(t, windows, 0.25), want, atol=1e-6)
+    assert duck_gain(1.5, windows, 0.25) == pytest.approx(0.25) and duck_gain(5.0, windows, 0.25) == 1.0
