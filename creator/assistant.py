@@ -259,6 +259,26 @@ class Assistant:
             tmp.unlink(missing_ok=True)
         return result.model_copy(update={"path": str(final)})
 
+    def video_clip(self, draft: Draft, *, draft_dir: str | Path, size: tuple[int, int] | None = None,
+                   fps: int | None = None, length: float | None = None):
+        """The draft's video as a moviepy ``CompositeVideoClip`` (the moviepy backend's
+        composition of the same plan as :meth:`video`: order, cover, motion, transitions,
+        title and captions as layers, music and clip sound), to add layers to and write
+        yourself (``clip.write_videofile(...)``; ``clip.close()`` after). ``draft_dir``
+        is the draft folder, as for :meth:`video`. BackendUnavailable without moviepy
+        (``pip install '.[moviepy]'``)."""
+        from pipelines.video import VideoRequest
+        from pipelines.video.moviepy_render import video_clip
+
+        from .drafts import draft_folder
+
+        if not draft.ordered_items():
+            raise InputError("draft: it has no usable photos or clips to put in a video")
+        folder = draft_folder(draft_dir)
+        overrides = {k: v for k, v in (("size", size), ("fps", fps)) if v is not None}
+        request = VideoRequest.from_draft(draft, folder, output=folder / "note.mp4", length=length, **overrides)
+        return video_clip(self._stage("video"), request)
+
     def _render(self, draft: Draft, *, out: Path, folder: Path, progress: Progress | None = None,
                 cancel: threading.Event | None = None, cover_path: str | Path | None = None,
                 length: float | None = None, size: tuple[int, int] | None = None, fps: int | None = None,

@@ -123,6 +123,9 @@ class VideoSettings(_Section):
     length: float | None = None  # seconds; None: from the number of items and the excerpt
     crf: int = Field(20, ge=0, le=51)
     preset: str = "veryfast"
+    # who renders the plan: one ffmpeg filter graph (the default, faster), or moviepy 2.x
+    # (pipelines/video/moviepy_render.py; the 'moviepy' extra), the same plan
+    backend: Literal["ffmpeg", "moviepy"] = "ffmpeg"
     # timeline (pipelines/video/plan.py): nominal durations before snapping cuts to beats
     intro_seconds: float = Field(2.0, ge=0)  # the cover (or the first photo with the title)
     photo_seconds: float = Field(2.5, gt=0)
