@@ -25,7 +25,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 from PIL import Image, ImageFilter, ImageOps
@@ -35,12 +35,9 @@ from creator.errors import BackendUnavailable, Cancelled, MediaError
 from creator.media import open_photo
 
 from .audio import DUCK_RAMP, RATE
-from .plan import Slot, Timeline
+from .plan import Planned, Slot, Timeline
 from .render import photo_motion
 from .text import TextImage
-
-if TYPE_CHECKING:  # pragma: no cover
-    from .pipeline import Planned
 
 __all__ = ["require_moviepy", "compose", "video_clip", "render", "release", "xfade", "duck_gain"]
 

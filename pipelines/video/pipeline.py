@@ -15,7 +15,6 @@ import math
 import os
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -26,7 +25,7 @@ from creator.media import open_photo, photo_meta
 from creator.media.ffmpeg import part_name, work_folder
 from creator.types import Draft, MediaItem, MediaKind, TrackMatch, VideoResult
 
-from .plan import TRANSITIONS, PlanItem, Timeline, plan_timeline, safe_area
+from .plan import TRANSITIONS, Planned, PlanItem, Timeline, plan_timeline, safe_area  # noqa: F401 (Planned re-exported)
 from .render import build_command, cover_box, fit_cover, probe_audio, run_render
 from .text import render_text
 
@@ -231,18 +230,6 @@ def _aim(item: MediaItem) -> tuple[float, float]:
     if q is not None and q.subject is not None:
         return q.subject.center
     return (0.5, 0.5)
-
-
-@dataclass
-class Planned:
-    """What Pipeline.plan makes of a request: the timeline, the music as the render
-    takes it ((path, excerpt start, seconds available) or None), the warnings, and
-    made_from() of the request."""
-
-    timeline: Timeline
-    music: tuple[str, float, float] | None
-    warnings: list[str]
-    made_from: str
 
 
 class Pipeline:
