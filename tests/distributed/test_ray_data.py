@@ -68,11 +68,33 @@ def _rows(out) -> dict[str, dict]:
     return {r["path"].rsplit("/", 1)[-1]: r for r in pq.read_table(out).to_pylist()}
 
 
-def test_understand_many_equals_the_local_path_and_bad_files_are_rows(trip, settings, tmp_path):
-    out = tmp_path / "结果.parquet"
-    report = Assistant(settings).understand_many([trip], out=out)
-    assert (report.total, report.processed, report.skipped, report.failed) == (5, 5, 0, 2)
-    assert not list(tmp_path.glob(".*"))  # no temporary file or part folder left behind
+@pytest.fixture(scope="module")
+def first_run(trip, tmp_path_factory):
+    """`creator tag TRIP --ray --out 结果.parquet` (in-process: it uses the module's Ray)."""
+    import contextlib
+    import io
+    import os
+
+    tmp = tmp_path_factory.mktemp("run")
+    env = {"CREATOR_CACHE_DIR": str(tmp / "cache"), "CREATOR_DISTRIBUTED__UNDERSTAND_ACTORS": "1",
+           "CREATOR_DISTRIBUTED__UNDERSTAND_BATCH_SIZE": "2"}  # several batches, one model load
+    saved = {k: os.environ.get(k) for k in env}
+    os.environ.update(env)
+    out, stdout, stderr = tmp / "结果.parquet", io.StringIO(), io.StringIO()
+    try:
+        with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
+            rc = main(["tag", str(trip), "--ray", "--out", str(out), "--json", "--no-progress"])
+    finally:
+        for k, v in saved.items():
+            os.environ.pop(k) if v is None else os.environ.__setitem__(k, v)
+    return rc, json.loads(stdout.getvalue() or "null"), stderr.getvalue(), out
+
+
+def test_tag_ray_equals_the_local_path_and_bad_files_are_rows(first_run, trip, settings):
+    rc, report, err, out = first_run
+    assert rc == 0, err
+    assert (report["total"], report["processed"], report["skipped"], report["failed"]) == (5, 5, 0, 2)
+    assert sorted(p.name for p in out.parent.iterdir() if p.name != "cache") == ["结果.parquet"]  # no temp left
     rows = _rows(out)
     local = {i.path.rsplit("/", 1)[-1]: item_record(i) for i in understand([trip], settings).items}
     assert rows.keys() == local.keys() == {"颐和园.jpg", "花.jpg", "咖啡.png", "坏的.jpg", "空.jpg"}
@@ -84,19 +106,17 @@ def test_understand_many_equals_the_local_path_and_bad_files_are_rows(trip, sett
         assert rows[bad]["error"].startswith(bad) and not rows[bad]["tags"]
 
 
-def test_a_rerun_skips_what_is_done_and_takes_a_dataset(trip, settings, tmp_path):
-    out = tmp_path / "out.parquet"
-    first = Assistant(settings).understand_many([trip], out=out)
-    assert first.processed == 5
-    # mark a done row: if the re-run looked at 花.jpg again, this value would be replaced
-    table = pq.read_table(out).to_pylist()
-    for r in table:
-        if r["path"].endswith("花.jpg"):
-            r["quality"]["score"] = 0.123
+def test_a_rerun_skips_what_is_done_and_takes_a_dataset(first_run, trip, settings, tmp_path):
     import pyarrow as pa
 
     from creator.distributed.data import record_schema
 
+    out = tmp_path / "out.parquet"
+    # a done row marked: if the re-run looked at 花.jpg again, this value would be replaced
+    table = pq.read_table(first_run[3]).to_pylist()
+    for r in table:
+        if r["path"].endswith("花.jpg"):
+            r["quality"]["score"] = 0.123
     pq.write_table(pa.Table.from_pylist(table, schema=record_schema()), out)
 
     more = trip.parent / "更多"
@@ -112,20 +132,16 @@ def test_a_rerun_skips_what_is_done_and_takes_a_dataset(trip, settings, tmp_path
     shutil.rmtree(more)
 
 
-def test_cli_tag_ray_out_with_a_manifest(trip, tmp_path, monkeypatch, capsys):
-    monkeypatch.setenv("CREATOR_CACHE_DIR", str(tmp_path / "cache"))
-    monkeypatch.setenv("CREATOR_DISTRIBUTED__UNDERSTAND_ACTORS", "1")
-    manifest = tmp_path / "清单.jsonl"
-    rel = [f"{trip.name}/颐和园.jpg", f"{trip.name}/坏的.jpg"]
+def test_a_manifest_names_the_files(trip, tmp_path):
+    from creator.distributed.data import _expand
+
     shutil.copytree(trip, tmp_path / trip.name)
-    manifest.write_text("".join(json.dumps({"path": p}, ensure_ascii=False) + "\n" for p in rel), "utf-8")
-    out = tmp_path / "r.parquet"
-    rc = main(["tag", str(manifest), "--ray", "--out", str(out), "--json", "--no-progress"])
-    assert rc == 0, capsys.readouterr().err
-    report = json.loads(capsys.readouterr().out)
-    assert (report["processed"], report["failed"], report["usable"]) == (2, 1, 1)
-    rows = _rows(out)
-    assert set(rows) == {"颐和园.jpg", "坏的.jpg"} and rows["坏的.jpg"]["error"]
+    rows = [{"path": f"{trip.name}/颐和园.jpg"}, {"path": str(trip / "坏的.jpg")}]
+    jsonl = tmp_path / "清单.jsonl"
+    jsonl.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), "utf-8")
+    pq.write_table(__import__("pyarrow").Table.from_pylist(rows), tmp_path / "清单.parquet")
+    expected = [str(tmp_path / trip.name / "颐和园.jpg"), str(trip / "坏的.jpg")]  # relative: from its folder
+    assert _expand([jsonl]) == _expand(tmp_path / "清单.parquet") == (expected, [])
 
 
 @pytest.mark.parametrize("argv, says", [
