@@ -69,9 +69,9 @@ def ray_session(address: str | None = None, *, num_cpus: int | None = None):
     if ray.is_initialized():
         yield ray
         return
-    kwargs: dict = {"include_dashboard": False, "log_to_driver": False, "runtime_env": worker_runtime_env()}
+    kwargs: dict = {"include_dashboard": False, "log_to_driver": False}
     if address in (None, "", "local"):
-        kwargs.update(address="local", num_cpus=num_cpus)
+        kwargs.update(address="local", num_cpus=num_cpus, runtime_env=worker_runtime_env())
     else:
         kwargs.update(address=address)
     try:

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..config import Settings
-from ..errors import InputError
+from ..errors import BackendUnavailable, InputError
 from ..understanding.records import RECORD_FIELDS, item_record
 from . import require_pyarrow, require_ray, ray_session
 
@@ -211,6 +211,30 @@ class _Understand:
         return _table([item_record(i) for i in done])
 
 
+def _resources(ray, cfg) -> tuple[float, int, float, float | None]:
+    """CPUs of a load task; tagging actors, CPUs and GPUs of each — as asked in
+    ``settings.distributed``, but never more than the cluster has: a pool that cannot all
+    be placed, or that leaves no CPU for the load tasks, would wait for ever."""
+    have = ray.cluster_resources()
+    cpus, gpus = float(have.get("CPU", 1.0)), float(have.get("GPU", 0.0))
+    # load tasks ask for less CPU than an actor: Ray then does not fuse them into the
+    # actors, and loading (I/O, hashing) scales apart from tagging
+    load_cpus = min(0.5, cfg.understand_cpus_per_actor / 2, cpus / 4)
+    room = cpus - load_cpus
+    # an actor may get down to half the CPUs it asks for (they are Ray's bookkeeping, not a
+    # limit), never less: each one holds its own copy of the models
+    actors = max(1, min(cfg.understand_actors, int(room // (cfg.understand_cpus_per_actor / 2))))
+    actor_cpus = min(cfg.understand_cpus_per_actor, room / actors)
+    actor_gpus = cfg.understand_gpus_per_actor or None
+    if actor_gpus:
+        if gpus < actor_gpus:
+            raise BackendUnavailable(
+                f"distributed.understand_gpus_per_actor is {actor_gpus:g} but the Ray cluster has "
+                f"{gpus:g} GPUs: set it to 0 to tag on CPUs")
+        actors = min(actors, int(gpus // actor_gpus))
+    return load_cpus, actors, actor_cpus, actor_gpus
+
+
 def _write_atomic(table, target: Path) -> None:
     pq = require_pyarrow().parquet
     tmp = target.with_name(f".{target.name}.{uuid.uuid4().hex[:8]}.tmp")
@@ -280,14 +304,12 @@ def understand_many(source, *, out: Path | str, settings: Settings | None = None
             ds = ray.data.from_items([{"path": f} for f in files]) if files else None
         finished = len(problems)
         if ds is not None:
-            # load tasks ask for less CPU than an actor: Ray then does not fuse them into the
-            # actors, and loading (I/O, hashing) scales apart from tagging
+            load_cpus, actors, actor_cpus, actor_gpus = _resources(ray, cfg)
             ds = ds.map_batches(_load_batch, batch_size=cfg.load_batch_size, fn_kwargs={"done": done},
-                                batch_format="numpy", num_cpus=min(0.5, cfg.understand_cpus_per_actor / 2))
+                                batch_format="numpy", num_cpus=load_cpus)
             ds = ds.map_batches(_Understand, fn_constructor_kwargs={"settings": settings},
                                 batch_size=cfg.understand_batch_size, batch_format="numpy",
-                                concurrency=cfg.understand_actors, num_cpus=cfg.understand_cpus_per_actor,
-                                num_gpus=cfg.understand_gpus_per_actor or None)
+                                concurrency=actors, num_cpus=actor_cpus, num_gpus=actor_gpus)
             for block in ds.iter_batches(batch_format="pyarrow", batch_size=None):
                 if block.num_rows == 0:
                     continue
