@@ -164,3 +164,17 @@ def test_an_output_that_is_not_ours_is_refused_untouched(trip, settings, tmp_pat
     with pytest.raises(InputError, match="mine.parquet"):
         Assistant(settings).understand_many([trip], out=out)
     assert out.read_bytes() == b"my own notes, not Parquet"
+
+
+def test_without_the_extra_one_error_names_it(trip, tmp_path):
+    import subprocess
+    import sys
+
+    code = ("import sys; sys.modules['ray'] = None\n"  # as if `pip install '.[distributed]'` was never run
+            "from creator.cli import main\n"
+            f"sys.exit(main(['tag', {str(trip)!r}, '--ray', '--out', {str(tmp_path / 'r.parquet')!r}, '--no-progress']))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 1, done.stderr
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and "pip install '.[distributed]'" in lines[0], done.stderr
+    assert not (tmp_path / "r.parquet").exists()
