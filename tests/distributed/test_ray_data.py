@@ -112,12 +112,17 @@ def test_a_rerun_skips_what_is_done_and_takes_a_dataset(first_run, trip, setting
     from creator.distributed.data import record_schema
 
     out = tmp_path / "out.parquet"
-    # a done row marked: if the re-run looked at 花.jpg again, this value would be replaced
+    # the done rows marked: if the re-run looked at a photo again, its mark would be replaced
     table = pq.read_table(first_run[3]).to_pylist()
     for r in table:
-        if r["path"].endswith("花.jpg"):
-            r["quality"]["score"] = 0.123
-    pq.write_table(pa.Table.from_pylist(table, schema=record_schema()), out)
+        r["quality"] = r["quality"] and {**r["quality"], "score": 0.123}
+    # 花.jpg in the output; 颐和园.jpg and 咖啡.png in the part file of a run that was cut short
+    pq.write_table(pa.Table.from_pylist([r for r in table if r["path"].endswith("花.jpg")],
+                                        schema=record_schema()), out)
+    parts = tmp_path / ".out.parquet.parts"
+    parts.mkdir()
+    pq.write_table(pa.Table.from_pylist([r for r in table if not r["path"].endswith("花.jpg")],
+                                        schema=record_schema()), parts / "part-1.parquet")
 
     more = trip.parent / "更多"
     more.mkdir(exist_ok=True)
@@ -127,7 +132,8 @@ def test_a_rerun_skips_what_is_done_and_takes_a_dataset(first_run, trip, setting
     # the 3 good photos are skipped; the two bad ones are tried again, the new one is done
     assert (again.total, again.processed, again.skipped, again.failed) == (6, 3, 3, 2)
     rows = _rows(out)
-    assert len(rows) == 6 and rows["花.jpg"]["quality"]["score"] == 0.123
+    assert len(rows) == 6 and not parts.exists()
+    assert [rows[n]["quality"]["score"] for n in ("花.jpg", "颐和园.jpg", "咖啡.png")] == [0.123] * 3
     assert rows["猫.webp"]["error"] is None and "cat" in [t["id"] for t in rows["猫.webp"]["tags"][:5]]
     shutil.rmtree(more)
 
