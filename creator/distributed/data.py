@@ -22,7 +22,7 @@ import os
 import shutil
 import time
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -146,8 +146,8 @@ def _expand(source) -> tuple[list[str], list[dict]]:
         return _manifest_paths(Path(source[0])), []
     files, problems = [], []
     for p, why in media._walk(source):
-        if why is None:
-            files.append(str(p))
+        if why is None:  # absolute: a worker's folder is not the caller's
+            files.append(os.path.abspath(p))
         else:  # the same error item load_media makes of a folder it cannot list
             shown = os.path.abspath(p)
             problems.append(item_record(MediaItem(path=media._shown(shown), id=media._path_id(shown),
@@ -254,8 +254,9 @@ def understand_many(source, *, out: Path | str, settings: Settings | None = None
     Parameters
     ----------
     source : files and folders (walked as :func:`creator.understanding.understand` walks
-        them), one Parquet / JSON-lines manifest with a ``path`` column, or a Ray Dataset
-        with a ``path`` column.
+        them), one Parquet / JSON-lines manifest with a ``path`` column (relative paths:
+        from the manifest's folder), or a Ray Dataset with a ``path`` column of absolute
+        paths that every worker can read.
     out : the results file (``.parquet``). Rows already in it are kept; items whose
         content is in it without an error are not looked at again.
     settings : Settings (``settings.distributed``: batch size, actors, CPUs/GPUs per
