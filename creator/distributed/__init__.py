@@ -69,7 +69,9 @@ def ray_session(address: str | None = None, *, num_cpus: int | None = None):
     if ray.is_initialized():
         yield ray
         return
-    kwargs: dict = {"include_dashboard": False, "log_to_driver": False}
+    import logging
+
+    kwargs: dict = {"include_dashboard": False, "log_to_driver": False, "logging_level": logging.WARNING}
     if address in (None, "", "local"):
         kwargs.update(address="local", num_cpus=num_cpus, runtime_env=worker_runtime_env())
     else:

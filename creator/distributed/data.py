@@ -18,6 +18,7 @@ Grouping into notes (moments) stays per note and runs after, locally.
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import time
@@ -294,7 +295,8 @@ def understand_many(source, *, out: Path | str, settings: Settings | None = None
     with ray_session(ray_address):
         from ray.data import DataContext
 
-        DataContext.get_current().enable_progress_bars = False
+        DataContext.get_current().enable_progress_bars = False  # ours is the caller's progress
+        logging.getLogger("ray.data").setLevel(logging.WARNING)  # not an INFO line per run on stderr
         if dataset_source:
             if "path" not in source.schema().names:
                 raise InputError("source: the Dataset has no 'path' column")
@@ -302,7 +304,10 @@ def understand_many(source, *, out: Path | str, settings: Settings | None = None
             total = ds.count()
         else:
             total = len(files) + len(problems)
-            ds = ray.data.from_items([{"path": f} for f in files]) if files else None
+            # blocks of about one load batch: the load tasks and the actors all get work
+            ds = (ray.data.from_items([{"path": f} for f in files],
+                                      override_num_blocks=-(-len(files) // cfg.load_batch_size))
+                  if files else None)
         finished = len(problems)
         if ds is not None:
             load_cpus, actors, actor_cpus, actor_gpus = _resources(ray, cfg)
@@ -310,7 +315,8 @@ def understand_many(source, *, out: Path | str, settings: Settings | None = None
                                 batch_format="numpy", num_cpus=load_cpus)
             ds = ds.map_batches(_Understand, fn_constructor_kwargs={"settings": settings},
                                 batch_size=cfg.understand_batch_size, batch_format="numpy",
-                                concurrency=actors, num_cpus=actor_cpus, num_gpus=actor_gpus)
+                                compute=ray.data.ActorPoolStrategy(size=actors), num_cpus=actor_cpus,
+                                num_gpus=actor_gpus)
             for block in ds.iter_batches(batch_format="pyarrow", batch_size=None):
                 if block.num_rows == 0:
                     continue
