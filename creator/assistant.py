@@ -106,6 +106,18 @@ class Assistant:
 
         return understand(media, self.settings, hints=hints, progress=progress, cancel=cancel)
 
+    def understand_many(self, media, *, out: str | Path, ray_address: str | None = None,
+                        progress: Callable[[int, int], None] | None = None):
+        """Many photos and clips (files, folders, a Parquet/JSON-lines manifest with a
+        ``path`` column, or a Ray Dataset) understood on Ray, one Parquet row per item in
+        ``out`` (the fields of ``creator tag --json``); resumable, a bad file is a row with
+        its error. Returns a ManyReport. Needs ``pip install '.[distributed]'``; see
+        creator.distributed.data.understand_many."""
+        from .distributed.data import understand_many
+
+        return understand_many(media, out=out, settings=self.settings, ray_address=ray_address,
+                               progress=progress)
+
     # --- caption ------------------------------------------------------------------------
     def caption(self, context: NoteContext | Draft, *, language: str | None = None, style: str | None = None,
                 n: int = 1, seed: int = 0, hints: Sequence[str] | str | None = None,

@@ -26,7 +26,7 @@ _COMMANDS: dict[str, tuple[str, str, str]] = {
 # Commands whose module may need an optional extra: one whose third-party dependency is
 # missing becomes a stub saying what to install (build_parser); any other import error raises.
 _OPTIONAL_COMMANDS: dict[str, tuple[str, str, str]] = {
-    "library": ("creator.music.cli", "add_library_parser", "run_library"),
+    "library": ("creator.library_cli", "add_library_parser", "run_library"),
     "music": ("pipelines.soundtrack.cli", "add_music_parser", "run_music"),
     "caption": ("pipelines.caption.cli", "add_caption_parser", "run_caption"),
     "cover": ("pipelines.cover.cli", "add_cover_parser", "run_cover"),
@@ -76,32 +76,76 @@ def add_tag_parser(sub) -> None:
     p.add_argument("--json", action="store_true", help="print a JSON array with one object per item")
     p.add_argument("--profile", choices=["lite", "full"], default="lite")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.add_argument("--ray", nargs="?", const="local", default=None, metavar="ADDRESS",
+                   help="understand on Ray (pip install '.[distributed]'): a local Ray, or the cluster at "
+                        "ADDRESS (auto, HOST:PORT, ray://HOST:PORT); needs --out. A PATH may also be a "
+                        ".parquet/.jsonl manifest with a 'path' column")
+    p.add_argument("--out", metavar="FILE.parquet",
+                   help="with --ray: the results, one row per item (the --json fields); a re-run "
+                        "skips the items already in it")
+
+
+def _tag_usage_error(args) -> str | None:
+    """One line naming the wrong option of ``creator tag``, or None (may move a PATH that
+    argparse took for --ray's ADDRESS back into the paths)."""
+    from .distributed import cli_ray_address
+
+    if args.ray is not None:
+        try:  # `creator tag --ray photos/ --out r.parquet`: photos/ is a PATH
+            args.ray = cli_ray_address(args.ray, args.paths) or "local"
+        except CreatorError as e:
+            return str(e)
+    if args.ray is not None and not args.out:
+        return "--ray needs --out FILE.parquet (where the results go)"
+    if args.out and args.ray is None:
+        return "--out is for --ray (results as Parquet); without --ray use --json"
+    return None
+
+
+def run_tag_ray(args) -> int:
+    """``creator tag PATH... --ray [ADDRESS] --out FILE.parquet``."""
+    from .assistant import Assistant
+    from .config import Settings
+    from .models import check_models
+
+    settings = Settings.for_profile(args.profile)
+    check_models(settings, ["tagging"])
+    address = None if args.ray == "local" else args.ray
+    with progress_bar("understanding on Ray", enabled=not args.no_progress) as bar:
+        report = Assistant(settings).understand_many(
+            args.paths, out=args.out, ray_address=address, progress=lambda d, t: bar("tag", d, t))
+    if args.json:
+        print(json.dumps({"out": str(report.out), "total": report.total, "processed": report.processed,
+                          "skipped": report.skipped, "failed": report.failed, "rows": report.rows,
+                          "usable": report.usable, "seconds": round(report.seconds, 3)},
+                         ensure_ascii=False, indent=2))
+    else:
+        print(f"{report.out}: {report.summary()}")
+    if report.total == 0:
+        print("no photos or clips found in: " + ", ".join(args.paths), file=sys.stderr)
+        return 1
+    if not report.usable:
+        print("creator tag: none of the given paths could be read as a photo or clip", file=sys.stderr)
+        return 1
+    return 0
 
 
 def _item_json(item) -> dict:
-    return {
-        "path": item.path,
-        "id": item.id,
-        "kind": item.kind.value if item.kind else None,
-        "taken_at": item.taken_at.isoformat() if item.taken_at else None,
-        "place": (
-            {"name_zh": item.place.name_zh, "name_en": item.place.name_en,
-             "country": item.place.country_en}
-            if item.place else None
-        ),
-        "tags": [
-            {"id": t.id, "label_zh": t.label_zh, "label_en": t.label_en,
-             "score": t.score, "source": t.source}
-            for t in item.tags
-        ],
-        "quality": item.quality.model_dump(mode="json") if item.quality else None,
-        "error": item.error,
-    }
+    from .understanding.records import item_record  # one record for --json and --ray's Parquet rows
+
+    return item_record(item)
 
 
 def run_tag(args) -> int:
     from .config import Settings
     from .understanding import understand
+
+    problem = _tag_usage_error(args)
+    if problem:
+        print(f"creator tag: {problem}", file=sys.stderr)
+        return 2
+    if args.ray is not None:
+        return run_tag_ray(args)
 
     settings = Settings.for_profile(args.profile)
     from .models import check_models

@@ -26,6 +26,7 @@ __all__ = [
     "VideoSettings",
     "UISettings",
     "MediaSettings",
+    "DistributedSettings",
     "default_cache_dir",
 ]
 
@@ -173,6 +174,22 @@ class UISettings(_Section):
     upload_total_mb: float = Field(4000.0, gt=0)  # all the uploads of one draft
     upload_max_pixels: int = Field(100_000_000, ge=1)  # one uploaded photo (read from its header)
     upload_total_pixels: int = Field(10_000_000_000, ge=1)  # all the uploaded photos of one draft
+class DistributedSettings(_Section):
+    """Batch work on Ray (``pip install '.[distributed]'``): ``creator tag --ray``,
+    ``Assistant.understand_many``, ``creator library index --ray``."""
+
+    # understand_many: photos/clips handed to one tagging actor per call (map_batches)
+    understand_batch_size: int = Field(16, ge=1)
+    # tagging actors (each loads the tagger once), CPUs and GPUs reserved per actor
+    understand_actors: int = Field(2, ge=1)
+    understand_cpus_per_actor: float = Field(1.0, gt=0)
+    understand_gpus_per_actor: float = Field(0.0, ge=0)  # e.g. 1 (or 0.5: two actors a GPU) with tagging.device=cuda
+    # files probed and hashed by one load task
+    load_batch_size: int = Field(8, ge=1)
+    # library index --ray: CPUs reserved per track analysis task
+    index_cpus_per_task: float = Field(1.0, gt=0)
+
+
 class MediaSettings(BaseSettings):
     """How photos are read (creator.media.open_photo, used by every stage).
 
@@ -206,6 +223,7 @@ class Settings(BaseSettings):
     video: VideoSettings = Field(default_factory=VideoSettings)
     ui: UISettings = Field(default_factory=UISettings)
     media: MediaSettings = Field(default_factory=MediaSettings)
+    distributed: DistributedSettings = Field(default_factory=DistributedSettings)
 
     @property
     def drafts_root(self) -> Path:
