@@ -55,9 +55,10 @@ if not DEV.is_dir():  # a worktree: the shared folder sits next to the main chec
     DEV = Path("/work/shared/dev_photos")
 CACHE = Path(os.environ.get("DEV_PHOTOS_CACHE", Path.home() / ".cache" / "dev_photos"))
 # The fact threshold (the operating point). Cross-validated trade-off, 320-px input
-# (recall@5 / precision@3): 0.3: 0.723/0.778, 0.4: 0.662/0.806, 0.5: 0.615/0.847. 0.4 is
-# the highest recall with precision@3 >= 0.8; letting each fit pick among 0.3-0.6 by
-# recall + precision chose 0.3 in most folds (precision below 0.8).
+# (recall@5 / precision@3): 0.3: 0.723/0.778, 0.35: 0.684/0.799, 0.4: 0.662/0.806,
+# 0.45: 0.645/0.830, 0.5: 0.615/0.847, 0.6: 0.537/0.868 (tagging_experiments/exp_c320.py).
+# 0.4 is the highest recall with precision@3 >= 0.8; letting each fit pick among 0.3-0.6
+# by recall + precision chose 0.3 in most folds (precision below 0.8).
 THRESHOLDS = (0.4,)
 FLOOR = 0.2  # the best tag of a photo with no fact is still a fact above this (else a generic one)
 SHRINK = 3.0  # how strongly a tag's own Platt fit is pulled towards the shared one

@@ -13,8 +13,12 @@ bt.classifier_outputs = co
 tagger = lite.LiteTagger(calibration=None, head=None, input_size=224)
 looked, probs, feats = bt.look(tagger, photos)
 bt.fit_head = eh.make_fit_head(48, 0.05, None)
-for thr in (0.3, 0.4, 0.5):
+for thr in [float(t) for t in os.environ.get("THRS", "0.3,0.4,0.5").split(",")]:
     bt.THRESHOLDS = (thr,)
     cv, f = evaluate(f"c320 probs+feats thr={thr}", photos, looked, tagger, logpos(feats))
     if thr == 0.4:
         pass
+if os.environ.get("DIAG"):
+    from exp_eval import cv_ranked, diagnose
+    bt.THRESHOLDS = (0.4,)
+    diagnose(photos, cv_ranked(tagger, photos, looked, logpos(feats)))
