@@ -36,6 +36,28 @@ def test_classifier_reads_the_sample_photos(tagger):
     assert probs[2].argmax() == 985  # daisy
 
 
+def test_classifier_reads_photos_at_320_px(tagger):
+    """The tagger reads the photo at 320 px (cross-validated better than the 224 the network
+    was trained at): its features are the network's on the 320-px crop, not on the 224 one,
+    and the shipped head and calibration are the ones fitted for that size."""
+    import torch
+
+    from creator.understanding.lite import TAG_INPUT_SIZE
+
+    assert tagger.input_size == TAG_INPUT_SIZE == 320
+    image = _thumb("china")
+    assert LiteTagger.preprocess(image).shape == (3, 320, 320)
+    assert LiteTagger.preprocess(image, 224).shape == (3, 224, 224)
+    _, feats = tagger.forward([image])
+    model = tagger._load()
+    with torch.inference_mode():
+        at = {s: model.features(torch.from_numpy(LiteTagger.preprocess(image, s)[None])).numpy()[0] for s in (224, 320)}
+    assert np.allclose(feats[0], at[320], atol=1e-4) and not np.allclose(feats[0], at[224], atol=1e-2)
+    assert LiteTagger(input_size=224, head=None).forward([image])[1].shape == (1, 1280)
+    with pytest.raises(InputError, match="input_size"):
+        LiteTagger(input_size=8)
+
+
 def test_tag_contract(tagger):
     images = [_thumb("coffee"), _thumb("chelsea")]
     result = tagger.tag(images, faces=[[], []], taken_at=[None, datetime(2024, 5, 1, 12)])
@@ -182,7 +204,8 @@ def test_shipped_calibration_is_loaded_and_applied(tagger):
     """Fact scores are sigmoid(slope * logit(raw) + offset) with the numbers in
     prompts/tagging/calibration.yaml, read here straight from the file."""
     data = yaml.safe_load(prompt_path("tagging/calibration.yaml").read_text(encoding="utf-8"))
-    assert 0.2 <= data["threshold"] <= 0.8 and data["floor"] < data["threshold"]
+    # the operating point is precision-first: 0.4 (cross-validated precision@3 0.81; 0.3 gave 0.78)
+    assert 0.4 <= data["threshold"] <= 0.8 and data["floor"] < data["threshold"]
     fitted = data["tags"]
     assert len(fitted) >= 20 and any(abs(v["slope"] - 1) > 0.05 or abs(v["offset"]) > 0.05 for v in fitted.values())
     assert tagger.calibration == Calibration.shipped()
