@@ -103,10 +103,10 @@ class StageReplica:
 def _cause(error: BaseException) -> BaseException:
     """What a replica raised: a CreatorError as itself (its message, its 4xx), anything
     else as a plain error without the remote traceback (a 500)."""
-    cause = getattr(error, "cause", None)
+    cause = getattr(error, "cause", None)  # a RayTaskError (also an instance of the cause's class)
     if isinstance(cause, CreatorError):
         return cause
-    if isinstance(error, CreatorError) and type(error).__module__.startswith("creator"):
+    if cause is None and isinstance(error, CreatorError):
         return error
     return RuntimeError(f"a stage failed on its replica ({type(cause or error).__name__})")
 
@@ -121,8 +121,6 @@ class RayStages:
     def _call(self, stage: str, method: str, *args, **kwargs):
         try:
             return self.handles[stage].run.remote(method, args, kwargs).result()
-        except CreatorError:
-            raise
         except Exception as e:  # noqa: BLE001 - a RayTaskError wraps what the replica raised
             raise _cause(e) from None
 
@@ -148,10 +146,9 @@ class RayStages:
         while True:
             try:
                 return response.result(timeout_s=0.25)
-            except TimeoutError:
-                pass
-            except CreatorError:
-                raise
+            except TimeoutError as e:
+                if getattr(e, "cause", None) is not None:  # the replica's own error, not the wait
+                    raise _cause(e) from None
             except Exception as e:  # noqa: BLE001
                 raise _cause(e) from None
             if cancel is not None and cancel.is_set():

@@ -18,7 +18,7 @@ import httpx
 from creator.config import Settings
 from tests.factories import make_click_track, make_photo, make_tone
 
-__all__ = ["make_trip", "make_library", "service_settings", "LocalServer", "round_trip",
+__all__ = ["make_trip", "make_library", "service_settings", "LocalServer", "round_trip", "free_port",
            "assert_no_server_path", "upload"]
 
 
