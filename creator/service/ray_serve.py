@@ -197,12 +197,29 @@ def deploy(settings: Settings, *, host: str = "127.0.0.1", port: int = 8000):
 
 def serve_forever(settings: Settings, *, host: str, port: int, address: str | None = "local") -> int:
     """``creator serve --ray [ADDRESS]``: connect to Ray (``local``: start one here), deploy,
-    and serve until Ctrl+C; then the application is deleted and Ray left."""
+    and serve until Ctrl+C or SIGTERM; then the application is deleted and Ray left."""
+    import signal
     import sys
 
     import ray
 
-    ray.init(address=address, include_dashboard=False, runtime_env=_runtime_env() if address == "local" else None)
+    def stop(*_):  # SIGTERM (docker stop, systemd) shuts down as cleanly as Ctrl+C
+        raise KeyboardInterrupt
+
+    with contextlib.suppress(ValueError):  # not the main thread
+        signal.signal(signal.SIGTERM, stop)
+
+    if address == "local":
+        # a Ray of its own on this computer: enough logical CPUs for every replica asked
+        # for (CPUs are Ray's scheduling tokens; the stages mostly wait for requests)
+        import math
+
+        conf = settings.service
+        wanted = sum(conf.replicas.get(s, 1) * conf.replica_cpus.get(s, 1.0) for s in SERVICE_STAGES)
+        ray.init(address="local", num_cpus=max(os.cpu_count() or 1, math.ceil(wanted)), include_dashboard=False,
+                 runtime_env=_runtime_env())
+    else:
+        ray.init(address=address)
     try:
         deploy(settings, host=host, port=port)
         print(f"creator serve: http://{host}:{port} on Ray Serve (API docs: /docs); Ctrl+C stops it",

@@ -217,6 +217,11 @@ def test_serve_command_binds_this_computer_by_default(tmp_path):
     run = [sys.executable, "-m", "creator.cli", "serve"]
     help_text = subprocess.run(run + ["--help"], capture_output=True, text=True, cwd=ROOT, timeout=60)
     assert help_text.returncode == 0 and "--ray [ADDRESS]" in help_text.stdout and "127.0.0.1" in help_text.stdout
+    from creator.cli import build_parser
+
+    parse = build_parser().parse_args
+    assert parse(["serve"]).ray is None and parse(["serve", "--ray"]).ray == "local"
+    assert parse(["serve", "--ray", "ray://head:10001"]).ray == "ray://head:10001"
     assert bind_warning("127.0.0.1") is None and bind_warning("::1") is None and bind_warning("localhost") is None
     assert "other computers can reach" in bind_warning("0.0.0.0")
 
