@@ -61,11 +61,11 @@ def run_serve(args) -> int:
     if warning:
         print(warning, file=sys.stderr)
     if args.ray is not None:
-        require_extra("ray", "fastapi", "python_multipart", what="creator serve --ray")
+        require_extra("ray", "fastapi", "python_multipart", what="Ray Serve (--ray)")
         from creator.service.ray_serve import serve_forever
 
         return serve_forever(settings, host=host, port=port, address=args.ray)
-    require_extra("fastapi", "uvicorn", "python_multipart", what="creator serve")
+    require_extra("fastapi", "uvicorn", "python_multipart", what="the HTTP API")
     import uvicorn
 
     from creator.service.app import create_app

@@ -124,6 +124,14 @@ def test_requests_naming_server_paths_are_refused(env):
                 "/covers/..%2F..%2Fetc/passwd", "/covers/0123456789abcdef/cover.png", f"/covers/{cover_id}/%2Fetc%2Fpasswd"]:
         r = client.get(url)
         assert r.status_code in (400, 404) and secret not in r.text, (url, r.status_code)
+    # a file name that climbs is kept as its last part, inside the upload's folder
+    up = client.post("/uploads", files=[("files", ("../../逃出/坏.jpg", b"not a photo"))]).json()
+    assert up["files"][0]["name"] == "坏.jpg"
+    stored = [p for p in (env["settings"].service_root / "uploads" / up["upload"]).rglob("*") if p.is_file()]
+    assert [p.name for p in stored] == ["坏.jpg"]
+    r = client.post("/understand", json={"media": [up["files"][0]["id"]]})
+    assert r.status_code == 200 and r.json()["items"][0]["error"]  # an unreadable file is an item's error
+    assert_no_server_path(r.json(), env["tmp"])
     draft = {"context": ctx, "cover": dict(first["covers"][0], path="/etc/passwd")}
     r = client.post("/videos", json={"draft": draft})
     assert r.status_code == 400 and "not a cover URL" in r.json()["error"]
@@ -253,6 +261,11 @@ def test_serve_command_binds_this_computer_by_default(tmp_path):
 def test_a_missing_extra_names_it_and_import_creator_stays_light():
     with pytest.raises(BackendUnavailable, match=r"pip install '\.\[distributed\]'"):
         require_extra("no_such_module_for_creator", what="the HTTP API")
+    # creator serve where FastAPI is not installed: one line naming the extra, exit status 1
+    code = "import sys; sys.modules['fastapi'] = None\nfrom creator.cli import main\nsys.exit(main(['serve']))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=60)
+    assert out.returncode == 1 and out.stderr.strip().count("\n") == 0, out.stderr
+    assert "creator serve: the HTTP API needs fastapi" in out.stderr and "pip install '.[distributed]'" in out.stderr
     code = ("import sys, creator, creator.config, creator.service, creator.service.cli\n"
             "from creator.cli import build_parser; build_parser()\n"
             "print([m for m in ('fastapi', 'uvicorn', 'ray', 'starlette') if m in sys.modules])")
