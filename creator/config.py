@@ -194,7 +194,7 @@ class ServiceSettings(_Section):
     max_request_mb: float = Field(2000.0, gt=0)  # one upload request, all its files
     max_files: int = Field(200, ge=1)  # files in one upload request
     max_media: int = Field(1000, ge=1)  # media ids in one understand request
-    video_jobs: int = Field(1, ge=1)  # videos rendered at once by one server process
+    video_jobs: int = Field(1, ge=1)  # videos rendered at once (under Ray: by each video replica); others wait, queued
     replicas: dict[str, int] = Field(default_factory=dict)
     replica_cpus: dict[str, float] = Field(default_factory=dict)
     replica_gpus: dict[str, float] = Field(default_factory=dict)

@@ -166,6 +166,9 @@ class Gateway:
 
     def __init__(self, settings_json: str, **handles):
         self._settings = Settings.model_validate_json(settings_json)
+        conf = self._settings.service
+        # the jobs table runs as many renders at once as the video replicas take together
+        conf.video_jobs = conf.video_jobs * conf.replicas.get("video", 1)
         self._stages = RayStages(handles)
 
     def __serve_build_asgi_app__(self):
@@ -183,8 +186,9 @@ def build_app(settings: Settings):
     for stage in SERVICE_STAGES:
         actor = {"num_cpus": conf.replica_cpus.get(stage, 1.0), "num_gpus": conf.replica_gpus.get(stage, 0.0),
                  "runtime_env": env}
+        extra = {"max_ongoing_requests": conf.video_jobs} if stage == "video" else {}  # renders per replica
         stages[stage] = StageReplica.options(name=stage, num_replicas=conf.replicas.get(stage, 1),
-                                             ray_actor_options=actor).bind(stage, settings_json)
+                                             ray_actor_options=actor, **extra).bind(stage, settings_json)
     return Gateway.options(ray_actor_options={"num_cpus": 0, "runtime_env": env}).bind(settings_json, **stages)
 
 

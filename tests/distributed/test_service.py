@@ -201,6 +201,9 @@ def test_video_job_progress_done_and_cancel(env):
     # cancel: a longer render stopped while it runs, leaving no video
     r = client.post("/videos", json={"draft": draft, "length": 60})
     job = r.json()
+    waiting = client.post("/videos", json={"draft": draft}).json()  # one render at a time: this one waits
+    assert waiting["state"] == "queued"
+    assert client.delete(f"/videos/{waiting['id']}").json()["state"] == "cancelled"
     deadline = time.monotonic() + 30
     while job["progress"] <= 0.02 and job["state"] in ("queued", "running") and time.monotonic() < deadline:
         time.sleep(0.05)
@@ -213,6 +216,7 @@ def test_video_job_progress_done_and_cancel(env):
         time.sleep(0.1)
         job = client.get(f"/videos/{job['id']}").json()
     assert job["state"] == "cancelled" and job["video"] is None and job["progress"] < 1
+    assert client.get(f"/videos/{waiting['id']}").json()["state"] == "cancelled"  # and never started
     folder = env["settings"].service_root / "videos" / job["id"]
     assert not list(folder.glob("*.mp4"))
     assert client.get(f"/videos/{job['id']}/note.mp4").status_code == 400
