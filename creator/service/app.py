@@ -414,54 +414,8 @@ def create_app(settings: Settings | None = None, assistant: Any = None) -> FastA
         upload_id = store.new_id()
         folder = store.uploads / upload_id
         folder.mkdir()
-        state: dict = {"headers": [], "field": b"", "value": b"", "file": None, "files": []}
-
-        def on_part_begin():
-            state["headers"], state["file"] = [], None
-
-        def on_header_field(data, start, end):
-            state["field"] += data[start:end]
-
-        def on_header_value(data, start, end):
-            state["value"] += data[start:end]
-
-        def on_header_end():
-            state["headers"].append((state["field"].lower(), state["value"]))
-            state["field"], state["value"] = b"", b""
-
-        def on_headers_finished():
-            disposition = dict(state["headers"]).get(b"content-disposition", b"")
-            _, opts = parse_options_header(disposition)
-            if b"filename" not in opts:
-                return  # a plain form field: read and ignored
-            if len(state["files"]) >= conf.max_files:
-                raise _TooLarge(f"upload: more than {conf.max_files} files in one request")
-            name = _safe_name(opts[b"filename"].decode("utf-8", "replace"))
-            k = len(state["files"])
-            (folder / str(k)).mkdir()
-            path = folder / str(k) / name
-            state["file"] = [open(path, "xb"), 0, name, k]  # noqa: SIM115 - closed at part end
-            state["files"].append(state["file"])
-
-        def on_part_data(data, start, end):
-            f = state["file"]
-            if f is None:
-                return
-            f[1] += end - start
-            if f[1] > max_file:
-                raise _TooLarge(f"upload: {f[2]} is over the {conf.max_upload_mb:g} MB limit of one file")
-            f[0].write(data[start:end])
-
-        def on_part_end():
-            if state["file"] is not None:
-                state["file"][0].close()
-                state["file"] = None
-
-        parser = MultipartParser(boundary, {
-            "on_part_begin": on_part_begin, "on_header_field": on_header_field,
-            "on_header_value": on_header_value, "on_header_end": on_header_end,
-            "on_headers_finished": on_headers_finished, "on_part_data": on_part_data,
-            "on_part_end": on_part_end})
+        sink = _UploadSink(folder, max_file=max_file, max_files=conf.max_files, limit_mb=conf.max_upload_mb)
+        parser = MultipartParser(boundary, sink.callbacks())
         stream = request.stream()
         total = 0
         try:
@@ -472,28 +426,28 @@ def create_app(settings: Settings | None = None, assistant: Any = None) -> FastA
                                     "of one upload request")
                 parser.write(chunk)
             parser.finalize()
-            if state["file"] is not None:
+            if sink.current is not None:
                 raise InputError("upload: the request ended inside a file")
         except _TooLarge as e:
-            _discard(state, folder)
+            sink.discard()
             async for chunk in stream:  # read the rest (bounded) so the client hears the answer
                 total += len(chunk)
                 if total > max_request:
                     break
             return too_large(str(e))
         except CreatorError:
-            _discard(state, folder)
+            sink.discard()
             raise
-        except Exception as e:  # a malformed body, a client that went away
-            _discard(state, folder)
+        except Exception as e:  # a malformed body, a client that went away, a full disk
+            sink.discard()
             if type(e).__name__ in ("MultipartParseError", "FormParserError", "ClientDisconnect"):
                 raise InputError(f"upload: not a readable multipart/form-data body ({type(e).__name__})") from None
             raise
-        if not state["files"]:
-            _discard(state, folder)
+        if not sink.files:
+            sink.discard()
             raise InputError("upload: no file in the request (send each as a multipart file part)")
         return UploadResult(upload=upload_id, files=[
-            UploadedFile(id=f"{upload_id}-{k}", name=name, size=size) for _, size, name, k in state["files"]])
+            UploadedFile(id=f"{upload_id}-{k}", name=f.name, size=f.size) for k, f in enumerate(sink.files)])
 
     @app.post("/understand", response_model=NoteContext, summary="Understand uploaded media → NoteContext")
     def understand(body: UnderstandBody):
@@ -607,12 +561,74 @@ class _InternalErrors:
             await JSONResponse({"error": "internal error", "kind": "internal"}, status_code=500)(scope, receive, send)
 
 
-def _discard(state: dict, folder: Path) -> None:
-    """Everything a refused upload request wrote: its open file and its whole folder."""
-    if state.get("file") is not None:
-        with contextlib.suppress(OSError):
-            state["file"][0].close()
-    for f in state.get("files", []):
-        with contextlib.suppress(OSError):
-            f[0].close()
-    shutil.rmtree(folder, ignore_errors=True)
+class _Part:
+    def __init__(self, path: Path, name: str):
+        self.file = open(path, "xb")  # noqa: SIM115 - closed at the part's end, or by discard()
+        self.name, self.size = name, 0
+
+
+class _UploadSink:
+    """python-multipart's callbacks for one upload request: each file part streamed into
+    ``<folder>/<k>/<name>`` as it arrives, refused (_TooLarge) once over ``max_file``
+    bytes or past ``max_files`` files; plain form fields are read and dropped."""
+
+    def __init__(self, folder: Path, *, max_file: int, max_files: int, limit_mb: float):
+        self.folder, self.max_file, self.max_files, self.limit_mb = folder, max_file, max_files, limit_mb
+        self.files: list[_Part] = []
+        self.current: _Part | None = None
+        self._headers: dict[bytes, bytes] = {}
+        self._field, self._value = b"", b""
+
+    def callbacks(self) -> dict:
+        return {"on_part_begin": self._part_begin, "on_header_field": self._header_field,
+                "on_header_value": self._header_value, "on_header_end": self._header_end,
+                "on_headers_finished": self._headers_finished, "on_part_data": self._data,
+                "on_part_end": self._part_end}
+
+    def _part_begin(self):
+        self._headers, self.current = {}, None
+
+    def _header_field(self, data, start, end):
+        self._field += data[start:end]
+
+    def _header_value(self, data, start, end):
+        self._value += data[start:end]
+
+    def _header_end(self):
+        self._headers[self._field.strip().lower()] = self._value.strip()
+        self._field, self._value = b"", b""
+
+    def _headers_finished(self):
+        from python_multipart.multipart import parse_options_header
+
+        _, options = parse_options_header(self._headers.get(b"content-disposition", b""))
+        if b"filename" not in options:
+            return  # a plain form field
+        if len(self.files) >= self.max_files:
+            raise _TooLarge(f"upload: more than {self.max_files} files in one request")
+        name = _safe_name(options[b"filename"].decode("utf-8", "replace"))
+        part_dir = self.folder / str(len(self.files))
+        part_dir.mkdir()
+        self.current = _Part(part_dir / name, name)
+        self.files.append(self.current)
+
+    def _data(self, data, start, end):
+        part = self.current
+        if part is None:
+            return
+        part.size += end - start
+        if part.size > self.max_file:
+            raise _TooLarge(f"upload: {part.name} is over the {self.limit_mb:g} MB limit of one file")
+        part.file.write(data[start:end])
+
+    def _part_end(self):
+        if self.current is not None:
+            self.current.file.close()
+            self.current = None
+
+    def discard(self) -> None:
+        """Everything a refused request wrote: its open files and its whole folder."""
+        for part in self.files:
+            with contextlib.suppress(OSError):
+                part.file.close()
+        shutil.rmtree(self.folder, ignore_errors=True)

@@ -99,6 +99,10 @@ def test_uploads_over_the_limits_are_refused_and_leave_nothing(env):
 
     r = client.post("/uploads", content=body(), headers={"content-type": f"multipart/form-data; boundary={boundary}"})
     assert r.status_code == 413 and "limit of one upload request" in r.json()["error"]
+    cut = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"files\"; filename=\"半.jpg\"\r\n\r\n"
+           ).encode() + photo.read_bytes()[:5000]  # the body stops inside the file
+    r = client.post("/uploads", content=cut, headers={"content-type": f"multipart/form-data; boundary={boundary}"})
+    assert r.status_code == 400 and "ended inside a file" in r.json()["error"]
     r = client.post("/uploads", files=[("files", (f"{k}.jpg", b"x")) for k in range(6)])
     assert r.status_code == 413 and "more than 5 files" in r.json()["error"]
     assert uploads_left(settings) == before  # no partial file, no folder of a refused request
