@@ -44,6 +44,9 @@ _EXPORTS = {
 __all__ = sorted(_EXPORTS) + ["__version__"]
 
 
+# Loaded on first use, so `import creator` stays light. import-linter (.importlinter)
+# cannot see these dynamic imports; the TYPE_CHECKING block below names them statically,
+# so a core module importing this facade shows up as an upward chain to the Assistant.
 def __getattr__(name: str) -> Any:
     module = _EXPORTS.get(name)
     if module is None:

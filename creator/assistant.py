@@ -106,6 +106,18 @@ class Assistant:
 
         return understand(media, self.settings, hints=hints, progress=progress, cancel=cancel)
 
+    def understand_many(self, media, *, out: str | Path, ray_address: str | None = None,
+                        progress: Callable[[int, int], None] | None = None):
+        """Many photos and clips (files, folders, a Parquet/JSON-lines manifest with a
+        ``path`` column, or a Ray Dataset) understood on Ray, one Parquet row per item in
+        ``out`` (the fields of ``creator tag --json``); resumable, a bad file is a row with
+        its error. Returns a ManyReport. Needs ``pip install '.[distributed]'``; see
+        creator.distributed.data.understand_many."""
+        from .distributed.data import understand_many
+
+        return understand_many(media, out=out, settings=self.settings, ray_address=ray_address,
+                               progress=progress)
+
     # --- caption ------------------------------------------------------------------------
     def caption(self, context: NoteContext | Draft, *, language: str | None = None, style: str | None = None,
                 n: int = 1, seed: int = 0, hints: Sequence[str] | str | None = None,
@@ -259,6 +271,26 @@ class Assistant:
             tmp.unlink(missing_ok=True)
         return result.model_copy(update={"path": str(final)})
 
+    def video_clip(self, draft: Draft, *, draft_dir: str | Path, size: tuple[int, int] | None = None,
+                   fps: int | None = None, length: float | None = None):
+        """The draft's video as a moviepy ``CompositeVideoClip`` (the moviepy backend's
+        composition of the same plan as :meth:`video`: order, cover, motion, transitions,
+        title and captions as layers, music and clip sound), to add layers to and write
+        yourself (``clip.write_videofile(...)``; ``clip.close()`` after). ``draft_dir``
+        is the draft folder, as for :meth:`video`. BackendUnavailable without moviepy
+        (``pip install '.[moviepy]'``)."""
+        from pipelines.video import VideoRequest
+        from pipelines.video.moviepy_render import video_clip
+
+        from .drafts import draft_folder
+
+        if not draft.ordered_items():
+            raise InputError("draft: it has no usable photos or clips to put in a video")
+        folder = draft_folder(draft_dir)
+        overrides = {k: v for k, v in (("size", size), ("fps", fps)) if v is not None}
+        request = VideoRequest.from_draft(draft, folder, output=folder / "note.mp4", length=length, **overrides)
+        return video_clip(self._stage("video"), request)
+
     def _render(self, draft: Draft, *, out: Path, folder: Path, progress: Progress | None = None,
                 cancel: threading.Event | None = None, cover_path: str | Path | None = None,
                 length: float | None = None, size: tuple[int, int] | None = None, fps: int | None = None,
@@ -266,7 +298,7 @@ class Assistant:
         from pipelines.video import VideoRequest
 
         if not draft.ordered_items():
-            raise InputError("draft: it has no usable photos or clips to put in a video")
+            raise InputError("draft: it has no usable photos or clips to put in a video", code="no_media_for_video")
         overrides: dict = {"length": length}
         if size is not None:
             overrides["size"] = size
@@ -352,7 +384,9 @@ class Assistant:
         ctx = self.understand(media, hints=hints, progress=progress, cancel=cancel)
         if not ctx.ok_items:
             problems = "; ".join(ctx.warnings[:3]) or "no photos or clips found"
-            raise MediaError(f"media: nothing usable to make a note from ({problems})")
+            raise MediaError(f"media: nothing usable to make a note from ({problems})",
+                             code="no_usable_media" if ctx.items else "no_media_found",
+                             files=[Path(i.path).name for i in ctx.items])
         draft = Draft(language=lang, context=ctx, order=[i.id for i in ctx.ok_items],
                       created_at=datetime.now(timezone.utc))
         stage_dir = None
@@ -453,7 +487,8 @@ class Assistant:
             files.append((real, Path(value).name))
         if missing:
             raise DraftError("export: the draft names files that are missing: " + ", ".join(missing)
-                             + "; make them again (or choose another) before exporting")
+                             + "; make them again (or choose another) before exporting",
+                             code="export_missing_files", files=missing)
         shared = shareable_draft(draft, folder)
         # the zip is flat: its draft.json names the files as they are in it
         if shared.cover is not None and shared.cover.path:
@@ -547,6 +582,107 @@ class Assistant:
         request = VideoRequest.from_draft(draft, folder, output=folder / "note.mp4", media_roots=media_roots,
                                           library=library, **overrides)
         return export_timeline(request, out, settings=self._stage("video").settings, relative=relative)
+
+    # --- for an editor (ui/): the stages' own data and edit helpers ---------------------
+    # A front end imports only the SDK: what it shows or changes besides the stages is here.
+    @staticmethod
+    def caption_styles() -> dict[str, dict]:
+        """The caption styles by id (prompts/caption/styles.yaml): ``aliases`` (攻略...),
+        ``describe`` ({zh, en})."""
+        from pipelines.caption.template import load_style, style_names
+
+        return {name: load_style(name)[1] for name in style_names()}
+
+    @staticmethod
+    def cover_styles() -> dict[str, dict]:
+        """The cover styles by id (prompts/cover/styles.yaml): ``label_zh``, ``label_en``..."""
+        from pipelines.cover import styles
+
+        return styles()
+
+    @staticmethod
+    def title_count(text: str) -> tuple[int, int]:
+        """(length of a title as the platform counts it, the platform's limit)."""
+        from pipelines.caption.checks import TITLE_MAX, title_length
+
+        return title_length(text), TITLE_MAX
+
+    @staticmethod
+    def clean_hashtags(tags: Iterable[str]) -> list[str]:
+        """Hashtags as a caption keeps them: no '#', no spaces, no empty ones, each once."""
+        from pipelines.caption.checks import clean_hashtag
+
+        return list(dict.fromkeys(h for h in (clean_hashtag(str(t)) for t in tags) if h))
+
+    @staticmethod
+    def video_changes(draft: Draft, draft_dir: str | Path | None = None) -> list[str]:
+        """What changed since the draft's video was made (pipelines.video.video_changes)."""
+        from pipelines.video.pipeline import video_changes
+
+        return video_changes(draft, draft_dir)
+
+    @staticmethod
+    def carousel_options(draft: Draft | None = None) -> dict:
+        """``ratios``, ``max_images`` (the cover counted), ``sizes`` (ratio → posted size)
+        and the draft's posted ``ratio``."""
+        from pipelines.carousel import MAX_IMAGES, RATIOS, SIZES, post_ratio
+
+        return {"ratios": list(RATIOS), "max_images": MAX_IMAGES, "sizes": dict(SIZES),
+                "ratio": post_ratio(draft) if draft is not None else RATIOS[0]}
+
+    @staticmethod
+    def carousel_edit(draft: Draft, entries: list, k: int | None = None, *, item_id: str | None = None,
+                      crop: float | None = None, label: bool | None = None) -> list:
+        """``entries`` (the draft's carousel, reordered or cut by the caller) with entry
+        ``k`` changed: another photo (``item_id``, its label kept), its crop moved along
+        the free axis (``crop`` 0..1) or its day-and-place label on or off; renumbered."""
+        from pipelines.carousel import entry_for, label_for, number_entries, post_ratio, slide_crop
+
+        entries = list(entries)
+        if k is not None:
+            e = entries[k]
+            if item_id is not None:
+                e = entry_for(draft.context.item(item_id), post_ratio(draft), label=e.label)
+            if crop is not None:
+                e = slide_crop(e, draft.context.item(e.item_id), crop)
+            if label is not None:
+                e = e.model_copy(update={"label": label_for(draft.context, e.item_id, draft.language)
+                                         if label else None})
+            entries[k] = e
+        return number_entries(entries, cover=draft.cover is not None)
+
+    @staticmethod
+    def carousel_crop(entry, item) -> tuple[str | None, float]:
+        """The axis ("x", "y" or None) a carousel entry's crop can move along, and where it is (0..1)."""
+        from pipelines.carousel import crop_slack
+
+        return crop_slack(entry, item)
+
+    @staticmethod
+    def carousel_image(entry, item, *, ratio: str, style: str | None = None, path: str | Path | None = None,
+                       scale: int = 1):
+        """One carousel picture as posted, at 1/``scale`` of the posted size (a PIL image);
+        ``path``: the item's file as resolved for a server context."""
+        from pipelines.carousel import SIZES, render_entry
+
+        w, h = SIZES[ratio]
+        return render_entry(entry, item, (w // scale, h // scale), style=style, path=path)
+
+    @staticmethod
+    def cover_image(draft: Draft, draft_dir: str | Path, *, ratio: str, scale: int = 1):
+        """The chosen cover as the image note's first picture shows it (a PIL image), or None."""
+        from pipelines.carousel import SIZES
+        from pipelines.carousel.post import _cover_image
+
+        w, h = SIZES[ratio]
+        return _cover_image(draft, Path(draft_dir), (w // scale, h // scale))
+
+    @staticmethod
+    def post_zip(post_dir: str | Path) -> bytes:
+        """The image note's folder (post/) as zip bytes, to download."""
+        from pipelines.carousel import post_zip
+
+        return post_zip(post_dir)
 
 
 def _check_options(*, style: str | None, language: str | None) -> None:

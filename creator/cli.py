@@ -16,16 +16,18 @@ from collections.abc import Callable
 
 from .errors import CreatorError, exit_status
 
-__all__ = ["main", "build_parser", "progress_bar"]
+__all__ = ["main", "build_parser", "progress_bar", "run_unavailable"]
 
-# name → (module, add-parser function, run function); imported only when used.
+# name → (module, add-parser function, run function); build_parser imports each module.
 _COMMANDS: dict[str, tuple[str, str, str]] = {
     "tag": ("creator.cli", "add_tag_parser", "run_tag"),
     "samples": ("creator.samples", "add_samples_parser", "run_samples"),
 }
+# Commands whose module may need an optional extra: one whose third-party dependency is
+# missing becomes a stub saying what to install (build_parser); any other import error raises.
 _OPTIONAL_COMMANDS: dict[str, tuple[str, str, str]] = {
-    "library": ("creator.music.cli", "add_library_parser", "run_library"),
-    "music": ("creator.music.cli", "add_music_parser", "run_music"),
+    "library": ("creator.library_cli", "add_library_parser", "run_library"),
+    "music": ("pipelines.soundtrack.cli", "add_music_parser", "run_music"),
     "caption": ("pipelines.caption.cli", "add_caption_parser", "run_caption"),
     "cover": ("pipelines.cover.cli", "add_cover_parser", "run_cover"),
     "video": ("pipelines.video.cli", "add_video_parser", "run_video"),
@@ -75,32 +77,76 @@ def add_tag_parser(sub) -> None:
     p.add_argument("--json", action="store_true", help="print a JSON array with one object per item")
     p.add_argument("--profile", choices=["lite", "full"], default="lite")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.add_argument("--ray", nargs="?", const="local", default=None, metavar="ADDRESS",
+                   help="understand on Ray (pip install '.[distributed]'): a local Ray, or the cluster at "
+                        "ADDRESS (auto, HOST:PORT, ray://HOST:PORT); needs --out. A PATH may also be a "
+                        ".parquet/.jsonl manifest with a 'path' column")
+    p.add_argument("--out", metavar="FILE.parquet",
+                   help="with --ray: the results, one row per item (the --json fields); a re-run "
+                        "skips the items already in it")
+
+
+def _tag_usage_error(args) -> str | None:
+    """One line naming the wrong option of ``creator tag``, or None (may move a PATH that
+    argparse took for --ray's ADDRESS back into the paths)."""
+    from .distributed import cli_ray_address
+
+    if args.ray is not None:
+        try:  # `creator tag --ray photos/ --out r.parquet`: photos/ is a PATH
+            args.ray = cli_ray_address(args.ray, args.paths) or "local"
+        except CreatorError as e:
+            return str(e)
+    if args.ray is not None and not args.out:
+        return "--ray needs --out FILE.parquet (where the results go)"
+    if args.out and args.ray is None:
+        return "--out is for --ray (results as Parquet); without --ray use --json"
+    return None
+
+
+def run_tag_ray(args) -> int:
+    """``creator tag PATH... --ray [ADDRESS] --out FILE.parquet``."""
+    from .assistant import Assistant
+    from .config import Settings
+    from .models import check_models
+
+    settings = Settings.for_profile(args.profile)
+    check_models(settings, ["tagging"])
+    address = None if args.ray == "local" else args.ray
+    with progress_bar("understanding on Ray", enabled=not args.no_progress) as bar:
+        report = Assistant(settings).understand_many(
+            args.paths, out=args.out, ray_address=address, progress=lambda d, t: bar("tag", d, t))
+    if args.json:
+        print(json.dumps({"out": str(report.out), "total": report.total, "processed": report.processed,
+                          "skipped": report.skipped, "failed": report.failed, "rows": report.rows,
+                          "usable": report.usable, "seconds": round(report.seconds, 3)},
+                         ensure_ascii=False, indent=2))
+    else:
+        print(f"{report.out}: {report.summary()}")
+    if report.total == 0:
+        print("no photos or clips found in: " + ", ".join(args.paths), file=sys.stderr)
+        return 1
+    if not report.usable:
+        print("creator tag: none of the given paths could be read as a photo or clip", file=sys.stderr)
+        return 1
+    return 0
 
 
 def _item_json(item) -> dict:
-    return {
-        "path": item.path,
-        "id": item.id,
-        "kind": item.kind.value if item.kind else None,
-        "taken_at": item.taken_at.isoformat() if item.taken_at else None,
-        "place": (
-            {"name_zh": item.place.name_zh, "name_en": item.place.name_en,
-             "country": item.place.country_en}
-            if item.place else None
-        ),
-        "tags": [
-            {"id": t.id, "label_zh": t.label_zh, "label_en": t.label_en,
-             "score": t.score, "source": t.source}
-            for t in item.tags
-        ],
-        "quality": item.quality.model_dump(mode="json") if item.quality else None,
-        "error": item.error,
-    }
+    from .understanding.records import item_record  # one record for --json and --ray's Parquet rows
+
+    return item_record(item)
 
 
 def run_tag(args) -> int:
     from .config import Settings
     from .understanding import understand
+
+    problem = _tag_usage_error(args)
+    if problem:
+        print(f"creator tag: {problem}", file=sys.stderr)
+        return 2
+    if args.ray is not None:
+        return run_tag_ray(args)
 
     settings = Settings.for_profile(args.profile)
     from .models import check_models
@@ -182,7 +228,52 @@ def run_make(args) -> int:
     return 0 if not draft.warnings else 1
 
 
+# The packages of this project: a module of theirs that fails to import is a bug, never
+# a reason to leave a command out.
+_PROJECT_PACKAGES = ("creator", "pipelines", "ui", "prompts")
+
+
+def _install_hint(module: str) -> str:
+    """``pip install ...`` for a missing third-party module: the extra of this project
+    that declares it when the installed metadata says so, else the module itself."""
+    import importlib.metadata
+    import re
+
+    wanted = re.sub(r"[-_.]+", "-", module).lower()
+    try:
+        requires = importlib.metadata.requires("travel-note-creator") or []
+    except importlib.metadata.PackageNotFoundError:
+        requires = []
+    for line in requires:
+        name = re.match(r"[A-Za-z0-9._-]+", line)
+        extra = re.search(r"""extra\s*==\s*["']([^"']+)["']""", line)
+        if name and extra and re.sub(r"[-_.]+", "-", name.group(0)).lower() == wanted:
+            return f"pip install 'travel-note-creator[{extra.group(1)}]'"
+    return f"pip install {module}"
+
+
+def _add_unavailable(sub, name: str, missing: str) -> None:
+    """``creator NAME`` for a command whose optional dependency ``missing`` is not
+    installed: listed in --help as unavailable, and when used it says so in one line."""
+    hint = _install_hint(missing)
+    # whatever follows the name (options included: no prefix character) is taken as is
+    p = sub.add_parser(name, help=f"(unavailable: needs {missing}; {hint})", add_help=False, prefix_chars="\0")
+    p.add_argument("_ignored", nargs="*")
+    p.set_defaults(_run=("creator.cli", "run_unavailable"), _missing=missing, _hint=hint)
+
+
+def run_unavailable(args) -> int:
+    from .errors import BackendUnavailable
+
+    raise BackendUnavailable(f"needs the Python package {args._missing!r}, which is not installed: {args._hint}")
+
+
 def build_parser() -> argparse.ArgumentParser:
+    """Every command, each imported from its module (``_COMMANDS``, ``_OPTIONAL_COMMANDS``).
+
+    A module of this project that fails to import raises: a typo in a stage is an error,
+    not a command that quietly disappears. Only an optional command whose third-party
+    dependency is not installed is kept out, as a stub that says what to install."""
     parser = argparse.ArgumentParser(
         prog="creator",
         description="Travel-note creation assistant: understand a trip's photos and clips, "
@@ -197,9 +288,12 @@ def build_parser() -> argparse.ArgumentParser:
         try:
             mod = importlib.import_module(module)
         except ModuleNotFoundError as e:
-            if e.name and e.name.split(".")[0] in ("creator", "pipelines", "ui"):
-                continue  # that stage is not part of this version
-            raise
+            top = (e.name or "").split(".")[0]
+            if name not in _OPTIONAL_COMMANDS or not top or top in _PROJECT_PACKAGES:
+                e.add_note(f"while loading the `creator {name}` command from {module}")
+                raise
+            _add_unavailable(sub, name, top)
+            continue
         getattr(mod, add)(sub)
         sub.choices[name].set_defaults(_run=(module, run))
     return parser

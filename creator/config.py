@@ -28,6 +28,7 @@ __all__ = [
     "MediaSettings",
     "ServiceSettings",
     "SERVICE_STAGES",
+    "DistributedSettings",
     "default_cache_dir",
 ]
 
@@ -125,6 +126,9 @@ class VideoSettings(_Section):
     length: float | None = None  # seconds; None: from the number of items and the excerpt
     crf: int = Field(20, ge=0, le=51)
     preset: str = "veryfast"
+    # who renders the plan: one ffmpeg filter graph (the default, faster), or moviepy 2.x
+    # (pipelines/video/moviepy_render.py; the 'moviepy' extra), the same plan
+    backend: Literal["ffmpeg", "moviepy"] = "ffmpeg"
     # timeline (pipelines/video/plan.py): nominal durations before snapping cuts to beats
     intro_seconds: float = Field(2.0, ge=0)  # the cover (or the first photo with the title)
     photo_seconds: float = Field(2.5, gt=0)
@@ -172,6 +176,8 @@ class UISettings(_Section):
     upload_total_mb: float = Field(4000.0, gt=0)  # all the uploads of one draft
     upload_max_pixels: int = Field(100_000_000, ge=1)  # one uploaded photo (read from its header)
     upload_total_pixels: int = Field(10_000_000_000, ge=1)  # all the uploaded photos of one draft
+
+
 #: The heavy stages of ``creator serve``: each one deployment under Ray Serve.
 SERVICE_STAGES = ("understand", "caption", "soundtrack", "cover", "video")
 
@@ -212,6 +218,22 @@ class ServiceSettings(_Section):
         return self
 
 
+class DistributedSettings(_Section):
+    """Batch work on Ray (``pip install '.[distributed]'``): ``creator tag --ray``,
+    ``Assistant.understand_many``, ``creator library index --ray``."""
+
+    # understand_many: photos/clips handed to one tagging actor per call (map_batches)
+    understand_batch_size: int = Field(16, ge=1)
+    # tagging actors (each loads the tagger once), CPUs and GPUs reserved per actor
+    understand_actors: int = Field(2, ge=1)
+    understand_cpus_per_actor: float = Field(1.0, gt=0)
+    understand_gpus_per_actor: float = Field(0.0, ge=0)  # e.g. 1 (or 0.5: two actors a GPU) with tagging.device=cuda
+    # files probed and hashed by one load task
+    load_batch_size: int = Field(8, ge=1)
+    # library index --ray: CPUs reserved per track analysis task
+    index_cpus_per_task: float = Field(1.0, gt=0)
+
+
 class MediaSettings(BaseSettings):
     """How photos are read (creator.media.open_photo, used by every stage).
 
@@ -246,6 +268,7 @@ class Settings(BaseSettings):
     ui: UISettings = Field(default_factory=UISettings)
     service: ServiceSettings = Field(default_factory=ServiceSettings)
     media: MediaSettings = Field(default_factory=MediaSettings)
+    distributed: DistributedSettings = Field(default_factory=DistributedSettings)
 
     @property
     def drafts_root(self) -> Path:

@@ -19,6 +19,10 @@ Sharing. :func:`shareable_draft` is the copy of a draft that may leave the machi
 GPS, no altitude, no absolute local path anywhere. The local draft keeps coordinates
 rounded to :data:`GPS_DECIMALS` decimals and no altitude.
 
+Storage. ``draft.json``, its lock and the atomic writers live in :mod:`creator.draft_store`
+(below :mod:`creator.types`, so that ``Draft.save`` / ``Draft.load`` need nothing above
+them); this module re-exports them and adds everything that needs the types.
+
 Writers. :func:`draft_lock` locks a draft folder (``filelock``) across threads and
 processes; :func:`save_draft` takes it, and ``Assistant.create`` holds it for a whole
 run, rendering into a staging folder inside the draft folder and moving the files into
@@ -28,20 +32,21 @@ place (``draft.json`` last) with :func:`commit_staging`.
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import re
 import shutil
 import tempfile
 import threading
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime, timezone
 from pathlib import Path, PurePosixPath
 
-from pydantic import ValidationError
-
+from .draft_store import (DRAFT_FILE, DRAFT_SCHEMA_VERSION, GPS_DECIMALS, LOCK_FILE,  # noqa: F401 (re-exported)
+                          LOCK_TIMEOUT, _UMASK, atomic_write_bytes, atomic_write_text, draft_folder, draft_lock,
+                          read_draft, read_draft_json, save_draft, save_draft_unlocked)
+from .draft_store import _disk_path, _inside, _map_paths, _real
 from .errors import DraftError, InputError
-from .types import DRAFT_SCHEMA_VERSION, GPS, Draft, MediaItem, TrackMatch
+from .types import Draft, MediaItem, TrackMatch
 
 __all__ = [
     "save_draft",
@@ -73,55 +78,14 @@ __all__ = [
     "read_draft_json",
 ]
 
-DRAFT_FILE = "draft.json"
-LOCK_FILE = ".draft.lock"
 STAGING_PREFIX = ".staging-"
 # Names a run writes into a draft folder (besides assets/ and cover.<ext>).
 OUTPUT_NAMES = (DRAFT_FILE, "caption.md", "note.mp4", "note.zip")
 ASSETS = "assets"
 
-# Saved coordinates: 3 decimals is at most ~56 m off in latitude (and less in longitude),
-# far inside the 5 km within which moments group (creator.understanding.moments) and
-# finer than the towns places are named after, while no longer a street address.
-GPS_DECIMALS = 3
 
 MAX_ID_LENGTH = 80
 _ID = re.compile(r"^[A-Za-z0-9_-][A-Za-z0-9._-]*$")
-
-# Upgrades from an older schema: version → function(dict) -> dict of the next version.
-_MIGRATIONS: dict[int, callable] = {}
-
-
-def _read_umask() -> int:
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
-
-
-# Read once at import: os.umask can only be read by setting it, which is not thread-safe.
-_UMASK = _read_umask()
-
-
-def atomic_write_bytes(path: str | Path, data: bytes) -> Path:
-    """Write ``data`` to ``path`` through a temporary file in the same folder."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
-    try:
-        os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp makes 0600; give what a plain open() would
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
-
-
-def atomic_write_text(path: str | Path, text: str) -> Path:
-    return atomic_write_bytes(path, text.encode("utf-8"))
 
 
 # -- ids and folders ---------------------------------------------------------------------
@@ -137,23 +101,6 @@ def check_draft_id(value: object) -> str:
         raise InputError(f"draft id: {value[:40]!r} is not a plain name (letters, digits, '.', '_', '-'; "
                          "no leading dot, no slash)")
     return value
-
-
-def draft_folder(directory: str | os.PathLike) -> Path:
-    """The draft folder as an absolute path (a ``draft.json`` path names its folder)."""
-    p = Path(os.path.abspath(os.fspath(directory)))
-    return p.parent if p.name == DRAFT_FILE and not p.is_dir() else p
-
-
-def _real(path: str | os.PathLike, field: str) -> str:
-    try:
-        return os.path.realpath(os.fspath(path))
-    except (ValueError, OSError) as e:  # a NUL byte, a symlink loop
-        raise DraftError(f"{field}: not a usable path ({e})") from None
-
-
-def _inside(real: str, root_real: str) -> bool:
-    return real != root_real and os.path.commonpath([real, root_real]) == root_real
 
 
 def own_file(draft_dir: str | os.PathLike, value: str | os.PathLike | None, *, field: str,
@@ -173,7 +120,8 @@ def own_file(draft_dir: str | os.PathLike, value: str | os.PathLike | None, *, f
     if not _inside(real, root):
         raise DraftError(f"{field}: points outside the draft folder")
     if must_exist and not os.path.isfile(real):
-        raise DraftError(f"{field}: file not found ({PurePosixPath(value.replace(os.sep, '/')).name})")
+        name = PurePosixPath(value.replace(os.sep, '/')).name
+        raise DraftError(f"{field}: file not found ({name})", code="file_not_found", name=name)
     return Path(real)
 
 
@@ -239,14 +187,15 @@ def media_file(item: MediaItem, draft_dir: str | os.PathLike, roots: Sequence[st
             raise DraftError(f"{field} ({name}): not among the draft's media (outside the draft folder "
                              "and the allowed media folders)")
     if not os.path.isfile(real):
-        raise DraftError(f"{field} ({name}): file not found")
+        raise DraftError(f"{field} ({name}): file not found", code="file_not_found", name=name)
     if check_id and roots is not None:
         try:
             same = _content_id(real) == item.id
         except OSError as e:
             raise DraftError(f"{field} ({name}): cannot be read ({e.strerror or e})") from None
         if not same:
-            raise DraftError(f"{field} ({name}): the file is no longer the one the draft was made from")
+            raise DraftError(f"{field} ({name}): the file is no longer the one the draft was made from",
+                             code="file_changed", name=name)
     return Path(real)
 
 
@@ -280,82 +229,6 @@ def track_file(track: TrackMatch, draft_dir: str | os.PathLike, library=None) ->
 
 # -- on disk -----------------------------------------------------------------------------
 
-def _disk_path(value: str | None, folder: Path, root_real: str) -> str | None:
-    """An own file as saved: POSIX and relative when inside the draft folder, else absolute."""
-    if not value:
-        return value
-    absolute = os.path.abspath(value)
-    for base in (str(folder), root_real):
-        if _inside(absolute, base):
-            return PurePosixPath(*Path(os.path.relpath(absolute, base)).parts).as_posix()
-    with contextlib.suppress(ValueError, OSError):
-        real = os.path.realpath(absolute)
-        if _inside(real, root_real):
-            return PurePosixPath(*Path(os.path.relpath(real, root_real)).parts).as_posix()
-    return absolute
-
-
-def _memory_path(value: str | None, folder: Path) -> str | None:
-    """A saved path as held in memory: absolute (a relative one is from the draft folder).
-
-    Drafts saved before paths were relative to their folder hold them relative to the
-    working directory of the run (``make_hz/assets/c.png`` for ``-o make_hz``): when the
-    path is not in the folder, the shortest tail of it that is (``assets/c.png``) is
-    taken."""
-    if not value or os.path.isabs(value):
-        return value
-    parts = PurePosixPath(value.replace("\\", "/")).parts
-    full = os.path.join(folder, *parts)
-    if len(parts) > 1 and not os.path.exists(full):
-        for k in range(1, len(parts)):
-            tail = parts[k:]
-            if ".." not in tail and os.path.isfile(os.path.join(folder, *tail)):
-                return os.path.join(folder, *tail)
-    return full
-
-
-def _map_paths(draft: Draft, fn, item_fn=None) -> Draft:
-    """A copy of ``draft`` with ``fn`` applied to every own-file and track path and
-    ``item_fn`` (default ``fn``) to every item's path."""
-    item_fn = item_fn or fn
-    d = draft.model_copy(deep=True)
-    if d.cover is not None:
-        d.cover = d.cover.model_copy(update={"path": fn(d.cover.path)})
-    d.covers = [c.model_copy(update={"path": fn(c.path)}) for c in d.covers]
-    if d.video is not None:
-        d.video = d.video.model_copy(update={"path": fn(d.video.path)})
-    if d.track is not None:
-        d.track = d.track.model_copy(update={"path": fn(d.track.path)})
-    d.tracks = [t.model_copy(update={"path": fn(t.path)}) for t in d.tracks]
-    d.context = d.context.model_copy(update={
-        "items": [i.model_copy(update={"path": item_fn(i.path)}) for i in d.context.items]})
-    return d
-
-
-def _trim_gps(gps: GPS | None) -> GPS | None:
-    if gps is None:
-        return None
-    return GPS(lat=round(gps.lat, GPS_DECIMALS), lon=round(gps.lon, GPS_DECIMALS))
-
-
-def _for_disk(draft: Draft, folder: Path) -> Draft:
-    root_real = _real(folder, "draft folder")
-    d = _map_paths(draft, lambda v: _disk_path(v, folder, root_real),
-                   item_fn=lambda v: os.path.abspath(v) if v else v)
-    d.context = d.context.model_copy(update={
-        "items": [i.model_copy(update={"gps": _trim_gps(i.gps)}) for i in d.context.items]})
-    return d
-
-
-def save_draft(draft: Draft, directory: str | Path) -> Path:
-    """Write ``draft.json`` (and ``caption.md`` when there is a caption) into ``directory``,
-    under the draft folder's lock. Own files are saved relative to the folder, the
-    user's media by absolute path, coordinates rounded and without altitude."""
-    folder = draft_folder(directory)
-    folder.mkdir(parents=True, exist_ok=True)
-    with draft_lock(folder):
-        return save_draft_unlocked(draft, folder)
-
 
 TRASH = ".trash"
 
@@ -376,6 +249,15 @@ def delete_draft(root: str | Path, draft_id: str) -> Path:
     return target
 
 
+def load_draft(directory: str | Path) -> Draft:
+    """Read a draft folder (or a draft.json path); older schemas are upgraded, and the
+    paths come back absolute (own files from the draft folder).
+
+    Raises DraftError with a readable message for a missing, corrupt or newer draft.
+    """
+    return read_draft(directory, Draft)
+
+
 def edit_draft(directory: str | Path, change) -> Draft:
     """Read the draft in ``directory``, apply ``change(draft)`` and save it, all under the
     folder's lock: two editors (two browser tabs, two processes) each see the other's
@@ -386,65 +268,6 @@ def edit_draft(directory: str | Path, change) -> Draft:
         change(draft)
         save_draft_unlocked(draft, folder)
     return draft
-
-
-def save_draft_unlocked(draft: Draft, directory: str | Path) -> Path:
-    """:func:`save_draft` without taking the lock: for a staging folder, or a caller that
-    holds the draft's lock already."""
-    folder = draft_folder(directory)
-    folder.mkdir(parents=True, exist_ok=True)
-    now = datetime.now(timezone.utc)
-    draft = _for_disk(draft, folder).model_copy(update={"updated_at": now, "created_at": draft.created_at or now})
-    if draft.caption is not None:
-        atomic_write_text(folder / "caption.md", draft.caption.markdown())
-    atomic_write_text(folder / DRAFT_FILE, draft.model_dump_json(indent=2))
-    return folder / DRAFT_FILE
-
-
-def read_draft_json(path: Path) -> dict:
-    """The JSON of a draft file, upgraded to this schema; DraftError when unreadable,
-    not a draft, or newer."""
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise DraftError(f"no draft at {path}") from None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
-        raise DraftError(f"{path} is not a readable draft: {e}") from None
-    if not isinstance(data, dict):
-        raise DraftError(f"{path} is not a draft (expected a JSON object)")
-    version = data.get("schema_version", 1)
-    if not isinstance(version, int) or isinstance(version, bool) or version > DRAFT_SCHEMA_VERSION:
-        raise DraftError(
-            f"{path} was written by a newer version of the assistant (draft schema {version}, "
-            f"this version reads up to {DRAFT_SCHEMA_VERSION}); upgrade travel-note-creator"
-        )
-    while version < DRAFT_SCHEMA_VERSION:
-        data = _MIGRATIONS[version](data)
-        version += 1
-        data["schema_version"] = version
-    return data
-
-
-def load_draft(directory: str | Path) -> Draft:
-    """Read a draft folder (or a draft.json path); older schemas are upgraded, and the
-    paths come back absolute (own files from the draft folder).
-
-    Raises DraftError with a readable message for a missing, corrupt or newer draft.
-    """
-    path = Path(os.path.abspath(os.fspath(directory)))
-    if path.is_dir():
-        path = path / DRAFT_FILE
-    data = read_draft_json(path)
-    try:
-        draft = Draft.model_validate(data)
-    except ValidationError as e:
-        first = e.errors()[0]
-        where = ".".join(str(x) for x in first["loc"])
-        raise DraftError(f"{path} is damaged: {where}: {first['msg']} ({e.error_count()} problems)") from None
-    try:
-        return _map_paths(draft, lambda v: _memory_path(v, path.parent))
-    except (ValueError, TypeError) as e:
-        raise DraftError(f"{path} is damaged: a path cannot be read ({e})") from None
 
 
 # -- sharing -----------------------------------------------------------------------------
@@ -514,44 +337,6 @@ def shareable_json(draft: Draft, draft_dir: str | os.PathLike | None = None) -> 
 
 
 # -- writers -----------------------------------------------------------------------------
-
-_LOCKS: dict[str, object] = {}
-_LOCKS_GUARD = threading.Lock()
-LOCK_TIMEOUT = 30.0
-
-
-def _file_lock(folder: Path):
-    from filelock import FileLock
-
-    key = _real(folder, "draft folder")
-    with _LOCKS_GUARD:
-        lock = _LOCKS.get(key)
-        if lock is None:
-            # thread-local: re-entrant in one thread, exclusive between threads and processes
-            lock = _LOCKS[key] = FileLock(os.path.join(key, LOCK_FILE), thread_local=True)
-        return lock
-
-
-@contextlib.contextmanager
-def draft_lock(directory: str | os.PathLike, *, timeout: float = LOCK_TIMEOUT) -> Iterator[Path]:
-    """Hold the draft folder's lock (``<folder>/.draft.lock``) for a block; re-entrant in
-    one thread. ``timeout=0``: fail at once if another writer holds it. DraftError when
-    the lock can't be had, InputError when the folder can't be written."""
-    from filelock import Timeout
-
-    folder = draft_folder(directory)
-    lock = _file_lock(folder)
-    try:
-        lock.acquire(timeout=timeout)
-    except Timeout:
-        raise DraftError(f"{folder}: another process is writing this draft; "
-                         "try again when it has finished") from None
-    except OSError as e:
-        raise InputError(f"{folder}: cannot write into this folder ({e.strerror or e})") from None
-    try:
-        yield folder
-    finally:
-        lock.release()
 
 
 def staging_folder(directory: str | os.PathLike) -> Path:

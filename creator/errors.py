@@ -20,7 +20,19 @@ __all__ = [
 
 
 class CreatorError(Exception):
-    """Base class of every error raised by the assistant."""
+    """Base class of every error raised by the assistant.
+
+    ``code``: a stable name of the case for the cases a user commonly meets (e.g.
+    ``"no_usable_media"``), and ``details`` the facts it names (file names...), so that
+    a front end can say it in its own language without parsing the message; ``None``
+    for the others (the class then says what kind of problem it is)."""
+
+    code: str | None = None
+
+    def __init__(self, *args, code: str | None = None, **details) -> None:
+        super().__init__(*args)
+        self.code = code
+        self.details = details  # kept by pickle (the instance __dict__): Ray, processes
 
 
 class InputError(CreatorError, ValueError):

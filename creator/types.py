@@ -16,6 +16,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from .draft_store import DRAFT_SCHEMA_VERSION, read_draft, save_draft
+
 _Date = date  # Moment has a field named `date`
 
 __all__ = [
@@ -202,7 +204,7 @@ class NoteContext(_Model):
     days: int | None = None
     top_tags: list[Tag] = Field(default_factory=list)
     season: str | None = None  # spring, summer, autumn, winter
-    time_of_day: str | None = None  # dominant: morning, day, golden_hour, night
+    time_of_day: str | None = None  # the trip's, creator.understanding.moments.trip_time_of_day (early ... night)
     valence: float = 0.5  # mood of the photos, 0..1 (sad..happy)
     energy: float = 0.5  # 0..1 (calm..lively)
     hints: list[str] = Field(default_factory=list)  # the user's own words
@@ -288,9 +290,6 @@ class VideoResult(_Model):
     made_from: str | None = None
 
 
-DRAFT_SCHEMA_VERSION = 1
-
-
 class Draft(_Model):
     """Every part of a note, with the user's edits; saved as draft.json plus assets/."""
 
@@ -316,17 +315,6 @@ class Draft(_Model):
         ids = [i for i in self.order if i in by_id] + [i for i in by_id if i not in self.order]
         return [by_id[i] for i in ids]
 
-    @property
-    def video_outdated(self) -> bool:
-        """True when the video was made before the order, cover, track, excerpt, title or
-        captions last changed (pipelines.video.video_outdated; own paths as the draft names
-        them, absolute once loaded). False without a video."""
-        if self.video is None:
-            return False
-        from pipelines.video.pipeline import video_outdated
-
-        return video_outdated(self)
-
     def remove_item(self, item_id: str) -> None:
         """Take an item out of the note: from the items, the order and its moment (a moment
         left empty goes); the original file is not touched."""
@@ -345,18 +333,14 @@ class Draft(_Model):
     def save(self, directory) -> "Path":
         """Write draft.json (and caption.md) into ``directory``, atomically, under the
         folder's lock: its own files (cover, covers, video) relative to the folder, the
-        media by absolute path, GPS rounded and without altitude (creator.drafts)."""
-        from .drafts import save_draft
-
+        media by absolute path, GPS rounded and without altitude (creator.draft_store)."""
         return save_draft(self, directory)
 
     @classmethod
     def load(cls, directory) -> "Draft":
         """Reopen a saved draft (paths come back absolute, whatever the working
         directory); raises DraftError with a clear message if it can't."""
-        from .drafts import load_draft
-
-        return load_draft(directory)
+        return read_draft(directory, cls)
 
 
 class CarouselEntry(_Model):

@@ -1,4 +1,4 @@
-"""Shared fixtures: a network guard for the offline promise."""
+"""Shared fixtures: a network guard for the offline promise, and a cache of the tests' own."""
 
 from __future__ import annotations
 
@@ -23,3 +23,16 @@ def no_network(monkeypatch):
 
     monkeypatch.setattr(socket.socket, "connect", guarded)
     yield
+
+
+@pytest.fixture(scope="session", autouse=True)
+def private_cache(tmp_path_factory):
+    """The cache every test gets instead of the user's (~/.cache/travel-note-creator):
+    ``CREATOR_CACHE_DIR`` for the whole session (and the subprocesses tests start), so
+    ``Settings()`` / ``Assistant()`` with no cache_dir index the demo music there, once
+    per session (13 s on 2 idle cores). Tests that need a cache of their own set one
+    (tmp_path) and win over this one."""
+    folder = tmp_path_factory.mktemp("缓存")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("CREATOR_CACHE_DIR", str(folder))
+        yield folder

@@ -5,10 +5,12 @@ from __future__ import annotations
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
+from pathlib import Path
 
 import pytest
 
 from creator import Assistant, Draft
+from creator.config import Settings
 from creator.errors import InputError
 from creator.understanding.backends import get_tagger
 from tests.factories import make_photo
@@ -74,7 +76,6 @@ def test_nothing_usable_is_a_clear_error(assistant, tmp_path):
 
 
 def test_excerpt_moves_onto_beats_and_rereads_them(tmp_path):
-    from creator.config import Settings
     from tests.factories import make_click_track
 
     lib = tmp_path / "歌"
@@ -95,8 +96,6 @@ def test_excerpt_moves_onto_beats_and_rereads_them(tmp_path):
 def test_create_into_a_folder_another_writer_holds_fails_at_once(assistant, photos, tmp_path):
     """The draft folder's lock (creator.drafts.draft_lock) is held by another writer (here
     a thread; tests/reliability has two processes): create refuses before any work."""
-    import time
-
     from creator.drafts import draft_lock
     from creator.errors import DraftError
 
@@ -113,10 +112,10 @@ def test_create_into_a_folder_another_writer_holds_fails_at_once(assistant, phot
     t.start()
     try:
         held.wait(10)
-        started = time.monotonic()
+        reported = []
         with pytest.raises(DraftError, match="another process is writing"):
-            assistant.create([photos], out_dir=out)
-        assert time.monotonic() - started < 5  # refused before understanding anything
+            assistant.create([photos], out_dir=out, progress=lambda *a: reported.append(a))
+        assert reported == []  # refused before understanding anything
     finally:
         done.set()
         t.join()
@@ -138,7 +137,6 @@ def test_create_keeps_an_existing_draft_unless_overwrite(assistant, photos, tmp_
 
 
 def test_create_checks_its_options_before_any_work(tmp_path):
-    from creator.config import Settings
     from creator.errors import InputError
 
     a = Assistant(Settings(cache_dir=tmp_path / "cache"))
@@ -150,3 +148,10 @@ def test_create_checks_its_options_before_any_work(tmp_path):
     with pytest.raises(InputError, match="language"):
         a.create([tmp_path / "空"], language="fr")
     assert not (tmp_path / "笔记").exists()
+
+
+def test_tests_never_write_to_the_users_cache(private_cache):
+    real = Path.home() / ".cache"
+    for settings in (Settings(), Assistant().settings):
+        assert Path(settings.cache_dir) == private_cache
+        assert not Path(settings.cache_dir).resolve().is_relative_to(real.resolve())

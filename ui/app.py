@@ -59,6 +59,13 @@ def main() -> None:
         st.Page(drafts.render, title=session.t("page_drafts"), icon="🗂️", url_path="drafts"),
     ]
     page = st.navigation(pages)
+    # A field that loses its focus to a click on another page in the sidebar commits
+    # only after that click has opened the page: its edit is saved (its on_change ran),
+    # then the user is taken on to the page they clicked, which would otherwise be lost.
+    back = session.page_left(page.url_path)
+    if back is not None:
+        st.switch_page(next(p for p in pages if p.url_path == back),
+                       query_params={k: v for k, v in (("draft", session.draft_id()), ("lang", session.lang())) if v})
     _sidebar()
     page.run()
 

@@ -28,6 +28,7 @@ from creator.types import Draft
 
 __all__ = [
     "t",
+    "error_text",
     "lang",
     "settings",
     "assistant",
@@ -42,10 +43,13 @@ __all__ = [
     "edit",
     "rev",
     "bump",
+    "committed_on",
+    "page_left",
     "key",
     "stage_label",
     "run_with_progress",
     "thumbnail",
+    "file_uploader",
     "media_roots",
     "media_path",
     "require_draft",
@@ -80,6 +84,33 @@ def t(key: str, **fields: Any) -> str:
         return key.format(**fields) if fields else key
     text = entry.get(lang()) or entry.get("en") or key
     return text.format(**fields) if fields else text
+
+
+def error_text(error: BaseException) -> str:
+    """What went wrong, in the interface language, for every error the editor shows.
+
+    An SDK error (creator.errors) with a ``code`` is said by the string
+    ``error_<code>`` filled with its ``details`` (lists joined); any other by its kind
+    (``error_kind_<class>``, e.g. "文件读不了：…") around the SDK's own message, with file
+    names only, never the server's folders. Never by parsing the English message."""
+    from creator.errors import Cancelled
+    from creator.text import names_only
+
+    strings = load_prompt("ui/strings.yaml")["strings"]
+    sep = "、" if lang() == "zh" else ", "
+    code = getattr(error, "code", None)
+    if isinstance(error, Cancelled) and not code:
+        code = "cancelled"
+    if code and f"error_{code}" in strings:
+        fields = {k: sep.join(map(str, v)) if isinstance(v, (list, tuple)) else v
+                  for k, v in (getattr(error, "details", None) or {}).items()}
+        try:
+            return names_only(t(f"error_{code}", **fields))
+        except (KeyError, IndexError):  # a detail the string needs is missing: say it by kind
+            pass
+    kind = next((f"error_kind_{c.__name__}" for c in type(error).__mro__ if f"error_kind_{c.__name__}" in strings),
+                "error_kind_Exception")
+    return t(kind, message=names_only(str(error)))
 
 
 # -- the SDK, once per process -------------------------------------------------------
@@ -160,7 +191,7 @@ def current_draft() -> Draft | None:
     try:
         return Draft.load(path)
     except CreatorError as e:
-        st.error(t("draft_error", error=e))
+        st.error(t("draft_error", error=error_text(e)))
         return None
 
 
@@ -188,7 +219,26 @@ def edit(change: Callable[[Draft], None]) -> None:
     try:
         edit_draft(draft_dir(), change)
     except CreatorError as e:
-        st.error(t("draft_error", error=e))
+        st.error(error_text(e))
+
+
+def committed_on(page: str) -> None:
+    """Called by a text field's on_change: this run carries a commit of a field of ``page``."""
+    st.session_state["_commit_page"] = page
+
+
+def page_left(page: str) -> str | None:
+    """The page to go back to when this run of ``page`` is only a late commit of one of
+    its fields (:func:`committed_on`) after the user had already opened another page
+    (Streamlit sends a field's commit on blur after the click on the sidebar link that
+    took the focus, so that run reopens the page the user left); else None. Records
+    the page shown."""
+    commit = st.session_state.pop("_commit_page", None)
+    before = st.session_state.get("_page")
+    if commit == page and before is not None and before != page:
+        return before
+    st.session_state["_page"] = page
+    return None
 
 
 # Widgets are keyed by the draft and a revision number: when the SDK replaces a part
@@ -286,6 +336,50 @@ def media_path(item) -> str | None:
         return str(media_file(item, draft_dir(), media_roots()))
     except CreatorError:
         return None
+
+
+# -- uploads -------------------------------------------------------------------------
+
+def file_uploader(label: str, *, key: str, types: list[str], accept_multiple_files=False,
+                  max_mb: float | None = None):
+    """``st.file_uploader`` with the per-file limit this editor enforces
+    (``max_upload_size``: Streamlit refuses a bigger file and its own line states this
+    limit) and, in the zh interface, the dropzone in Chinese.
+
+    Streamlit has no locale option and no parameter for the dropzone's own words (its
+    "Upload" button and the "200MB per file • JPG…" line); a style for this one uploader
+    (its ``st-key-<key>`` class) shows ours in their place (CSS ``content``). The file
+    input and the label are untouched; what a screen reader reads of the dropzone is its
+    label, given here in the interface language. Not reachable this way: the "Drag and
+    drop files here" shown only while a file is dragged over (no selector tells it from
+    the list of uploaded files) and the "Remove <name>" labels of the uploaded files."""
+    import math
+
+    mb = max(1, math.ceil(max_mb)) if max_mb else None
+    if lang() == "zh":
+        folder = accept_multiple_files == "directory"
+        kinds = list(dict.fromkeys(x.upper().replace("JPEG", "JPG").replace("TIFF", "TIF") for x in types))
+        st.html(_uploader_css(key, button=t("upload_button_folder" if folder else "upload_button"),
+                              limit=t("upload_limit", mb=mb, types="、".join(kinds)) if mb else "、".join(kinds)))
+    return st.file_uploader(label, type=types, accept_multiple_files=accept_multiple_files, key=key,
+                            max_upload_size=mb)
+
+
+def _uploader_css(key: str, *, button: str, limit: str) -> str:
+    import re
+
+    def css(text: str) -> str:
+        return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", " ") + '"'
+
+    scope = ".st-key-" + re.sub(r"[^a-zA-Z0-9_-]", "-", key.strip()) + " [data-testid=stFileUploaderDropzone]"
+    return (
+        "<style>"
+        f"{scope} button [data-testid=stMarkdownContainer] p{{font-size:0}}"
+        f"{scope} button [data-testid=stMarkdownContainer] p::after{{content:{css(button)};font-size:0.875rem}}"
+        f"{scope} [data-testid=stFileUploaderDropzoneInstructions] span{{font-size:0}}"
+        f"{scope} [data-testid=stFileUploaderDropzoneInstructions] span::after{{content:{css(limit)};font-size:0.875rem}}"
+        "</style>"
+    )
 
 
 # -- pictures ------------------------------------------------------------------------

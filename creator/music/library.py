@@ -22,7 +22,7 @@ import stat
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterable, Iterator
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -43,6 +43,8 @@ __all__ = [
     "content_hash",
     "read_metadata",
     "analyse_file",
+    "analyse_track",
+    "local_analyser",
     "atomic_write_bytes",
 ]
 
@@ -373,9 +375,36 @@ def _scan(root: Path) -> tuple[list[tuple[Path, str]], list[tuple[str, str]]]:
 SAVE_EVERY = 10.0
 
 
+#: How the tracks that need it are analysed: ``analyser(jobs, mood_model)`` takes an
+#: iterable of ``(slot, path)`` and yields ``(slot, analysis, error)`` for each, in any
+#: order, each from :func:`analyse_track`. The default runs them here, one after the
+#: other, as the jobs come; creator.distributed.index.ray_analyser runs them as Ray tasks.
+Analyser = Callable[[Iterable[tuple[int, str]], object], Iterator[tuple[int, "TrackAnalysis | None", "str | None"]]]
+
+
+def local_analyser(jobs: Iterable[tuple[int, str]], mood_model=None):
+    """The default :data:`Analyser`: each track analysed here, in order."""
+    for slot, key in jobs:
+        yield (slot, *analyse_track(key, mood_model=mood_model))
+
+
+def analyse_track(key: str, mood_model=None) -> tuple[TrackAnalysis | None, str | None]:
+    """One track's analysis, or the one-line reason it has none (never raises for a bad
+    file): the unit of work of every :data:`Analyser`, local or distributed."""
+    name = Path(key).name
+    try:
+        return analyse_file(key, mood_model=mood_model), None
+    except MediaError as e:
+        return None, str(e)
+    except MemoryError:
+        return None, f"cannot analyse {name}: out of memory"
+    except Exception as e:  # noqa: BLE001 - one bad file never stops the scan
+        return None, f"cannot analyse {name}: {type(e).__name__}: {e}"
+
+
 def index_library(library: Path | str | None = None, index_dir: Path | str | None = None, *,
                   progress: Progress | None = None, mood_model=None, force: bool = False,
-                  ) -> IndexReport:
+                  analyser: Analyser | None = None) -> IndexReport:
     """Scan ``library`` and bring its index up to date.
 
     Parameters
@@ -385,6 +414,9 @@ def index_library(library: Path | str | None = None, index_dir: Path | str | Non
     progress : called as ``progress(done, total, path)`` after each file.
     mood_model : a :class:`~creator.music.mood.MoodModel` (None: the shipped one).
     force : re-analyse every file.
+    analyser : how new tracks are analysed (None: here, one after the other;
+        ``creator.distributed.index.ray_analyser(address)``: as Ray tasks). Either way the
+        same per-track function, cache and index file.
 
     Returns
     -------
@@ -414,16 +446,21 @@ def index_library(library: Path | str | None = None, index_dir: Path | str | Non
 
     files, problems = _scan(root)
     report.failed.extend(problems)
-    records: list[TrackRecord] = []
+    slots: list[TrackRecord | None] = [None] * len(files)  # file order, whatever order work ends in
+    waiting: dict[int, TrackRecord] = {}  # planned, their analysis not back yet
+    finished = 0
     last_save = time.monotonic()
     dirty = False
+
+    def records() -> list[TrackRecord]:
+        return [r for r in slots if r is not None]
 
     def save(final: bool) -> None:
         """Write the index: every record so far and, before the end, the previous
         index's records of the files not reached yet (so an interrupted run loses nothing)."""
-        tracks = list(records)
+        tracks = records()
         if not final and previous is not None:
-            done = {r.path for r in records}
+            done = {r.path for r in tracks}
             tracks += [t for t in previous.tracks if t.path not in done]
         report.index.tracks = tracks
         report.index.updated_at = time.time()
@@ -433,32 +470,49 @@ def index_library(library: Path | str | None = None, index_dir: Path | str | Non
             atomic_write_bytes(target, report.index.model_dump_json().encode("utf-8"))
         except OSError as e:
             report.warnings.append(f"cannot save the index {target}: {e.strerror or e}")
-            report.index.tracks = list(records)
+            report.index.tracks = records()
+
+    def finish(i: int, rec: TrackRecord | None, analysed: bool) -> None:
+        nonlocal finished, last_save, dirty
+        if rec is not None:
+            if rec.error:
+                report.failed.append((rec.path, rec.error))
+            elif rec.analysis is not None and rec.analysis.silent:
+                report.silent.append(rec.path)
+            slots[i] = rec  # the same content twice keeps both paths: the matcher de-duplicates by id
+        finished += 1
+        dirty = dirty or analysed
+        if dirty and time.monotonic() - last_save >= SAVE_EVERY:
+            save(final=False)
+            last_save, dirty = time.monotonic(), False
+        if progress is not None:
+            progress(finished, len(files), files[i][1])
+
+    def jobs():
+        """Plan each file (unchanged, moved, or new content); yield those to analyse."""
+        for i, (f, key) in enumerate(files):
+            rec, needs = _plan_one(f, key, by_path, by_hash, folder_license, report)
+            if needs:
+                waiting[i] = rec
+                yield i, key
+            else:
+                finish(i, rec, False)
 
     try:
-        for i, (f, key) in enumerate(files):
-            rec, analysed = _index_one(f, key, by_path, by_hash, folder_license, mood_model, report)
-            if rec is not None:
-                if rec.error:
-                    report.failed.append((key, rec.error))
-                elif rec.analysis is not None and rec.analysis.silent:
-                    report.silent.append(key)
-                records.append(rec)  # the same content twice keeps both paths: the matcher de-duplicates by id
-            dirty = dirty or analysed
-            if dirty and time.monotonic() - last_save >= SAVE_EVERY:
-                save(final=False)
-                last_save, dirty = time.monotonic(), False
-            if progress is not None:
-                progress(i + 1, len(files), key)
+        for i, analysis, error in (analyser or local_analyser)(jobs(), mood_model):
+            rec = waiting.pop(i)
+            rec.analysis, rec.error = analysis, error
+            finish(i, rec, True)
     except BaseException:
         save(final=False)  # Ctrl-C, a cancelled progress callback, a bug: keep what was done
         raise
 
-    present = {r.path for r in records}
+    done = records()
+    present = {r.path for r in done}
     report.removed = sorted(p for p in by_path if p not in present)
-    report.index.tracks = records
+    report.index.tracks = done
     changed = (old is None or report.added or report.updated or report.removed
-               or len(records) != len(old.tracks))
+               or len(done) != len(old.tracks))
     if changed or not target.is_file():
         save(final=True)
     else:
@@ -481,10 +535,11 @@ def _writable(target: Path, report: IndexReport) -> bool:
     return True
 
 
-def _index_one(f: Path, key: str, by_path: dict, by_hash: dict, folder_license: str | None,
-               mood_model, report: IndexReport) -> tuple[TrackRecord | None, bool]:
+def _plan_one(f: Path, key: str, by_path: dict, by_hash: dict, folder_license: str | None,
+              report: IndexReport) -> tuple[TrackRecord | None, bool]:
     """The record of one file (None when it cannot be read at all: the reason goes into
-    ``report.failed``), and whether it was analysed now."""
+    ``report.failed``), and whether its content still has to be analysed
+    (:func:`analyse_track`; the record then has no analysis yet)."""
     try:
         st = os.stat(key)
         side = _sidecar(f)
@@ -502,20 +557,12 @@ def _index_one(f: Path, key: str, by_path: dict, by_hash: dict, folder_license: 
             analysis = same.analysis  # 2. moved, renamed or re-tagged: keep the analysis
             report.updated.append(key)
         else:
-            analysis = None  # 3. new content: decode and analyse
+            analysis = None  # 3. new content: to decode and analyse
         rec = TrackRecord(id=digest, path=key, size=st.st_size, mtime_ns=st.st_mtime_ns,
                           sidecar_mtime_ns=side_m, analysis=analysis,
                           **{k: v for k, v in meta.items() if k in TrackRecord.model_fields})
         if analysis is not None:
             return rec, False
-        try:
-            rec.analysis = analyse_file(key, mood_model=mood_model)
-        except MediaError as e:
-            rec.error = str(e)
-        except MemoryError:
-            rec.error = f"cannot analyse {f.name}: out of memory"
-        except Exception as e:  # noqa: BLE001 - one bad file never stops the scan
-            rec.error = f"cannot analyse {f.name}: {type(e).__name__}: {e}"
         if prev is not None and prev.id != digest:
             report.updated.append(key)
         else:

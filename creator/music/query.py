@@ -17,6 +17,7 @@ import numpy as np
 from ..resources import load_prompt
 from ..text import guess_language
 from ..types import NoteContext
+from ..understanding.moments import trip_time_of_day
 from .embeddings import ACOUSTIC_NAMES, QueryVectors, text_embedder
 from .mood import MOODS, mood_positions
 
@@ -84,8 +85,9 @@ def query_from_context(ctx: NoteContext, lang: str = "en") -> str:
     if places:
         parts.append(sep.join(places))
     when = []
-    if ctx.time_of_day and ctx.time_of_day in bank["time_of_day"]:
-        when.append(bank["time_of_day"][ctx.time_of_day][lang])
+    tod = trip_time_of_day(ctx)  # the one time of day, as the caption and the cover say it
+    if tod and tod in bank["time_of_day"]:
+        when.append(bank["time_of_day"][tod][lang])
     if ctx.season and ctx.season in bank["season"]:
         when.append(bank["season"][ctx.season][lang])
     if when:

@@ -10,16 +10,14 @@ from __future__ import annotations
 
 import importlib.util
 
+from ..distributed import EXTRA_HINT
 from ..errors import BackendUnavailable
 
 __all__ = ["require_extra", "EXTRA_HINT"]
-
-EXTRA_HINT = "pip install '.[distributed]'"
 
 
 def require_extra(*modules: str, what: str = "the HTTP API") -> None:
     """BackendUnavailable naming the extra when one of ``modules`` is not installed."""
     missing = [m for m in modules if importlib.util.find_spec(m) is None]
     if missing:
-        raise BackendUnavailable(f"{what} needs {', '.join(missing)}, which is not installed: "
-                                 f"{EXTRA_HINT} (or pip install 'travel-note-creator[distributed]')")
+        raise BackendUnavailable(f"{what} needs {', '.join(missing)}, which is not installed: {EXTRA_HINT}")

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from ..types import MediaItem, Moment, NoteContext, Place, Tag
 from ..vocabulary import vocabulary
 from .places import distance_km
 
 __all__ = ["group_moments", "summarise_tags", "build_context", "derive_context", "season_of", "time_of_day",
-           "trip_days", "trip_stretches", "TRIP_GAP_DAYS"]
+           "time_bucket", "time_buckets", "trip_time_of_day", "trip_dates", "trip_days", "trip_stretches",
+           "TRIP_GAP_DAYS"]
 
 # A new moment starts after this much time without a photo, or this far away.
 MOMENT_GAP = timedelta(hours=2)
@@ -31,16 +32,85 @@ def season_of(when: datetime, lat: float | None = None) -> str:
     return s
 
 
+def _time_spec() -> dict:
+    from ..resources import load_prompt
+
+    return load_prompt("time_of_day.yaml")
+
+
+def time_buckets() -> tuple[str, ...]:
+    """The time-of-day buckets in the order of a day (prompts/time_of_day.yaml)."""
+    return tuple(_time_spec()["buckets"])
+
+
 def time_of_day(when: datetime) -> str:
-    """morning (5–10), day (10–16), golden_hour (16–19), night (19–5), by the local clock."""
+    """The bucket of the local camera clock: early (4–7), morning (7–11), noon (11–14),
+    afternoon (14–17), evening (17–19), night (19–4), as prompts/time_of_day.yaml says."""
+    starts = _time_spec()["clock"]
     h = when.hour
-    if 5 <= h < 10:
-        return "morning"
-    if 10 <= h < 16:
-        return "day"
-    if 16 <= h < 19:
-        return "golden_hour"
-    return "night"
+    bucket = "night"  # before the first start: the night before
+    for name in time_buckets():
+        if h >= int(starts[name]):
+            bucket = name
+    return bucket
+
+
+def time_bucket(moment: Moment) -> str | None:
+    """When a moment happened, in the one scheme (:func:`time_buckets`); None: unsure.
+
+    The photos come first: a moment tagged night, starry sky, sunset or blue sky
+    (prompts/time_of_day.yaml ``light``) is only placed at a time those fit. When the
+    camera clock disagrees (a wrong time zone, a clock never set), a strongly tagged
+    photo that tells the time on its own wins ("night" at 15:53 is night); a weak tag, or
+    one that only rules times out (a blue sky at 22:00), leaves the time unsure. Without
+    light tags it is the clock's bucket (None without a time).
+    """
+    light = _time_spec()["light"]
+    clock = time_of_day(moment.start) if moment.start else None
+    seen = [(t, light["tags"][t.id]) for t in moment.tags if t.id in light["tags"]]
+    if not seen:
+        return clock
+    fits = set(time_buckets())
+    for _, ev in seen:
+        fits &= set(ev["times"])
+    strongest, ev = max(seen, key=lambda x: x[0].score)
+    strong = strongest.score >= float(light["strong"])
+    if not fits:  # the photos disagree among themselves (a blue sky beside a night shot)
+        fits, strong = set(ev["times"]), False
+    if clock in fits:
+        return clock
+    says = next((e.get("says") for t, e in sorted(seen, key=lambda x: -x[0].score) if e.get("says") in fits), None)
+    return says if strong else None
+
+
+def trip_time_of_day(context: NoteContext | list[Moment]) -> str | None:
+    """The trip's time of day: the :func:`time_bucket` most of its photos were taken in
+    (each moment counts its photos); None when no moment's time is known. The caption's
+    time words, the music query and the cover's light all read it from here.
+
+    Given a context without moments (one built by hand), its ``time_of_day`` when that is
+    a bucket of the scheme.
+    """
+    moments = context if isinstance(context, list) else context.moments
+    votes: Counter = Counter()
+    for m in moments:
+        b = time_bucket(m)
+        if b is not None:
+            votes[b] += max(1, len(m.item_ids))
+    order = time_buckets()
+    if not votes:
+        stored = None if isinstance(context, list) else context.time_of_day
+        return stored if not moments and stored in order else None
+    return max(votes, key=lambda b: (votes[b], -order.index(b)))
+
+
+def trip_dates(context: NoteContext) -> tuple[date | None, date | None]:
+    """(first, last) day of the trip: the context's own, else its moments' and photos'
+    dates; the last is the first for a one-day trip, both None without any date."""
+    days = [m.date for m in context.moments if m.date] + [i.taken_at.date() for i in context.items if i.taken_at]
+    start = context.start or (min(days) if days else None)
+    end = context.end or (max(days) if days else None)
+    return start, end or start
 
 
 def summarise_tags(items: list[MediaItem], *, limit: int = 12) -> list[Tag]:
@@ -174,7 +244,6 @@ def build_context(items: list[MediaItem], *, hints: list[str] | None = None,
     stretches = trip_stretches(t.date() for t in times)
     lat = next((i.gps.lat for i in ok if i.gps), None)
     season = Counter(season_of(t, lat) for t in times).most_common(1)[0][0] if times else None
-    tod = Counter(time_of_day(t) for t in times).most_common(1)[0][0] if times else None
     top = summarise_tags(ok)
     vocab = vocabulary()
     weight = sum(t.score for t in top) or 1.0
@@ -192,16 +261,17 @@ def build_context(items: list[MediaItem], *, hints: list[str] | None = None,
     for i in items:
         if i.error:
             all_warnings.append(f"{i.path}: {i.error}")
+    moments = group_moments(items)
     return NoteContext(
         items=list(items),
-        moments=group_moments(items),
+        moments=moments,
         places=_places(ok),
         start=start,
         end=end,
         days=max(trip_days(t.date() for t in times).values()) if times else None,
         top_tags=top,
         season=season,
-        time_of_day=tod,
+        time_of_day=trip_time_of_day(moments),
         valence=round(valence, 3),
         energy=round(energy, 3),
         hints=list(hints or []),

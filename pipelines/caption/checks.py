@@ -18,6 +18,7 @@ from creator.resources import load_prompt
 from creator.text import cjk_ratio, is_cjk, title_length
 from creator.text import trim_title as _trim_title
 from creator.types import Caption, NoteContext
+from creator.understanding.moments import trip_dates
 
 __all__ = [
     "TITLE_MAX",
@@ -97,18 +98,8 @@ def _mentions(text: str, allowed: list[str]) -> bool:
     return any(low in a.lower() or (len(a) >= 2 and a.lower() in low) for a in allowed)
 
 
-def _trip_dates(context: NoteContext) -> tuple[date | None, date | None]:
-    start, end = context.start, context.end
-    days = [m.date for m in context.moments if m.date] + [
-        i.taken_at.date() for i in context.items if i.taken_at]
-    if days:
-        start = start or min(days)
-        end = end or max(days)
-    return start, end or start
-
-
 def _date_problems(text: str, context: NoteContext, hint_text: str) -> list[str]:
-    start, end = _trip_dates(context)
+    start, end = trip_dates(context)
     found: list[tuple[int | None, int, int, str]] = []  # (year, month, day, as written)
     low = text.lower()
     for m in re.finditer(r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})", text):
@@ -158,7 +149,7 @@ def _date_problems(text: str, context: NoteContext, hint_text: str) -> list[str]
 def _length_problems(text: str, context: NoteContext, hint_text: str) -> list[str]:
     days = context.days
     if days is None:
-        start, end = _trip_dates(context)
+        start, end = trip_dates(context)
         days = (end - start).days + 1 if start and end else None
     problems = []
     low = text.lower()

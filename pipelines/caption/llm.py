@@ -74,7 +74,8 @@ def facts_text(context: NoteContext, lang: str, hints: list[str] | None = None) 
         lines.append(cfg["themes"].format(value=sep.join(t.label(lang) for t in facts.themes[:8])))
     for day, moments in facts.days_moments:
         for m in moments:
-            labels = [t.label(lang) for t in m.tags[:4]]
+            # only what the draft may say (template.sayable_ids): a weak tag is no fact for a model either
+            labels = [t.label(lang) for t in m.tags if t.id in facts.tags][:4]
             if not labels:
                 continue
             bucket = time_bucket(m)

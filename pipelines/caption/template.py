@@ -9,7 +9,6 @@ user's hints; a template that needs a value the context does not have is skipped
 
 from __future__ import annotations
 
-import functools
 import random
 import re
 import string
@@ -17,14 +16,15 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from creator.resources import load_prompt
-from creator.types import Caption, Moment, NoteContext, Place, Tag
+from creator.types import Caption, Moment, NoteContext, Tag
+from creator.understanding.moments import time_bucket, time_buckets, time_of_day, trip_dates
 
-from .checks import BODY_MAX, HASHTAGS_MAX, TITLE_MAX, clean_hashtag, cjk_ratio, is_cjk, title_length, trim_title
+from . import wording as wd
+from .checks import BODY_MAX, HASHTAGS_MAX, TITLE_MAX, clean_hashtag, title_length, trim_title
 
 __all__ = ["TripFacts", "trip_facts", "compose", "load_style", "style_names", "time_bucket", "theme_weight",
-           "general_ids", "keyword_sentence"]
+           "general_ids", "keyword_sentence", "sayable_ids"]
 
-_BUCKETS = ("early", "morning", "noon", "afternoon", "evening", "night")
 #: Tags whose photos show no sunshine: their moment gets no sentence about the sun.
 SUNLESS_TAGS = frozenset({"fog", "rain"})
 
@@ -76,90 +76,6 @@ def load_style(name: str) -> tuple[str, dict]:
     raise KeyError(name)
 
 
-def _clock_bucket(moment: Moment) -> str | None:
-    """The bucket of the moment's camera clock (None: no time)."""
-    if moment.start is None:
-        return None
-    h = moment.start.hour
-    if 4 <= h < 7:
-        return "early"
-    if 7 <= h < 11:
-        return "morning"
-    if 11 <= h < 14:
-        return "noon"
-    if 14 <= h < 17:
-        return "afternoon"
-    if 17 <= h < 19:
-        return "evening"
-    return "night"
-
-
-def time_bucket(moment: Moment) -> str | None:
-    """When a moment happened: early, morning, noon, afternoon, evening or night (None: unsure).
-
-    The photos come first: a moment tagged night, starry sky, sunset or blue sky
-    (prompts/caption/themes.yaml ``light``) is only placed at a time those fit. When the
-    camera clock disagrees (a wrong time zone, a clock never set), a strongly tagged
-    photo that tells the time on its own wins ("night" at 15:53 is night); a weak tag, or
-    one that only rules times out (a blue sky at 22:00), leaves the time unsure: None,
-    and the draft then says nothing about the time of day.
-    """
-    light = _ranking()["light"]
-    clock = _clock_bucket(moment)
-    seen = [(t, light["tags"][t.id]) for t in moment.tags if t.id in light["tags"]]
-    if not seen:
-        return clock
-    fits = set(_BUCKETS)
-    for _, ev in seen:
-        fits &= set(ev["times"])
-    strongest, ev = max(seen, key=lambda x: x[0].score)
-    strong = strongest.score >= float(light["strong"])
-    if not fits:  # the photos disagree among themselves (a blue sky beside a night shot)
-        fits, strong = set(ev["times"]), False
-    if clock in fits:
-        return clock
-    says = next((e.get("says") for t, e in sorted(seen, key=lambda x: -x[0].score) if e.get("says") in fits), None)
-    return says if strong else None
-
-
-def _time_classes(text: str, bank: dict) -> frozenset[str]:
-    """The time-word classes (bank ``time_words``) that ``text`` names."""
-    return _time_classes_of(text, bank["language"])
-
-
-# the texts are the banks' own clauses, leads and phrases: a bounded set, so cached
-@functools.lru_cache(maxsize=8192)
-def _time_classes_of(text: str, lang: str) -> frozenset[str]:
-    return frozenset(c for c, pat in _time_patterns(lang).items() if pat.search(text))
-
-
-@functools.lru_cache(maxsize=4)
-def _time_patterns(lang: str) -> dict[str, re.Pattern]:
-    words = load_prompt(f"caption/{lang}.yaml").get("time_words", {})
-    out = {}
-    for cls, ws in words.items():
-        alt = "|".join(re.escape(w) for w in sorted(ws, key=len, reverse=True))
-        out[cls] = re.compile(rf"\b(?:{alt})\b", re.I) if lang == "en" else re.compile(alt)
-    return out
-
-
-def _fits_time(text: str, bank: dict, bucket: str | None) -> bool:
-    """Whether ``text`` says nothing about the time of day that ``bucket`` contradicts
-    (with no bucket, whether it says nothing about the time of day at all)."""
-    return _fits_time_of(text, bank["language"], bucket)
-
-
-@functools.lru_cache(maxsize=16384)
-def _fits_time_of(text: str, lang: str, bucket: str | None) -> bool:
-    classes = _time_classes_of(text, lang)
-    if not classes:
-        return True
-    if bucket is None:
-        return False
-    allowed = _ranking()["light"]["classes"]
-    return all(bucket in allowed[c] for c in classes)
-
-
 @dataclass
 class TripFacts:
     """What a draft may say, in one language: every value is from the context or the hints."""
@@ -182,60 +98,16 @@ class TripFacts:
     topics: dict[int, list[str]] = field(default_factory=dict)  # moment index -> tag ids to tell, best first
 
 
-def _place_label(p: Place, lang: str) -> str:
-    name = p.name(lang)
-    city = p.city_zh if lang == "zh" else p.city_en
-    country = p.country(lang)
-    if lang == "zh":
-        parts = []
-        if country and p.country_code and p.country_code.upper() != "CN" and country not in name:
-            parts.append(country)
-        if city and city != name and city not in name:
-            parts.append(city)
-        return "·".join(parts + [name])
-    parts = [name]
-    if city and city != name and city not in name:
-        parts.insert(0, city)
-        parts = [" · ".join(parts)]
-    if country and country not in name:
-        parts.append(country)
-    return ", ".join(parts)
-
-
-def _dates(context: NoteContext) -> tuple[date | None, date | None]:
-    ds = [m.date for m in context.moments if m.date]
-    ds += [i.taken_at.date() for i in context.items if i.taken_at]
-    start = context.start or (min(ds) if ds else None)
-    end = context.end or (max(ds) if ds else None)
-    return start, end or start
-
-
-def _date_line(start: date | None, end: date | None, bank: dict) -> str | None:
-    if start is None:
+def sayable_ids(context: NoteContext) -> set[str] | None:
+    """The tag ids a draft may state: those that some photo carries at the calibrated score
+    themes.yaml ``say`` or more, or that the user added (score 1.0). None when no item
+    carries tags (a context built by hand, from moments only): its moments' tags are all
+    taken as given."""
+    item_tags = [t for i in context.items for t in i.tags]
+    if not item_tags:
         return None
-    end = end or start
-    lang = bank["language"]
-    if lang == "en":
-        mons = bank["months"]
-        a = f"{mons[start.month - 1]} {start.day}"
-        if start == end:
-            return a
-        if start.month == end.month and start.year == end.year:
-            return f"{a}–{end.day}"
-        if start.year != end.year:  # across years, both say theirs
-            return f"{a}, {start.year} – {mons[end.month - 1]} {end.day}, {end.year}"
-        return f"{a} – {mons[end.month - 1]} {end.day}"
-    fmt = bank["date_format_year"] if start.year != end.year else bank["date_format"]
-    a = fmt.format(y=start.year, m=start.month, d=start.day)
-    if start == end:
-        return a
-    b = fmt.format(y=end.year, m=end.month, d=end.day)
-    return bank["date_range"].format(a=a, b=b)
-
-
-def _usable_hint(text: str, lang: str) -> bool:
-    ratio = cjk_ratio(text)
-    return ratio >= 0.5 if lang == "zh" else ratio == 0.0
+    say = float(_ranking()["say"])
+    return {t.id for t in item_tags if t.score >= say or t.source == "user"}
 
 
 def trip_facts(context: NoteContext, lang: str, hints: list[str] | None = None) -> TripFacts:
@@ -249,21 +121,27 @@ def trip_facts(context: NoteContext, lang: str, hints: list[str] | None = None) 
             places.append(n)
     place_line = None
     if context.places:
-        labels = [_place_label(context.places[0], lang)] + places[1:3]
+        labels = [wd.place_label(context.places[0], lang)] + places[1:3]
         place_line = bank["place_joiner"].join(dict.fromkeys(labels))
-    start, end = _dates(context)
+    start, end = trip_dates(context)
     days = context.days or ((end - start).days + 1 if start and end else None)
+    sayable = sayable_ids(context)
     tags: dict[str, Tag] = {}
     for t in sorted(list(context.top_tags) + [t for m in context.moments for t in m.tags],
                     key=lambda t: -t.score):
-        tags.setdefault(t.id, t)
+        if sayable is None or t.id in sayable:
+            tags.setdefault(t.id, t)
     # themes: the trip's top tags, scenery and sights before objects, then tags seen only in
     # moments (the understanding stage did not rank them for the trip); a general tag that
     # a specific one of the trip covers is left out
     drop = general_ids(tags)
-    own = {t.id for t in context.top_tags}
-    themes = [t for t in _by_weight(list(context.top_tags)) + _by_weight([t for t in tags.values() if t.id not in own])
-              if t.id in btags and btags[t.id].get("theme", True) and t.id not in drop]
+    top = [t for t in context.top_tags if t.id in tags]
+    own = {t.id for t in top}
+    ranked = [t for t in _by_weight(top) + _by_weight([t for t in tags.values() if t.id not in own])
+              if t.id in btags and t.id not in drop]
+    themes = [t for t in ranked if btags[t.id].get("theme", True)]
+    if len(themes) < 2:  # a trip of people and rooms: their names are what it has to say
+        themes += [t for t in ranked if t not in themes][:2 - len(themes)]
     tags = {k: t for k, t in tags.items() if k not in drop}
     by_day: dict[int, list[Moment]] = {}
     for m in sorted(context.moments, key=lambda m: (m.day, m.start or m.date or date.min, m.index)):
@@ -273,12 +151,12 @@ def trip_facts(context: NoteContext, lang: str, hints: list[str] | None = None) 
     if season and shown and season not in shown:
         season = None  # autumn leaves on a spring trip: say no season rather than both
     all_hints = [h.strip() for h in list(context.hints) + list(hints or []) if h and h.strip()]
-    usable = [h for h in all_hints if _usable_hint(h, lang)]
+    usable = [h for h in all_hints if wd.usable_hint(h, lang)]
     facts = TripFacts(
         lang=lang,
         places=places,
         place_line=place_line,
-        date_line=_date_line(start, end, bank),
+        date_line=wd.date_line(start, end, lang),
         days=days,
         season=season,
         themes=themes,
@@ -336,37 +214,17 @@ def _fill(templates: list[str], values: dict[str, str], rng: random.Random, *,
     return None
 
 
-def _cap(s: str) -> str:
-    return s[:1].upper() + s[1:] if s else s
-
-
-def _sentence(lang: str, lead: str | None, clause: str) -> str:
-    if lang == "zh":
-        return f"{lead}，{clause}。" if lead else f"{clause}。"
-    return f"{lead}, {clause}." if lead else _cap(clause) + "."
-
-
-def _end(lang: str, text: str) -> str:
-    """``text`` as a sentence: first letter up (en) and a final stop when it has none."""
-    text = text.strip()
-    if lang == "en":
-        text = _cap(text)
-    if text and text[-1] not in "。！？!?.…～~)）":
-        text += "。" if lang == "zh" else "."
-    return text
-
-
 class _Picker:
     """Draws clauses and tips without repeating one inside a draft."""
 
     def __init__(self, bank: dict, rng: random.Random):
-        self.bank, self.rng = bank, rng
+        self.bank, self.rng, self.lang = bank, rng, bank["language"]
         self.used: set[str] = set()
 
     def pick(self, options: list[str], avoid: str | None = None, fits=lambda o: True) -> str | None:
         """A fresh option that ``fits`` and shares no word with ``avoid`` (None: none left)."""
         fresh = [o for o in options if o not in self.used and fits(o)
-                 and not (avoid and _shares_words(o, avoid, self.bank))]
+                 and not (avoid and wd.shares_words(o, avoid, self.lang))]
         if not fresh:
             return None
         o = self.rng.choice(fresh)
@@ -377,102 +235,8 @@ class _Picker:
         """A clause for ``tag_id`` that says nothing against the moment's time ``bucket``;
         ``sunless`` (the moment's photos show fog or rain): none that speaks of sunshine."""
         return self.pick(list(self.bank["tags"].get(tag_id, {}).get("clauses", [])),
-                         fits=lambda c: _fits_time(c, self.bank, bucket)
-                         and not (sunless and "daylight" in _time_classes(c, self.bank)))
-
-
-# --- repeated words and place names in titles ---------------------------------------------
-
-def _same_word(a: str, b: str) -> bool:
-    """Whether two lower-case words are one word told twice (lake/lakeside, lakeside/riverside)."""
-    if a == b:
-        return True
-    short, long_ = sorted((a, b), key=len)
-    if len(short) >= 3 and long_.startswith(short):
-        return True
-    return len(short) >= 5 and short[-4:] == long_[-4:]
-
-
-@functools.lru_cache(maxsize=16384)
-def _words(text: str, lang: str) -> tuple[str, ...]:
-    """The lower-case Latin words of ``text`` less the bank's ``title_stopwords``."""
-    stop = load_prompt(f"caption/{lang}.yaml").get("title_stopwords", ())
-    return tuple(w for w in re.findall(r"[a-zà-ÿ]+", text.lower()) if w not in stop)
-
-
-def _repeats(text: str, bank: dict, place: str | None = None) -> bool:
-    """Whether ``text`` says a word twice: an English content word (bank ``title_stopwords``
-    aside) or a Chinese character (``title_repeat_ok`` aside). ``place``, a name that
-    ``text`` contains, is compared with the rest only, so "Walla Walla" may stay itself."""
-    return _repeats_in(text, bank["language"], place)
-
-
-@functools.lru_cache(maxsize=16384)
-def _repeats_in(text: str, lang: str, place: str | None) -> bool:
-    rest = text.replace(place, " ", 1) if place else text
-    if lang == "zh":
-        ok = load_prompt("caption/zh.yaml").get("title_repeat_ok", "")
-        han = [c for c in rest if is_cjk(c) and c not in ok]
-        if len(set(han)) < len(han) or (place and set(han) & set(place)):
-            return True
-    rest_w = _words(rest, lang)
-    place_w = _words(place, lang) if place else ()
-    return any(_same_word(a, b) for i, a in enumerate(rest_w) for b in rest_w[i + 1:]) or any(
-        _same_word(a, b) for a in place_w for b in rest_w)
-
-
-def _shares_words(a: str, b: str, bank: dict) -> bool:
-    """Whether two phrases share a word (en) or two characters in a row (zh): a lead and its
-    clause that would say the same thing twice ("等到傍晚，等到了日落")."""
-    return _shares_words_of(a, b, bank["language"])
-
-
-@functools.lru_cache(maxsize=16384)
-def _shares_words_of(a: str, b: str, lang: str) -> bool:
-    if lang == "zh":
-        grams = {a[i:i + 2] for i in range(len(a) - 1) if is_cjk(a[i]) and is_cjk(a[i + 1])}
-        return any(g in b for g in grams)
-    wb = _words(b, lang)
-    return any(_same_word(x, y) for x in _words(a, lang) for y in wb)
-
-
-def _place_forms(name: str, bank: dict) -> list[str]:
-    """``name`` and its shorter forms for a title, longest first: what follows a
-    ``place_cut`` dropped, then ``place_suffixes`` (and the people's names before them,
-    ``place_suffix_lead``) taken off its end while a name remains."""
-    zh = bank["language"] == "zh"
-    minimum = 2 if zh else 3
-    forms = [name]
-    short = name
-    for sep in bank.get("place_cut", []):
-        j = short.find(sep)
-        if j > 0:
-            short = short[:j].strip()
-    forms.append(short)
-
-    def strip(text: str, words: list[str]) -> str | None:
-        for w in words:
-            tail = w if zh else " " + w
-            if text.endswith(tail) and len(text) - len(tail) >= minimum:
-                return text[:-len(tail)].rstrip()
-        return None
-
-    suffixes = sorted(bank.get("place_suffixes", []), key=len, reverse=True)
-    leads = sorted(bank.get("place_suffix_lead", []), key=len, reverse=True)
-    while (cut := strip(short, suffixes)) is not None:
-        short = cut
-        while (cut := strip(short, leads)) is not None:
-            short = cut
-    forms.append(short)
-    return list(dict.fromkeys(forms))
-
-
-def _title_places(name: str, bank: dict) -> list[str]:
-    """The forms of the place a title may use: those within the bank's ``title_place_max``,
-    longest first, else the shortest."""
-    forms = _place_forms(name, bank)
-    within = [f for f in forms if title_length(f) <= int(bank.get("title_place_max", TITLE_MAX))]
-    return within or [min(forms, key=title_length)]
+                         fits=lambda c: wd.fits_time(c, self.lang, bucket)
+                         and not (sunless and "daylight" in wd.time_classes(c, self.lang)))
 
 
 def _title_values(facts: TripFacts, bank: dict, place: str | None, skip: int = 0) -> dict[str, str]:
@@ -486,7 +250,8 @@ def _title_values(facts: TripFacts, bank: dict, place: str | None, skip: int = 0
     wheres: list[str | None] = []  # the same themes as phrases ("by the lake"), where the bank has them
     for t in facts.themes:
         h = bank["tags"][t.id]["header"]
-        if (place and _repeats(f"{place} {h}", bank, place)) or any(_repeats(f"{x} {h}", bank) for x in headers):
+        lang = bank["language"]
+        if (place and wd.repeats(f"{place} {h}", lang, place)) or any(wd.repeats(f"{x} {h}", lang) for x in headers):
             continue
         headers.append(h)
         wheres.append(bank["tags"][t.id].get("title_where"))
@@ -514,10 +279,11 @@ def _title(facts: TripFacts, bank: dict, style: str, rng: random.Random, emoji: 
             cands.append(bank["season_emoji"].get(facts.season))
         cands = [c for c in cands if c]
         emo = rng.choice(cands) if cands else ""
-    room = TITLE_MAX - title_length(emo) - (1 if emo and lang == "en" else 0)
+    gap = wd.script(lang)["emoji_gap"]
+    room = TITLE_MAX - title_length(emo) - (len(gap) if emo else 0)
 
     def fits(limit: int, place: str | None):
-        return lambda s: title_length(s) <= limit and not _repeats(s, bank, place)
+        return lambda s: title_length(s) <= limit and not wd.repeats(s, lang, place)
 
     def themed(templates: list[str]) -> list[str]:
         return [t for t in templates if "{theme}" in t or "{where}" in t]
@@ -526,18 +292,15 @@ def _title(facts: TripFacts, bank: dict, style: str, rng: random.Random, emoji: 
         return [t for ts in bank_titles.values() for t in ts]
 
     place = facts.values.get("place")
-    forms = _title_places(place, bank) if place else [None]
+    forms = wd.title_places(place, lang) if place else [None]
     titles = bank["titles"] if place else bank["titles_noplace"]
-    # a title that names the trip's strongest theme comes first, even at the cost of the
-    # emoji; then one naming the next theme (the first may be too long to fit beside a
-    # long place), then one naming none
-    steps = [(0, themed(titles[style]), room), (0, themed(titles[style]), TITLE_MAX),
-             (0, themed(every(titles)), TITLE_MAX), (1, themed(titles[style]), TITLE_MAX),
-             (1, themed(every(titles)), TITLE_MAX), (0, titles[style], room),
-             (0, every(titles), room), (0, every(titles), TITLE_MAX)]
     values: dict[tuple[str | None, int], dict[str, str]] = {}
     title = None
-    for skip, templates, limit in steps:
+    for rung in load_prompt("caption/styles.yaml")["title_ladder"]:  # the first rung that gives a title
+        skip = int(rung["skip"])
+        templates = titles[style] if rung["templates"] == "style" else every(titles)
+        templates = themed(templates) if rung["themed"] else templates
+        limit = room if rung["limit"] == "room" else TITLE_MAX
         for form in forms:
             if (form, skip) not in values:
                 values[form, skip] = _title_values(facts, bank, form, skip)
@@ -556,31 +319,28 @@ def _title(facts: TripFacts, bank: dict, style: str, rng: random.Random, emoji: 
         title = facts.values.get("theme") or bank["labels"]["trip"]
     if title_length(title) > room:
         emo = ""
-    title = trim_title(title, TITLE_MAX)
-    if lang == "en":
-        title = _cap(title)
-    if emo and lang == "en":
-        emo = " " + emo
-    return title + emo
+    title = wd.capitalised(lang, trim_title(title, TITLE_MAX))
+    return title + (gap + emo if emo else "")
 
 
 def _head_lines(facts: TripFacts, bank: dict, emoji: bool) -> str | None:
     lab = bank["labels"]
+    sc = wd.script(facts.lang)
     parts = []
-    gap = "　" if facts.lang == "zh" else "   "
+    gap = sc["head_gap"]
     if facts.place_line:
         parts.append(f"{lab['where']} {facts.place_line}" if emoji else f"{lab['where_plain']}{facts.place_line}")
     if facts.date_line:
         when = facts.date_line
         if facts.days and facts.days >= 2:
             nights = bank["duration"]["many"].format(**facts.values)
-            when = f"{when}{gap if facts.lang == 'zh' else ' · '}{nights}"
+            when = f"{when}{sc['when_gap']}{nights}"
         elif facts.days == 1:
-            when = f"{when}{gap if facts.lang == 'zh' else ' · '}{bank['duration']['one']}"
+            when = f"{when}{sc['when_gap']}{bank['duration']['one']}"
         parts.append(f"{lab['when']} {when}" if emoji else f"{lab['when_plain']}{when}")
     if not parts:
         return None
-    return gap.join(parts) if facts.lang == "zh" or emoji else "\n".join(parts)
+    return (gap if emoji else sc["head_plain_joiner"]).join(parts)
 
 
 def _time_lead(bank: dict, bucket: str, rng: random.Random, clause: str) -> str | None:
@@ -588,7 +348,7 @@ def _time_lead(bank: dict, bucket: str, rng: random.Random, clause: str) -> str 
     sharing no word with its ``clause``; None when every lead would."""
     noun = bank.get("time_nouns", {}).get(bucket) or bank["times"][bucket][0]
     options = [t.format(time=noun) for t in bank["connectives"]["next_time"]] + list(bank["times"][bucket])
-    options = [o for o in options if not _shares_words(o, clause, bank)]
+    options = [o for o in options if not wd.shares_words(o, clause, bank["language"])]
     return rng.choice(options) if options else None
 
 
@@ -621,8 +381,8 @@ def _moment_sentences(facts: TripFacts, bank: dict, picker: _Picker, moments: li
     def when(m: Moment) -> tuple[int, int]:
         # a moment the photos put at night comes after the afternoon, whatever its clock said;
         # one whose time is unsure keeps its clock's place
-        b = buckets[m.index] or _clock_bucket(m)
-        return (_BUCKETS.index(b) if b else -1, position[m.index])
+        b = buckets[m.index] or (time_of_day(m.start) if m.start else None)
+        return (time_buckets().index(b) if b else -1, position[m.index])
 
     chosen.sort(key=when)
     classes = _ranking()["light"]["classes"]
@@ -642,7 +402,7 @@ def _moment_sentences(facts: TripFacts, bank: dict, picker: _Picker, moments: li
             if clause is None:
                 continue
             # a clause that names the time ("夜里出门散步") needs no "晚上，"; sunlight names none
-            own_time = any(len(classes[c]) <= 2 for c in _time_classes(clause, bank))
+            own_time = any(len(classes[c]) <= 2 for c in wd.time_classes(clause, lang))
             if not sentences:
                 first = bank["times"][bucket] if bucket and not own_time else (
                     bank["times"]["unknown"] if facts.dated else bank["connectives"]["trip"])
@@ -653,7 +413,7 @@ def _moment_sentences(facts: TripFacts, bank: dict, picker: _Picker, moments: li
                 lead = picker.pick(bank["connectives"]["last"], clause)
             else:
                 lead = picker.pick(bank["connectives"]["next"], clause)
-            sentences.append(_sentence(lang, lead, clause))
+            sentences.append(wd.sentence(lang, lead, clause))
             said.append((tid, bucket))
             used_tags.add(tid)
             prev_bucket = bucket or prev_bucket
@@ -675,18 +435,17 @@ def _day_header(facts: TripFacts, bank: dict, rng: random.Random, moments: list[
     for tid, bucket in said:
         # a phrase that names a time of day ("morning mist") only where the tag was seen
         # then, and none about sunshine on a day of fog or rain
-        options = [o for o in bank["tags"].get(tid, {}).get("day") or [] if _fits_time(o, bank, bucket)
-                   and not (sunless and "daylight" in _time_classes(o, bank))]
+        options = [o for o in bank["tags"].get(tid, {}).get("day") or [] if wd.fits_time(o, lang, bucket)
+                   and not (sunless and "daylight" in wd.time_classes(o, lang))]
         if options and len(phrases) < 2:
             phrases.append(rng.choice(options))
     if len(facts.places) > 1 and places:
         if len(places) > 1:
             return bank["arrow"].join(places[:3])
         return f"{places[0]}{bank['place_joiner']}{phrases[0]}" if phrases else places[0]
-    if len(phrases) == 2 and lang == "en":
+    if len(phrases) == 2 and wd.script(lang)["day_phrases_lower"]:
         phrases[1] = phrases[1][:1].lower() + phrases[1][1:]
-    head = bank["day_joiner"].join(phrases)
-    return _cap(head) if lang == "en" else head
+    return wd.capitalised(lang, bank["day_joiner"].join(phrases))
 
 
 def _sections(facts: TripFacts, bank: dict, preset: dict, picker: _Picker, detail: int,
@@ -707,7 +466,7 @@ def _sections(facts: TripFacts, bank: dict, preset: dict, picker: _Picker, detai
         moments = [m for _, ms in days for m in ms]
         sents, _ = _moment_sentences(facts, bank, picker, moments, n_moments, per_moment, used)
         if sents:
-            return ["".join(sents) if lang == "zh" else " ".join(sents)]
+            return [wd.join_sentences(lang, sents)]
         days = []
     if detail >= 3 and len(days) > 3:
         days = days[:2] + days[-1:]
@@ -717,10 +476,9 @@ def _sections(facts: TripFacts, bank: dict, preset: dict, picker: _Picker, detai
             continue
         head = lab["day"].format(n=day)
         what = _day_header(facts, bank, picker.rng, moments, said)
-        text = "".join(sents) if lang == "zh" else " ".join(sents)
+        text = wd.join_sentences(lang, sents)
         if preset.get("inline_days"):
-            dash = "｜" if lang == "zh" else " — "
-            out.append(f"{head}{dash}{text}")
+            out.append(f"{head}{wd.script(lang)['inline_dash']}{text}")
         else:
             out.append(f"{head}{bank['separator']}{what}\n{text}" if what else f"{head}\n{text}")
     if not out:  # no moments: one paragraph about the trip's themes
@@ -729,10 +487,10 @@ def _sections(facts: TripFacts, bank: dict, preset: dict, picker: _Picker, detai
             clause = picker.clause(t.id, None)  # no moment: no time of day to go by
             if clause:
                 lead = picker.pick(bank["connectives"]["trip"]) if not sents else picker.pick(bank["connectives"]["next"])
-                sents.append(_sentence(lang, lead, clause))
+                sents.append(wd.sentence(lang, lead, clause))
                 used.add(t.id)
         if sents:
-            out.append("".join(sents) if lang == "zh" else " ".join(sents))
+            out.append(wd.join_sentences(lang, sents))
     return out
 
 
@@ -761,7 +519,7 @@ def keyword_sentence(bank: dict, keywords: list[str], template: str | None = Non
     Longjing tea and a boat ride, too."); ``template``: one of ``keywords_line`` (default the first)."""
     j, last = bank["keyword_joiner"], bank.get("keyword_last_joiner", bank["keyword_joiner"])
     said = keywords[0] if len(keywords) == 1 else j.join(keywords[:-1]) + last + keywords[-1]
-    return _end(bank["language"], (template or bank["keywords_line"][0]).format(keywords=said))
+    return wd.end(bank["language"], (template or bank["keywords_line"][0]).format(keywords=said))
 
 
 def _named_themes(facts: TripFacts, bank: dict, text: str) -> set[str]:
@@ -826,16 +584,15 @@ def compose(
     # 1. facts, title, the 📍/🗓 lines and the opening
     facts = trip_facts(context, lang, hints)
     if facts.unused_hints:
-        notes.append(f"hints not in {'Chinese' if lang == 'zh' else 'English'} were not quoted: "
+        notes.append(f"hints not in {bank['language_name']} were not quoted: "
                      + "; ".join(facts.unused_hints))
     title = _title(facts, bank, style, rng, emoji)
     head = _head_lines(facts, bank, emoji)
     # the opening names themes that the place does not already say ("西湖的湖边")
     opening = _fill(bank["openings"][style], _title_values(facts, bank, facts.values.get("place")), rng)
-    if opening and lang == "en":
-        opening = _end(lang, opening)
-    hint_text = "".join(_end(lang, h) for h in facts.hints) if lang == "zh" else " ".join(
-        _end(lang, h) for h in facts.hints)
+    if opening:
+        opening = wd.end(lang, opening)
+    hint_text = wd.join_sentences(lang, [wd.end(lang, h) for h in facts.hints])
 
     # 2. closing line in the requested tone
     tone_key = None
@@ -855,8 +612,7 @@ def compose(
     for detail in range(0, 6):
         picker = _Picker(bank, random.Random())
         picker.rng.setstate(tips_rng_state)
-        parts = [p for p in (head, " ".join(x for x in (opening, hint_text) if x) if lang == "en"
-                             else "".join(x for x in (opening, hint_text) if x)) if p]
+        parts = [p for p in (head, wd.join_sentences(lang, [opening, hint_text])) if p]
         told: set[str] = set()
         if preset.get("sections"):
             parts += _sections(facts, bank, preset, picker, detail, told)

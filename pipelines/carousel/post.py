@@ -69,13 +69,13 @@ def _cover_image(draft: Draft, draft_dir: Path, size: tuple[int, int]) -> Image.
     whole (its title must stay) over a blurred copy of itself."""
     if draft.cover is None or not draft.cover.path:
         return None
+    from creator.media import open_photo
+
     path = own_file(draft_dir, draft.cover.path, field="cover.path")
-    try:
-        with Image.open(path) as im:
-            im.load()
-            img = to_srgb(im).convert("RGB")
-    except (OSError, Image.DecompressionBombError) as e:
-        raise MediaError(f"{path.name}: the cover cannot be read ({e})") from e
+    try:  # the one photo loader: orientation, colour mode, the decode budget
+        img = to_srgb(open_photo(path, max_side=None))
+    except MediaError as e:
+        raise MediaError(f"the cover cannot be read: {e}") from e
     whole = Box(x0=0.0, y0=0.0, x1=1.0, y1=1.0)  # all of it must stay: the crop treats it as a face
     out, _, _ = fit_image(img, size, None, faces=[whole])
     return out

@@ -23,6 +23,7 @@ from PIL import Image
 from creator.errors import BackendUnavailable, ConfigError, InputError
 from creator.resources import load_prompt
 from creator.types import NoteContext
+from creator.understanding.moments import trip_time_of_day
 
 __all__ = ["Family", "family_for", "generation_size", "build_prompt", "DiffusionBackend"]
 
@@ -84,7 +85,7 @@ def build_prompt(context: NoteContext, style: str) -> tuple[str, str]:
         "subject": ", ".join(subjects) or p["fallback_subject"],
         "place": p["place"].format(place=place) if place else "",
         "season": spec.get("seasons", {}).get(context.season or "", ""),
-        "light": spec.get("light", {}).get(context.time_of_day or "", ""),
+        "light": spec.get("light", {}).get(trip_time_of_day(context) or "", ""),  # the caption's time of day
         "style": spec.get("styles", {}).get(style, ""),
         "quality": p.get("quality", ""),
     }

@@ -324,10 +324,32 @@ def _overlap(r: tuple[float, float, float, float], b: tuple[float, float, float,
     return w * h / area
 
 
+# --- where the title goes (_place): a cost per candidate spot, the lowest wins ------------
+#: The busyness map has about this many cells across: fine enough to find a calm patch
+#: of sky, coarse enough that one leaf or wave does not count.
+PLACE_CELLS = 160
+#: Vertical positions tried between the area's top and bottom margins.
+PLACE_STEPS = 25
+#: A block whose centre lies above the first third is in "top", below the second "bottom".
+ZONE_BOUNDS = (1 / 3, 2 / 3)
+#: Each step down the style's list of zones costs this much: a preferred zone wins unless
+#: the next one is clearly calmer (busyness is measured relative to the whole image, ~1).
+ZONE_ORDER_COST = 0.12
+#: Distance from the zone's centre (a fraction of the area's height) times this: on an even
+#: background (paper) the title sits in the middle of its zone, not on its edge.
+ZONE_CENTRE_COST = 0.1
+ZONE_CENTRES = {"top": 1 / 6, "middle": 0.5, "bottom": 5 / 6}
+#: Covering a whole face costs this much: more than any background is busy, so a title
+#: never sits on a face while another spot is free.
+FACE_COST = 8.0
+#: Covering the whole subject costs as much as a background twice as busy as average.
+SUBJECT_COST = 1.0
+
+
 def _place(image: Image.Image, size: tuple[float, float], area: tuple[float, float, float, float],
            spec: TitleSpec, margin: float, avoid: list[tuple], subject: tuple | None) -> tuple[float, float, str]:
     """Top-left of the calmest allowed spot for a block of ``size``; and its zone."""
-    scale = max(1, image.width // 160)
+    scale = max(1, image.width // PLACE_CELLS)
     sat = _energy(image, scale)
     overall = _rect_mean(sat, (0, 0, image.width, image.height), scale) + 1e-3
     bw, bh = size
@@ -337,20 +359,19 @@ def _place(image: Image.Image, size: tuple[float, float], area: tuple[float, flo
           "center": ax0 + (ax1 - ax0 - bw) / 2}
     x = xs.get(spec.align, xs["center"])
     best: tuple[float, float, float, str] | None = None
-    for k in range(25):
-        y = y_lo + (y_hi - y_lo) * k / 24
+    for k in range(PLACE_STEPS):
+        y = y_lo + (y_hi - y_lo) * k / (PLACE_STEPS - 1)
         c = (y + bh / 2 - ay0) / max(1.0, ay1 - ay0)
-        zone = "top" if c < 1 / 3 else "middle" if c < 2 / 3 else "bottom"
+        zone = "top" if c < ZONE_BOUNDS[0] else "middle" if c < ZONE_BOUNDS[1] else "bottom"
         if zone not in spec.zones:
             continue
         r = (x, y, x + bw, y + bh)
         score = _rect_mean(sat, r, scale) / overall
-        score += 0.12 * spec.zones.index(zone)
-        # on an even background (paper), sit in the middle of the zone
-        score += 0.1 * abs(c - {"top": 1 / 6, "middle": 0.5, "bottom": 5 / 6}[zone])
-        score += 8.0 * sum(_overlap(r, f) for f in avoid)
+        score += ZONE_ORDER_COST * spec.zones.index(zone)
+        score += ZONE_CENTRE_COST * abs(c - ZONE_CENTRES[zone])
+        score += FACE_COST * sum(_overlap(r, f) for f in avoid)
         if subject is not None:
-            score += 1.0 * _overlap(r, subject)
+            score += SUBJECT_COST * _overlap(r, subject)
         if best is None or score < best[0]:
             best = (score, x, y, zone)
     if best is None:  # no allowed zone fits (tiny area): centre it
@@ -405,6 +426,37 @@ def _choose_ink(region: np.ndarray, spec: TitleSpec) -> _Ink:
     raise AssertionError("unreachable")
 
 
+# --- drawing (_draw_block): sizes are fractions of the title's font size (px) --------------
+#: The kicker's baseline below its line top: the font's ascent (see _line_metrics).
+KICKER_ASCENT = 0.88
+#: A band's corner radius, and how far inside the padded layer its edge sits (of the pad):
+#: the band hugs the text, leaving a little of the pad as margin.
+BAND_RADIUS = 0.18
+BAND_INSET = 0.35
+#: A sticker label reaches this far beyond the ink left and right, above the ascent and
+#: below the baseline (descenders); its corners are rounded by STICKER_RADIUS.
+STICKER_PAD_X = 0.28
+STICKER_PAD_TOP = 0.16
+STICKER_PAD_BOTTOM = 0.28
+STICKER_RADIUS = 0.16
+#: The sticker's drop shadow: offset (at least 2 px) and opacity (0–255): visible on a
+#: light photo without looking like a second label.
+STICKER_SHADOW_OFFSET = 0.06
+STICKER_SHADOW_ALPHA = 110
+#: The outline treatment's stroke (at least 2 px): thick enough to separate the letters
+#: from any background, thin enough to keep counters open in Chinese strokes.
+OUTLINE_WIDTH = 0.06
+#: The soft shadow: blur radius (at least 1.5 px), offset down-right (at least 1 px) and
+#: opacity: a lift that reads as depth rather than as a second copy of the text.
+SHADOW_BLUR = 0.05
+SHADOW_OFFSET = 0.035
+SHADOW_OPACITY = 0.6
+#: The rule under the title: this share of the title's width.
+RULE_WIDTH = 0.3
+#: The kicker's outline (outline treatment), a fraction of the kicker's size (at least 1 px).
+KICKER_OUTLINE = 0.08
+
+
 def _draw_block(block: TitleBlock, ink: _Ink, spec: TitleSpec, pad: int, kicker: tuple | None) -> Image.Image:
     """The title (and kicker) on a transparent layer of the block's size plus ``pad``."""
     kick_font, kick_text, kick_h, kick_gap = kicker if kicker else (None, None, 0, 0)
@@ -430,54 +482,55 @@ def _draw_block(block: TitleBlock, ink: _Ink, spec: TitleSpec, pad: int, kicker:
     kick_pos = None
     if kick_font is not None:
         kw = kick_font.getlength(kick_text)
-        kick_pos = (line_x(kw), pad + block.height + kick_gap + 0.88 * kick_font.size)
+        kick_pos = (line_x(kw), pad + block.height + kick_gap + KICKER_ASCENT * kick_font.size)
 
     d = ImageDraw.Draw(layer)
     if ink.treatment == "band":
-        r = int(0.18 * px)
-        d.rounded_rectangle((pad * 0.35, pad * 0.35, W - pad * 0.35, H - pad * 0.35), radius=r,
+        r = int(BAND_RADIUS * px)
+        inset = pad * BAND_INSET
+        d.rounded_rectangle((inset, inset, W - inset, H - inset), radius=r,
                             fill=ink.band + (ink.band_alpha,))
     if ink.treatment == "sticker":
         shadow = Image.new("RGBA", layer.size, (0, 0, 0, 0))
         sd = ImageDraw.Draw(shadow)
-        off = max(2, int(0.06 * px))
+        off = max(2, int(STICKER_SHADOW_OFFSET * px))
         rects = []
         for (x, y), w in zip(positions, block.widths):
-            rects.append((x - block.bold - 0.28 * px, y - asc - 0.16 * px,
-                          x - block.bold + w + 0.28 * px, y + 0.28 * px))
+            rects.append((x - block.bold - STICKER_PAD_X * px, y - asc - STICKER_PAD_TOP * px,
+                          x - block.bold + w + STICKER_PAD_X * px, y + STICKER_PAD_BOTTOM * px))
         for r in rects:
-            sd.rounded_rectangle((r[0] + off, r[1] + off, r[2] + off, r[3] + off), radius=int(0.16 * px),
-                                 fill=(0, 0, 0, 110))
+            sd.rounded_rectangle((r[0] + off, r[1] + off, r[2] + off, r[3] + off),
+                                 radius=int(STICKER_RADIUS * px), fill=(0, 0, 0, STICKER_SHADOW_ALPHA))
         layer.alpha_composite(shadow)
         for r in rects:
-            d.rounded_rectangle(r, radius=int(0.16 * px), fill=ink.stickers + (255,))
+            d.rounded_rectangle(r, radius=int(STICKER_RADIUS * px), fill=ink.stickers + (255,))
     if ink.treatment in ("shadow", "outline", "scrim"):
         mask = Image.new("L", layer.size, 0)
         md = ImageDraw.Draw(mask)
-        sw = block.bold + (max(2, int(0.06 * px)) if ink.treatment == "outline" else 0)
+        sw = block.bold + (max(2, int(OUTLINE_WIDTH * px)) if ink.treatment == "outline" else 0)
         for (x, y), line in zip(positions, block.lines):
             md.text((x, y), line, font=font, fill=255, anchor="ls", stroke_width=sw)
         if kick_pos:
             md.text(kick_pos, kick_text, font=kick_font, fill=255, anchor="ls", stroke_width=0)
-        mask = mask.filter(ImageFilter.GaussianBlur(max(1.5, 0.05 * px)))
-        off = max(1, int(0.035 * px))
+        mask = mask.filter(ImageFilter.GaussianBlur(max(1.5, SHADOW_BLUR * px)))
+        off = max(1, int(SHADOW_OFFSET * px))
         shade = _opposite(ink.fill)
         shadow = Image.new("RGBA", layer.size, shade + (0,))
-        shadow.putalpha(mask.point(lambda v: int(v * 0.6)))
+        shadow.putalpha(mask.point(lambda v: int(v * SHADOW_OPACITY)))
         layer.alpha_composite(shadow, (off, off))
     fill = ink.fill + (255,)
     for (x, y), line in zip(positions, block.lines):
         if ink.treatment == "outline":
             d.text((x, y), line, font=font, fill=ink.stroke + (255,), anchor="ls",
-                   stroke_width=block.bold + max(2, int(0.06 * px)), stroke_fill=ink.stroke + (255,))
+                   stroke_width=block.bold + max(2, int(OUTLINE_WIDTH * px)), stroke_fill=ink.stroke + (255,))
         d.text((x, y), line, font=font, fill=fill, anchor="ls", stroke_width=block.bold, stroke_fill=fill)
     if kick_pos:
         if spec.rule:
-            rw, rt = min(W - 2 * pad, block.width * 0.3), _rule_thickness(px)
+            rw, rt = min(W - 2 * pad, block.width * RULE_WIDTH), _rule_thickness(px)
             ry = pad + block.height + RULE_CLEARANCE * px
             rx = line_x(rw)
             d.rectangle((rx, ry, rx + rw, ry + rt), fill=fill)
-        kw = max(1, int(0.08 * kick_font.size)) if ink.treatment == "outline" else 0
+        kw = max(1, int(KICKER_OUTLINE * kick_font.size)) if ink.treatment == "outline" else 0
         d.text(kick_pos, kick_text, font=kick_font, fill=fill, anchor="ls", stroke_width=kw,
                stroke_fill=(ink.stroke or ink.fill) + (255,))
     return layer

@@ -25,6 +25,7 @@ from creator.music.mood import MOODS
 from creator.music.query import query_from_context, query_vectors, text_language
 from creator.resources import load_prompt
 from creator.types import Excerpt, NoteContext, TrackMatch
+from creator.understanding.moments import trip_time_of_day
 
 __all__ = ["Pipeline", "SoundtrackRequest", "SoundtrackOutput"]
 
@@ -141,7 +142,7 @@ class Pipeline:
         # 2. the library and its vectors
         index, tracks, warnings = self.library_matrix(request.library)
         if len(tracks) == 0:
-            raise InputError(f"library: no playable tracks in {index.library}")
+            raise InputError(f"library: no playable tracks in {index.library}", code="no_playable_tracks")
 
         # 3. the query: words from the note and the user, then vectors
         words = []
@@ -237,8 +238,9 @@ class Pipeline:
         ctx = request.context
         if ctx is not None:
             why_bits += [t.label(lang) for t in ctx.top_tags[:2]]
-            if ctx.time_of_day and ctx.time_of_day in bank["time_of_day"]:
-                why_bits.append(bank["time_of_day"][ctx.time_of_day][lang])
+            tod = trip_time_of_day(ctx)  # the one time of day (creator.understanding.moments)
+            if tod and tod in bank["time_of_day"]:
+                why_bits.append(bank["time_of_day"][tod][lang])
         if request.query and request.query.strip():
             q = request.query.strip()
             why_bits.append(f"“{q[:40]}”" if lang == "en" else f"「{q[:30]}」")

@@ -4,7 +4,8 @@
 Burns toward their subject and faces), clips show their best segment, cuts fall on the
 track's beats, the title and per-moment captions are overlaid inside the safe area
 (clear of the feed's own buttons and caption: VideoSettings.safe_*), the music is faded,
-ducked under the clips' sound and loudness-normalised. One ffmpeg process renders it.
+ducked under the clips' sound and loudness-normalised. One ffmpeg process renders it
+(or moviepy, the same plan: ``VideoSettings.backend``, moviepy_render.py).
 ``Pipeline.plan`` is the same plan unrendered (pipelines/video/timeline.py exports it).
 """
 
@@ -14,7 +15,6 @@ import math
 import os
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -25,7 +25,7 @@ from creator.media import open_photo, photo_meta
 from creator.media.ffmpeg import part_name, work_folder
 from creator.types import Draft, MediaItem, MediaKind, TrackMatch, VideoResult
 
-from .plan import TRANSITIONS, PlanItem, Timeline, plan_timeline, safe_area
+from .plan import TRANSITIONS, Planned, PlanItem, Timeline, plan_timeline, safe_area  # noqa: F401 (Planned re-exported)
 from .render import build_command, cover_box, fit_cover, probe_audio, run_render
 from .text import render_text
 
@@ -232,18 +232,6 @@ def _aim(item: MediaItem) -> tuple[float, float]:
     return (0.5, 0.5)
 
 
-@dataclass
-class Planned:
-    """What Pipeline.plan makes of a request: the timeline, the music as the render
-    takes it ((path, excerpt start, seconds available) or None), the warnings, and
-    made_from() of the request."""
-
-    timeline: Timeline
-    music: tuple[str, float, float] | None
-    warnings: list[str]
-    made_from: str
-
-
 class Pipeline:
     """Renders a VideoRequest to an MP4. ``settings`` gives every default."""
 
@@ -351,19 +339,21 @@ class Pipeline:
             tl, music, warnings, made = planned.timeline, planned.music, planned.warnings, planned.made_from
 
             # 4. text overlays as PNGs
-            texts = []
-            for j, ov in enumerate(tl.overlays):
-                img = render_text(ov.text, tmp / f"text{j}.png", frame=(width, height), role=ov.role,
-                                  area=tl.safe_box, style=request.style)
-                texts.append((img, ov.start, ov.end))
+            texts = self.texts(tl, tmp, request.style)
             report(0.02)
 
             # 5. render to a temporary name next to the output, rename when complete
             part = part_name(output)
-            cmd = build_command(tl, texts=texts, music=music, settings=s, output=part)
             try:
-                run_render(cmd, duration=tl.duration, cancel=request.cancel, stderr_path=tmp / "ffmpeg.log",
-                           progress=lambda f: report(0.02 + 0.97 * f))
+                if s.backend == "moviepy":  # the same plan, composed with moviepy
+                    from .moviepy_render import render as render_moviepy
+
+                    render_moviepy(planned, texts, settings=s, output=part, work=tmp, cancel=request.cancel,
+                                   progress=lambda f: report(0.02 + 0.97 * f))
+                else:
+                    cmd = build_command(tl, texts=texts, music=music, settings=s, output=part)
+                    run_render(cmd, duration=tl.duration, cancel=request.cancel, stderr_path=tmp / "ffmpeg.log",
+                               progress=lambda f: report(0.02 + 0.97 * f))
                 os.replace(part, output)
             except BaseException:
                 part.unlink(missing_ok=True)
@@ -371,6 +361,13 @@ class Pipeline:
         report(1.0)
         return VideoResult(path=str(output), duration=tl.duration, width=width, height=height, fps=fps,
                            cuts=tl.cuts, warnings=warnings, made_from=made)
+
+    def texts(self, tl: Timeline, work: Path, style: str | None = None) -> list:
+        """The timeline's title and captions as PNGs in ``work`` (text.render_text, inside
+        the safe area), each with its (start, end) seconds."""
+        return [(render_text(ov.text, work / f"text{j}.png", frame=(tl.width, tl.height), role=ov.role,
+                             area=tl.safe_box, style=style), ov.start, ov.end)
+                for j, ov in enumerate(tl.overlays)]
 
     # -- helpers ---------------------------------------------------------------------------
 

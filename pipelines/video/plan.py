@@ -295,3 +295,15 @@ def plan_timeline(
                 overlays.append(Overlay(s.item.caption, "caption", a, b))
     return Timeline(width=width, height=height, fps=fps, frames=n_frames, slots=slots,
                     overlays=overlays, warnings=warnings, safe=safe_area(settings, size))
+
+
+@dataclass
+class Planned:
+    """What Pipeline.plan makes of a request: the timeline, the music as the render
+    takes it ((path, excerpt start, seconds available) or None), the warnings, and
+    made_from() of the request."""
+
+    timeline: Timeline
+    music: tuple[str, float, float] | None
+    warnings: list[str]
+    made_from: str

@@ -34,7 +34,8 @@ from .audio import ClipSound, audio_filters
 from .plan import Slot, Timeline, safe_margin
 from .text import TextImage
 
-__all__ = ["probe_audio", "fit_cover", "cover_box", "build_command", "run_render"]
+__all__ = ["probe_audio", "fit_cover", "cover_box", "build_command", "run_render", "PhotoMotion",
+           "photo_motion"]
 
 PAN_SPEED = 0.35  # the fastest pan, in frame widths per second
 INTRO_ZOOM = 1.04  # the cover's own slow push-in
@@ -140,11 +141,45 @@ def _tail(fps: int) -> str:
     return f"settb=1/{fps},setpts=N,setsar=1,format=yuv420p"
 
 
-def _photo_chain(g: _Graph, slot: Slot, path: str, tl: Timeline, settings: VideoSettings) -> str:
+@dataclass(frozen=True)
+class PhotoMotion:
+    """How a photo slot moves, for every renderer of the plan (this filter graph and
+    moviepy_render): the photo is scaled once to ``size``; ``crop`` (x, y) is the
+    frame-shaped part of it a zoom works in (0, 0 for a pan); ``box(k)`` is the part of
+    the scaled photo shown on the slot's frame ``k``, as (x, y, w, h), scaled to the frame."""
+
+    kind: str  # "zoom", "pan_x" or "pan_y"
+    frame: tuple[int, int]
+    frames: int
+    size: tuple[int, int]
+    crop: tuple[int, int] = (0, 0)
+    zoom: tuple[float, float] = (1.0, 1.0)  # first and last frame's zoom
+    aim: tuple[float, float] = (0.5, 0.5)  # where a zoom heads, in the crop (fractions)
+    pan: tuple[float, float] = (0.0, 0.0)  # first and last frame's position along the pan
+    fixed: int = 0  # the other coordinate of a pan
+
+    def box(self, k: int) -> tuple[int, int, int, int]:
+        """Whole pixels, as the graph's filters place it: zoompan truncates its crop's
+        size and position (then to even, the chroma grid), crop rounds its position
+        (then to even)."""
+        W, H = self.frame
+        u = k / max(1, self.frames - 1)
+        if self.kind == "zoom":
+            z = min(max(self.zoom[0] + (self.zoom[1] - self.zoom[0]) * u, 1.0), 10.0)
+            w, h = int(W / z), int(H / z)
+            x = int(min(max((W - W / z) * self.aim[0], 0), max(W - w, 0))) // 2 * 2
+            y = int(min(max((H - H / z) * self.aim[1], 0), max(H - h, 0))) // 2 * 2
+            return (self.crop[0] + x, self.crop[1] + y, w, h)
+        pos = round(self.pan[0] + (self.pan[1] - self.pan[0]) * u) // 2 * 2
+        return (pos, self.fixed, W, H) if self.kind == "pan_x" else (self.fixed, pos, W, H)
+
+
+def photo_motion(slot: Slot, tl: Timeline, settings: VideoSettings) -> PhotoMotion:
+    """The motion of a photo (or cover) slot: a pan across a photo of another shape
+    (PAN_SPEED at most), else a zoom toward (or away from) its subject (the cover: its
+    own slow push-in, INTRO_ZOOM)."""
     W, H, fps, n = tl.width, tl.height, tl.fps, slot.frames_in
     it = slot.item
-    k = g.add_input(["-framerate", str(fps), "-f", "image2", "-pattern_type", "none", "-i", input_arg(path)])
-    label = f"[v{slot.index}]"
     if slot.motion in ("pan_x", "pan_y"):
         horizontal = slot.motion == "pan_x"
         s = H / it.height if horizontal else W / it.width
@@ -154,24 +189,34 @@ def _photo_chain(g: _Graph, slot: Slot, path: str, tl: Timeline, settings: Video
         centre = (it.aim[0] * sw - W / 2) if horizontal else (it.aim[1] * sh - H / 2)
         a = min(max(centre - slot.direction * span / 2, 0), excess)
         b = min(max(a + slot.direction * span, 0), excess)
+        fixed = max(0, (sh - H) // 2) if horizontal else max(0, (sw - W) // 2)
+        return PhotoMotion(slot.motion, (W, H), n, (sw, sh), pan=(a, b), fixed=fixed)
+    sw, sh, cx, cy = _cover_crop(it.width, it.height, W, H, it.aim)
+    ax = min(max((it.aim[0] * sw - cx) / W, 0.0), 1.0)
+    ay = min(max((it.aim[1] * sh - cy) / H, 0.0), 1.0)
+    z = INTRO_ZOOM if it.kind == "cover" else settings.zoom
+    zoom = (1.0, z) if slot.motion == "zoom_in" else (z, 1.0)
+    return PhotoMotion("zoom", (W, H), n, (sw, sh), crop=(cx, cy), zoom=zoom, aim=(round(ax, 4), round(ay, 4)))
+
+
+def _photo_chain(g: _Graph, slot: Slot, path: str, tl: Timeline, settings: VideoSettings) -> str:
+    W, H, fps, n = tl.width, tl.height, tl.fps, slot.frames_in
+    k = g.add_input(["-framerate", str(fps), "-f", "image2", "-pattern_type", "none", "-i", input_arg(path)])
+    label = f"[v{slot.index}]"
+    m = photo_motion(slot, tl, settings)
+    sw, sh = m.size
+    if m.kind != "zoom":
+        a, b = m.pan
         pos = f"{a:.2f}+({b - a:.2f})*n/{max(1, n - 1)}"
-        fixed_x = "0" if not horizontal else pos
-        fixed_y = pos if not horizontal else "0"
-        if horizontal:
-            fixed_y = str(max(0, (sh - H) // 2))
-        else:
-            fixed_x = str(max(0, (sw - W) // 2))
+        fixed_x, fixed_y = (pos, str(m.fixed)) if m.kind == "pan_x" else (str(m.fixed), pos)
         g.chains.append(
             f"[{k}:v]scale={sw}:{sh}:flags=bicubic:out_range=tv:out_color_matrix=bt709,loop=loop={n - 1}:size=1:start=0,{_tail(fps)},"
             f"crop={W}:{H}:x='{fixed_x}':y='{fixed_y}'{label}")
         return label
     # zoom toward (or away from) the subject: crop to the frame's shape once, then zoompan
-    sw, sh, cx, cy = _cover_crop(it.width, it.height, W, H, it.aim)
-    ax = min(max((it.aim[0] * sw - cx) / W, 0.0), 1.0)
-    ay = min(max((it.aim[1] * sh - cy) / H, 0.0), 1.0)
-    z = INTRO_ZOOM if it.kind == "cover" else settings.zoom
+    (cx, cy), (ax, ay), (z0, z1) = m.crop, m.aim, m.zoom
     steps = max(1, n - 1)
-    zexpr = (f"1+{z - 1:.4f}*on/{steps}" if slot.motion == "zoom_in" else f"{z:.4f}-{z - 1:.4f}*on/{steps}")
+    zexpr = (f"1+{z1 - 1:.4f}*on/{steps}" if z1 >= z0 else f"{z0:.4f}-{z0 - 1:.4f}*on/{steps}")
     g.chains.append(
         f"[{k}:v]scale={sw}:{sh}:flags=bicubic:out_range=tv:out_color_matrix=bt709,crop={W}:{H}:{cx}:{cy},"
         f"zoompan=z='{zexpr}':x='(iw-iw/zoom)*{ax:.4f}':y='(ih-ih/zoom)*{ay:.4f}':d={n}:s={W}x{H}:fps={fps},"

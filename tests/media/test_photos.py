@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from datetime import datetime
 
 import numpy as np
@@ -111,17 +110,16 @@ def test_sixteen_bit_grey_is_scaled_not_clipped(tmp_path):
     assert arr[:, 128].mean() == pytest.approx(128, abs=3)  # a 16-bit mid grey stays mid grey
 
 
-def test_huge_jpeg_opens_reduced_and_fast(tmp_path):
-    path = tmp_path / "huge.jpg"
+def test_huge_jpeg_opens_reduced(tmp_path):
+    """(How fast: tests/benchmarks/bench_photos.py.)"""
+    path = tmp_path / "巨幅.jpg"
     big = Image.new("RGB", (12000, 9000), (90, 140, 200))
     big.paste((250, 200, 40), (0, 0, 6000, 9000))
     big.save(path, quality=85)
     del big
-    start = time.perf_counter()
-    img = open_photo(path, max_side=448)
-    elapsed = time.perf_counter() - start
+    # decoded in full it would take 12000x9000x4 bytes = 412 MiB: within 16 only if reduced
+    img = open_photo(path, max_side=448, max_decode_mb=16)
     assert img.size == (448, 336)
-    assert elapsed < 3.0, f"12000x9000 JPEG took {elapsed:.2f} s"
     left, right = np.asarray(img)[:, :200].mean(axis=(0, 1)), np.asarray(img)[:, 250:].mean(axis=(0, 1))
     assert left == pytest.approx([250, 200, 40], abs=6) and right == pytest.approx([90, 140, 200], abs=6)
     [item] = load_media([path])

@@ -39,6 +39,7 @@ if not (CHROMIUM.exists() and CHROMEDRIVER.exists()):
     raise RuntimeError("the browser test needs Debian's chromium and chromium-driver "
                        "(/usr/bin/chromium, /usr/bin/chromedriver): run `make system-deps`")
 from selenium import webdriver  # noqa: E402  (the dev extra)
+from selenium.common.exceptions import TimeoutException  # noqa: E402
 from selenium.webdriver.chrome.service import Service  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.common.keys import Keys  # noqa: E402
@@ -70,18 +71,20 @@ def server(tmp_path):
     proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
                             start_new_session=True)
     base = f"http://127.0.0.1:{port}"
+    def healthy(_) -> bool:
+        if proc.poll() is not None:
+            raise RuntimeError("streamlit stopped:\n" + (tmp_path / "streamlit.log").read_text())
+        try:
+            with urllib.request.urlopen(base + "/_stcore/health", timeout=2) as r:
+                return r.status == 200
+        except OSError:
+            return False
+
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(base + "/_stcore/health", timeout=2) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError("streamlit did not start:\n" + (tmp_path / "streamlit.log").read_text())
-            time.sleep(0.3)
+        try:  # an explicit wait on the server's health route (selenium's wait, no driver needed)
+            WebDriverWait(proc, 60, poll_frequency=0.3).until(healthy)
+        except TimeoutException:
+            raise RuntimeError("streamlit did not start:\n" + (tmp_path / "streamlit.log").read_text()) from None
         yield base, drafts
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
@@ -131,16 +134,40 @@ def _header(driver, text: str, seconds: float = 60) -> None:
     _wait(driver, seconds).until(EC.text_to_be_present_in_element((By.CSS_SELECTOR, "h2"), text))
 
 
+class _Settled:
+    """A wait condition: the app has finished its run and the page has drawn (images
+    loaded, no placeholders left), seen on ``polls`` checks in a row, so that a run
+    starting just after an action is waited for too (no fixed sleep)."""
+
+    def __init__(self, polls: int = 4) -> None:
+        self.polls, self.seen = polls, 0
+
+    def __call__(self, driver) -> bool:
+        done = driver.execute_script(
+            "const app = document.querySelector('[data-testid=stApp]');"
+            "return !!app && app.getAttribute('data-test-script-state') === 'notRunning'"
+            " && Array.from(document.images).every(i => i.complete)"
+            " && !document.querySelector('[data-testid=stSkeleton]');")
+        self.seen = self.seen + 1 if done else 0
+        return self.seen >= self.polls
+
+
 def _idle(driver, seconds: float = 60) -> None:
-    """Wait until the app has finished its run and the page has drawn (images loaded,
-    no placeholders left)."""
-    time.sleep(0.5)
-    _wait(driver, seconds).until(lambda d: d.execute_script(
-        "const app = document.querySelector('[data-testid=stApp]');"
-        "return !!app && app.getAttribute('data-test-script-state') === 'notRunning'"
-        " && Array.from(document.images).every(i => i.complete)"
-        " && !document.querySelector('[data-testid=stSkeleton]');"))
-    time.sleep(0.5)
+    """Wait until the app has finished its run and the page has drawn."""
+    _wait(driver, seconds).until(_Settled())
+
+
+def _dropzones(driver) -> list[dict]:
+    """What each uploader's dropzone shows: its button's and its limit line's own text
+    (font size) and the text put over them (CSS content)."""
+    return driver.execute_script("""
+        return Array.from(document.querySelectorAll('[data-testid=stFileUploaderDropzone]')).map(z => {
+          const b = z.querySelector('button [data-testid=stMarkdownContainer] p');
+          const l = z.querySelector('[data-testid=stFileUploaderDropzoneInstructions] span');
+          return {button: getComputedStyle(b, '::after').content, button_size: getComputedStyle(b).fontSize,
+                  limit: getComputedStyle(l, '::after').content, limit_size: getComputedStyle(l).fontSize,
+                  label: z.getAttribute('aria-label')};
+        });""")
 
 
 def _shot(driver, tmp_path: Path, name: str) -> Path:
@@ -169,6 +196,14 @@ def _journey(server, driver, tmp_path) -> None:
     # 1. the start page; upload ten photos
     driver.get(base + "/")
     _header(driver, "开始")
+    _idle(driver)
+    # Streamlit's dropzone says "Upload" and "200MB per file" in English: the zh editor puts its own words there
+    zones = _dropzones(driver)
+    assert [z["button"] for z in zones] == ['"上传"', '"上传文件夹"'], zones
+    assert all(z["limit"].startswith('"每个文件不超过 200 MB · JPG、PNG') for z in zones), zones
+    assert all(z["button_size"] == z["limit_size"] == "0px" for z in zones)  # the English is not shown
+    assert [z["label"] for z in zones] == ["照片和视频", "或者：选择整个文件夹上传"]
+    _shot(driver, tmp_path, "0_start_dropzone")
     upload = _wait(driver).until(EC.presence_of_element_located((By.CSS_SELECTOR, "input[type='file']")))
     t0 = time.monotonic()
     upload.send_keys("\n".join(str(p) for p in photos))
@@ -178,7 +213,10 @@ def _journey(server, driver, tmp_path) -> None:
     # 2. generate: the caption page opens with the draft's title
     _button(driver, "生成草稿").click()
     _wait(driver).until(EC.presence_of_element_located((By.CSS_SELECTOR, '[data-testid="stProgress"]')))
-    time.sleep(1.0)
+    # the progress line has moved past its first second (or the draft is already there)
+    _wait(driver).until(lambda d: d.execute_script(
+        "const p = document.querySelector('[data-testid=stProgress]');"
+        "return !p || /· [1-9][0-9]*s/.test(p.textContent);"))
     _shot(driver, tmp_path, "2_generating")
     title = _wait(driver, 240).until(lambda d: next(
         (e for e in d.find_elements(By.CSS_SELECTOR, "input[aria-label='标题']") if e.get_attribute("value")),
@@ -227,5 +265,36 @@ def _journey(server, driver, tmp_path) -> None:
     _header(driver, "Caption")
     _idle(driver)
     _shot(driver, tmp_path, "10_caption_en")
+    driver.get(f"{base}/music?draft={draft_id}&lang=en")  # a zh draft: its music reasons in English here
+    _header(driver, "Music")
+    _idle(driver, 120)
+    _shot(driver, tmp_path, "11_music_en")
     print(f"\nbrowser timings: {json.dumps({k: round(v, 1) for k, v in timings.items()})}")
     (SHOTS / "timings.json").write_text(json.dumps(timings))
+
+
+def test_the_first_sidebar_click_after_typing_in_the_body_opens_its_page(server, browser, saved_draft, tmp_path):
+    """Issue 14 item 10: typing in the body and then clicking a page in the sidebar
+    (the body loses focus, which commits it) opens that page at the first click, and
+    the typing is saved."""
+    from creator.types import Draft
+
+    base, _ = server
+    did, folder = saved_draft
+    browser.get(f"{base}/caption?draft={did}&lang=zh")
+    _header(browser, "文案")
+    _idle(browser)
+    body = _wait(browser).until(EC.element_to_be_clickable((By.CSS_SELECTOR, "textarea[aria-label='正文']")))
+    body.click()
+    body.send_keys(Keys.END, "第二天：龙井喝茶。")
+    link = _wait(browser).until(EC.element_to_be_clickable(
+        (By.XPATH, "//*[@data-testid='stSidebarNav']//a[.//*[normalize-space(text())='配乐']]")))
+    link.click()  # once
+    try:
+        _header(browser, "配乐", 20)
+    except Exception:
+        _shot(browser, tmp_path, "sidebar_click_failure")
+        raise
+    _wait(browser, 20).until(lambda d: "第二天：龙井喝茶。" in Draft.load(folder).caption.body)
+    _idle(browser)
+    assert "draft=" + did in browser.current_url

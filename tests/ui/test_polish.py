@@ -141,22 +141,29 @@ def test_no_string_says_1_items():
     assert not bad, bad
 
 
-def test_the_mood_map_keeps_each_moods_colour_in_both_languages():
+def test_the_mood_map_colours_each_mood_by_its_id_in_both_languages():
     from ui.panels.music import mood_label, mood_map_spec
 
     points = [{"track_id": f"t{k}", "title": f"t{k}", "mood": m, "valence": 0.5, "energy": 0.5}
               for k, m in enumerate(["tender", "calm", "happy", "energetic"])]
 
-    def colours(lang: str, pts) -> dict[str, str]:
+    def spec(lang: str, pts) -> dict:
         labels = {"valence": "v", "energy": "e", "mood": "m", "this_note": "n"}
         labels.update({f"mood:{p['mood']}": mood_label(p["mood"], lang) for p in pts})
-        scale = mood_map_spec(pts, (0.5, 0.5), chosen=None, labels=labels)["layer"][0]["encoding"]["color"]["scale"]
-        by_label = dict(zip(scale["domain"], scale["range"]))
-        return {p["mood"]: by_label[labels[f"mood:{p['mood']}"]] for p in pts}
+        return mood_map_spec(pts, (0.5, 0.5), chosen=None, labels=labels)["layer"][0]
+
+    def colours(lang: str, pts) -> dict[str, str]:
+        color = spec(lang, pts)["encoding"]["color"]
+        assert color["field"] == "mood_id"  # the colour follows the id, never the localised name
+        return dict(zip(color["scale"]["domain"], color["scale"]["range"]))
 
     zh, en = colours("zh", points), colours("en", points)
-    assert zh == en and len(set(zh.values())) == 4
+    assert zh == en and set(zh) == {"tender", "calm", "happy", "energetic"} and len(set(zh.values())) == 4
     assert colours("en", points[1:]) == {m: c for m, c in en.items() if m != "tender"}  # not by position
+    # the legend and the tooltips say each mood in the interface language
+    layer = spec("zh", points)
+    assert "温柔" in layer["encoding"]["color"]["legend"]["labelExpr"]
+    assert {r["mood"] for r in layer["data"]["values"]} == {mood_label(m, "zh") for m in zh}
 
 
 def test_the_excerpt_slider_shows_the_saved_excerpt(saved_draft):

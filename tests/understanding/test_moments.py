@@ -46,7 +46,7 @@ def test_context_summarises_dates_places_tags_and_mood():
     assert (ctx.start, ctx.end, ctx.days) == (date(2026, 10, 3), date(2026, 10, 4), 2)
     assert ctx.places[0].name_zh == "杭州"
     assert {t.id for t in ctx.top_tags[:2]} == {"lake", "sunset"}
-    assert ctx.season == "autumn" and ctx.time_of_day == "golden_hour"
+    assert ctx.season == "autumn" and ctx.time_of_day == "evening"
     assert ctx.energy < 0.4 < ctx.valence  # lakes and sunsets: calm, pleasant
     assert any("not a photo" in w for w in ctx.warnings)
     assert ctx.hints == ["第一次来杭州"]
@@ -55,7 +55,7 @@ def test_context_summarises_dates_places_tags_and_mood():
 def test_season_and_time_of_day():
     assert season_of(datetime(2026, 1, 10)) == "winter"
     assert season_of(datetime(2026, 1, 10), lat=-33.8) == "summer"
-    assert time_of_day(datetime(2026, 1, 1, 6)) == "morning"
+    assert time_of_day(datetime(2026, 1, 1, 6)) == "early"
     assert time_of_day(datetime(2026, 1, 1, 23)) == "night"
 
 

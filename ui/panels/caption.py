@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from creator.assistant import Assistant
 from creator.errors import CreatorError
 from creator.text import names_only
 from creator.types import Caption, Draft
@@ -15,25 +16,18 @@ __all__ = ["render", "styles", "style_label", "title_count"]
 
 def title_count(text: str) -> tuple[int, int]:
     """(length of ``text`` as the platform counts it, the limit): the SDK's own count."""
-    from pipelines.caption.checks import TITLE_MAX, title_length
-
-    return title_length(text), TITLE_MAX
+    return Assistant.title_count(text)
 
 
 def styles() -> list[str]:
     """The caption styles the SDK offers (prompts/caption/styles.yaml)."""
-    from pipelines.caption.template import style_names
-
-    return style_names()
+    return list(Assistant.caption_styles())
 
 
 def style_label(name: str, lang: str) -> str:
     """A style's name for the interface: its first Chinese alias in zh ("攻略"), its id in en."""
-    from pipelines.caption.template import load_style
-
-    try:
-        _, preset = load_style(name)
-    except KeyError:
+    preset = Assistant.caption_styles().get(name)
+    if preset is None:
         return name
     if lang == "zh":
         return next((a for a in preset.get("aliases", []) if not a.isascii()), name)
@@ -41,12 +35,7 @@ def style_label(name: str, lang: str) -> str:
 
 
 def style_help(name: str, lang: str) -> str:
-    from pipelines.caption.template import load_style
-
-    try:
-        return load_style(name)[1].get("describe", {}).get(lang, "")
-    except KeyError:
-        return ""
+    return (Assistant.caption_styles().get(name) or {}).get("describe", {}).get(lang, "")
 
 
 # -- edits: each one saves the draft --------------------------------------------------
@@ -54,8 +43,7 @@ def style_help(name: str, lang: str) -> str:
 def _set_caption_field(field: str, widget_key: str) -> None:
     value = st.session_state[widget_key]
     if field == "hashtags":
-        value = [str(h).strip().lstrip("#＃").strip() for h in value if str(h).strip().lstrip("#＃").strip()]
-        value = list(dict.fromkeys(value))
+        value = Assistant.clean_hashtags(value)  # the SDK's rule, as the caption stage keeps them
 
     added = []
 
@@ -66,6 +54,7 @@ def _set_caption_field(field: str, widget_key: str) -> None:
             setattr(draft.caption, field, value)
             draft.caption.edited = True
 
+    session.committed_on("caption")
     session.edit(change)
     if added:  # a typed chip shows as typed until the widget is built again from the draft ("#" and all)
         session.bump()
@@ -118,12 +107,16 @@ def _title(draft: Draft) -> None:
         st.caption(t("title_count", n=n, limit=limit))
 
 
+def _body(draft: Draft) -> None:
+    body_key = session.key("body")
+    st.text_area(t("body"), value=draft.caption.body, height=320, key=body_key,
+                 on_change=_set_caption_field, args=("body", body_key))
+
+
 def _editor(draft: Draft) -> None:
     caption = draft.caption
     _title(draft)
-    body_key = session.key("body")
-    st.text_area(t("body"), value=caption.body, height=320, key=body_key,
-                 on_change=_set_caption_field, args=("body", body_key))
+    _body(draft)
     tags_key = session.key("hashtags")
     st.multiselect(t("hashtags"), options=caption.hashtags, default=caption.hashtags,
                    accept_new_options=True, help=t("hashtags_help"), key=tags_key, wrap=True,
@@ -154,7 +147,7 @@ def _regenerate_form(draft: Draft) -> None:
                     if _regenerate(draft, language, style, hint):
                         st.session_state["edited_caption_kept"] = True
             except CreatorError as e:
-                st.error(str(e))
+                st.error(session.error_text(e))
                 return
             st.rerun()
 

@@ -1,8 +1,8 @@
 """Carousel: the image note's pictures as they will be posted (the cover first), to
 reorder, swap, remove, re-crop along the free axis and label; and the export to post/.
 
-Every change goes through the SDK (pipelines.carousel's edit helpers, Assistant.carousel
-and Assistant.post) and is saved in draft.json at once.
+Every change goes through the SDK (Assistant.carousel_edit and the other editor helpers,
+Assistant.carousel and Assistant.post) and is saved in draft.json at once.
 """
 
 from __future__ import annotations
@@ -12,12 +12,13 @@ from pathlib import Path
 
 import streamlit as st
 
+from creator.assistant import Assistant
 from creator.errors import CreatorError
 from creator.types import Draft
 from ui import session
 from ui.session import t
 
-__all__ = ["render", "post_block"]
+__all__ = ["render", "post_block", "posted_pictures", "phone_html"]
 
 COLUMNS = 3
 PREVIEW = 4  # previews at a quarter of the posted size
@@ -27,12 +28,10 @@ PREVIEW = 4  # previews at a quarter of the posted size
 def _preview(entry_json: str, item_json: str, ratio: str, style: str | None, path: str, mtime: float) -> bytes | None:
     """The entry rendered as posted (at a quarter size), as JPEG bytes."""
     from creator.types import CarouselEntry, MediaItem
-    from pipelines.carousel import SIZES, render_entry
 
     entry, item = CarouselEntry.model_validate_json(entry_json), MediaItem.model_validate_json(item_json)
-    w, h = SIZES[ratio]
     try:
-        img = render_entry(entry, item, (w // PREVIEW, h // PREVIEW), style=style, path=path)
+        img = Assistant.carousel_image(entry, item, ratio=ratio, style=style, path=path, scale=PREVIEW)
     except CreatorError:
         return None
     buf = io.BytesIO()
@@ -42,10 +41,8 @@ def _preview(entry_json: str, item_json: str, ratio: str, style: str | None, pat
 
 def _edit(change) -> None:
     """Apply ``change(entries, draft) -> entries`` and renumber the files."""
-    from pipelines.carousel import number_entries
-
     def apply(draft: Draft) -> None:
-        draft.carousel = number_entries(change(list(draft.carousel), draft), cover=draft.cover is not None)
+        draft.carousel = Assistant.carousel_edit(draft, change(list(draft.carousel), draft))
 
     session.edit(apply)
     session.bump()
@@ -66,40 +63,18 @@ def _remove(k: int) -> None:
 
 
 def _swap(k: int, widget: str) -> None:
-    from pipelines.carousel import entry_for, post_ratio
-
     item_id = st.session_state.get(widget)
     if not item_id:
         return
-
-    def change(e, draft):
-        item = draft.context.item(item_id)
-        e[k] = entry_for(item, post_ratio(draft), label=e[k].label)
-        return e
-
-    _edit(change)
+    _edit(lambda e, draft: Assistant.carousel_edit(draft, e, k, item_id=item_id))
 
 
 def _slide(k: int, widget: str) -> None:
-    from pipelines.carousel import slide_crop
-
-    def change(e, draft):
-        e[k] = slide_crop(e[k], draft.context.item(e[k].item_id), st.session_state[widget])
-        return e
-
-    _edit(change)
+    _edit(lambda e, draft: Assistant.carousel_edit(draft, e, k, crop=st.session_state[widget]))
 
 
 def _label(k: int, widget: str) -> None:
-    from pipelines.carousel import label_for
-
-    def change(e, draft):
-        on = st.session_state[widget]
-        text = label_for(draft.context, e[k].item_id, draft.language) if on else None
-        e[k] = e[k].model_copy(update={"label": text})
-        return e
-
-    _edit(change)
+    _edit(lambda e, draft: Assistant.carousel_edit(draft, e, k, label=bool(st.session_state[widget])))
 
 
 def _make(n: int, ratio: str, labels: bool) -> None:
@@ -110,11 +85,34 @@ def _make(n: int, ratio: str, labels: bool) -> None:
     session.bump()
 
 
+def _entry_preview(e, item, ratio: str, style: str | None) -> bytes | None:
+    """One entry as posted, at preview size, from the draft's own media only (the
+    resolver, never the path in draft.json)."""
+    path = session.media_path(item)
+    if not path:
+        return None
+    return _preview(e.model_dump_json(), item.model_dump_json(), ratio, style, path, Path(path).stat().st_mtime)
+
+
+def posted_pictures(draft: Draft) -> list[bytes]:
+    """The image note's pictures as they will be posted (the cover first), at preview
+    size, as JPEG bytes: what the phone preview shows."""
+    ratio = Assistant.carousel_options(draft)["ratio"]
+    style = draft.cover.style if draft.cover else None
+    pictures = [p for p in [_cover_preview(draft, ratio)] if p is not None]
+    for e in draft.carousel:
+        try:
+            item = draft.context.item(e.item_id)
+        except (KeyError, LookupError, CreatorError):
+            continue
+        if (jpeg := _entry_preview(e, item, ratio, style)) is not None:
+            pictures.append(jpeg)
+    return pictures
+
+
 def _grid(draft: Draft) -> list[bytes]:
     """The tiles to edit; returns the pictures as posted (previews), in order."""
-    from pipelines.carousel import crop_slack, post_ratio
-
-    ratio = post_ratio(draft)
+    ratio = Assistant.carousel_options(draft)["ratio"]
     style = draft.cover.style if draft.cover else None
     names = {i.id: Path(i.path).name for i in draft.context.items}
     used = {e.item_id for e in draft.carousel}
@@ -131,16 +129,14 @@ def _grid(draft: Draft) -> list[bytes]:
         for col, (kind, k) in zip(st.columns(COLUMNS), tiles[row:row + COLUMNS]):
             with col, st.container(border=True):
                 if kind == "cover":
-                    if (jpeg := _cover_preview(str(cover_path), ratio)) is not None:
+                    if (jpeg := _cover_preview(draft, ratio)) is not None:
                         st.image(jpeg, width="stretch")
                         pictures.append(jpeg)
                     st.caption(f"01.jpg · {t('carousel_cover')}")
                     continue
                 e = draft.carousel[k]
                 item = draft.context.item(e.item_id)
-                path = session.media_path(item)  # the draft's own media only
-                mtime = Path(path).stat().st_mtime if path else 0.0
-                jpeg = _preview(e.model_dump_json(), item.model_dump_json(), ratio, style, path, mtime) if path else None
+                jpeg = _entry_preview(e, item, ratio, style)
                 if jpeg:
                     st.image(jpeg, width="stretch")
                     pictures.append(jpeg)
@@ -152,7 +148,7 @@ def _grid(draft: Draft) -> list[bytes]:
                             args=(k, 1), help=t("carousel_later"), width="stretch")
                 b[2].button("✕", key=session.key(f"car-remove-{k}"), on_click=_remove, args=(k,),
                             help=t("carousel_remove"), width="stretch")
-                axis, where = crop_slack(e, item)
+                axis, where = Assistant.carousel_crop(e, item)
                 if axis is not None:
                     w = session.key(f"car-crop-{k}")
                     st.slider(t("carousel_crop_x") if axis == "x" else t("carousel_crop_y"), 0.0, 1.0,
@@ -170,20 +166,18 @@ def post_block(draft: Draft) -> None:
     """The image note ready to post: write post/, download it as a zip, and the title,
     body and hashtags each in a block with its own copy button (the carousel and the
     export pages show the same)."""
-    from pipelines.carousel import post_zip
-
     st.subheader(t("carousel_post"))
     if st.button(t("carousel_write_post"), type="primary", key=session.key("car-post")):
         try:
             with st.spinner(t("carousel_post")):
                 out = session.assistant().post(session.draft_dir(), media_roots=session.media_roots())
         except CreatorError as e:
-            st.error(str(e))
+            st.error(session.error_text(e))
         else:
             st.success(t("carousel_posted", path=str(out), count=len(list(out.glob("*.jpg")))))
     post = session.draft_dir() / "post"
     if post.is_dir():
-        st.download_button(t("carousel_zip"), post_zip(post), file_name="post.zip", mime="application/zip",
+        st.download_button(t("carousel_zip"), Assistant.post_zip(post), file_name="post.zip", mime="application/zip",
                            key=session.key("car-zip"))
     if draft.caption is not None:  # each block with its own copy button (st.code's)
         c = draft.caption
@@ -205,20 +199,14 @@ def _own_cover(draft: Draft):
         return None
 
 
-def _cover_preview(path: str, ratio: str) -> bytes | None:
-    """The cover as 01.jpg shows it, at preview size."""
-    from creator.types import Box
-    from pipelines.carousel import SIZES
-    from pipelines.carousel.render import fit_image
-    from PIL import Image
-
+def _cover_preview(draft: Draft, ratio: str) -> bytes | None:
+    """The cover as 01.jpg shows it (the posting code's own), at preview size."""
     try:
-        with Image.open(path) as im:
-            img = im.convert("RGB")
-    except OSError:
+        out = Assistant.cover_image(draft, session.draft_dir(), ratio=ratio, scale=PREVIEW)
+    except CreatorError:
         return None
-    w, h = SIZES[ratio]
-    out, _, _ = fit_image(img, (w // PREVIEW, h // PREVIEW), None, faces=[Box(x0=0, y0=0, x1=1, y1=1)])
+    if out is None:
+        return None
     buf = io.BytesIO()
     out.save(buf, format="JPEG", quality=85)
     return buf.getvalue()
@@ -250,7 +238,7 @@ _PHONE_CSS = """
 """
 
 
-def _phone(draft: Draft, pictures: list[bytes]) -> str:
+def phone_html(draft: Draft, pictures: list[bytes]) -> str:
     """The note as a phone shows it: its card in the two-column feed, and its page
     (the pictures to swipe through, the title, the body, the hashtags)."""
     import base64
@@ -276,8 +264,6 @@ def _phone(draft: Draft, pictures: list[bytes]) -> str:
 
 
 def render() -> None:
-    from pipelines.carousel import MAX_IMAGES, RATIOS, post_ratio
-
     st.header(t("page_carousel"))
     draft = session.require_draft()
     if draft is None:
@@ -286,9 +272,10 @@ def render() -> None:
     with st.form(session.key("car-form"), border=True):
         c1, c2, c3 = st.columns(3)
         shown = len(draft.carousel) + (1 if draft.cover is not None else 0)
-        n = c1.number_input(t("carousel_n"), 1, MAX_IMAGES, value=min(MAX_IMAGES, shown or 9), key=session.key("car-n"))
-        current = post_ratio(draft)
-        ratio = c2.selectbox(t("carousel_ratio"), list(RATIOS), index=list(RATIOS).index(current),
+        options = Assistant.carousel_options(draft)
+        top, ratios = options["max_images"], options["ratios"]
+        n = c1.number_input(t("carousel_n"), 1, top, value=min(top, shown or 9), key=session.key("car-n"))
+        ratio = c2.selectbox(t("carousel_ratio"), ratios, index=ratios.index(options["ratio"]),
                              key=session.key("car-ratio"))
         labels = c3.toggle(t("carousel_labels"), value=any(e.label for e in draft.carousel),
                            key=session.key("car-labels"))
@@ -297,7 +284,7 @@ def render() -> None:
                 with st.spinner(t("carousel_make")):
                     _make(int(n), ratio, labels)
             except CreatorError as e:
-                st.error(str(e))
+                st.error(session.error_text(e))
             else:
                 st.rerun()
     if not draft.carousel:
@@ -305,5 +292,5 @@ def render() -> None:
         return
     pictures = _grid(draft)
     st.subheader(t("carousel_phone"))
-    st.html(_phone(draft, pictures))
+    st.html(phone_html(draft, pictures))
     post_block(draft)

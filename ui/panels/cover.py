@@ -18,9 +18,9 @@ COLUMNS = 4
 
 def style_labels(lang: str) -> dict[str, str]:
     """Cover style id → its label in ``lang`` (prompts/cover/styles.yaml)."""
-    from pipelines.cover import styles
+    from creator.assistant import Assistant
 
-    return {sid: preset.get(f"label_{lang}") or sid for sid, preset in styles().items()}
+    return {sid: preset.get(f"label_{lang}") or sid for sid, preset in Assistant.cover_styles().items()}
 
 
 def _same(a: Cover, b: Cover) -> bool:
@@ -67,7 +67,7 @@ def _picture(path: str | None, k: int) -> tuple[bytes | None, str | None]:
     try:
         return own_file(session.draft_dir(), path, field=f"covers.{k}.path", must_exist=True).read_bytes(), None
     except (CreatorError, OSError) as e:
-        return None, str(e)
+        return None, session.error_text(e)
 
 
 def _candidates(draft: Draft, labels: dict[str, str]) -> None:
@@ -119,7 +119,7 @@ def render() -> None:
                 with st.spinner(t("stage_cover")):
                     _regenerate(draft, title, style)
             except CreatorError as e:
-                st.error(names_only(str(e)))
+                st.error(session.error_text(e))
             else:
                 st.rerun()
     _candidates(draft, labels)

@@ -29,7 +29,7 @@ def _delete(did: str) -> None:
     try:
         delete_draft(session.drafts_root(), did)
     except Exception as e:  # shown on the page; the folder stays where it was
-        st.session_state["drafts_error"] = str(e)
+        st.session_state["drafts_error"] = session.error_text(e)
         return
     if session.draft_id() == did:  # the open draft went: none is open now
         st.session_state.pop("draft_id", None)

@@ -1,5 +1,7 @@
-"""Export: the image note ready to post (post/ as a zip, each text block to copy), the
-caption to copy, and one zip of caption.md, cover, video and draft.json."""
+"""Export: a preview of what is posted (the pictures as a phone shows them, the video),
+the image note ready to post (post/ as a zip, each text block to copy), the caption to
+copy, and one zip of caption.md, cover, video and draft.json. Every picture and the
+video reach Streamlit as bytes read through the draft's resolvers, never as a path."""
 
 from __future__ import annotations
 
@@ -10,7 +12,28 @@ from creator.errors import CreatorError
 from ui import session
 from ui.session import t
 
-__all__ = ["render"]
+__all__ = ["render", "preview"]
+
+
+def preview(draft) -> None:
+    """The note as it will be posted: the cover and the carousel on a phone, and the video."""
+    from ui.panels.carousel import phone_html, posted_pictures
+
+    st.subheader(t("export_preview"))
+    pictures = posted_pictures(draft)
+    if pictures:
+        st.html(phone_html(draft, pictures))
+    else:
+        st.info(t("export_no_pictures"))
+    if draft.video is None:
+        return
+    try:
+        data = own_file(session.draft_dir(), draft.video.path, field="video.path", must_exist=True).read_bytes()
+    except (CreatorError, OSError) as e:
+        st.warning(t("file_unusable", error=session.error_text(e)))
+        return
+    _, mid, _ = st.columns([1, 2, 1])
+    mid.video(data, format="video/mp4")
 
 
 def render() -> None:
@@ -25,6 +48,7 @@ def render() -> None:
         st.info(t("missing_parts", parts=", ".join(missing)))
     from ui.panels.carousel import post_block
 
+    preview(draft)
     post_block(draft)  # post/ as a zip, and a copy button for each text block
     if draft.caption is not None:
         st.subheader(t("copy_text"))
@@ -34,7 +58,7 @@ def render() -> None:
             st.session_state["zip_path"] = str(session.assistant().export_zip(session.draft_dir()))
         except CreatorError as e:
             st.session_state.pop("zip_path", None)
-            st.error(t("file_unusable", error=e))
+            st.error(session.error_text(e))
     zip_path = st.session_state.get("zip_path")
     if not zip_path:
         return

@@ -27,22 +27,25 @@ MOOD_COLOURS = ("#4e79a7", "#e15759", "#f28e2b", "#b07aa1", "#59a14f", "#76b7b2"
                 "#ff9da7", "#9c755f", "#bab0ac")
 
 
-def _mood_colours(points: list[dict], labels: dict[str, str]) -> dict:
-    """The colour scale of the mood map: each mood's label → its mood's fixed colour."""
+def _mood_colours(points: list[dict]) -> dict:
+    """The colour scale of the mood map: each mood id → its fixed colour (never the
+    localised label: the colours are the same in every language)."""
     order = list(load_prompt("music/moods.yaml").get("moods", {}))
     present = {str(p.get("mood")) for p in points}
     ids = order + sorted(present - set(order))
     shown = [m for m in ids if m in present]
-    return {"domain": [labels.get("mood:" + m, m) for m in shown],
-            "range": [MOOD_COLOURS[ids.index(m) % len(MOOD_COLOURS)] for m in shown]}
+    return {"domain": shown, "range": [MOOD_COLOURS[ids.index(m) % len(MOOD_COLOURS)] for m in shown]}
 
 
 def mood_map_spec(points: list[dict], query: tuple[float, float], *, chosen: str | None,
                   labels: dict[str, str]) -> dict:
     """A Vega-Lite spec: the library's tracks by valence/energy, coloured by mood, the
     chosen one ringed, and the note's own point as a star."""
-    rows = [dict(p, chosen=p.get("track_id") == chosen, mood=labels.get("mood:" + str(p.get("mood")), p.get("mood")))
-            for p in points]
+    import json
+
+    rows = [dict(p, chosen=p.get("track_id") == chosen, mood_id=str(p.get("mood")),
+                 mood=labels.get("mood:" + str(p.get("mood")), p.get("mood"))) for p in points]
+    names = {r["mood_id"]: str(r["mood"]) for r in rows}  # the legend says each id in the interface language
     axis = {"scale": {"domain": [0, 1]}}
     return {
         "height": 360,
@@ -53,8 +56,10 @@ def mood_map_spec(points: list[dict], query: tuple[float, float], *, chosen: str
                 "encoding": {
                     "x": {"field": "valence", "type": "quantitative", "title": labels["valence"], **axis},
                     "y": {"field": "energy", "type": "quantitative", "title": labels["energy"], **axis},
-                    "color": {"field": "mood", "type": "nominal", "title": labels["mood"],
-                              "scale": _mood_colours(points, labels)},
+                    "color": {"field": "mood_id", "type": "nominal", "title": labels["mood"],
+                              "scale": _mood_colours(points),
+                              "legend": {"labelExpr": f"({json.dumps(names, ensure_ascii=False)})[datum.label]"
+                                                      " || datum.label"}},
                     "stroke": {"condition": {"test": "datum.chosen", "value": "black"}, "value": None},
                     "strokeWidth": {"value": 2},
                     "tooltip": [{"field": "title"}, {"field": "mood"},
@@ -112,6 +117,32 @@ def indexing_notice() -> None:
         st.info(t("music_indexing"))
 
 
+def reasons(draft: Draft) -> dict[str, str]:
+    """Each listed track's reason in the interface language, by track id: a stored
+    reason in another language (a zh draft in the English interface) is asked of the SDK
+    again in this one (Assistant.soundtrack with ``language``, the same tracks pinned).
+    Tracks not in the library (the user's own) keep theirs."""
+    from creator.text import guess_language
+
+    lang = session.lang()
+    stored = {m.track_id: m.reason for m in draft.tracks}
+    if all(guess_language(r) in (lang, None) for r in stored.values()):
+        return stored
+    return {**stored, **_reasons(draft.context.model_dump_json(), tuple(stored), lang)}
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _reasons(context_json: str, track_ids: tuple[str, ...], lang: str) -> dict[str, str]:
+    from creator.types import NoteContext
+
+    try:
+        matches = session.assistant().soundtrack(NoteContext.model_validate_json(context_json), language=lang,
+                                                 pin=track_ids, top=len(track_ids))
+    except CreatorError:
+        return {}
+    return {m.track_id: m.reason for m in matches if m.track_id in track_ids}
+
+
 def _choose(track_id: str) -> None:
     def change(draft: Draft) -> None:
         draft.track = next(m for m in draft.tracks if m.track_id == track_id)
@@ -121,7 +152,7 @@ def _choose(track_id: str) -> None:
 
 
 def _match(draft: Draft, query: str) -> list[TrackMatch]:
-    tracks = session.assistant().soundtrack(draft.context, query=query or None,
+    tracks = session.assistant().soundtrack(draft.context, query=query or None, language=session.lang(),
                                             top=session.settings().music.top)
     # the user's choice (maybe their own track) stays chosen and listed
     if draft.track is not None and draft.track.track_id not in {m.track_id for m in tracks}:
@@ -150,7 +181,7 @@ def _set_excerpt(widget_key: str) -> None:
 
 # -- page -----------------------------------------------------------------------------
 
-def _track_row(draft: Draft, m: TrackMatch, rank: int) -> None:
+def _track_row(draft: Draft, m: TrackMatch, rank: int, reason: str) -> None:
     chosen = draft.track is not None and draft.track.track_id == m.track_id
     with st.container(border=True):
         c1, c2 = st.columns([3, 1])
@@ -163,8 +194,8 @@ def _track_row(draft: Draft, m: TrackMatch, rank: int) -> None:
             top = sorted(m.moods.items(), key=lambda kv: -kv[1])[:2]
             facts.append(" / ".join(mood_label(k, session.lang()) for k, _ in top))
         c1.caption(" · ".join(facts))
-        if m.reason:
-            c1.write(m.reason)
+        if reason:
+            c1.write(reason)
         c2.button(t("choose"), key=session.key(f"choose-{m.track_id}"), disabled=chosen,
                   on_click=_choose, args=(m.track_id,), width="stretch")
         ex = m.excerpt
@@ -203,9 +234,9 @@ def _use_own_track(draft: Draft, path: Path) -> None:
     """Analyse the user's own track (the SDK reads it as a one-track library) and put it
     first, chosen."""
     a = session.assistant()
-    own = a.soundtrack(draft.context, library=path.parent, pin=(str(path),), top=1)
+    own = a.soundtrack(draft.context, library=path.parent, pin=(str(path),), top=1, language=session.lang())
     if not own:
-        raise CreatorError(f"{path.name}: no usable audio found")
+        raise CreatorError(f"{path.name}: no usable audio found", code="no_usable_audio", name=path.name)
     draft.tracks = [own[0], *[m for m in draft.tracks if m.track_id != own[0].track_id]]
     draft.track = own[0]
     session.save(draft)
@@ -213,7 +244,8 @@ def _use_own_track(draft: Draft, path: Path) -> None:
 
 
 def _upload(draft: Draft) -> None:
-    upload = st.file_uploader(t("upload_track"), type=AUDIO_TYPES, key=session.key("track_upload"))
+    upload = session.file_uploader(t("upload_track"), types=AUDIO_TYPES, key=session.key("track_upload"),
+                                   max_mb=session.settings().ui.upload_max_mb)
     if upload is None or not st.button(t("use_upload"), key=session.key("use_upload")):
         return
     # each upload in its own folder: the SDK indexes that folder as a library of one
@@ -224,7 +256,7 @@ def _upload(draft: Draft) -> None:
         with st.spinner(t("stage_soundtrack")):
             _use_own_track(draft, target)
     except CreatorError as e:
-        st.error(str(e))
+        st.error(session.error_text(e))
         return
     st.rerun()
 
@@ -245,20 +277,21 @@ def render() -> None:
                 with st.spinner(t("stage_soundtrack")):
                     _match(draft, query)
             except CreatorError as e:
-                st.error(str(e))
+                st.error(session.error_text(e))
             else:
                 st.rerun()
         if not draft.tracks:
             st.info(t("no_tracks"))
+        said = reasons(draft) if draft.tracks else {}
         for rank, m in enumerate(draft.tracks, 1):
-            _track_row(draft, m, rank)
+            _track_row(draft, m, rank, said.get(m.track_id, m.reason))
     with right:
         st.subheader(t("mood_map"))
         st.caption(t("mood_map_help"))
         try:
             points = _music_map()
         except CreatorError as e:
-            st.error(str(e))
+            st.error(session.error_text(e))
             points = []
         labels = {k: t(k) for k in ("valence", "energy", "mood", "this_note")}
         labels.update({f"mood:{p.get('mood')}": mood_label(p.get("mood"), session.lang()) for p in points})

@@ -247,9 +247,10 @@ def render() -> None:
     ui = ui_settings()
     # `type` also makes Streamlit refuse, before this script runs, a crafted upload whose
     # name holds a NUL byte or another suffix; what gets here is sanitised by safe_name
-    files = list(st.file_uploader(t("upload"), type=MEDIA_TYPES, accept_multiple_files=True, key="uploads") or [])
-    files += st.file_uploader(t("upload_folder"), type=MEDIA_TYPES, accept_multiple_files="directory",
-                              key="upload_folder") or []
+    files = list(session.file_uploader(t("upload"), types=MEDIA_TYPES, accept_multiple_files=True, key="uploads",
+                                       max_mb=ui.upload_max_mb) or [])
+    files += session.file_uploader(t("upload_folder"), types=MEDIA_TYPES, accept_multiple_files="directory",
+                                   key="upload_folder", max_mb=ui.upload_max_mb) or []
     folder = ""
     if local_folders_allowed(ui):
         with st.expander(t("folder")):
@@ -278,7 +279,7 @@ def render() -> None:
         st.info(t("upload_refused"))
     try:
         found, skipped = folder_media(local_folder(folder, ui), ui) if folder else ([], [])
-    except InputError as e:
+    except InputError as e:  # said by this page in the interface language already
         st.error(str(e))
         return
     if problems:
@@ -308,7 +309,7 @@ def render() -> None:
     try:
         draft = session.run_with_progress(work, label=t("generating"))
     except CreatorError as e:
-        st.error(str(e))
+        st.error(session.error_text(e))
         return
 
     # 3. save it and open it: the id goes in the URL so a reload comes back here

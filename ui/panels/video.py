@@ -13,7 +13,6 @@ import streamlit as st
 from creator.drafts import own_file
 from creator.errors import CreatorError
 from creator.types import Draft
-from pipelines.video.pipeline import video_changes
 from ui import session
 from ui.session import t
 
@@ -43,7 +42,7 @@ def render() -> None:
     if draft.track is None:
         st.warning(t("no_track_for_video"))
     # a video made before the order, cover, track, excerpt, title or captions changed
-    changes = video_changes(draft, session.draft_dir()) if draft.video else []
+    changes = session.assistant().video_changes(draft, session.draft_dir()) if draft.video else []
     note = st.empty()  # cleared once re-rendered
     if changes == ["unknown"]:
         note.warning(t("video_outdated_unknown"))
@@ -55,7 +54,7 @@ def render() -> None:
         try:
             _make(draft)
         except CreatorError as e:
-            st.error(str(e))
+            st.error(session.error_text(e))
             return
         draft = session.current_draft()
         note.empty()
@@ -66,7 +65,7 @@ def render() -> None:
         path = own_file(session.draft_dir(), video.path, field="video.path", must_exist=True)
         data = path.read_bytes()
     except (CreatorError, OSError) as e:
-        st.error(t("file_unusable", error=e))
+        st.error(t("file_unusable", error=session.error_text(e)))
         return
     st.success(t("video_ready", seconds=video.duration, width=video.width, height=video.height))
     for w in video.warnings:

@@ -60,7 +60,7 @@ def trip(
         days=len(plan) if start else None,
         top_tags=[tag(t, min(1.0, counts[t] / max(counts.values()))) for t in top],
         season=season,
-        time_of_day="golden_hour",
+        time_of_day="evening",
         hints=hints or [],
     )
 

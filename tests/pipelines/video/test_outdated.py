@@ -88,14 +88,14 @@ def test_the_first_frame_follows_a_changed_cover(rendered, tmp_path):
     folder, draft = rendered
     # the creator regenerates the cover: a new picture at the same path
     make_photo(folder / "assets" / "封面-2.png", "rocket", size=(300, 400))
-    assert draft.video_outdated and video_changes(draft, folder) == ["cover"]
+    assert video_outdated(draft) and video_changes(draft, folder) == ["cover"]
     out = tmp_path / "新.mp4"
     Assistant(Settings()).video(draft, out=out, draft_dir=folder, size=(W, H), length=3.0)
     frame = first_frame(out)
     assert cover_diff(frame, folder / "assets" / "封面-2.png") < 8.0
     assert cover_diff(first_frame(folder / "note.mp4"), folder / "assets" / "封面-2.png") > 20.0
     make_photo(folder / "assets" / "封面-2.png", "astronaut", size=(300, 400))  # as it was
-    assert not draft.video_outdated
+    assert not video_outdated(draft)
 
 
 def _edits(folder: Path):
@@ -127,17 +127,17 @@ def _edits(folder: Path):
 def test_outdated_follows_each_kind_of_edit(rendered):
     folder, draft = rendered
     assert draft.video is not None and draft.video.made_from
-    assert not draft.video_outdated and not video_outdated(draft, folder) and video_changes(draft, folder) == []
+    assert not video_outdated(draft) and not video_outdated(draft, folder) and video_changes(draft, folder) == []
     for kind, edit in _edits(folder).items():
         d = draft.model_copy(deep=True)
         edit(d)
         assert video_changes(d, folder) == [kind], kind
-        assert d.video_outdated, kind
+        assert video_outdated(d), kind
     # edits that change nothing the video shows keep it current
     d = draft.model_copy(deep=True)
     d.caption = d.caption.model_copy(update={"body": "另一段正文"})
     d.caption.hashtags = ["#杭州"]
-    assert not d.video_outdated
+    assert not video_outdated(d)
 
 
 def test_outdated_is_false_right_after_a_render_and_survives_save_and_load(rendered, tmp_path):
@@ -147,14 +147,14 @@ def test_outdated_is_false_right_after_a_render_and_survives_save_and_load(rende
     _edits(folder)["title"](d)
     assert video_changes(d, folder) == ["order", "title"]
     d.video = render(d, folder)
-    assert not d.video_outdated
+    assert not video_outdated(d)
     d.save(folder)
     again = Draft.load(folder)
-    assert again.video.made_from == d.video.made_from and not again.video_outdated
+    assert again.video.made_from == d.video.made_from and not video_outdated(again)
     # a video from before made_from was recorded cannot vouch for itself
     old = again.model_copy(update={"video": again.video.model_copy(update={"made_from": None})})
-    assert old.video_outdated and video_changes(old) == ["unknown"]
+    assert video_outdated(old) and video_changes(old) == ["unknown"]
     # no video: nothing outdated
-    assert not again.model_copy(update={"video": None}).video_outdated
+    assert not video_outdated(again.model_copy(update={"video": None}))
     # made_from carries no path (it goes into shared drafts)
     assert str(folder) not in d.video.made_from and "照片" not in d.video.made_from

@@ -6,6 +6,7 @@ from __future__ import annotations
 from streamlit.testing.v1 import AppTest
 
 from creator.types import Draft
+from pipelines.video.pipeline import video_outdated
 from tests.ui.conftest import (  # noqa: F401  (fixtures)
     DRAFT_ID, drafts_root, music_library, panel_script, saved_draft, ui_environment)
 
@@ -40,5 +41,5 @@ def test_the_video_page_marks_an_outdated_video_and_rerenders_it(saved_draft):
     at.button[0].click().run(timeout=240)  # one click
     assert not at.exception and outdated_notes(at) == []  # the note goes with the re-render
     again = Draft.load(folder)
-    assert again.video.made_from != made.made_from and not again.video_outdated
+    assert again.video.made_from != made.made_from and not video_outdated(again)
     assert outdated_notes(video_page()) == []

@@ -272,7 +272,14 @@ def test_spawned_ffmpeg_has_its_own_session_and_dies_with_its_parent_thread(monk
     def start() -> None:
         proc = ff.spawn([ffmpeg(), "-nostdin", "-re", "-f", "lavfi", "-i", "anullsrc", "-f", "null", "-"],
                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        time.sleep(0.3)
+        binary, deadline = os.path.realpath(ffmpeg()), time.monotonic() + 30
+        while time.monotonic() < deadline:  # until it is ffmpeg (not the fork or setpriv before exec)
+            try:
+                if os.readlink(f"/proc/{proc.pid}/exe") == binary:
+                    break
+            except OSError:
+                pass
+            time.sleep(0.01)
         started.append((proc, os.getsid(proc.pid), proc.poll()))
 
     t = threading.Thread(target=start)

@@ -1,8 +1,8 @@
-"""The ``creator music`` and ``creator library`` commands (wired by creator/cli.py).
+"""The ``creator music`` command (wired by creator/cli.py): soundtrack tracks for
+photos and clips, or for a text.
 
     creator music [PATH...] [--query TEXT] [--library DIR] [--top N] [--length SECONDS]
                   [--lang zh|en] [--exclude ID] [--pin ID] [--json]
-    creator library index [DIR] [--force] [--json]
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import math
 import sys
 from pathlib import Path
 
-__all__ = ["add_music_parser", "run_music", "add_library_parser", "run_library"]
+__all__ = ["add_music_parser", "run_music"]
 
 
 def add_music_parser(subparsers) -> argparse.ArgumentParser:
@@ -60,9 +60,10 @@ def _note_problems(ctx, paths) -> tuple[list[str], bool]:
 def run_music(args) -> int:
     from pydantic import ValidationError
 
-    from ..config import Settings
-    from ..errors import CreatorError
-    from pipelines.soundtrack import Pipeline, SoundtrackRequest
+    from creator.config import Settings
+    from creator.errors import CreatorError
+
+    from . import Pipeline, SoundtrackRequest
 
     problem = _usage_error(args)
     if problem:
@@ -72,12 +73,12 @@ def run_music(args) -> int:
     if args.library is not None:
         settings.music.library = args.library
     try:
-        from ..models import check_models
+        from creator.models import check_models
 
         check_models(settings, ["tagging", "music"] if args.paths else ["music"])  # all missing at once
         ctx = None
         if args.paths:
-            from ..understanding import understand
+            from creator.understanding import understand
 
             ctx = understand([Path(p) for p in args.paths], settings)
             lines, usable = _note_problems(ctx, args.paths)
@@ -121,58 +122,4 @@ def run_music(args) -> int:
                       f"{m.tempo:.0f}" if m.tempo else "", ex, m.reason)
     console = Console()
     console.print(table)
-    return 0
-
-
-def add_library_parser(subparsers) -> argparse.ArgumentParser:
-    p = subparsers.add_parser("library", help="manage the music library index")
-    sub = p.add_subparsers(dest="library_command", required=True)
-    ix = sub.add_parser("index", help="scan and analyse a music folder (incremental)")
-    ix.add_argument("dir", nargs="?", type=Path, help="music folder (default: settings, else the demo tracks)")
-    ix.add_argument("--force", action="store_true", help="re-analyse every file")
-    ix.add_argument("--json", action="store_true", help="print a JSON report")
-    p.set_defaults(func=run_library)
-    return p
-
-
-def run_library(args) -> int:
-    from ..config import Settings
-    from ..errors import CreatorError
-    from .library import default_index_dir, index_library
-
-    settings = Settings()
-    library = args.dir or settings.music.library
-    try:
-        if args.json:
-            report = index_library(library, default_index_dir(settings), force=args.force)
-        else:
-            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-
-            with Progress(TextColumn("indexing"), BarColumn(), MofNCompleteColumn(),
-                          TimeRemainingColumn(), TextColumn("{task.description}")) as bar:
-                task = bar.add_task("", total=None)
-
-                def progress(done: int, total: int, path: str) -> None:
-                    bar.update(task, completed=done, total=total, description=Path(path).name[:40])
-
-                report = index_library(library, default_index_dir(settings), force=args.force,
-                                       progress=progress)
-    except CreatorError as e:
-        print(f"creator library: {e}", file=sys.stderr)
-        return 1
-    for w in report.warnings:
-        print(f"creator library: warning: {w}", file=sys.stderr)
-    if args.json:
-        print(json.dumps({"index": str(report.path), "usable": len(report.index.usable),
-                          "added": report.added, "updated": report.updated, "unchanged": report.unchanged,
-                          "removed": report.removed, "silent": report.silent,
-                          "failed": [{"path": p, "error": e} for p, e in report.failed],
-                          "warnings": report.warnings,
-                          "seconds": round(report.seconds, 3)}, ensure_ascii=False, indent=2))
-    else:
-        print(report.summary())
-        for p, e in report.failed:
-            print(f"creator library: skipped {p}: {e}", file=sys.stderr)
-        for p in report.silent:
-            print(f"creator library: skipped {p}: silent", file=sys.stderr)
     return 0

@@ -1,0 +1,256 @@
+"""Do the drafts say only what the trip's photos show? Measured on the real development photos.
+
+    python tests/benchmarks/bench_truthful_drafts.py            # report
+    python tests/benchmarks/bench_truthful_drafts.py --show 2   # also print 2 drafts per trip
+    python tests/benchmarks/bench_truthful_drafts.py --fresh    # re-run the tagger (no cached contexts)
+
+Trips of 3–6 photos of ../shared/dev_photos/ (grouped by subject, with synthetic EXIF
+times and GPS positions, or none) go through the real pipeline: the photos are written
+with that EXIF into a temporary folder, ``Assistant().understand`` tags them with the lite
+tagger, and ``Assistant().caption`` drafts every style, in zh and en, n = 3.
+
+The oracle is the set's labels, not the caption checker: a trip may be said to show the
+union of its photos' *acceptable* ids (dev_photos.tsv), closed under the general words
+below (a temple is architecture). Claims are read back from a draft by a lexicon written
+here (each vocabulary id's own labels, the phrase banks' header, words, hashtags and title
+phrase, plus words of its own: "waves" is the sea, 沙 is sand): every id the draft names
+outside the place names is a claim. Reported: drafts with a false claim (an id no photo of
+the trip shows), with examples and whether the tagger stated that id as a fact (a wrong
+confident tag) or the composer's wording brought it in; and drafts naming fewer than two
+true ids.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import sys
+import tempfile
+from collections import Counter
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+
+from tests.benchmarks.bench_tagging import CACHE, dev_set  # noqa: E402
+from tests.pipelines.caption.claims import claims, closure, draft_text, lexicon  # noqa: E402
+
+STYLES_N = 3
+
+# --- the trips ------------------------------------------------------------------------------
+# (name, photos (file names in the cache, package__basename), GPS (lat, lon) or None,
+#  first day or None (no EXIF time), season hint for the date)
+# A photo labelled night gets 21:00, one labelled sunset 18:30, the others 09:00–15:00 in
+# order; "days" spreads the photos over that many days.
+
+@dataclass
+class Trip:
+    name: str
+    photos: list[str]
+    gps: tuple[float, float] | None
+    start: datetime | None
+    days: int = 1
+
+
+K, E, P, T, L, O, G, H = ("kphotoalbum__", "endless-sky-data__", "palapeli-data__", "tuxpaint-data__",
+                          "lxqt-themes__", "opencv-doc__", "gimp-help-en__", "hugin-data__")
+TRIPS = [
+    Trip("青岛海边", [K + "anne_helene.jpg", K + "cold_water.jpg", K + "skagen.jpg", K + "skagen_2.jpg",
+                      "libjs-jquery-colorbox__marylou.jpg"], (36.06, 120.38), datetime(2024, 7, 13, 9)),
+    Trip("三亚海滩", [E + "beach0.jpg", E + "beach11-harro.jpg", E + "beach3.jpg", E + "beach5.jpg",
+                      E + "myrabella1.jpg", "sddm-theme-maldives__background.jpg"], (18.25, 109.5),
+         datetime(2024, 1, 20, 9), 2),
+    Trip("海与岸", [E + "bwerner1.jpg", E + "myrabella4.jpg", E + "sea10-sfiera.jpg", E + "sea16-harro.jpg",
+                    E + "bwerner0.jpg", T + "ocean_waves.jpg"], None, datetime(2024, 6, 2, 8)),
+    Trip("敦煌沙漠", [E + "bwerner8.jpg", E + "badlands5.jpg", E + "dune2.jpg", E + "dune4.jpg", E + "dune5.jpg"],
+         (40.14, 94.66), datetime(2024, 9, 14, 9)),
+    Trip("沙漠星夜", [E + "desert2.jpg", E + "dune2.jpg", "ruby-rmagick-doc__Red_Rocks.jpg",
+                      K + "grand_canyon_3.jpg", K + "grand_canyon_2.jpg"], (36.1, -112.1), datetime(2024, 5, 4, 10)),
+    Trip("上海夜色", [E + "city18-iridium.jpg", E + "city2.jpg", E + "city4.jpg", E + "mfield2.jpg",
+                      P + "cincinnati-bridge.jpg", O + "fusion_mertens.jpg"], (31.23, 121.47), datetime(2024, 11, 8, 9)),
+    Trip("城市白天", [E + "city0.jpg", E + "city11.jpg", O + "leuvenA.jpg", O + "scenetext06.jpg",
+                      O + "pexels_double_decker_bus.jpg", O + "aero3.jpg"], (51.51, -0.13), datetime(2024, 4, 12, 9), 2),
+    Trip("黄山云雾", [E + "fog0.jpg", E + "fog1.jpg", E + "fog4.jpg", E + "fog6.jpg", E + "forest5.jpg",
+                      L + "fog.jpg"], (30.13, 118.17), datetime(2024, 10, 3, 7)),
+    Trip("湖光山色", [E + "mountain1.jpg", E + "myrabella7.jpg", E + "myrabella8.jpg", E + "water0.jpg",
+                      E + "sky7.jpg"], (47.05, 8.31), datetime(2024, 8, 20, 9), 2),
+    Trip("雪山", [E + "mountain3.jpg", E + "snow3.jpg", E + "snow6.jpg", E + "dmottl3.jpg",
+                  E + "snow10-sfiera.jpg", E + "snow11-sfiera.jpg"], (43.06, 141.35), datetime(2024, 1, 28, 9), 2),
+    Trip("晚霞", [E + "sky2.jpg", E + "sky3.jpg", E + "sky5.jpg", L + "after-the-rain.jpg", K + "sunset.jpg",
+                  T + "trees_at_dusk.jpg"], None, datetime(2024, 7, 1, 17)),
+    Trip("河谷无时间", [E + "water10-harro.jpg", E + "water2.jpg", E + "canyon5.jpg", E + "valley12-harro.jpg",
+                        "scribus-template__nature.jpg", "libjs-jquery-colorbox__ohoopee1.jpg"], None, None),
+    Trip("京都秋林", [E + "fields0.jpg", E + "forest4.jpg", K + "donna.jpg", T + "redwoods_above.jpg",
+                      H + "CA_fringes00.jpg", "digikam-data__body-background.jpg"], (35.01, 135.77),
+         datetime(2024, 11, 16, 9)),
+    Trip("巴黎建筑", [P + "castle-maintenon.jpg", O + "building.jpg", O + "home.jpg", H + "CA_tCA00.jpg",
+                      G + "quickie-scale-example.jpg"], (48.86, 2.35), datetime(2024, 5, 18, 10)),
+    Trip("寺庙教堂", [H + "Medinet_habu_horizontal_stereographic.jpg", "ruby-rmagick-doc__Gold_Statue.jpg",
+                      H + "Big_ben_cylindrical.jpg", G + "quickie-rotate-example-source.jpg", G + "taj_orig.jpg"],
+         None, datetime(2024, 3, 9, 10)),
+    Trip("成都美食", [P + "citrus-fruits.jpg", "scribus-template__teriyaki.png", "scribus-template__pizza.jpg",
+                      O + "apple.jpg", O + "fruits.jpg"], (30.66, 104.07), datetime(2024, 10, 19, 11)),
+    Trip("野生动物", [P + "panther-chameleon-female.jpg", T + "jellyfish.jpg", O + "baboon.jpg",
+                      O + "squirrel_cls.jpg", "ruby-rmagick-doc__Cheetah.jpg", "puzzle-jigsaw__pexels-photo-302304.jpeg"],
+         None, None),
+    Trip("昆明花与虫", [P + "european-honey-bee.jpg", L + "Butterfly-Kenneth-Wimer.jpg", O + "butterfly.jpg",
+                        "libjs-cropper__poppy.jpg", L + "flowers.png", G + "mean_curvature-ex-1.jpg"],
+         (25.04, 102.71), datetime(2024, 4, 6, 9)),
+    Trip("观鸟", [O + "000.jpg", "allegro5-doc__obp.jpg", "libvips-doc__owl.jpg",
+                  G + "quickie-crop-example-source.jpg"], None, datetime(2024, 5, 25, 7)),
+    Trip("猫狗", [K + "donna_2.jpg", O + "chicky_512.png", O + "cat_det.jpg",
+                  "puzzle-jigsaw__cat-animal-cat-portrait-mackerel.jpg", "libjs-jquery-colorbox__daisy@2x.jpg"],
+         None, None),
+    Trip("柏林聚会", [K + "bar55.jpg", K + "bar55_2.jpg", K + "jesper.jpg", K + "new_wave_2.jpg", K + "pool.jpg",
+                      O + "studentsSample_input.jpg"], (52.52, 13.40), datetime(2024, 12, 14, 10)),
+    Trip("草原天空", [T + "sheep.jpg", L + "this-is-not-windows.jpg", O + "retina_TreeHdr_small.jpg",
+                      G + "power-lines.jpg", L + "cloud.png", T + "sun_behind_clouds.jpg"], (43.65, 111.97),
+         datetime(2024, 7, 27, 9)),
+    Trip("交通工具", [K + "snow.jpg", E + "industrial0-iridium.jpg", G + "apple-orchard-truck-tone-mapped-with-Exposur.jpg",
+                      G + "quickie-jpeg-example.jpg", "scribus-data__an_image.jpg"], None, datetime(2024, 2, 10, 9), 2),
+    Trip("杭州水城", [H + "600px-Tuebingen_Neckarfront_small15_2006-06-11.jpg", O + "boat.jpg",
+                      G + "little_planet-equirect.jpg", E + "fog6.jpg", "scribus-template__sunset.jpg"],
+         (30.25, 120.15), datetime(2024, 10, 2, 8), 2),
+    Trip("人群", [K + "qt-logo.jpg", "gramps__1897_expeditionsmannschaft_rio_a.jpg", G + "quickie-flip-example-source.jpg",
+                  "ruby-rmagick-doc__Hot_Air_Balloons_H.jpg", O + "messi5.jpg"], None, None),
+    Trip("山与河", [T + "cliff.jpg", E + "forest4.jpg", E + "canyon5.jpg", "scribus-template__moon.jpg",
+                    E + "city10.jpg"], (39.9, 116.4), datetime(2024, 9, 7, 9)),
+]
+
+# --- running the pipeline --------------------------------------------------------------------
+
+def _fingerprint() -> str:
+    """What the understood contexts depend on: the understanding code and the tagging data."""
+    h = hashlib.sha256()
+    for p in sorted(list((ROOT / "creator" / "understanding").glob("*.py")) + list((ROOT / "prompts" / "tagging").glob("*"))
+                    + [ROOT / "prompts" / "tags.yaml", ROOT / "creator" / "media" / "photos.py"]):
+        h.update(p.name.encode())
+        h.update(p.read_bytes())
+    h.update(json.dumps([t.__dict__ for t in TRIPS], default=str).encode())
+    return h.hexdigest()[:16]
+
+
+def _times(trip: Trip, labels: dict[str, set[str]]) -> list[datetime | None]:
+    if trip.start is None:
+        return [None] * len(trip.photos)
+    per_day = -(-len(trip.photos) // trip.days)
+    out = []
+    for k, name in enumerate(trip.photos):
+        day, slot = divmod(k, per_day)
+        base = trip.start.replace(hour=0) + timedelta(days=day)
+        acc = labels[name]
+        if "night" in acc or "starry_sky" in acc:
+            out.append(base + timedelta(hours=21, minutes=slot))
+        elif "sunset" in acc and trip.start.hour >= 16:
+            out.append(base + timedelta(hours=18, minutes=30 + slot))
+        else:
+            out.append(base + timedelta(hours=trip.start.hour + 1.5 * slot))
+    return out
+
+
+def understood(fresh: bool = False):
+    """{trip name: NoteContext} from the real lite tagger, cached by :func:`_fingerprint`."""
+    from PIL import Image
+
+    from creator import Assistant, Settings
+    from creator.types import NoteContext
+    from tests.factories import make_photo
+
+    photos = {p.path.name: p for p in dev_set()}
+    labels = {n: p.acceptable for n, p in photos.items()}
+    cache = CACHE / f"truthful_contexts_{_fingerprint()}.json"
+    if cache.is_file() and not fresh:
+        raw = json.loads(cache.read_text(encoding="utf-8"))
+        return {k: NoteContext.model_validate(v) for k, v in raw.items()}
+    out = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        assistant = Assistant(Settings.for_profile("lite", cache_dir=Path(tmp) / "cache"))
+        for trip in TRIPS:
+            folder = Path(tmp) / "旅行" / trip.name
+            paths = []
+            for k, (name, when) in enumerate(zip(trip.photos, _times(trip, labels))):
+                with Image.open(photos[name].path) as im:
+                    im.load()
+                    paths.append(make_photo(folder / f"{k:02d}_{Path(name).stem}.jpg", im.convert("RGB"),
+                                            taken_at=when, gps=trip.gps, quality=95))
+            ctx = assistant.understand(paths)
+            # remember which dev photo each item is
+            items = [i.model_copy(update={"path": trip.photos[int(Path(i.path).name[:2])]}) for i in ctx.items]
+            out[trip.name] = ctx.model_copy(update={"items": items})
+    for old in CACHE.glob("truthful_contexts_*.json"):  # made by an older tagger: never read again
+        old.unlink()
+    cache.write_text(json.dumps({k: v.model_dump(mode="json") for k, v in out.items()}, ensure_ascii=False),
+                     encoding="utf-8")
+    return out
+
+
+def run(show: int = 0, fresh: bool = False) -> dict:
+    from creator import Assistant, Settings
+    from pipelines.caption import style_names
+
+    labels = {p.path.name: p.acceptable for p in dev_set()}
+    contexts = understood(fresh)
+    assistant = Assistant(Settings.for_profile("lite", cache_dir=Path(tempfile.gettempdir()) / "bench_truthful"))
+    lex = {lang: lexicon(lang) for lang in ("zh", "en")}
+    n_drafts = 0
+    false_drafts: list[tuple[str, str, str, dict, str]] = []
+    thin: list[tuple[str, str, str, set, str]] = []
+    causes: Counter = Counter()
+    wrong_words: Counter = Counter()
+    lines: dict = {}
+    for trip in TRIPS:
+        ctx = contexts[trip.name]
+        shown = closure(set().union(*(labels[n] for n in trip.photos)))
+        facts = {t.id for i in ctx.items for t in i.tags}
+        shown_printed = 0
+        for lang in ("zh", "en"):
+            for style in style_names():
+                for c in assistant.caption(ctx, language=lang, style=style, n=STYLES_N):
+                    n_drafts += 1
+                    said = claims(draft_text(c, ctx), lang, lex[lang])
+                    bad = {w: ids for w, ids in said.items() if not ids & shown}
+                    true = set().union(*(ids & shown for ids in said.values())) if said else set()
+                    if bad:
+                        false_drafts.append((trip.name, lang, style, bad, c.text()))
+                        for w, ids in bad.items():
+                            why = "tag" if ids & facts else "wording"
+                            causes["wrong confident tag" if why == "tag" else "composer wording"] += 1
+                            wrong_words[("|".join(sorted(ids)), w, why)] += 1
+                            line = next((x for x in c.text().splitlines() if w in x.lower()), "")
+                            lines.setdefault(("|".join(sorted(ids)), w, why), line)
+                    if len(true) < 2:
+                        thin.append((trip.name, lang, style, true, c.text()))
+                    if shown_printed < show:
+                        shown_printed += 1
+                        print(f"--- {trip.name} [{lang}/{style}] photos: {', '.join(trip.photos)}")
+                        print(c.text())
+                        print(f"    claims: {said}")
+    print(f"\ntrips: {len(TRIPS)}, drafts: {n_drafts} (styles x zh/en x n={STYLES_N})")
+    print(f"drafts with a false claim: {len(false_drafts)}; claims by cause: {dict(causes)}")
+    for (t, w, why), k in wrong_words.most_common(40):
+        print(f"  {k:3d} x {t:16s} {w!r:20s} ({why}) e.g. {lines[t, w, why][:90]!r}")
+    print(f"drafts naming fewer than two true ids: {len(thin)}")
+    for name, lang, style, true, text in thin[:8]:
+        print(f"  {name} [{lang}/{style}] names {sorted(true)}: {text[:160]!r}")
+    for name, lang, style, bad, text in false_drafts[:6]:
+        print(f"  FALSE {name} [{lang}/{style}] {bad}: {text[:300]!r}")
+    print("\ntagger facts per trip (ids not shown by any photo marked *):")
+    for trip in TRIPS:
+        ctx = contexts[trip.name]
+        shown = closure(set().union(*(labels[n] for n in trip.photos)))
+        facts = Counter(t.id for i in ctx.items for t in i.tags)
+        print(f"  {trip.name}: " + ", ".join(f"{t}{'*' if t not in shown else ''}" for t, _ in facts.most_common()))
+    return {"drafts": n_drafts, "false": len(false_drafts), "thin": len(thin), "causes": dict(causes)}
+
+
+if __name__ == "__main__":
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--show", type=int, default=0, help="print this many drafts per trip")
+    ap.add_argument("--fresh", action="store_true", help="re-run the tagger instead of the cached contexts")
+    args = ap.parse_args()
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
+    run(args.show, args.fresh)
