@@ -36,6 +36,7 @@ _OPTIONAL_COMMANDS: dict[str, tuple[str, str, str]] = {
     "make": ("creator.cli", "add_make_parser", "run_make"),
     "ui": ("ui.launch", "add_ui_parser", "run_ui"),
     "models": ("creator.models_cli", "add_models_parser", "run_models"),
+    "serve": ("creator.service.cli", "add_serve_parser", "run_serve"),
 }
 
 

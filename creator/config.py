@@ -26,6 +26,8 @@ __all__ = [
     "VideoSettings",
     "UISettings",
     "MediaSettings",
+    "ServiceSettings",
+    "SERVICE_STAGES",
     "DistributedSettings",
     "default_cache_dir",
 ]
@@ -174,6 +176,48 @@ class UISettings(_Section):
     upload_total_mb: float = Field(4000.0, gt=0)  # all the uploads of one draft
     upload_max_pixels: int = Field(100_000_000, ge=1)  # one uploaded photo (read from its header)
     upload_total_pixels: int = Field(10_000_000_000, ge=1)  # all the uploaded photos of one draft
+
+
+#: The heavy stages of ``creator serve``: each one deployment under Ray Serve.
+SERVICE_STAGES = ("understand", "caption", "soundtrack", "cover", "video")
+
+
+class ServiceSettings(_Section):
+    """The HTTP API (``creator serve``, creator.service).
+
+    Uploads are streamed to disk under ``work_dir`` (None: ``<cache_dir>/service``) and
+    refused over ``max_upload_mb`` per file or ``max_request_mb`` per request. Under Ray
+    Serve (``--ray``) each heavy stage is its own deployment with ``replicas[stage]``
+    replicas (default 1) of ``replica_cpus[stage]`` CPUs (default 1) and
+    ``replica_gpus[stage]`` GPUs (default 0); ``work_dir`` must then be on a file system
+    every node sees.
+    """
+
+    host: str = "127.0.0.1"  # this computer only; another address is said on stderr
+    port: int = Field(8000, ge=0, le=65535)
+    work_dir: Path | None = None
+    max_upload_mb: float = Field(200.0, gt=0)  # one uploaded file
+    max_request_mb: float = Field(2000.0, gt=0)  # one upload request, all its files
+    max_files: int = Field(200, ge=1)  # files in one upload request
+    max_media: int = Field(1000, ge=1)  # media ids in one understand request
+    video_jobs: int = Field(1, ge=1)  # videos rendered at once (under Ray: by each video replica); others wait, queued
+    replicas: dict[str, int] = Field(default_factory=dict)
+    replica_cpus: dict[str, float] = Field(default_factory=dict)
+    replica_gpus: dict[str, float] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _known_stages(self) -> "ServiceSettings":
+        for field in ("replicas", "replica_cpus", "replica_gpus"):
+            values = getattr(self, field)
+            unknown = sorted(set(values) - set(SERVICE_STAGES))
+            if unknown:
+                raise ValueError(f"{field}: unknown stage {unknown[0]!r}; choose among {', '.join(SERVICE_STAGES)}")
+            bad = sorted(k for k, v in values.items() if v < (1 if field == "replicas" else 0))
+            if bad:
+                raise ValueError(f"{field}.{bad[0]}: must be {'at least 1' if field == 'replicas' else '0 or more'}")
+        return self
+
+
 class DistributedSettings(_Section):
     """Batch work on Ray (``pip install '.[distributed]'``): ``creator tag --ray``,
     ``Assistant.understand_many``, ``creator library index --ray``."""
@@ -222,12 +266,19 @@ class Settings(BaseSettings):
     cover: CoverSettings = Field(default_factory=CoverSettings)
     video: VideoSettings = Field(default_factory=VideoSettings)
     ui: UISettings = Field(default_factory=UISettings)
+    service: ServiceSettings = Field(default_factory=ServiceSettings)
     media: MediaSettings = Field(default_factory=MediaSettings)
     distributed: DistributedSettings = Field(default_factory=DistributedSettings)
 
     @property
     def drafts_root(self) -> Path:
         return Path(self.drafts_dir) if self.drafts_dir else Path(self.cache_dir) / "drafts"
+
+    @property
+    def service_root(self) -> Path:
+        """Where ``creator serve`` keeps uploads, covers and videos."""
+        w = self.service.work_dir
+        return Path(w) if w else Path(self.cache_dir) / "service"
 
     @model_validator(mode="after")
     def _profile_backends(self) -> "Settings":

@@ -1,0 +1,634 @@
+"""The HTTP API over the SDK: ``create_app(settings)`` is a FastAPI app.
+
+Bodies and responses are the SDK's own pydantic types (NoteContext, Caption,
+TrackMatch, Cover, CarouselEntry, Draft, VideoResult). The client never names a file
+on the server: it uploads media (``POST /uploads``, streamed to disk, size limits from
+``Settings.service``) and gets back a *media id* per file; a NoteContext it sends back
+names its items by those ids, and every id goes through :class:`Store`, which finds the
+file only inside the uploads folder and checks that its content is still the item's
+(creator.drafts.media_file). What the server renders is fetched by id (``GET
+/covers/{id}/{name}``, ``GET /videos/{job}/note.mp4``, through creator.drafts.own_file).
+Responses carry no server path: item paths become media ids, a cover's path the URL of
+its image (relative to the server's root), a track's path its file name, and messages
+lose the folders of the paths they name.
+
+Errors: a CreatorError becomes a 4xx with its message (``{"error", "kind"}``; a missing
+backend is 503); anything else is a 500 that says only "internal error". A video is a
+background job (``POST /videos`` → its id; ``GET`` → state and progress 0..1; ``DELETE``
+→ cancelled), run through the Assistant's own ``progress``/``cancel``.
+
+``stages`` (``create_app(settings, assistant)``) is anything with the Assistant's
+methods: the Assistant itself in one process, creator.service.ray_serve's proxy to the
+Ray Serve deployments otherwise.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import re
+import secrets
+import shutil
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path, PurePosixPath
+from typing import Any, Literal
+
+from creator.service import require_extra
+
+require_extra("fastapi", "python_multipart", what="the HTTP API (creator.service)")
+
+from fastapi import FastAPI, Request  # noqa: E402
+from fastapi.responses import FileResponse, JSONResponse  # noqa: E402
+from pydantic import BaseModel, ConfigDict, Field  # noqa: E402
+
+from creator import __version__  # noqa: E402
+from creator.config import Settings  # noqa: E402
+from creator.errors import (  # noqa: E402
+    BackendUnavailable,
+    Cancelled,
+    CreatorError,
+    DraftError,
+    InputError,
+    MediaError,
+)
+from creator.types import Caption, CarouselEntry, Cover, Draft, NoteContext, TrackMatch, VideoResult  # noqa: E402
+
+__all__ = ["create_app", "Store", "Jobs", "VideoJob", "UploadResult"]
+
+log = logging.getLogger("creator.service")
+
+MB = 1024 * 1024
+_HEX = r"[0-9a-f]{16}"
+_MEDIA_ID = re.compile(rf"^({_HEX})-(\d{{1,5}})$")
+_ID = re.compile(rf"^{_HEX}$")
+MAX_NAME = 120
+
+
+# --- request and response bodies ---------------------------------------------------------
+
+class _Body(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class UploadedFile(_Body):
+    id: str  # the media id: what understand takes and what item paths are in responses
+    name: str
+    size: int
+
+
+class UploadResult(_Body):
+    upload: str
+    files: list[UploadedFile]
+
+
+class UnderstandBody(_Body):
+    media: list[str] = Field(min_length=1)  # media ids from POST /uploads
+    hints: list[str] = Field(default_factory=list)
+
+
+class CaptionBody(_Body):
+    context: NoteContext
+    language: Literal["zh", "en"] | None = None
+    style: str | None = None
+    n: int = Field(1, ge=1, le=10)
+    seed: int = 0
+    hints: list[str] | None = None
+    keywords: list[str] = Field(default_factory=list)
+    tone: str | None = None
+
+
+class SoundtrackBody(_Body):
+    context: NoteContext | None = None
+    query: str | None = None
+    length: float | None = Field(None, gt=0, le=600)
+    top: int | None = Field(None, ge=1, le=50)
+    language: Literal["zh", "en"] | None = None
+    exclude: list[str] = Field(default_factory=list)
+    pin: list[str] = Field(default_factory=list)
+
+
+class CoverBody(_Body):
+    context: NoteContext
+    title: str | None = None
+    style: str | None = None
+    n: int | None = Field(None, ge=1, le=8)
+    ratio: Literal["3:4", "1:1", "9:16"] | None = None
+    seed: int = 0
+    language: Literal["zh", "en"] | None = None
+
+
+class CarouselBody(_Body):
+    context: NoteContext
+    n: int = Field(9, ge=1, le=20)
+    ratio: Literal["3:4", "1:1", "4:3"] | None = None
+    labels: bool = False
+    language: Literal["zh", "en"] | None = None
+
+
+class VideoBody(_Body):
+    draft: Draft  # items by media id, the cover by its URL (covers/<id>/<name>), the track by its id
+    length: float | None = Field(None, gt=0, le=120)
+
+
+class VideoJob(_Body):
+    id: str
+    state: Literal["queued", "running", "cancelling", "done", "failed", "cancelled"]
+    progress: float = 0.0
+    error: str | None = None
+    video: VideoResult | None = None
+
+
+class _TooLarge(Exception):
+    pass
+
+
+# --- files: uploads in, renders out, all by id ---------------------------------------------
+
+def _safe_name(raw: str) -> str:
+    """An uploaded file's name as stored: its last component only, no control characters,
+    at most MAX_NAME characters (its suffix kept)."""
+    name = raw.replace("\\", "/").rsplit("/", 1)[-1]
+    name = "".join(ch for ch in name if ch.isprintable()).strip().lstrip(".")
+    if not name:
+        return "upload"
+    if len(name) > MAX_NAME:
+        stem, dot, ext = name.rpartition(".")
+        name = (stem[: MAX_NAME - len(ext) - 1] + dot + ext) if dot and len(ext) <= 10 else name[:MAX_NAME]
+    return name
+
+
+class Store:
+    """The service's folder (``Settings.service_root``): ``uploads/<upload>/<k>/<name>``,
+    ``covers/<id>/``, ``videos/<job>/``, and the only ways from an id to a file."""
+
+    def __init__(self, root: str | os.PathLike):
+        self.root = Path(os.path.realpath(os.path.abspath(os.fspath(root))))
+        self.uploads, self.covers, self.videos = (self.root / n for n in ("uploads", "covers", "videos"))
+        for d in (self.uploads, self.covers, self.videos):
+            d.mkdir(parents=True, exist_ok=True)
+        self._known = sorted({str(self.root), os.path.abspath(os.fspath(root)), os.path.expanduser("~")},
+                             key=len, reverse=True)
+
+    @staticmethod
+    def new_id() -> str:
+        return secrets.token_hex(8)
+
+    # uploads
+    def media_path(self, media_id: object, *, field: str = "media") -> Path:
+        """The uploaded file of a media id; InputError for anything else (a path, ``..``)."""
+        m = _MEDIA_ID.match(media_id) if isinstance(media_id, str) else None
+        if m is None:
+            shown = repr(media_id[:60]) if isinstance(media_id, str) else type(media_id).__name__
+            raise InputError(f"{field}: {shown} is not a media id from POST /uploads "
+                             "(the API never reads a path on the server)")
+        folder = self.uploads / m.group(1) / m.group(2)
+        files = [p for p in folder.iterdir() if p.is_file() and not p.is_symlink()] if folder.is_dir() else []
+        if len(files) != 1:
+            raise InputError(f"{field}: no upload {media_id}")
+        real = Path(os.path.realpath(files[0]))
+        if self.uploads not in real.parents:
+            raise InputError(f"{field}: no upload {media_id}")
+        return real
+
+    def media_id(self, path: str | None) -> str | None:
+        """The media id of a file under uploads/ (None for any other path)."""
+        if not path:
+            return None
+        with contextlib.suppress(ValueError, OSError):
+            parts = Path(os.path.realpath(path)).relative_to(self.uploads).parts
+            if len(parts) == 3 and _ID.match(parts[0]) and parts[1].isdigit():
+                return f"{parts[0]}-{parts[1]}"
+        return None
+
+    def resolve_context(self, ctx: NoteContext, *, field: str = "context") -> NoteContext:
+        """A client's NoteContext with its items' media ids turned into the uploaded files,
+        each checked to hold the content its item was understood from. InputError /
+        DraftError (both 400) for a path, an unknown id or a changed file."""
+        from creator.drafts import media_file
+
+        items = []
+        for k, item in enumerate(ctx.items):
+            where = f"{field}.items[{k}].path"
+            real = self.media_path(item.path, field=where)
+            if item.ok:
+                real = media_file(item.model_copy(update={"path": str(real)}), self.uploads, [self.uploads])
+            items.append(item.model_copy(update={"path": str(real)}))
+        return ctx.model_copy(update={"items": items})
+
+    def public_context(self, ctx: NoteContext) -> NoteContext:
+        items = [i.model_copy(update={
+            "path": self.media_id(i.path) or PurePosixPath(i.path.replace("\\", "/")).name,
+            "warnings": [self.scrub(w) for w in i.warnings],
+            "error": self.scrub(i.error) if i.error else None}) for i in ctx.items]
+        return ctx.model_copy(update={"items": items, "warnings": [self.scrub(w) for w in ctx.warnings]})
+
+    # what the server renders
+    def _own(self, base: Path, ident: str, name: str, field: str) -> Path:
+        from creator.drafts import own_file
+
+        if not isinstance(ident, str) or not _ID.match(ident):
+            raise InputError(f"{field}: {str(ident)[:40]!r} is not an id this server gave")
+        folder = base / ident
+        if not folder.is_dir():
+            raise InputError(f"{field}: no {field} {ident}")
+        return own_file(folder, name, field=field, must_exist=True)
+
+    def new_cover_dir(self) -> tuple[str, Path]:
+        cid = self.new_id()
+        folder = self.covers / cid
+        folder.mkdir()
+        return cid, folder
+
+    def cover_file(self, cover_id: str, name: str) -> Path:
+        return self._own(self.covers, cover_id, name, "cover")
+
+    def cover_url(self, path: str) -> Path:
+        """The file of a cover URL as this server gives them (``covers/<id>/<name>``)."""
+        parts = PurePosixPath(str(path).lstrip("/")).parts
+        if len(parts) != 3 or parts[0] != "covers":
+            raise InputError(f"draft.cover.path: {str(path)[:60]!r} is not a cover URL from POST /cover")
+        return self.cover_file(parts[1], parts[2])
+
+    def public_cover(self, cover: Cover, cover_id: str) -> Cover:
+        name = Path(cover.path).name if cover.path else None
+        return cover.model_copy(update={"path": f"covers/{cover_id}/{name}" if name else None})
+
+    def video_file(self, job_id: str, name: str) -> Path:
+        return self._own(self.videos, job_id, name, "video")
+
+    def scrub(self, text: str, files: dict[str, str] | None = None) -> str:
+        """``text`` without a server path: known files by their id, the service's folders
+        and any other absolute folder dropped (creator.drafts' message scrubbing)."""
+        from creator.drafts import _scrub
+
+        for real, ident in (files or {}).items():
+            text = text.replace(real, ident)
+        for root in self._known:
+            text = text.replace(root + os.sep, "").replace(root, "")
+        return _scrub(text, [])
+
+
+# --- video jobs --------------------------------------------------------------------------------
+
+class _Job:
+    def __init__(self, job_id: str):
+        self.id = job_id
+        self.state = "queued"
+        self.progress = 0.0
+        self.error: str | None = None
+        self.video: VideoResult | None = None
+        self.cancel = threading.Event()
+
+    def view(self) -> VideoJob:
+        return VideoJob(id=self.id, state=self.state, progress=round(self.progress, 4), error=self.error,
+                        video=self.video)
+
+
+class Jobs:
+    """Background renders, ``workers`` at a time; each with its progress and cancel Event."""
+
+    def __init__(self, workers: int = 1):
+        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="creator-video")
+        self._jobs: dict[str, _Job] = {}
+        self._lock = threading.Lock()
+
+    def start(self, job_id: str, work, scrub) -> VideoJob:
+        """Run ``work(progress, cancel) -> VideoResult`` in the background."""
+        job = _Job(job_id)
+        with self._lock:
+            self._jobs[job_id] = job
+
+        def progress(_stage: str, done: float, total: float) -> None:
+            if total:
+                job.progress = max(job.progress, min(1.0, done / total))
+
+        def run() -> None:
+            if job.cancel.is_set():
+                job.state = "cancelled"
+                return
+            job.state = "running"
+            try:
+                job.video = work(progress, job.cancel)
+                job.progress, job.state = 1.0, "done"
+            except Cancelled:
+                job.state = "cancelled"
+            except CreatorError as e:
+                job.error, job.state = scrub(str(e)), ("cancelled" if job.cancel.is_set() else "failed")
+            except Exception:  # noqa: BLE001 - said as an internal error, logged here
+                log.exception("video job %s failed", job_id)
+                job.error, job.state = "internal error", "failed"
+
+        self._pool.submit(run)
+        return job.view()
+
+    def get(self, job_id: str) -> _Job:
+        with self._lock:
+            job = self._jobs.get(job_id) if isinstance(job_id, str) else None
+        if job is None:
+            raise _NotFound(f"video job: no job {str(job_id)[:40]!r}")
+        return job
+
+    def cancel(self, job_id: str) -> VideoJob:
+        job = self.get(job_id)
+        job.cancel.set()
+        if job.state == "queued":
+            job.state = "cancelled"
+        elif job.state == "running":
+            job.state = "cancelling"
+        return job.view()
+
+    def shutdown(self) -> None:
+        with self._lock:
+            for job in self._jobs.values():
+                job.cancel.set()
+        self._pool.shutdown(wait=False, cancel_futures=True)
+
+
+class _NotFound(InputError):
+    pass
+
+
+_STATUS = ((_NotFound, 404), (Cancelled, 409), (BackendUnavailable, 503), (MediaError, 422),
+           (InputError, 400), (DraftError, 400), (CreatorError, 400))
+
+
+def status_of(error: CreatorError) -> int:
+    return next(code for cls, code in _STATUS if isinstance(error, cls))
+
+
+# --- the app --------------------------------------------------------------------------------------
+
+def create_app(settings: Settings | None = None, assistant: Any = None) -> FastAPI:
+    """The API over ``assistant`` (default: ``Assistant(settings)``), keeping its files
+    under ``settings.service_root``."""
+    settings = settings or Settings()
+    if assistant is None:
+        from creator.assistant import Assistant
+
+        assistant = Assistant(settings)
+    stages = assistant
+    conf = settings.service
+    store = Store(settings.service_root)
+    jobs = Jobs(conf.video_jobs)
+    max_file, max_request = int(conf.max_upload_mb * MB), int(conf.max_request_mb * MB)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_app):
+        yield
+        jobs.shutdown()
+
+    app = FastAPI(title="travel-note-creator", version=__version__, lifespan=lifespan,
+                  description="The travel-note creation assistant over HTTP: upload photos and clips, "
+                              "then understand, caption, soundtrack, cover, carousel and video. "
+                              "Bodies are the SDK's types; media are named by the ids uploads return.")
+    app.state.store, app.state.jobs, app.state.stages = store, jobs, stages
+
+    @app.exception_handler(CreatorError)
+    async def creator_error(_request: Request, e: CreatorError):
+        return JSONResponse({"error": store.scrub(str(e)), "kind": type(e).__name__}, status_code=status_of(e))
+
+    app.add_middleware(_InternalErrors)
+
+    def too_large(message: str) -> JSONResponse:
+        return JSONResponse({"error": message, "kind": "too_large"}, status_code=413)
+
+    @app.get("/health")
+    def health() -> dict:
+        return {"status": "ok", "version": __version__}
+
+    @app.post("/uploads", response_model=UploadResult, status_code=201,
+              summary="Upload photos and clips (multipart/form-data, any field name)")
+    async def upload(request: Request):
+        from python_multipart.multipart import MultipartParser, parse_options_header
+
+        kind, options = parse_options_header(request.headers.get("content-type", ""))
+        boundary = options.get(b"boundary")
+        if kind != b"multipart/form-data" or not boundary:
+            raise InputError("upload: send the files as multipart/form-data")
+        declared = request.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > max_request:
+            return too_large(f"upload: the request is {int(declared) / MB:.1f} MB, over the "
+                             f"{conf.max_request_mb:g} MB limit of one upload request")
+        upload_id = store.new_id()
+        folder = store.uploads / upload_id
+        folder.mkdir()
+        sink = _UploadSink(folder, max_file=max_file, max_files=conf.max_files, limit_mb=conf.max_upload_mb)
+        parser = MultipartParser(boundary, sink.callbacks())
+        stream = request.stream()
+        total = 0
+        try:
+            async for chunk in stream:
+                total += len(chunk)
+                if total > max_request:
+                    raise _TooLarge(f"upload: the request is over the {conf.max_request_mb:g} MB limit "
+                                    "of one upload request")
+                parser.write(chunk)
+            parser.finalize()
+            if sink.current is not None:
+                raise InputError("upload: the request ended inside a file")
+        except _TooLarge as e:
+            sink.discard()
+            async for chunk in stream:  # read the rest (bounded) so the client hears the answer
+                total += len(chunk)
+                if total > max_request:
+                    break
+            return too_large(str(e))
+        except CreatorError:
+            sink.discard()
+            raise
+        except Exception as e:  # a malformed body, a client that went away, a full disk
+            sink.discard()
+            if type(e).__name__ in ("MultipartParseError", "FormParserError", "ClientDisconnect"):
+                raise InputError(f"upload: not a readable multipart/form-data body ({type(e).__name__})") from None
+            raise
+        if not sink.files:
+            sink.discard()
+            raise InputError("upload: no file in the request (send each as a multipart file part)")
+        return UploadResult(upload=upload_id, files=[
+            UploadedFile(id=f"{upload_id}-{k}", name=f.name, size=f.size) for k, f in enumerate(sink.files)])
+
+    @app.post("/understand", response_model=NoteContext, summary="Understand uploaded media → NoteContext")
+    def understand(body: UnderstandBody):
+        if len(body.media) > conf.max_media:
+            raise InputError(f"media: more than {conf.max_media} media ids in one request")
+        paths = [store.media_path(m, field=f"media[{k}]") for k, m in enumerate(body.media)]
+        ctx = stages.understand(paths, hints=body.hints)
+        return store.public_context(ctx)
+
+    @app.post("/caption", response_model=list[Caption], summary="Caption drafts for a NoteContext")
+    def caption(body: CaptionBody):
+        ctx = store.resolve_context(body.context)
+        caps = stages.caption(ctx, language=body.language, style=body.style, n=body.n, seed=body.seed,
+                              hints=body.hints, keywords=body.keywords, tone=body.tone)
+        return [c.model_copy(update={"notes": [store.scrub(n) for n in c.notes]}) for c in caps]
+
+    @app.post("/soundtrack", response_model=list[TrackMatch], summary="Tracks of the music library for a note or a query")
+    def soundtrack(body: SoundtrackBody):
+        if body.context is None and not body.query:
+            raise InputError("soundtrack: give a context, a query or both")
+        ctx = store.resolve_context(body.context) if body.context is not None else None
+        tracks = stages.soundtrack(ctx, query=body.query, length=body.length, top=body.top,
+                                   language=body.language, exclude=body.exclude, pin=body.pin)
+        return [t.model_copy(update={"path": PurePosixPath(t.path.replace("\\", "/")).name,
+                                     "reason": store.scrub(t.reason)}) for t in tracks]
+
+    @app.post("/cover", response_model=list[Cover],
+              summary="Cover candidates; each path is the URL of its image (GET it)")
+    def cover(body: CoverBody):
+        ctx = store.resolve_context(body.context)
+        cover_id, folder = store.new_cover_dir()
+        covers = stages.cover(ctx, title=body.title, style=body.style, n=body.n, ratio=body.ratio,
+                              seed=body.seed, language=body.language, out_dir=folder)
+        return [store.public_cover(c, cover_id) for c in covers]
+
+    @app.get("/covers/{cover_id}/{name}", summary="A cover's image", response_class=FileResponse)
+    def cover_image(cover_id: str, name: str):
+        return FileResponse(store.cover_file(cover_id, name))
+
+    @app.post("/carousel", response_model=list[CarouselEntry], summary="The image note's photos, chosen and cropped")
+    def carousel(body: CarouselBody):
+        ctx = store.resolve_context(body.context)
+        return stages.carousel(ctx, n=body.n, ratio=body.ratio, labels=body.labels, language=body.language)
+
+    @app.post("/videos", response_model=VideoJob, status_code=202, summary="Start rendering a draft's video")
+    def video_start(body: VideoBody):
+        draft = body.draft
+        ctx = store.resolve_context(draft.context, field="draft.context")
+        cover_src = store.cover_url(draft.cover.path) if draft.cover is not None and draft.cover.path else None
+        job_id = store.new_id()
+        folder = store.videos / job_id
+        folder.mkdir()
+        cover = draft.cover
+        if cover_src is not None:
+            target = folder / ("cover" + cover_src.suffix.lower())
+            shutil.copyfile(cover_src, target)
+            cover = cover.model_copy(update={"path": str(target)})
+        server_draft = draft.model_copy(update={"context": ctx, "cover": cover, "covers": [], "video": None})
+        files = {str(folder / "note.mp4"): f"videos/{job_id}/note.mp4"}
+
+        def work(progress, cancel) -> VideoResult:
+            result = stages.video(server_draft, out=folder / "note.mp4", draft_dir=folder,
+                                  media_roots=[store.uploads], progress=progress, cancel=cancel,
+                                  length=body.length)
+            return result.model_copy(update={"path": f"videos/{job_id}/note.mp4",
+                                              "warnings": [store.scrub(w, files) for w in result.warnings]})
+
+        return jobs.start(job_id, work, store.scrub)
+
+    @app.get("/videos/{job_id}", response_model=VideoJob, summary="A video job's state and progress (0..1)")
+    def video_status(job_id: str):
+        return jobs.get(job_id).view()
+
+    @app.delete("/videos/{job_id}", response_model=VideoJob, summary="Cancel a video job")
+    def video_cancel(job_id: str):
+        return jobs.cancel(job_id)
+
+    @app.get("/videos/{job_id}/{name}", summary="A rendered video", response_class=FileResponse)
+    def video_file(job_id: str, name: str):
+        job = jobs.get(job_id)
+        if job.state != "done":
+            raise InputError(f"video: job {job_id} is {job.state}, not done")
+        return FileResponse(store.video_file(job_id, name), media_type="video/mp4")
+
+    return app
+
+
+class _InternalErrors:
+    """Any error that is not the SDK's: a 500 that says "internal error" and nothing more
+    (no traceback, no path); the error itself goes to the server's log."""
+
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        started = False
+
+        async def watch(message):
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, watch)
+        except Exception as e:  # noqa: BLE001 - answered as a 500, logged in full
+            log.error("internal error on %s %s", scope.get("method"), scope.get("path"), exc_info=e)
+            if started:
+                raise
+            await JSONResponse({"error": "internal error", "kind": "internal"}, status_code=500)(scope, receive, send)
+
+
+class _Part:
+    def __init__(self, path: Path, name: str):
+        self.file = open(path, "xb")  # noqa: SIM115 - closed at the part's end, or by discard()
+        self.name, self.size = name, 0
+
+
+class _UploadSink:
+    """python-multipart's callbacks for one upload request: each file part streamed into
+    ``<folder>/<k>/<name>`` as it arrives, refused (_TooLarge) once over ``max_file``
+    bytes or past ``max_files`` files; plain form fields are read and dropped."""
+
+    def __init__(self, folder: Path, *, max_file: int, max_files: int, limit_mb: float):
+        self.folder, self.max_file, self.max_files, self.limit_mb = folder, max_file, max_files, limit_mb
+        self.files: list[_Part] = []
+        self.current: _Part | None = None
+        self._headers: dict[bytes, bytes] = {}
+        self._field, self._value = b"", b""
+
+    def callbacks(self) -> dict:
+        return {"on_part_begin": self._part_begin, "on_header_field": self._header_field,
+                "on_header_value": self._header_value, "on_header_end": self._header_end,
+                "on_headers_finished": self._headers_finished, "on_part_data": self._data,
+                "on_part_end": self._part_end}
+
+    def _part_begin(self):
+        self._headers, self.current = {}, None
+
+    def _header_field(self, data, start, end):
+        self._field += data[start:end]
+
+    def _header_value(self, data, start, end):
+        self._value += data[start:end]
+
+    def _header_end(self):
+        self._headers[self._field.strip().lower()] = self._value.strip()
+        self._field, self._value = b"", b""
+
+    def _headers_finished(self):
+        from python_multipart.multipart import parse_options_header
+
+        _, options = parse_options_header(self._headers.get(b"content-disposition", b""))
+        if b"filename" not in options:
+            return  # a plain form field
+        if len(self.files) >= self.max_files:
+            raise _TooLarge(f"upload: more than {self.max_files} files in one request")
+        name = _safe_name(options[b"filename"].decode("utf-8", "replace"))
+        part_dir = self.folder / str(len(self.files))
+        part_dir.mkdir()
+        self.current = _Part(part_dir / name, name)
+        self.files.append(self.current)
+
+    def _data(self, data, start, end):
+        part = self.current
+        if part is None:
+            return
+        part.size += end - start
+        if part.size > self.max_file:
+            raise _TooLarge(f"upload: {part.name} is over the {self.limit_mb:g} MB limit of one file")
+        part.file.write(data[start:end])
+
+    def _part_end(self):
+        if self.current is not None:
+            self.current.file.close()
+            self.current = None
+
+    def discard(self) -> None:
+        """Everything a refused request wrote: its open files and its whole folder."""
+        for part in self.files:
+            with contextlib.suppress(OSError):
+                part.file.close()
+        shutil.rmtree(self.folder, ignore_errors=True)
