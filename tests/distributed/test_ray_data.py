@@ -16,18 +16,13 @@ import ray  # the `distributed` extra: `make test` installs it
 from creator import Assistant
 from creator.cli import main
 from creator.config import DistributedSettings, Settings
-from creator.distributed import worker_runtime_env
 from creator.understanding import understand
 from creator.understanding.records import item_record
+from tests.distributed.ray_fixtures import local_ray  # noqa: F401 (the fixture)
 from tests.factories import make_photo
 
 
-@pytest.fixture(scope="module", autouse=True)
-def local_ray():
-    ray.init(address="local", num_cpus=2, include_dashboard=False, log_to_driver=False,
-             runtime_env=worker_runtime_env())
-    yield
-    ray.shutdown()
+pytestmark = pytest.mark.usefixtures("local_ray")
 
 
 @pytest.fixture(scope="module")

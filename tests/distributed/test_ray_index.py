@@ -7,21 +7,15 @@ import json
 import os
 
 import pytest
-import ray  # the `distributed` extra: `make test` installs it
 
 from creator.cli import main
-from creator.distributed import worker_runtime_env
 from creator.distributed.index import ray_analyser
 from creator.music.library import LibraryIndex, index_library, index_path
+from tests.distributed.ray_fixtures import local_ray  # noqa: F401 (the fixture)
 from tests.factories import make_click_track, make_tone
 
 
-@pytest.fixture(scope="module", autouse=True)
-def local_ray():
-    ray.init(address="local", num_cpus=2, include_dashboard=False, log_to_driver=False,
-             runtime_env=worker_runtime_env())
-    yield
-    ray.shutdown()
+pytestmark = pytest.mark.usefixtures("local_ray")
 
 
 @pytest.fixture

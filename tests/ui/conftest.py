@@ -33,6 +33,24 @@ def panel_script(name: str) -> str:
     )
 
 
+
+PANEL_TIMEOUT = 120
+
+
+def panel(name: str, lang: str = "zh"):
+    """One editor page run by AppTest on the saved draft (``saved_draft``), in ``lang``."""
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_string(panel_script(name), default_timeout=PANEL_TIMEOUT)
+    at.query_params["draft"] = DRAFT_ID
+    at.query_params["lang"] = lang
+    return at.run()
+
+
+def no_exceptions(at) -> None:
+    assert not at.exception, [e.value for e in at.exception]
+
+
 def make_context(folder: Path, n: int = 3) -> NoteContext:
     """A NoteContext over ``n`` real photos (Chinese file names) in Hangzhou."""
     folder.mkdir(parents=True, exist_ok=True)

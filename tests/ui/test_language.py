@@ -14,22 +14,11 @@ from streamlit.testing.v1 import AppTest
 from creator.errors import InputError, MediaError
 from creator.text import guess_language
 from creator.types import Draft, NoteContext
-from tests.ui.conftest import DRAFT_ID, panel_script
+from tests.ui.conftest import no_exceptions, panel
 from tests.ui.test_app import APP, _local
 
 TIMEOUT = 120
 UI = Path(__file__).resolve().parents[2] / "ui"
-
-
-def panel(name: str, lang: str = "zh") -> AppTest:
-    at = AppTest.from_string(panel_script(name), default_timeout=TIMEOUT)
-    at.query_params["draft"] = DRAFT_ID
-    at.query_params["lang"] = lang
-    return at.run()
-
-
-def no_exceptions(at: AppTest) -> None:
-    assert not at.exception, [e.value for e in at.exception]
 
 
 # -- errors ------------------------------------------------------------------------------

@@ -13,21 +13,10 @@ from streamlit.testing.v1 import AppTest
 
 from creator.resources import load_prompt
 from creator.types import Draft
-from tests.ui.conftest import DRAFT_ID, panel_script
+from tests.ui.conftest import no_exceptions, panel
 
 TIMEOUT = 120
 USE = "用这个"
-
-
-def panel(name: str, lang: str = "zh") -> AppTest:
-    at = AppTest.from_string(panel_script(name), default_timeout=TIMEOUT)
-    at.query_params["draft"] = DRAFT_ID
-    at.query_params["lang"] = lang
-    return at.run()
-
-
-def no_exceptions(at: AppTest) -> None:
-    assert not at.exception, [e.value for e in at.exception]
 
 
 def _created_with_covers(folder: Path) -> Draft:
