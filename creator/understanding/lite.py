@@ -409,6 +409,20 @@ _OBJECT_GROUPS = frozenset({"food", "animal", "transport", "people", "art"})
 _CLASS_FLOOR = 0.003
 
 
+#: Groups whose classes, when the classifier is sure of them, make a detected "face" more
+#: likely an animal's or a fruit's (MTCNN fires on cats, dogs and oranges) than a person's.
+_NOT_A_PERSON_GROUPS = frozenset({"food", "animal"})
+
+
+def _not_a_person_classes(vocab: Vocabulary) -> np.ndarray:
+    """(1000,) 1 for the classes of animal and food tags, else 0."""
+    out = np.zeros(1000, np.float32)
+    for t in vocab.tags:
+        if t.group in _NOT_A_PERSON_GROUPS:
+            out[list(t.imagenet)] = 1.0
+    return out
+
+
 def _object_classes(vocab: Vocabulary) -> np.ndarray:
     """(1000,) 1 for classes that evidence an object-like tag (food, animals, vehicles,
     people, art), else 0."""
@@ -480,6 +494,7 @@ class LiteTagger:
         self.vocab = vocabulary()
         self._matrix = _imagenet_matrix(self.vocab)
         self._object_classes = _object_classes(self.vocab)
+        self._not_a_person = _not_a_person_classes(self.vocab)
         self._model = None
         self._lock = threading.Lock()
 
@@ -595,8 +610,11 @@ class LiteTagger:
         objectness = float((probs * self._object_classes).sum())
         light = colour_evidence(image)
         colour = self._add_colour(parts, light, imagenet_row, objectness)
+        # a "face" in a frame the classifier reads as an animal or food is weaker evidence
+        # of people, in proportion to how sure it is (a cat's face, an orange)
+        person_odds = 1.0 - min(float((probs * self._not_a_person).sum()), 1.0)
         for tid, score in face_evidence(list(faces)).items():
-            parts.setdefault(tid, []).append((score, "faces"))
+            parts.setdefault(tid, []).append((score * person_odds, "faces"))
         for tid, score in exif_evidence(taken_at, colour).items():
             parts.setdefault(tid, []).append((score, "exif"))
         # the gate reads the light as used (a close-up's colours damped), brightness as measured
