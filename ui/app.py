@@ -47,6 +47,7 @@ def _sidebar() -> None:
 def main() -> None:
     st.set_page_config(page_title=session.t("app_title"), page_icon="🧳", layout="wide")
     session.sync_url()
+    session.translate_frontend()
     pages = [
         st.Page(start.render, title=session.t("page_start"), icon="✨", url_path="start", default=True),
         st.Page(media.render, title=session.t("page_media"), icon="🖼️", url_path="media"),

@@ -338,6 +338,65 @@ def media_path(item) -> str | None:
         return None
 
 
+# -- Streamlit's own words ----------------------------------------------------------
+
+_FRONTEND_SCRIPT = """<script>
+(() => {
+  const words = %s;           // {texts: {en: zh}, label_starts: {en: zh}}, or null: leave as is
+  const doc = window.parent.document;
+  if (doc.__creatorWords) { doc.__creatorWords.disconnect(); doc.__creatorWords = null; }
+  if (!words) return;
+  const texts = words.texts || {}, starts = Object.entries(words.label_starts || {});
+  const label = (el) => {
+    const a = el.getAttribute("aria-label");
+    if (!a) return;
+    for (const [en, zh] of starts) {
+      if (a.startsWith(en)) { el.setAttribute("aria-label", zh + a.slice(en.length)); return; }
+    }
+  };
+  const text = (node) => {
+    const v = node.nodeValue && node.nodeValue.trim();
+    if (v && Object.prototype.hasOwnProperty.call(texts, v)) node.nodeValue = node.nodeValue.replace(v, texts[v]);
+  };
+  const walk = (root) => {
+    if (root.nodeType === Node.TEXT_NODE) { text(root); return; }
+    if (root.nodeType !== Node.ELEMENT_NODE) return;
+    label(root);
+    root.querySelectorAll("[aria-label]").forEach(label);
+    const it = doc.createTreeWalker(root, NodeFilter.SHOW_TEXT);
+    for (let n = it.nextNode(); n; n = it.nextNode()) text(n);
+  };
+  const obs = new MutationObserver((records) => {
+    for (const r of records) {
+      if (r.type === "attributes") label(r.target);
+      else if (r.type === "characterData") text(r.target);
+      else r.addedNodes.forEach(walk);
+    }
+  });
+  obs.observe(doc.body, {subtree: true, childList: true, characterData: true,
+                         attributes: true, attributeFilter: ["aria-label"]});
+  doc.__creatorWords = obs;
+  walk(doc.body);
+})();
+</script>"""
+
+
+def translate_frontend() -> None:
+    """Streamlit's frontend writes some words in English that no Python API sets: the
+    "Remove 湖" accessibility labels of multiselect chips and uploaded files, the
+    uploader's "Drag and drop files here". In the zh interface a small script (a
+    zero-height component, which Streamlit serves from the same origin) rewrites them in
+    the page as they appear, from prompts/ui/strings.yaml ``frontend``; in the English
+    interface the same script stops any earlier rewriting."""
+    import json
+
+    import streamlit.components.v1 as components
+
+    words = (load_prompt("ui/strings.yaml").get("frontend") or {}).get(lang())
+    with st.sidebar:  # out of the page's own layout
+        components.html(_FRONTEND_SCRIPT % json.dumps(words, ensure_ascii=False), height=0)
+
+
 # -- uploads -------------------------------------------------------------------------
 
 def file_uploader(label: str, *, key: str, types: list[str], accept_multiple_files=False,
@@ -350,9 +409,9 @@ def file_uploader(label: str, *, key: str, types: list[str], accept_multiple_fil
     "Upload" button and the "200MB per file • JPG…" line); a style for this one uploader
     (its ``st-key-<key>`` class) shows ours in their place (CSS ``content``). The file
     input and the label are untouched; what a screen reader reads of the dropzone is its
-    label, given here in the interface language. Not reachable this way: the "Drag and
-    drop files here" shown only while a file is dragged over (no selector tells it from
-    the list of uploaded files) and the "Remove <name>" labels of the uploaded files."""
+    label, given here in the interface language. The "Drag and drop files here" shown only
+    while a file is dragged over and the "Remove <name>" labels of the uploaded files
+    are not reachable by a style: :func:`translate_frontend` rewrites those."""
     import math
 
     mb = max(1, math.ceil(max_mb)) if max_mb else None

@@ -298,3 +298,29 @@ def test_the_first_sidebar_click_after_typing_in_the_body_opens_its_page(server,
     _wait(browser, 20).until(lambda d: "第二天：龙井喝茶。" in Draft.load(folder).caption.body)
     _idle(browser)
     assert "draft=" + did in browser.current_url
+
+
+def test_streamlits_own_words_are_chinese_in_the_zh_interface(server, browser, saved_draft, tmp_path):
+    """Issue 14 item 9: the accessibility labels Streamlit writes itself ("Remove 湖" on a
+    tag chip) read Chinese in the zh interface, and stay English in the English one."""
+    base, _ = server
+    did, _folder = saved_draft
+    browser.get(f"{base}/media?draft={did}&lang=zh")
+    _header(browser, "素材")
+    _idle(browser)
+
+    def labels(d):
+        return [e.get_attribute("aria-label") for e in d.find_elements(By.CSS_SELECTOR, "[aria-label]")]
+
+    try:
+        _wait(browser, 20).until(lambda d: any(a.startswith("移除 ") for a in labels(d)))
+    except TimeoutException:
+        _shot(browser, tmp_path, "frontend_words_failure")
+        raise
+    assert not [a for a in labels(browser) if a.startswith("Remove ")], labels(browser)
+    _shot(browser, tmp_path, "media_zh_frontend_words")
+    browser.get(f"{base}/media?draft={did}&lang=en")
+    _header(browser, "Media")
+    _idle(browser)
+    _wait(browser, 20).until(lambda d: any(a.startswith("Remove ") for a in labels(d)))
+    assert not [a for a in labels(browser) if a.startswith("移除 ")]
