@@ -1,10 +1,12 @@
 """Batch understanding on Ray Data: many photos and clips in, one Parquet row per item out.
 
     paths / manifest / Dataset ──► load tasks (probe, EXIF time and GPS, content hash;
-    items already in the output dropped) ──► tagging actors (``map_batches`` with a
-    callable class: the tagger loaded once per actor; decode, faces, tags, quality, place
-    — :func:`creator.understanding.understand_items`, the local path's own function)
-    ──► the driver writes each finished block as a part file, then one Parquet file.
+    items already in the output dropped) ──► decode tasks (decode, faces, quality:
+    :func:`creator.understanding.look_item`) ──► tagging actors (``map_batches`` with a
+    callable class: the tagger loaded once per actor; tags and place through
+    :func:`creator.understanding.understand_items`, the local path's own function, given
+    what the decode tasks saw) ──► the driver writes each finished block as a part file,
+    then one Parquet file.
 
 Each row has the fields of ``creator tag --json``
 (:func:`creator.understanding.records.item_record`). A file that cannot be read or
@@ -178,9 +180,48 @@ def _load_batch(batch, done: frozenset) -> dict:
     return {"item": kept}
 
 
+def _decode_batch(batch, settings: Settings) -> dict:
+    """Decode task: :func:`look_item` (decode, faces, quality) for each item, apart from
+    the tagging actors, so decoding scales with the tasks a cluster can run. What it saw
+    (or the error decoding raised, which the actor words as the local path does) travels
+    pickled beside the item."""
+    import pickle
+
+    from ..errors import MediaError
+    from ..types import MediaItem
+    from ..understanding import face_detector, look_item
+
+    detector, warnings = face_detector(settings)
+    seen = []
+    for text in batch["item"]:
+        item = MediaItem.model_validate_json(text)
+        result = None
+        if item.ok:
+            try:
+                result = look_item(item, settings, detector)
+            except Exception as e:  # noqa: BLE001 - this item's row says it
+                result = e
+        try:
+            seen.append(pickle.dumps((result, warnings)))
+        except Exception as e:  # noqa: BLE001 - an error that does not pickle, said in words
+            seen.append(pickle.dumps((MediaError(f"could not decode ({type(e).__name__}: {e})"), warnings)))
+    return {"item": list(batch["item"]), "seen": seen}
+
+
+def _seen(batch) -> tuple[dict[int, object], list[str]]:
+    import pickle
+
+    looked, warnings = {}, []
+    for k, blob in enumerate(batch["seen"]):
+        result, warnings = pickle.loads(blob)
+        if result is not None:
+            looked[k] = result
+    return looked, list(warnings)
+
+
 class _Understand:
-    """A tagging actor: the tagger (and face detector) loaded once, then batch after batch
-    through the local path's :func:`understand_items`."""
+    """A tagging actor: the tagger loaded once, then batch after batch through the local
+    path's :func:`understand_items`, given what the decode tasks saw."""
 
     def __init__(self, settings: Settings):
         from ..understanding.backends import get_tagger
@@ -188,13 +229,14 @@ class _Understand:
         self.settings = settings
         self.tagger = get_tagger(settings.tagging)
 
-    def _one_by_one(self, items):
+    def _one_by_one(self, items, looked, warnings):
         from ..understanding import understand_items
 
         out = []
-        for item in items:
+        for k, item in enumerate(items):
             try:
-                out += understand_items([item], self.settings, tagger=self.tagger)
+                out += understand_items([item], self.settings, tagger=self.tagger,
+                                        looked={0: looked[k]} if k in looked else {}, warnings=warnings)
             except Exception as e:  # noqa: BLE001 - this file's row says what went wrong
                 out.append(item.model_copy(update={
                     "error": f"{Path(item.path).name}: cannot be understood ({type(e).__name__}: {e})"}))
@@ -205,10 +247,11 @@ class _Understand:
         from ..understanding import understand_items
 
         items = [MediaItem.model_validate_json(s) for s in batch["item"]]
+        looked, warnings = _seen(batch)
         try:
-            done = understand_items(items, self.settings, tagger=self.tagger)
+            done = understand_items(items, self.settings, tagger=self.tagger, looked=looked, warnings=warnings)
         except Exception:  # noqa: BLE001 - find the one that failed; the others still get rows
-            done = self._one_by_one(items)
+            done = self._one_by_one(items, looked, warnings)
         return _table([item_record(i) for i in done])
 
 
@@ -312,6 +355,8 @@ def understand_many(source, *, out: Path | str, settings: Settings | None = None
         if ds is not None:
             load_cpus, actors, actor_cpus, actor_gpus = _resources(ray, cfg)
             ds = ds.map_batches(_load_batch, batch_size=cfg.load_batch_size, fn_kwargs={"done": done},
+                                batch_format="numpy", num_cpus=load_cpus)
+            ds = ds.map_batches(_decode_batch, batch_size=cfg.load_batch_size, fn_kwargs={"settings": settings},
                                 batch_format="numpy", num_cpus=load_cpus)
             ds = ds.map_batches(_Understand, fn_constructor_kwargs={"settings": settings},
                                 batch_size=cfg.understand_batch_size, batch_format="numpy",

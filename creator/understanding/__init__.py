@@ -21,7 +21,7 @@ from ..config import Settings
 from ..errors import BackendUnavailable, Cancelled, CreatorError
 from ..types import MediaItem, MediaKind, NoteContext, Tag
 
-__all__ = ["understand", "understand_items", "Progress"]
+__all__ = ["understand", "understand_items", "look_item", "face_detector", "Progress"]
 
 # progress(stage, done, total); stage is "load", "tag" or "place".
 Progress = Callable[[str, int, int], None]
@@ -91,6 +91,32 @@ def _merge_tags(per_frame: list[list[Tag]]) -> list[Tag]:
     return sorted(best.values(), key=lambda t: -t.score)
 
 
+def face_detector(settings: Settings) -> tuple[object | None, list[str]]:
+    """The face detector ``settings.tagging.faces`` asks for (None when off), and the
+    warning to carry when it is unavailable."""
+    if not settings.tagging.faces:
+        return None, []
+    try:
+        from .faces import get_face_detector
+
+        return get_face_detector(), []
+    except BackendUnavailable as e:
+        return None, [f"face detection unavailable: {e}"]
+
+
+def look_item(item: MediaItem, settings: Settings, detector=None) -> list[tuple]:
+    """Step 2 for one item, before tagging: decode it (one image for a photo, a few
+    keyframes for a clip), find faces, score quality — ``[(image, faces, quality)]``
+    frame by frame. Raises MediaError (or the decoder's own error) for a file that can't
+    be decoded. understand_items runs it in worker threads; ``creator tag --ray`` in
+    Ray tasks, apart from the tagging actors."""
+    from .quality import assess
+
+    frames = _look(item, settings.tagging.image_size, settings.media.max_decode_mb)
+    faces = [detector.detect(f) if detector else [] for f in frames]
+    return [(f, b, assess(f, b, name=Path(item.path).name)) for f, b in zip(frames, faces)]
+
+
 def understand_items(
     items: list[MediaItem],
     settings: Settings | None = None,
@@ -98,27 +124,29 @@ def understand_items(
     progress: Progress | None = None,
     tagger=None,
     cancel: threading.Event | None = None,
+    looked: dict[int, list[tuple] | BaseException] | None = None,
+    warnings: Sequence[str] = (),
 ) -> list[MediaItem]:
     """Tag, score and place already-loaded items (steps 2–4). Returns new items; items
     with an error pass through unchanged, and an item that fails here gets an error.
-    ``cancel`` (set by another thread) stops it between items: raises Cancelled."""
+    ``cancel`` (set by another thread) stops it between items: raises Cancelled.
+    ``looked``: :func:`look_item`'s result (or the error it raised) for items already
+    decoded elsewhere, by index; those are not decoded again (``warnings``: what that
+    decoding had to say, e.g. no face detector)."""
+    from concurrent.futures import Future
+
     from .backends import get_tagger
     from .places import locate
-    from .quality import assess
 
     settings = settings or Settings()
     cfg = settings.tagging
     tagger = tagger or get_tagger(cfg)
-    faces_on = cfg.faces
-    warnings: list[str] = []
+    looked = looked or {}
+    warnings = list(warnings)
     detector = None
-    if faces_on:
-        try:
-            from .faces import get_face_detector
-
-            detector = get_face_detector()
-        except BackendUnavailable as e:
-            warnings.append(f"face detection unavailable: {e}")
+    if any(k not in looked for k, i in enumerate(items) if i.ok):  # something to decode here
+        detector, more = face_detector(settings)
+        warnings += more
 
     out = list(items)
     todo = [k for k, i in enumerate(items) if i.ok]
@@ -126,11 +154,15 @@ def understand_items(
     done = 0
     batch = cfg.batch_size
 
-    def look(item: MediaItem) -> list[tuple]:
-        """Per item, in a worker: decode, find faces, score quality (frame by frame)."""
-        frames = _look(item, cfg.image_size, settings.media.max_decode_mb)
-        faces = [detector.detect(f) if detector else [] for f in frames]
-        return [(f, b, assess(f, b, name=Path(item.path).name)) for f, b in zip(frames, faces)]
+    def submit(pool, k: int) -> Future:
+        if k not in looked:
+            return pool.submit(look_item, items[k], settings, detector)
+        ready: Future = Future()
+        if isinstance(looked[k], BaseException):
+            ready.set_exception(looked[k])
+        else:
+            ready.set_result(looked[k])
+        return ready
 
     # Two workers look at items (decode + faces + quality) while this thread runs the
     # batched classifier on the chunk before: on two cores that keeps both busy. torch
@@ -138,11 +170,11 @@ def understand_items(
     # thrash (MTCNN went from ~65 ms to 400+ ms a photo with 2 intra-op threads here).
     with _torch_threads(cfg.torch_threads), ThreadPoolExecutor(max_workers=2) as pool:
         chunks = [todo[a:a + batch] for a in range(0, len(todo), batch)]
-        pending = [pool.submit(look, items[k]) for k in chunks[0]] if chunks else []
+        pending = [submit(pool, k) for k in chunks[0]] if chunks else []
         for c, chunk in enumerate(chunks):
             current = pending
             if c + 1 < len(chunks):  # look at the next chunk while this one is tagged
-                pending = [pool.submit(look, items[k]) for k in chunks[c + 1]]
+                pending = [submit(pool, k) for k in chunks[c + 1]]
             looked: list[tuple] = []
             owners: list[int] = []
             for k, fut in zip(chunk, current):

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import math
 import shutil
+from pathlib import Path
 from datetime import datetime
 
 import pytest
@@ -179,3 +180,27 @@ def test_without_the_extra_one_error_names_it(trip, tmp_path):
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1 and "pip install '.[distributed]'" in lines[0], done.stderr
     assert not (tmp_path / "r.parquet").exists()
+
+
+def test_decoding_is_the_tasks_work_and_tagging_the_actors(trip, settings, monkeypatch):
+    """The stages of the Ray pipeline, called as Ray calls them: the decode task decodes
+    (faces, quality); the tagging actor tags what it was given and decodes nothing (a
+    decode there would raise); a file that could not be decoded is its error row."""
+    import numpy as np
+
+    import creator.understanding as understanding
+    from creator.distributed import data
+
+    paths = np.array(sorted(str(p) for p in trip.iterdir()))
+    loaded = data._load_batch({"path": paths}, frozenset())
+    decoded = data._decode_batch({"item": np.array(loaded["item"])}, settings)
+    assert len(decoded["seen"]) == len(paths)
+
+    def no_decoding_here(*_a, **_k):
+        raise AssertionError("the tagging actor decoded an item itself")
+
+    monkeypatch.setattr(understanding, "look_item", no_decoding_here)
+    rows = {Path(r["path"]).name: r for r in data._Understand(settings)(decoded).to_pylist()}
+    assert {n for n, r in rows.items() if r["error"] is None} == {"颐和园.jpg", "花.jpg", "咖啡.png"}
+    assert all(rows[n]["tags"] and rows[n]["quality"] for n in ("颐和园.jpg", "花.jpg", "咖啡.png"))
+    assert rows["坏的.jpg"]["error"] and rows["空.jpg"]["error"]
