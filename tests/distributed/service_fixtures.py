@@ -142,3 +142,14 @@ def round_trip(client: httpx.Client, photos: list[Path], *roots: Path) -> dict:
         assert_no_server_path(payload, *roots)
     return {"upload": up, "context": ctx, "captions": captions, "tracks": tracks, "covers": covers,
             "cover_bytes": image.content}
+
+
+def follow_job(client: httpx.Client, job: dict, *, poll: float = 0.1, limit: float = 60) -> tuple[dict, list[float]]:
+    """Poll a video job until it is neither queued nor running (or ``limit`` seconds):
+    its last state and every progress value read on the way."""
+    seen, deadline = [], time.monotonic() + limit
+    while job["state"] in ("queued", "running") and time.monotonic() < deadline:
+        time.sleep(poll)
+        job = client.get(f"/videos/{job['id']}").json()
+        seen.append(job["progress"])
+    return job, seen

@@ -20,6 +20,7 @@ from creator.service.app import create_app
 from tests.distributed.service_fixtures import (
     LocalServer,
     assert_no_server_path,
+    follow_job,
     free_port,
     make_library,
     make_trip,
@@ -189,11 +190,7 @@ def test_video_job_progress_done_and_cancel(env):
     assert r.status_code == 202, r.text
     job = r.json()
     assert job["state"] in ("queued", "running")
-    seen, deadline = [], time.monotonic() + 60
-    while job["state"] in ("queued", "running") and time.monotonic() < deadline:
-        time.sleep(0.1)
-        job = client.get(f"/videos/{job['id']}").json()
-        seen.append(job["progress"])
+    job, seen = follow_job(client, job, poll=0.1)
     assert job["state"] == "done", job
     assert job["progress"] == 1.0 and seen == sorted(seen) and any(0 < p < 1 for p in seen)
     video = job["video"]

@@ -12,7 +12,8 @@ import httpx
 import pytest
 
 from creator.config import SERVICE_STAGES
-from tests.distributed.service_fixtures import free_port, make_library, make_trip, round_trip, service_settings
+from tests.distributed.service_fixtures import (follow_job, free_port, make_library, make_trip, round_trip,
+                                               service_settings)
 
 
 @pytest.fixture(scope="module")
@@ -65,11 +66,7 @@ def test_round_trip_concurrency_and_video_job_on_ray_serve(served):
     draft = {"language": "zh", "context": ctx, "order": [i["id"] for i in ctx["items"]],
              "caption": first["captions"][0], "track": first["tracks"][0], "cover": first["covers"][0]}
     job = client.post("/videos", json={"draft": draft}).json()
-    seen, deadline = [], time.monotonic() + 60
-    while job["state"] in ("queued", "running") and time.monotonic() < deadline:
-        time.sleep(0.2)
-        job = client.get(f"/videos/{job['id']}").json()
-        seen.append(job["progress"])
+    job, seen = follow_job(client, job, poll=0.2)
     assert job["state"] == "done", job
     assert seen == sorted(seen) and any(0 < p < 1 for p in seen)  # progress read from the video replica
     assert client.get("/" + job["video"]["path"]).content[4:8] == b"ftyp"
