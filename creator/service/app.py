@@ -37,9 +37,10 @@ from typing import Any, Literal
 
 from creator.service import require_extra
 
-require_extra("fastapi", "python_multipart", what="the HTTP API (creator.service)")
+require_extra("fastapi", "python_multipart", "fastapi_offline", what="the HTTP API (creator.service)")
 
 from fastapi import FastAPI, Request  # noqa: E402
+from fastapi_offline import FastAPIOffline  # noqa: E402  (/docs with its script and style served here, no CDN)
 from fastapi.responses import FileResponse, JSONResponse  # noqa: E402
 from pydantic import BaseModel, ConfigDict, Field  # noqa: E402
 
@@ -379,7 +380,7 @@ def create_app(settings: Settings | None = None, assistant: Any = None) -> FastA
         yield
         jobs.shutdown()
 
-    app = FastAPI(title="travel-note-creator", version=__version__, lifespan=lifespan,
+    app = FastAPIOffline(title="travel-note-creator", version=__version__, lifespan=lifespan,
                   description="The travel-note creation assistant over HTTP: upload photos and clips, "
                               "then understand, caption, soundtrack, cover, carousel and video. "
                               "Bodies are the SDK's types; media are named by the ids uploads return.")

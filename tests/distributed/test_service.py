@@ -4,6 +4,7 @@ a real HTTP client (httpx), over a small real trip and music library."""
 from __future__ import annotations
 
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -224,9 +225,19 @@ def test_video_job_progress_done_and_cancel(env):
 
 
 def test_openapi_lists_the_endpoints(env):
-    paths = env["client"].get("/openapi.json").json()["paths"]
+    client = env["client"]
+    paths = client.get("/openapi.json").json()["paths"]
     assert {"/uploads", "/understand", "/caption", "/soundtrack", "/cover", "/covers/{cover_id}/{name}",
             "/carousel", "/videos", "/videos/{job_id}"} <= set(paths)
+    # the OpenAPI page works offline: its script and style come from this server, not a CDN
+    page = client.get("/docs")
+    assert page.status_code == 200 and "cdn." not in page.text
+    assets = re.findall(r"""(?:src|href)=['"]([^'"]+\.(?:js|css))['"]""", page.text)
+    assert len(assets) >= 2, page.text
+    for url in assets:
+        assert url.startswith("/"), url
+        asset = client.get(url)
+        assert asset.status_code == 200 and len(asset.content) > 10_000, url
 
 
 def test_serve_command_binds_this_computer_by_default(tmp_path):
