@@ -93,7 +93,9 @@ def test_no_network_without_hf_hub_offline_is_quick_too(hub_calls, empty_cache, 
         check_models(_full())
     _assert_lists_all(str(err.value), ["tagging", "music", "caption", "cover"])
     assert "not reachable" in str(err.value)
-    assert len(hub_calls) <= len(MISSING), hub_calls  # once a model at most: no retries
+    # one request a model, whose connection the HTTP stack tries twice (8 lookups for the 4
+    # models, measured); the hub's retry-with-backoff would make many more (30 s a model before)
+    assert len(hub_calls) <= 2 * len(MISSING), hub_calls
 
 
 def test_only_the_models_the_settings_use_are_checked(no_network, empty_cache, monkeypatch):
@@ -201,7 +203,7 @@ def test_each_loader_fails_at_once_with_the_same_message(hub_calls, empty_cache,
     monkeypatch.delenv("TRANSFORMERS_OFFLINE")
     with pytest.raises(BackendUnavailable, match=r"tagging: openai/clip-vit-base-patch32 .*not reachable"):
         ClipTagger("openai/clip-vit-base-patch32").tag([sample_image("coffee")])
-    assert len(hub_calls) <= 1, hub_calls  # one try, no retries
+    assert len(hub_calls) <= 2, hub_calls  # one request (its connection tried twice), no retries
     with pytest.raises(BackendUnavailable) as err:
         DiffusionBackend("stabilityai/sd-turbo").generate("x", seed=0, width=64, height=64)
     msg = str(err.value)
