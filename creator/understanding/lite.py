@@ -414,23 +414,15 @@ _CLASS_FLOOR = 0.003
 _NOT_A_PERSON_GROUPS = frozenset({"food", "animal"})
 
 
-def _not_a_person_classes(vocab: Vocabulary) -> np.ndarray:
-    """(1000,) 1 for the classes of animal and food tags, else 0."""
-    out = np.zeros(1000, np.float32)
+def _group_classes(vocab: Vocabulary, groups: frozenset[str]) -> np.ndarray:
+    """(1000,) 1 for the ImageNet classes of the tags in ``groups``, else 0: with
+    :data:`_OBJECT_GROUPS`, the classes that evidence an object-like tag (food, animals,
+    vehicles, people, art); with :data:`_NOT_A_PERSON_GROUPS`, animals and food."""
+    mask = np.zeros(1000, np.float32)
     for t in vocab.tags:
-        if t.group in _NOT_A_PERSON_GROUPS:
-            out[list(t.imagenet)] = 1.0
-    return out
-
-
-def _object_classes(vocab: Vocabulary) -> np.ndarray:
-    """(1000,) 1 for classes that evidence an object-like tag (food, animals, vehicles,
-    people, art), else 0."""
-    obj = np.zeros(1000, np.float32)
-    for t in vocab.tags:
-        if t.group in _OBJECT_GROUPS:
-            obj[list(t.imagenet)] = 1.0
-    return obj
+        if t.group in groups:
+            mask[list(t.imagenet)] = 1.0
+    return mask
 
 
 def _combine(parts: dict[str, list[tuple[float, str]]]) -> dict[str, tuple[float, str]]:
@@ -493,8 +485,8 @@ class LiteTagger:
         self.head = FeatureHead.shipped() if head == "shipped" else head
         self.vocab = vocabulary()
         self._matrix = _imagenet_matrix(self.vocab)
-        self._object_classes = _object_classes(self.vocab)
-        self._not_a_person = _not_a_person_classes(self.vocab)
+        self._object_classes = _group_classes(self.vocab, _OBJECT_GROUPS)
+        self._not_a_person = _group_classes(self.vocab, _NOT_A_PERSON_GROUPS)
         self._model = None
         self._lock = threading.Lock()
 
