@@ -31,7 +31,6 @@ def add_library_parser(subparsers) -> argparse.ArgumentParser:
 
 def run_library(args) -> int:
     from .config import Settings
-    from .errors import CreatorError
     from .music.library import default_index_dir, index_library
 
     settings = Settings()
@@ -40,12 +39,8 @@ def run_library(args) -> int:
         from .distributed import cli_ray_address
         from .distributed.index import ray_analyser
 
-        given: list = []
-        try:  # `library index --ray DIR`: DIR is the folder, not an address
-            address = cli_ray_address(args.ray, given)
-        except CreatorError as e:
-            print(f"creator library: {e}", file=sys.stderr)
-            return 2
+        given: list = []  # `library index --ray DIR`: DIR is the folder, not an address
+        address = cli_ray_address(args.ray, given)
         if given:
             if args.dir is not None:
                 print(f"creator library: --ray: {given[0]!r} is not a Ray address and DIR is {args.dir}",
@@ -54,25 +49,22 @@ def run_library(args) -> int:
             args.dir = Path(given[0])
         analyser = ray_analyser(address, num_cpus_per_task=settings.distributed.index_cpus_per_task)
     library = args.dir or settings.music.library
-    try:
-        if args.json:
+    # a CreatorError goes up to creator.cli.main: one line, exit_status's code
+    if args.json:
+        report = index_library(library, default_index_dir(settings), force=args.force,
+                               analyser=analyser)
+    else:
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+        with Progress(TextColumn("indexing"), BarColumn(), MofNCompleteColumn(),
+                      TimeRemainingColumn(), TextColumn("{task.description}")) as bar:
+            task = bar.add_task("", total=None)
+
+            def progress(done: int, total: int, path: str) -> None:
+                bar.update(task, completed=done, total=total, description=Path(path).name[:40])
+
             report = index_library(library, default_index_dir(settings), force=args.force,
-                                   analyser=analyser)
-        else:
-            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-
-            with Progress(TextColumn("indexing"), BarColumn(), MofNCompleteColumn(),
-                          TimeRemainingColumn(), TextColumn("{task.description}")) as bar:
-                task = bar.add_task("", total=None)
-
-                def progress(done: int, total: int, path: str) -> None:
-                    bar.update(task, completed=done, total=total, description=Path(path).name[:40])
-
-                report = index_library(library, default_index_dir(settings), force=args.force,
-                                       progress=progress, analyser=analyser)
-    except CreatorError as e:
-        print(f"creator library: {e}", file=sys.stderr)
-        return 1
+                                   progress=progress, analyser=analyser)
     for w in report.warnings:
         print(f"creator library: warning: {w}", file=sys.stderr)
     if args.json:

@@ -17,6 +17,7 @@ MISSING = "/不存在/的/照片"
     ["cover", MISSING],
     ["make", MISSING, "-o", "{out}", "--no-progress"],
     ["music", MISSING],
+    ["library", "index", MISSING, "--json"],
     ["video", MISSING],
     ["post", MISSING],
 ])
@@ -36,6 +37,7 @@ def test_a_missing_path_is_a_failure_exit_1(argv, tmp_path, capsys, monkeypatch)
     ["cover", "{photos}", "--n", "0"],
     ["music", "-q", "calm", "--top", "0"],
     ["music", "-q", "calm", "--length", "-5"],
+    ["library", "index", "{photos}", "--ray", "not an address"],
 ])
 def test_a_wrong_option_is_a_usage_error_exit_2(argv, tmp_path, capsys, monkeypatch):
     from tests.factories import make_photo

@@ -431,7 +431,7 @@ def index_library(library: Path | str | None = None, index_dir: Path | str | Non
     root = Path(library) if library is not None else default_library_dir()
     root = root.expanduser()
     if not root.is_dir():
-        raise InputError(f"library: {_shown(root)} is not a folder")
+        raise MediaError(f"library: {_shown(root)} is not a folder")
     if not _utf8(str(root.resolve())):
         raise InputError(f"library: the name of {_shown(root)} is not valid UTF-8")
     index_dir = Path(index_dir) if index_dir is not None else default_index_dir()

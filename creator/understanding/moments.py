@@ -228,11 +228,9 @@ def _places(items: list[MediaItem]) -> list[Place]:
 
 def build_context(items: list[MediaItem], *, hints: list[str] | None = None,
                   warnings: list[str] | None = None) -> NoteContext:
-    """The NoteContext of understood items: places, dates, moments, top tags, mood."""
-    from .places import locate
-
-    items = [i.model_copy(update={"place": locate(i.gps)}) if i.ok and i.gps and not i.place else i
-             for i in items]
+    """The NoteContext of understood items: places, dates, moments, top tags, mood.
+    Places are the items' own (``understand_items`` looks them up, once); nothing is
+    looked up here."""
     # one order for every entry point (a folder, uploads in the browser's order, the
     # SDK): by capture time, then by file name; items without a time follow, by name
     items = sorted(items, key=lambda i: (i.taken_at is None, i.taken_at or datetime.min,

@@ -67,7 +67,6 @@ def run_cover(args: argparse.Namespace, settings=None) -> int:
     """Run the ``cover`` subcommand; returns the exit status. Errors and one warning line
     per unreadable file go to stderr; the covers written, one per line, to stdout."""
     from creator.config import Settings
-    from creator.errors import CreatorError, exit_status
     from creator.media import iter_media_files
     from creator.understanding import understand
 
@@ -105,9 +104,6 @@ def run_cover(args: argparse.Namespace, settings=None) -> int:
             save_image(c.image, path, fmt)
             c.cover.path = str(path)
             print(f"{path}\t{c.cover.style}\t{c.cover.source}")
-    except CreatorError as e:
-        print(f"creator cover: {e}", file=sys.stderr)
-        return exit_status(e)
     except OSError as e:  # the disk filled up or the folder went away while writing
         print(f"creator cover: {e.filename or args.output}: cannot be written ({e.strerror or e})",
               file=sys.stderr)

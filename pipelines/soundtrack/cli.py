@@ -61,7 +61,6 @@ def run_music(args) -> int:
     from pydantic import ValidationError
 
     from creator.config import Settings
-    from creator.errors import CreatorError
 
     from . import Pipeline, SoundtrackRequest
 
@@ -95,9 +94,6 @@ def run_music(args) -> int:
         err = e.errors()[0]
         print(f"creator music: --{'.'.join(map(str, err['loc']))}: {err['msg']}", file=sys.stderr)
         return 2
-    except CreatorError as e:
-        print(f"creator music: {e}", file=sys.stderr)
-        return 1
     for w in out.warnings:
         print(f"creator music: warning: {w}", file=sys.stderr)
     if args.json:

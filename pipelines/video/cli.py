@@ -57,7 +57,7 @@ def run_video(args: argparse.Namespace) -> int:
     from creator.assistant import Assistant
     from creator.config import Settings
     from creator.drafts import check_output_file, draft_folder, draft_lock
-    from creator.errors import Cancelled, CreatorError, exit_status
+    from creator.errors import Cancelled
     from creator.types import Draft
 
     console = Console(stderr=True)
@@ -89,9 +89,6 @@ def run_video(args: argparse.Namespace) -> int:
     except Cancelled:
         console.print("[yellow]cancelled[/]; no file written")
         return 130
-    except CreatorError as e:
-        console.print(f"error: {e}", soft_wrap=True, highlight=False, markup=False)
-        return exit_status(e)
     for w in result.warnings:
         console.print(f"[yellow]warning:[/] {w}")
     console.print(f"{result.path}  {result.width}x{result.height}, {result.duration:.1f} s, "
@@ -104,17 +101,13 @@ def _run_timeline(args: argparse.Namespace, console) -> int:
     from creator.assistant import Assistant
     from creator.config import Settings
     from creator.drafts import draft_folder
-    from creator.errors import CreatorError, exit_status
     from creator.types import Draft
 
-    try:
-        folder = draft_folder(args.draft_dir)
-        draft = Draft.load(folder)
-        result = Assistant(Settings()).timeline(draft, args.timeline, relative=args.relative, draft_dir=folder,
-                                                size=args.size, fps=args.fps, length=args.length)
-    except CreatorError as e:
-        console.print(f"error: {e}", soft_wrap=True, highlight=False, markup=False)
-        return exit_status(e)
+    # a CreatorError goes up to creator.cli.main: one line, exit_status's code
+    folder = draft_folder(args.draft_dir)
+    draft = Draft.load(folder)
+    result = Assistant(Settings()).timeline(draft, args.timeline, relative=args.relative, draft_dir=folder,
+                                            size=args.size, fps=args.fps, length=args.length)
     for w in result.warnings:
         console.print(f"[yellow]warning:[/] {w}")
     written = [result.path, *result.extra.values()]

@@ -7,7 +7,7 @@ import subprocess
 import numpy as np
 import pytest
 
-from creator.errors import InputError, MediaError
+from creator.errors import MediaError
 from creator.music.decode import decode, decode_ffmpeg
 from creator.music.library import default_library_dir, index_library, load_index, read_metadata
 from tests.factories import ffmpeg, make_click_track, make_tone
@@ -98,7 +98,8 @@ def test_demo_library_decodes_and_has_license():
 
 
 def test_bad_library_argument(tmp_path):
-    with pytest.raises(InputError, match="library"):
+    # a missing folder is media that is not there (exit 1, as for missing photos)
+    with pytest.raises(MediaError, match="library"):
         index_library(tmp_path / "nope", tmp_path / "ix")
 
 

@@ -3,15 +3,18 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from creator.types import GPS, MediaItem, MediaKind
+from creator.understanding.places import locate
 from creator.understanding.moments import build_context, group_moments, season_of, time_of_day
 from creator.vocabulary import vocabulary
 
 
 def item(i, when, gps=None, tags=(), error=None):
+    """An understood item: its place looked up as ``understand_items`` does."""
     v = vocabulary()
+    where = GPS(lat=gps[0], lon=gps[1]) if gps else None
     return MediaItem(
         path=f"/p/{i}.jpg", id=f"{i:016x}", kind=MediaKind.photo, taken_at=when,
-        gps=GPS(lat=gps[0], lon=gps[1]) if gps else None,
+        gps=where, place=locate(where) if where and not error else None,
         tags=[v.tag(t, s, "imagenet") for t, s in tags], error=error,
     )
 

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from PIL import Image
 
+from creator.cli import main
 from pipelines.cover.cli import add_cover_parser
 from tests.factories import make_photo
 
@@ -30,17 +31,14 @@ def test_cover_command_writes_candidates(tmp_path, capsys):
 
 def test_cover_command_reports_bad_style(tmp_path, capsys):
     photo = make_photo(tmp_path / "a.jpg", "coffee")
-    parser = argparse.ArgumentParser()
-    add_cover_parser(parser.add_subparsers())
-    args = parser.parse_args(["cover", str(photo), "-o", str(tmp_path / "c.png"), "--style", "nope"])
-    assert args.func(args) == 2
+    assert main(["cover", str(photo), "-o", str(tmp_path / "c.png"), "--style", "nope"]) == 2
     assert "style" in capsys.readouterr().err
 
 
-def _cover_args(*argv: str):
-    parser = argparse.ArgumentParser()
-    add_cover_parser(parser.add_subparsers())
-    return parser.parse_args(["cover", *argv])
+def _cover_args(*argv: str) -> list[str]:
+    """``creator cover ARGV``'s command line, run through ``creator.cli.main`` as a user's is
+    (its errors are printed and given an exit status there)."""
+    return ["cover", *argv]
 
 
 def _as_nobody(fn) -> tuple[int, str]:
@@ -72,8 +70,8 @@ def test_cover_output_problems_are_one_line_before_any_work(tmp_path, capsys):
                        (photo, "is one of the photos being read"),
                        (tmp_path / "c.png", "c-2.png: is a folder"),
                        (photo / "封面.png", "is a file, not a folder")]:
-        args = _cover_args(str(photo), str(bad), "-o", str(out), "--n", "2")
-        rc = args.func(args)
+        argv = _cover_args(str(photo), str(bad), "-o", str(out), "--n", "2")
+        rc = main(argv)
         captured = capsys.readouterr()
         assert rc == 2, out
         lines = captured.err.strip().splitlines()
@@ -99,16 +97,16 @@ def test_cover_into_a_read_only_folder(tmp_path):
         locked = top / "只读"
         locked.mkdir(mode=0o555)
         locked.chmod(0o555)
-        args = _cover_args(str(photo), "-o", str(locked / "封面.png"), "--n", "1")
+        argv = _cover_args(str(photo), "-o", str(locked / "封面.png"), "--n", "1")
         if os.geteuid() == 0:
-            rc, err = _as_nobody(lambda: args.func(args))
+            rc, err = _as_nobody(lambda: main(argv))
         else:
             import contextlib
             import io
 
             buf = io.StringIO()
             with contextlib.redirect_stderr(buf):
-                rc = args.func(args)
+                rc = main(argv)
             err = buf.getvalue()
         assert list(locked.iterdir()) == []
     finally:
@@ -123,15 +121,15 @@ def test_cover_names_each_unreadable_photo_on_stderr(tmp_path, capsys):
     empty.write_bytes(b"")
     tiny = tmp_path / "相册" / "小.png"
     Image.new("RGB", (1, 1)).save(tiny)
-    args = _cover_args(str(tmp_path / "相册"), "-o", str(tmp_path / "c.png"), "--n", "1")
-    assert args.func(args) == 0
+    argv = _cover_args(str(tmp_path / "相册"), "-o", str(tmp_path / "c.png"), "--n", "1")
+    assert main(argv) == 0
     captured = capsys.readouterr()
     warnings = [ln for ln in captured.err.splitlines() if ln.startswith("warning: ")]
     assert any("空.jpg: empty file" in w for w in warnings), captured.err
     assert any("小.png: too small to assess (1x1" in w for w in warnings), captured.err
     assert captured.out.startswith(str(tmp_path / "c.png"))
     # nothing usable: a failure, exit 1 (README: Exit status), the reasons still named
-    args = _cover_args(str(empty), str(tiny), "-o", str(tmp_path / "d.png"))
-    assert args.func(args) == 1
+    argv = _cover_args(str(empty), str(tiny), "-o", str(tmp_path / "d.png"))
+    assert main(argv) == 1
     err = capsys.readouterr().err
     assert "空.jpg: empty file" in err and "小.png: too small" in err and "creator cover: " in err

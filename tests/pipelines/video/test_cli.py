@@ -59,8 +59,7 @@ def test_creator_video_renders_a_saved_draft(tmp_path, capsys):
 
 
 def test_creator_video_on_a_folder_without_draft_fails_cleanly(tmp_path):
-    parser = argparse.ArgumentParser(prog="creator")
-    add_video_parser(parser.add_subparsers())
-    args = parser.parse_args(["video", str(tmp_path)])
-    assert args.func(args) == 1
+    from creator.cli import main
+
+    assert main(["video", str(tmp_path)]) == 1
     assert not (tmp_path / "note.mp4").exists()
