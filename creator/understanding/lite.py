@@ -17,7 +17,8 @@ How a photo becomes tags:
    whole probability vector counts, not the top-1: a palace photo spread over palace,
    castle, monastery and bell tower still adds up to strong "architecture".
 4. Colour and light evidence (:func:`colour_evidence`): sky, clouds, sunset, night, starry
-   sky, snow, autumn foliage, fog, greenery (forest/meadow/plant), water (sea/lake).
+   sky, snow, autumn foliage, fog, greenery (forest/meadow/plant), water (sea/lake), desert
+   sand; sunset also as a dusk silhouette, night also as a dark sky over lit ground.
 5. Faces → people, selfie, group; EXIF hour → night and golden-hour support.
 6. A small logistic head over the classifier's pooled 1280-d features
    (:class:`FeatureHead`, prompts/tagging/head.npz) for the scenes the 1000 classes miss
@@ -128,7 +129,7 @@ def colour_evidence(image: Image.Image) -> dict[str, float]:
     """Scores (0..1) for the tags that pixels can show and ImageNet cannot.
 
     Keys: sky, clouds, sunset, night, starry_sky, snow, autumn, fog, forest, meadow,
-    plant, water. Rules are simple statistics of a 96-px HSV copy, by frame region.
+    plant, water, desert. Rules are simple statistics of a 96-px HSV copy, by frame region.
     """
     p = _planes(image)
     h, s, v, tex = p.h, p.s, p.v, p.texture
@@ -165,7 +166,11 @@ def colour_evidence(image: Image.Image) -> dict[str, float]:
     # sunset / golden hour: a smooth warm band in the upper half, brighter than the ground
     warm_upper = float((warm & (v > 0.5) & (tex < 0.06))[upper].mean())
     backlit = float(v[upper].mean() - v[lower].mean())
-    out["sunset"] = float(0.9 * _ramp(warm_upper, 0.15, 0.45) * _ramp(backlit, 0.03, 0.2))
+    # or dusk: a glow of warm light anywhere in the sky (not a filled band) over ground
+    # clearly darker than it, a silhouette; a warm object seen head-on is not backlit
+    glow = float((((h <= 50) | (h >= 320)) & (s > 0.3) & (v > 0.3))[upper].mean())
+    out["sunset"] = float(max(0.9 * _ramp(warm_upper, 0.15, 0.45) * _ramp(backlit, 0.03, 0.2),
+                              0.85 * _ramp(glow, 0.08, 0.35) * _ramp(backlit, 0.12, 0.3)))
 
     # night: mostly dark with some light sources, or a deep blue-hour sky over lights;
     # starry sky: dark with many tiny points (counted on a finer 192-px copy: stars are small)
@@ -173,7 +178,15 @@ def colour_evidence(image: Image.Image) -> dict[str, float]:
     deep_blue_top = float(((h >= 200) & (h <= 255) & (s > 0.4) & (v < 0.5) & (v > 0.08))[top].mean())
     night_dark = _ramp(dark, 0.35, 0.75) * _ramp(0.35 - mean_v, 0.0, 0.15) * (0.5 + 0.5 * _ramp(points, 2, 12))
     blue_hour = _ramp(deep_blue_top, 0.4, 0.8) * _ramp(points, 1, 6) * _ramp(0.5 - mean_v, 0.0, 0.15)
-    out["night"] = float(0.85 * max(night_dark, blue_hour))
+    # or a dark, smooth sky over lit ground (a skyline, a bridge, a floodlit site): the
+    # brightest lights below stand far above the sky's level; dark leaves behind a bright
+    # bloom are no sky
+    top_v = float(v[top].mean())
+    lights = float(np.percentile(v[lower], 95)) - top_v
+    leaves_top = float(((h >= 65) & (h <= 170) & (s > 0.2) & (v > 0.05))[top].mean())
+    lit_below = (_ramp(0.36 - top_v, 0.0, 0.12) * _ramp(lights, 0.3, 0.55) * _ramp(0.5 - mean_v, 0.0, 0.1)
+                 * _ramp(float((tex[top] < 0.05).mean()), 0.5, 0.8) * _ramp(0.15 - leaves_top, 0.0, 0.1))
+    out["night"] = float(max(0.85 * max(night_dark, blue_hour), 0.8 * lit_below))
     fine = np.asarray(image.convert("L").resize(_fit(image.size, 192), Image.BILINEAR), np.float32) / 255.0
     # stars shrink to faint specks in a thumbnail: look for contrast, not brightness
     fine_points, _ = _bright_points(fine, level=max(0.12, float(np.median(fine)) + 0.08), contrast=0.07)
@@ -212,6 +225,13 @@ def colour_evidence(image: Image.Image) -> dict[str, float]:
 
     # water: smooth blue/cyan in the lower part of the frame
     water = (h >= 170) & (h <= 245) & (s > 0.15) & (v > 0.2) & (tex < 0.1)
+    # desert: sand-coloured ground filling the lower half under a blue sky, without green
+    # or water (a sepia print, a warm room or a close-up has no blue sky above it)
+    sand = (h >= 12) & (h <= 50) & (s > 0.12) & (s < 0.8) & (v > 0.3)
+    blue_top = float(((h >= 185) & (h <= 250) & (s > 0.08) & (v > 0.4))[top].mean())
+    out["desert"] = float(0.8 * _ramp(float(sand[lower].mean()), 0.45, 0.8) * _ramp(blue_top, 0.3, 0.7)
+                          * _ramp(0.1 - float(green.mean()), 0.0, 0.07)
+                          * _ramp(0.15 - float(water[lower].mean()), 0.0, 0.1))
     # fog and snow are both pale and smooth; haze without bright whites is fog
     out["snow"] = float(snow * (1.0 - out["fog"]))
     out["water"] = float(0.7 * _ramp(float(water[bottom].mean()), 0.2, 0.55) * (1.0 - out["night"]))

@@ -187,6 +187,44 @@ def test_snow_fog_forest_meadow_autumn():
     assert ev["autumn"] > 0.5 and ev["forest"] < 0.1
 
 
+def test_desert_needs_sand_under_a_blue_sky():
+    dunes = np.asarray(_scene((110, 160, 225), (215, 175, 115), split=0.4, noise_bottom=6)).copy()
+    assert colour_evidence(Image.fromarray(dunes))["desert"] > 0.5
+    # the same sand colour all over (a sepia print, a warm wall): no sky above it, no desert
+    sepia = _scene((200, 170, 120), (180, 145, 95), noise_bottom=6)
+    assert colour_evidence(sepia)["desert"] < 0.05
+    # sand with water along it is a beach, not a desert
+    beach = dunes.copy()
+    beach[200:] = (40, 110, 170)
+    assert colour_evidence(Image.fromarray(beach))["desert"] < 0.05
+    # green fields under a blue sky are not a desert
+    fields = _scene((110, 160, 225), (90, 150, 60), split=0.4, noise_bottom=20)
+    assert colour_evidence(fields)["desert"] < 0.05
+
+
+def test_dusk_silhouette_is_a_sunset_and_a_warm_close_up_is_not():
+    dusk = _gradient((70, 70, 95), (110, 80, 70))
+    dusk[65:110, :] = (235, 120, 50)  # a streak of orange cloud (the warm-band rule alone reads 0.45)
+    dusk[170:] = (25, 22, 25)  # the ground as a silhouette
+    assert colour_evidence(Image.fromarray(dusk.astype(np.uint8)))["sunset"] > 0.55
+    # an orange object filling the frame is warm but not backlit
+    fruit = np.clip(RNG.normal(0, 12, (300, 400, 1)) + np.array([230, 130, 40]), 0, 255)
+    assert colour_evidence(Image.fromarray(fruit.astype(np.uint8)))["sunset"] < 0.1
+
+
+def test_a_dark_sky_over_a_lit_skyline_is_night_and_noon_is_not():
+    city = np.full((300, 400, 3), (25, 30, 50), np.float32)  # a smooth night sky
+    city[150:] = (60, 55, 50)
+    for x in range(10, 400, 30):  # lit windows and street lights below
+        for y in range(165, 290, 20):
+            city[y : y + 8, x : x + 10] = (255, 230, 170)
+    ev = colour_evidence(Image.fromarray(city.astype(np.uint8)))
+    assert ev["night"] > 0.5
+    noon = city.copy()
+    noon[:150] = (120, 170, 230)
+    assert colour_evidence(Image.fromarray(noon.astype(np.uint8)))["night"] < 0.05
+
+
 def test_exif_night_needs_a_dark_photo(tagger):
     dark = Image.fromarray(np.full((300, 400, 3), 12, np.uint8))
     late = datetime(2024, 8, 1, 23, 30)
