@@ -3,7 +3,9 @@
 Per slot: a photo is decoded and scaled once, cropped to the frame's shape around its
 subject, then moved by ``zoompan`` (zoom toward or away from the subject) or by a
 ``crop`` whose position is an expression of the frame number (a pan across a photo of
-another shape); a clip is seeked, scaled and trimmed to its best segment. Slots are
+another shape); a clip is seeked, scaled and trimmed to its best segment. Every picture
+is converted to BT.709 limited range in the scale it goes through anyway (a clip from
+the matrix and range it is read with: unlabelled is BT.601, as ffmpeg reads it). Slots are
 joined by one ``concat``, the frames of each transition blended by ``xfade``, text PNGs are overlaid for their
 seconds, the audio graph from audio.py is added, and libx264/AAC write a faststart MP4.
 The MP4 carries no metadata of its inputs (a clip's GPS ``location``, title, comment,
@@ -136,6 +138,14 @@ def _cover_crop(iw: int, ih: int, cw: int, ch: int, aim: tuple[float, float]) ->
     return sw, sh, int(x) // 2 * 2, int(y) // 2 * 2
 
 
+# what every picture is converted to where it is first scaled: BT.709, limited range, the
+# output's labels. The input side is scale's own "auto": the frame's matrix and range as the
+# decoder reports them (an unlabelled clip is BT.601, as ffmpeg reads it everywhere else; a
+# "yuvj"/pc clip is full range), so each clip is converted once, in the scale it goes
+# through anyway.
+_TO_BT709 = "out_range=tv:out_color_matrix=bt709"
+
+
 def _tail(fps: int) -> str:
     # the same timebase, frame numbering and pixel format on every slot, as xfade requires
     return f"settb=1/{fps},setpts=N,setsar=1,format=yuv420p"
@@ -210,7 +220,7 @@ def _photo_chain(g: _Graph, slot: Slot, path: str, tl: Timeline, settings: Video
         pos = f"{a:.2f}+({b - a:.2f})*n/{max(1, n - 1)}"
         fixed_x, fixed_y = (pos, str(m.fixed)) if m.kind == "pan_x" else (str(m.fixed), pos)
         g.chains.append(
-            f"[{k}:v]scale={sw}:{sh}:flags=bicubic:out_range=tv:out_color_matrix=bt709,loop=loop={n - 1}:size=1:start=0,{_tail(fps)},"
+            f"[{k}:v]scale={sw}:{sh}:flags=bicubic:{_TO_BT709},loop=loop={n - 1}:size=1:start=0,{_tail(fps)},"
             f"crop={W}:{H}:x='{fixed_x}':y='{fixed_y}'{label}")
         return label
     # zoom toward (or away from) the subject: crop to the frame's shape once, then zoompan
@@ -218,7 +228,7 @@ def _photo_chain(g: _Graph, slot: Slot, path: str, tl: Timeline, settings: Video
     steps = max(1, n - 1)
     zexpr = (f"1+{z1 - 1:.4f}*on/{steps}" if z1 >= z0 else f"{z0:.4f}-{z0 - 1:.4f}*on/{steps}")
     g.chains.append(
-        f"[{k}:v]scale={sw}:{sh}:flags=bicubic:out_range=tv:out_color_matrix=bt709,crop={W}:{H}:{cx}:{cy},"
+        f"[{k}:v]scale={sw}:{sh}:flags=bicubic:{_TO_BT709},crop={W}:{H}:{cx}:{cy},"
         f"zoompan=z='{zexpr}':x='(iw-iw/zoom)*{ax:.4f}':y='(ih-ih/zoom)*{ay:.4f}':d={n}:s={W}x{H}:fps={fps},"
         f"{_tail(fps)}{label}")
     return label
@@ -236,7 +246,7 @@ def _clip_chain(g: _Graph, slot: Slot, path: str, tl: Timeline) -> str:
     it = slot.item
     ratio = (it.width / it.height) / (W / H)
     if 0.77 <= ratio <= 1.3:
-        g.chains.append(f"{pre},scale={W}:{H}:force_original_aspect_ratio=increase,crop={W}:{H}{label}")
+        g.chains.append(f"{pre},scale={W}:{H}:force_original_aspect_ratio=increase:{_TO_BT709},crop={W}:{H}{label}")
     else:
         # a clip of another shape: whole, over a blurred fill made at 1/8 size (cheap)
         bw, bh = _even(W / 8), _even(H / 8)
@@ -244,9 +254,9 @@ def _clip_chain(g: _Graph, slot: Slot, path: str, tl: Timeline) -> str:
         i = slot.index
         g.chains.append(
             f"{pre},split[cf{i}][cb{i}];"
-            f"[cb{i}]scale={bw}:{bh}:force_original_aspect_ratio=increase,crop={bw}:{bh},boxblur={blur},"
+            f"[cb{i}]scale={bw}:{bh}:force_original_aspect_ratio=increase:{_TO_BT709},crop={bw}:{bh},boxblur={blur},"
             f"scale={W}:{H},eq=brightness=-0.12[cbg{i}];"
-            f"[cf{i}]scale={W}:{H}:force_original_aspect_ratio=decrease,setsar=1[cfg{i}];"
+            f"[cf{i}]scale={W}:{H}:force_original_aspect_ratio=decrease:{_TO_BT709},setsar=1[cfg{i}];"
             f"[cbg{i}][cfg{i}]overlay=(W-w)/2:(H-h)/2,format=yuv420p{label}")
     return label
 
@@ -291,7 +301,8 @@ def build_command(
     # chain the slots: one concat of every slot's own frames, with only the frames of each
     # transition sent through xfade. xfade works in 4:4:4, so a chain of xfades would have
     # every frame of the video converted there and back; this way only transitions are.
-    # Photos and clips are labelled alike (BT.709, limited range) so concat sees one format.
+    # Photos and clips were converted to BT.709 limited range where they were scaled
+    # (_TO_BT709); these labels say so, alike on every slot, so concat sees one format.
     norm = "setsar=1,setparams=range=tv:colorspace=bt709:color_primaries=bt709:color_trc=bt709"
     parts: list[str] = []
     for i, (slot, label) in enumerate(zip(tl.slots, labels)):
