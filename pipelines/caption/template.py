@@ -12,6 +12,7 @@ from __future__ import annotations
 import random
 import re
 import string
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -99,15 +100,22 @@ class TripFacts:
 
 
 def sayable_ids(context: NoteContext) -> set[str] | None:
-    """The tag ids a draft may state: those that some photo carries at the calibrated score
-    themes.yaml ``say`` or more, or that the user added (score 1.0). None when no item
-    carries tags (a context built by hand, from moments only): its moments' tags are all
-    taken as given."""
+    """The tag ids a draft may state: those that two photos carry at the calibrated score
+    themes.yaml ``say`` or more, or one photo at ``say_alone`` or more, and those the user
+    added. None when no item carries tags (a context built by hand, from moments only): its
+    moments' tags are all taken as given."""
     item_tags = [t for i in context.items for t in i.tags]
     if not item_tags:
         return None
-    say = float(_ranking()["say"])
-    return {t.id for t in item_tags if t.score >= say or t.source == "user"}
+    ranking = _ranking()
+    say, alone = float(ranking["say"]), float(ranking["say_alone"])
+    support = Counter()
+    for t in item_tags:
+        if t.source == "user" or t.score >= alone:
+            support[t.id] += 2
+        elif t.score >= say:
+            support[t.id] += 1
+    return {tid for tid, n in support.items() if n >= 2}
 
 
 def trip_facts(context: NoteContext, lang: str, hints: list[str] | None = None) -> TripFacts:

@@ -3,11 +3,16 @@
     python tests/benchmarks/bench_truthful_drafts.py            # report
     python tests/benchmarks/bench_truthful_drafts.py --show 2   # also print 2 drafts per trip
     python tests/benchmarks/bench_truthful_drafts.py --fresh    # re-run the tagger (no cached contexts)
+    python tests/benchmarks/bench_truthful_drafts.py --shipped  # the shipped tagger (in-sample)
 
 Trips of 3–6 photos of ../shared/dev_photos/ (grouped by subject, with synthetic EXIF
 times and GPS positions, or none) go through the real pipeline: the photos are written
-with that EXIF into a temporary folder, ``Assistant().understand`` tags them with the lite
-tagger, and ``Assistant().caption`` drafts every style, in zh and en, n = 3.
+with that EXIF into a temporary folder, ``creator.understanding.understand`` (what
+``Assistant().understand`` runs) tags them with the lite tagger, and ``Assistant().caption``
+drafts every style, in zh and en, n = 3. By default each trip is tagged by a lite tagger
+whose feature head and calibration were fitted without any photo from the trip's sources
+(bench_tagging's fit, sources as there): the drafts are out-of-sample, as a new user's are.
+``--shipped`` uses the shipped head and calibration, which have seen every dev photo.
 
 The oracle is the set's labels, not the caption checker: a trip may be said to show the
 union of its photos' *acceptable* ids (dev_photos.tsv), closed under the general words
@@ -152,23 +157,47 @@ def _times(trip: Trip, labels: dict[str, set[str]]) -> list[datetime | None]:
     return out
 
 
-def understood(fresh: bool = False):
-    """{trip name: NoteContext} from the real lite tagger, cached by :func:`_fingerprint`."""
+def held_out_taggers():
+    """{trip name: a LiteTagger whose feature head and calibration were fitted without any
+    photo from the trip's sources} (bench_tagging's fit, leave-the-trip's-sources-out): the
+    drafts of such a trip are as a new user's would be, not drafts of photos the head has seen."""
+    from creator.understanding.lite import LiteTagger
+    from tests.benchmarks.bench_tagging import fit_all, look
+
+    photos = dev_set()
+    bare = LiteTagger(calibration=None, head=None)
+    looked, _, feats = look(bare, photos)
+    source = {p.path.name: p.source for p in photos}
+    out = {}
+    for trip in TRIPS:
+        mine = {source[n] for n in trip.photos}
+        train = [k for k, p in enumerate(photos) if p.source not in mine]
+        head, cal = fit_all(bare, [photos[k] for k in train], [looked[k] for k in train], feats[train], by="source")
+        out[trip.name] = LiteTagger(calibration=cal, head=head)
+    return out
+
+
+def understood(fresh: bool = False, held_out: bool = True):
+    """{trip name: NoteContext} from the real lite tagger, cached by :func:`_fingerprint`.
+    ``held_out``: each trip tagged by a tagger fitted without its photos' sources
+    (:func:`held_out_taggers`); else by the shipped tagger (fitted on every dev photo)."""
     from PIL import Image
 
-    from creator import Assistant, Settings
+    from creator import Settings
     from creator.types import NoteContext
+    from creator.understanding import understand
     from tests.factories import make_photo
 
     photos = {p.path.name: p for p in dev_set()}
     labels = {n: p.acceptable for n, p in photos.items()}
-    cache = CACHE / f"truthful_contexts_{_fingerprint()}.json"
+    cache = CACHE / f"truthful_contexts_{'held_out' if held_out else 'shipped'}_{_fingerprint()}.json"
     if cache.is_file() and not fresh:
         raw = json.loads(cache.read_text(encoding="utf-8"))
         return {k: NoteContext.model_validate(v) for k, v in raw.items()}
+    taggers = held_out_taggers() if held_out else {}
     out = {}
     with tempfile.TemporaryDirectory() as tmp:
-        assistant = Assistant(Settings.for_profile("lite", cache_dir=Path(tmp) / "cache"))
+        settings = Settings.for_profile("lite", cache_dir=Path(tmp) / "cache")
         for trip in TRIPS:
             folder = Path(tmp) / "旅行" / trip.name
             paths = []
@@ -177,23 +206,23 @@ def understood(fresh: bool = False):
                     im.load()
                     paths.append(make_photo(folder / f"{k:02d}_{Path(name).stem}.jpg", im.convert("RGB"),
                                             taken_at=when, gps=trip.gps, quality=95))
-            ctx = assistant.understand(paths)
+            ctx = understand(paths, settings, tagger=taggers.get(trip.name))
             # remember which dev photo each item is
             items = [i.model_copy(update={"path": trip.photos[int(Path(i.path).name[:2])]}) for i in ctx.items]
             out[trip.name] = ctx.model_copy(update={"items": items})
-    for old in CACHE.glob("truthful_contexts_*.json"):  # made by an older tagger: never read again
-        old.unlink()
+    for old in CACHE.glob(f"truthful_contexts_{'held_out' if held_out else 'shipped'}_*.json"):
+        old.unlink()  # made by an older tagger: never read again
     cache.write_text(json.dumps({k: v.model_dump(mode="json") for k, v in out.items()}, ensure_ascii=False),
                      encoding="utf-8")
     return out
 
 
-def run(show: int = 0, fresh: bool = False) -> dict:
+def run(show: int = 0, fresh: bool = False, held_out: bool = True) -> dict:
     from creator import Assistant, Settings
     from pipelines.caption import style_names
 
     labels = {p.path.name: p.acceptable for p in dev_set()}
-    contexts = understood(fresh)
+    contexts = understood(fresh, held_out)
     assistant = Assistant(Settings.for_profile("lite", cache_dir=Path(tempfile.gettempdir()) / "bench_truthful"))
     lex = {lang: lexicon(lang) for lang in ("zh", "en")}
     n_drafts = 0
@@ -251,6 +280,9 @@ if __name__ == "__main__":
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--show", type=int, default=0, help="print this many drafts per trip")
     ap.add_argument("--fresh", action="store_true", help="re-run the tagger instead of the cached contexts")
+    ap.add_argument("--shipped", action="store_true",
+                    help="tag with the shipped head and calibration (fitted on these very photos: in-sample) "
+                         "instead of ones fitted without each trip's sources")
     args = ap.parse_args()
     os.environ.setdefault("OMP_NUM_THREADS", "1")
-    run(args.show, args.fresh)
+    run(args.show, args.fresh, held_out=not args.shipped)
