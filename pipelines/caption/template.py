@@ -12,6 +12,7 @@ from __future__ import annotations
 import random
 import re
 import string
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -99,22 +100,22 @@ class TripFacts:
 
 
 def sayable_ids(context: NoteContext) -> set[str] | None:
-    """The tag ids a draft may state: those that some photo likely shows, 1 - prod(1 - p)
-    over the photos carrying the tag at themes.yaml ``say_floor`` or more reaching ``say``,
-    and those the user added. None when no item carries tags (a context built by hand, from
-    moments only): its moments' tags are all taken as given."""
+    """The tag ids a draft may state: those that two photos carry at the calibrated score
+    themes.yaml ``say`` or more, or one photo at ``say_alone`` or more, and those the user
+    added. None when no item carries tags (a context built by hand, from moments only): its
+    moments' tags are all taken as given."""
     item_tags = [t for i in context.items for t in i.tags]
     if not item_tags:
         return None
     ranking = _ranking()
-    say, floor = float(ranking["say"]), float(ranking["say_floor"])
-    missed: dict[str, float] = {}  # tag id -> the chance that no photo shows it
+    say, alone = float(ranking["say"]), float(ranking["say_alone"])
+    support = Counter()
     for t in item_tags:
-        if t.source == "user":
-            missed[t.id] = 0.0
-        elif t.score >= floor:
-            missed[t.id] = missed.get(t.id, 1.0) * (1.0 - min(t.score, 1.0))
-    return {tid for tid, m in missed.items() if 1.0 - m >= say - 1e-9}
+        if t.source == "user" or t.score >= alone:
+            support[t.id] += 2
+        elif t.score >= say:
+            support[t.id] += 1
+    return {tid for tid, n in support.items() if n >= 2}
 
 
 def trip_facts(context: NoteContext, lang: str, hints: list[str] | None = None) -> TripFacts:

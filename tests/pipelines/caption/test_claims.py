@@ -109,9 +109,9 @@ def test_an_llm_is_told_only_what_a_draft_may_say(lang):
 
 @pytest.mark.parametrize("lang", ["zh", "en"])
 def test_a_lone_unsure_tag_is_not_said_but_two_photos_agreeing_are(lang):
-    """themes.yaml say / say_floor: a tag of one photo at 0.75 (right about 3 times in 4 out
+    """themes.yaml say / say_alone: a tag of one photo at 0.75 (right about 3 times in 4 out
     of sample) is never stated; the same tag on two photos at 0.65, or on one at 0.9, is;
-    photos below the floor add nothing."""
+    weak photos (0.45) add nothing."""
     lex = lexicon(lang)
     base = [[("sea", 0.95), ("beach", 0.9)], [("sea", 0.9), ("clouds", 0.85)]]
 
