@@ -186,7 +186,9 @@ class ServiceSettings(_Section):
     """The HTTP API (``creator serve``, creator.service).
 
     Uploads are streamed to disk under ``work_dir`` (None: ``<cache_dir>/service``) and
-    refused over ``max_upload_mb`` per file or ``max_request_mb`` per request. Under Ray
+    refused over ``max_upload_mb`` per file or ``max_request_mb`` per request. What the
+    service keeps there (uploads, covers, videos) is deleted ``keep_hours`` after its last
+    use; a video being rendered is kept. Under Ray
     Serve (``--ray``) each heavy stage is its own deployment with ``replicas[stage]``
     replicas (default 1) of ``replica_cpus[stage]`` CPUs (default 1) and
     ``replica_gpus[stage]`` GPUs (default 0); ``work_dir`` must then be on a file system
@@ -201,6 +203,9 @@ class ServiceSettings(_Section):
     max_files: int = Field(200, ge=1)  # files in one upload request
     max_media: int = Field(1000, ge=1)  # media ids in one understand request
     video_jobs: int = Field(1, ge=1)  # videos rendered at once (under Ray: by each video replica); others wait, queued
+    # uploads, covers and videos not used for this long are deleted, and finished video jobs
+    # forgotten (checked at start and on each upload and video request)
+    keep_hours: float = Field(24.0, gt=0)
     replicas: dict[str, int] = Field(default_factory=dict)
     replica_cpus: dict[str, float] = Field(default_factory=dict)
     replica_gpus: dict[str, float] = Field(default_factory=dict)

@@ -15,7 +15,10 @@ lose the folders of the paths they name.
 Errors: a CreatorError becomes a 4xx with its message (``{"error", "kind"}``; a missing
 backend is 503); anything else is a 500 that says only "internal error". A video is a
 background job (``POST /videos`` → its id; ``GET`` → state and progress 0..1; ``DELETE``
-→ cancelled), run through the Assistant's own ``progress``/``cancel``.
+→ cancelled), run through the Assistant's own ``progress``/``cancel``. Nothing is kept
+forever: uploads, covers and videos not used for ``Settings.service.keep_hours`` (each use
+of an id renews it) are deleted, and finished jobs forgotten, at start and on each upload
+and video request (:meth:`Store.sweep`, :meth:`Jobs.sweep`); a video being rendered stays.
 
 ``stages`` (``create_app(settings, assistant)``) is anything with the Assistant's
 methods: the Assistant itself in one process, creator.service.ray_serve's proxy to the
@@ -31,6 +34,8 @@ import re
 import secrets
 import shutil
 import threading
+import time
+from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path, PurePosixPath
 from typing import Any, Literal
@@ -191,7 +196,31 @@ class Store:
         real = Path(os.path.realpath(files[0]))
         if self.uploads not in real.parents:
             raise InputError(f"{field}: no upload {media_id}")
+        self._used(self.uploads / m.group(1))
         return real
+
+    # keeping
+    @staticmethod
+    def _used(folder: Path) -> None:
+        """Marks an id's folder as just used (its mtime), so :meth:`sweep` keeps it."""
+        with contextlib.suppress(OSError):
+            os.utime(folder)
+
+    def sweep(self, max_age: float, *, keep: Iterable[str] = ()) -> int:
+        """Deletes the upload, cover and video folders not used for ``max_age`` seconds
+        (their mtime; every use of an id renews it), except the ids in ``keep`` (videos
+        being rendered). Returns how many were deleted; a folder that cannot be read or
+        removed is left for the next sweep."""
+        keep, cutoff, gone = set(keep), time.time() - max_age, 0
+        for base in (self.uploads, self.covers, self.videos):
+            with contextlib.suppress(OSError):
+                for d in base.iterdir():
+                    with contextlib.suppress(OSError):
+                        if (_ID.match(d.name) and d.name not in keep and not d.is_symlink() and d.is_dir()
+                                and d.stat().st_mtime < cutoff):
+                            shutil.rmtree(d)
+                            gone += 1
+        return gone
 
     def media_id(self, path: str | None) -> str | None:
         """The media id of a file under uploads/ (None for any other path)."""
@@ -234,7 +263,9 @@ class Store:
         folder = base / ident
         if not folder.is_dir():
             raise InputError(f"{field}: no {field} {ident}")
-        return own_file(folder, name, field=field, must_exist=True)
+        found = own_file(folder, name, field=field, must_exist=True)
+        self._used(folder)
+        return found
 
     def new_cover_dir(self) -> tuple[str, Path]:
         cid = self.new_id()
@@ -281,10 +312,15 @@ class _Job:
         self.error: str | None = None
         self.video: VideoResult | None = None
         self.cancel = threading.Event()
+        self.ended: float | None = None  # time.monotonic() when first seen finished
 
     def view(self) -> VideoJob:
         return VideoJob(id=self.id, state=self.state, progress=round(self.progress, 4), error=self.error,
                         video=self.video)
+
+    @property
+    def finished(self) -> bool:
+        return self.state in ("done", "failed", "cancelled")
 
 
 class Jobs:
@@ -323,6 +359,18 @@ class Jobs:
 
         self._pool.submit(run)
         return job.view()
+
+    def sweep(self, max_age: float) -> list[str]:
+        """Forgets the jobs finished more than ``max_age`` seconds ago; returns the ids of
+        the jobs still queued or running (whose files must be kept)."""
+        now = time.monotonic()
+        with self._lock:
+            for job_id, job in list(self._jobs.items()):
+                if job.finished:
+                    job.ended = job.ended or now
+                    if now - job.ended > max_age:
+                        del self._jobs[job_id]
+            return [j for j, job in self._jobs.items() if not job.finished]
 
     def get(self, job_id: str) -> _Job:
         with self._lock:
@@ -375,8 +423,18 @@ def create_app(settings: Settings | None = None, assistant: Any = None) -> FastA
     jobs = Jobs(conf.video_jobs)
     max_file, max_request = int(conf.max_upload_mb * MB), int(conf.max_request_mb * MB)
 
+    keep_s = conf.keep_hours * 3600.0
+
+    def sweep() -> None:
+        """What has not been used for ``keep_hours`` goes (a video being rendered stays)."""
+        try:
+            store.sweep(keep_s, keep=jobs.sweep(keep_s))
+        except Exception:  # noqa: BLE001 - housekeeping never fails a request
+            log.exception("sweeping the service folder failed")
+
     @contextlib.asynccontextmanager
     async def lifespan(_app):
+        sweep()
         yield
         jobs.shutdown()
 
@@ -412,6 +470,7 @@ def create_app(settings: Settings | None = None, assistant: Any = None) -> FastA
         if declared.isdigit() and int(declared) > max_request:
             return too_large(f"upload: the request is {int(declared) / MB:.1f} MB, over the "
                              f"{conf.max_request_mb:g} MB limit of one upload request")
+        sweep()
         upload_id = store.new_id()
         folder = store.uploads / upload_id
         folder.mkdir()
@@ -495,6 +554,7 @@ def create_app(settings: Settings | None = None, assistant: Any = None) -> FastA
 
     @app.post("/videos", response_model=VideoJob, status_code=202, summary="Start rendering a draft's video")
     def video_start(body: VideoBody):
+        sweep()
         draft = body.draft
         ctx = store.resolve_context(draft.context, field="draft.context")
         cover_src = store.cover_url(draft.cover.path) if draft.cover is not None and draft.cover.path else None
