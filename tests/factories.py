@@ -257,6 +257,19 @@ def make_click_track(path: Path | str, *, bpm: float = 120.0, duration: float = 
     return path, beats
 
 
+def make_mixed_library(root: Path | str) -> Path:
+    """A small music folder of what an indexer meets: a 120 BPM click track, a chord in a
+    sub-folder (子目录/和弦.flac), a silent file (静音.wav), a file that is not audio
+    (坏的.mp3) and a text file (notes.txt, not music). Returns ``root``."""
+    root = Path(root)
+    make_click_track(root / "节拍_120.wav", bpm=120, duration=6)
+    make_tone(root / "子目录" / "和弦.flac", freqs=(523.25, 659.25, 783.99), duration=4)
+    make_tone(root / "静音.wav", freqs=(440.0,), duration=2, amplitude=0.0)
+    (root / "坏的.mp3").write_bytes(b"ID3\x03\x00 this is not audio" * 20)
+    (root / "notes.txt").write_text("not music", encoding="utf-8")
+    return root
+
+
 def as_nobody(fn):
     """Run ``fn()`` in a forked child that has dropped to the 'nobody' user (root reads and
     writes anywhere, whatever the mode bits, and CI runs as root) and return its result,

@@ -305,22 +305,30 @@ class Store:
 # --- video jobs --------------------------------------------------------------------------------
 
 class _Job:
+    FINAL = ("done", "failed", "cancelled")
+
     def __init__(self, job_id: str):
         self.id = job_id
+        self.ended: float | None = None  # time.monotonic() when it reached a final state
         self.state = "queued"
         self.progress = 0.0
         self.error: str | None = None
         self.video: VideoResult | None = None
         self.cancel = threading.Event()
-        self.ended: float | None = None  # time.monotonic() when first seen finished
+
+    @property
+    def state(self) -> str:
+        return self._state
+
+    @state.setter
+    def state(self, value: str) -> None:
+        self._state = value
+        if value in self.FINAL and self.ended is None:
+            self.ended = time.monotonic()
 
     def view(self) -> VideoJob:
         return VideoJob(id=self.id, state=self.state, progress=round(self.progress, 4), error=self.error,
                         video=self.video)
-
-    @property
-    def finished(self) -> bool:
-        return self.state in ("done", "failed", "cancelled")
 
 
 class Jobs:
@@ -366,11 +374,9 @@ class Jobs:
         now = time.monotonic()
         with self._lock:
             for job_id, job in list(self._jobs.items()):
-                if job.finished:
-                    job.ended = job.ended or now
-                    if now - job.ended > max_age:
-                        del self._jobs[job_id]
-            return [j for j, job in self._jobs.items() if not job.finished]
+                if job.ended is not None and now - job.ended > max_age:
+                    del self._jobs[job_id]
+            return [j for j, job in self._jobs.items() if job.ended is None]
 
     def get(self, job_id: str) -> _Job:
         with self._lock:

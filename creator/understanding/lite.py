@@ -228,8 +228,8 @@ def colour_evidence(image: Image.Image) -> dict[str, float]:
     # desert: sand-coloured ground filling the lower half under a blue sky, without green
     # or water (a sepia print, a warm room or a close-up has no blue sky above it)
     sand = (h >= 12) & (h <= 50) & (s > 0.12) & (s < 0.8) & (v > 0.3)
-    blue_top = float(((h >= 185) & (h <= 250) & (s > 0.08) & (v > 0.4))[top].mean())
-    out["desert"] = float(0.8 * _ramp(float(sand[lower].mean()), 0.45, 0.8) * _ramp(blue_top, 0.3, 0.7)
+    out["desert"] = float(0.8 * _ramp(float(sand[lower].mean()), 0.45, 0.8)
+                          * _ramp(float(pale_blue[top].mean()), 0.3, 0.7)
                           * _ramp(0.1 - float(green.mean()), 0.0, 0.07)
                           * _ramp(0.15 - float(water[lower].mean()), 0.0, 0.1))
     # fog and snow are both pale and smooth; haze without bright whites is fog

@@ -12,7 +12,7 @@ from creator.cli import main
 from creator.distributed.index import ray_analyser
 from creator.music.library import LibraryIndex, index_library, index_path
 from tests.distributed.ray_fixtures import local_ray  # noqa: F401 (the fixture)
-from tests.factories import make_click_track, make_tone
+from tests.factories import make_mixed_library, make_tone
 
 
 pytestmark = pytest.mark.usefixtures("local_ray")
@@ -20,12 +20,7 @@ pytestmark = pytest.mark.usefixtures("local_ray")
 
 @pytest.fixture
 def lib(tmp_path):
-    root = tmp_path / "音乐库"
-    make_click_track(root / "节拍_120.wav", bpm=120, duration=6)
-    make_tone(root / "子目录" / "和弦.flac", freqs=(523.25, 659.25, 783.99), duration=4)
-    make_tone(root / "静音.wav", freqs=(440.0,), duration=2, amplitude=0.0)
-    (root / "坏的.mp3").write_bytes(b"ID3 not really audio" * 20)
-    return root
+    return make_mixed_library(tmp_path / "音乐库")
 
 
 def _index(file) -> dict:

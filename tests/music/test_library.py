@@ -10,18 +10,12 @@ import pytest
 from creator.errors import MediaError
 from creator.music.decode import decode, decode_ffmpeg
 from creator.music.library import default_library_dir, index_library, load_index, read_metadata
-from tests.factories import ffmpeg, make_click_track, make_tone
+from tests.factories import ffmpeg, make_click_track, make_mixed_library, make_tone
 
 
 @pytest.fixture()
 def lib(tmp_path):
-    root = tmp_path / "我的音乐"
-    make_click_track(root / "节拍_120.wav", bpm=120, duration=8)
-    make_tone(root / "sub" / "和弦.flac", freqs=(523.25, 659.25, 783.99), duration=6)
-    make_tone(root / "silence.wav", freqs=(440.0,), duration=3, amplitude=0.0)
-    (root / "broken.mp3").write_bytes(b"ID3\x03\x00 this is not audio" * 20)
-    (root / "notes.txt").write_text("not music")
-    return root
+    return make_mixed_library(tmp_path / "我的音乐")
 
 
 def test_index_reindex_skip_drop_and_report(lib, tmp_path):
@@ -30,8 +24,8 @@ def test_index_reindex_skip_drop_and_report(lib, tmp_path):
     r1 = index_library(lib, idx_dir, progress=lambda d, t, p: seen.append((d, t)))
     assert seen[-1] == (4, 4)  # four audio files, the .txt ignored
     assert len(r1.added) == 4 and r1.unchanged == 0
-    assert [p for p, _ in r1.failed] == [str((lib / "broken.mp3").resolve())]
-    assert r1.silent == [str((lib / "silence.wav").resolve())]
+    assert [p for p, _ in r1.failed] == [str((lib / "坏的.mp3").resolve())]
+    assert r1.silent == [str((lib / "静音.wav").resolve())]
     usable = {t.title for t in r1.index.usable}
     assert usable == {"节拍 120", "和弦"}
     assert r1.path.is_file() and not list(r1.path.parent.glob("*.tmp"))
@@ -39,11 +33,11 @@ def test_index_reindex_skip_drop_and_report(lib, tmp_path):
     r2 = index_library(lib, idx_dir)
     assert r2.unchanged == 4 and not r2.added and not r2.updated
     # deleted file dropped; renamed file keeps its analysis (same content hash)
-    (lib / "sub" / "和弦.flac").rename(lib / "sub" / "改名.flac")
+    (lib / "子目录" / "和弦.flac").rename(lib / "子目录" / "改名.flac")
     (lib / "节拍_120.wav").unlink()
     r3 = index_library(lib, idx_dir)
     assert str((lib / "节拍_120.wav").resolve()) in r3.removed
-    assert r3.updated == [str((lib / "sub" / "改名.flac").resolve())] and not r3.added
+    assert r3.updated == [str((lib / "子目录" / "改名.flac").resolve())] and not r3.added
     assert {t.title for t in r3.index.usable} == {"改名"}
     loaded = load_index(lib, idx_dir)
     assert loaded is not None and len(loaded.tracks) == 3
