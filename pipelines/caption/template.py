@@ -24,7 +24,7 @@ from . import wording as wd
 from .checks import BODY_MAX, HASHTAGS_MAX, TITLE_MAX, clean_hashtag, title_length, trim_title
 
 __all__ = ["TripFacts", "trip_facts", "compose", "load_style", "style_names", "time_bucket", "theme_weight",
-           "general_ids", "keyword_sentence", "sayable_ids"]
+           "general_ids", "covered_general_ids", "keyword_sentence", "sayable_ids"]
 
 #: Tags whose photos show no sunshine: their moment gets no sentence about the sun.
 SUNLESS_TAGS = frozenset({"fog", "rain"})
@@ -53,9 +53,30 @@ def general_ids(ids) -> set[str]:
     return {g for g, specific in _ranking()["broader"].items() if g in present and present & set(specific)}
 
 
-def _by_weight(tags: list[Tag]) -> list[Tag]:
-    """``tags`` without the general ones that a specific one covers, strongest theme first (stable)."""
-    drop = general_ids(t.id for t in tags)
+def covered_general_ids(context: NoteContext, ids) -> set[str]:
+    """The general ids among ``ids`` that the trip's specific ones among them cover: those
+    of :func:`general_ids` whose photos mostly (half or more) also carry a specific one. A
+    party of five people photos with two selfies keeps "people"; a trip whose blue skies
+    all hold clouds drops "sky". Without tagged items, :func:`general_ids`."""
+    present = set(ids)
+    general = general_ids(present)
+    tagged = [{t.id for t in i.tags} for i in context.items if i.tags]
+    if not tagged:
+        return general
+    broader = _ranking()["broader"]
+    out = set()
+    for g in general:
+        specific = present & set(broader[g])
+        carrying = [ids_ for ids_ in tagged if g in ids_]
+        if not carrying or 2 * sum(bool(ids_ & specific) for ids_ in carrying) >= len(carrying):
+            out.add(g)
+    return out
+
+
+def _by_weight(tags: list[Tag], drop: set[str] | None = None) -> list[Tag]:
+    """``tags`` without the general ones (``drop``; default: those that a specific one among
+    ``tags`` covers), strongest theme first (stable)."""
+    drop = general_ids(t.id for t in tags) if drop is None else drop
     return sorted((t for t in tags if t.id not in drop), key=lambda t: -theme_weight(t))
 
 
@@ -101,16 +122,19 @@ class TripFacts:
 
 def sayable_ids(context: NoteContext) -> set[str] | None:
     """The tag ids a draft may state: those that two photos carry at the calibrated score
-    themes.yaml ``say`` or more, or one photo at ``say_alone`` or more, and those the user
-    added. None when no item carries tags (a context built by hand, from moments only): its
+    themes.yaml ``say`` or more, or one photo at ``say_alone`` or more (for the trip's
+    subjects, the levels under ``subjects``), and those the user added. None when no item carries tags (a context built by hand, from moments only): its
     moments' tags are all taken as given."""
     item_tags = [t for i in context.items for t in i.tags]
     if not item_tags:
         return None
     ranking = _ranking()
-    say, alone = float(ranking["say"]), float(ranking["say_alone"])
+    levels = {False: (float(ranking["say"]), float(ranking["say_alone"])),
+              True: (float(ranking["subjects"]["say"]), float(ranking["subjects"]["say_alone"]))}
+    subject_groups = set(ranking["subjects"]["groups"])
     support = Counter()
     for t in item_tags:
+        say, alone = levels[t.group in subject_groups]
         if t.source == "user" or t.score >= alone:
             support[t.id] += 2
         elif t.score >= say:
@@ -141,12 +165,12 @@ def trip_facts(context: NoteContext, lang: str, hints: list[str] | None = None) 
             tags.setdefault(t.id, t)
     # themes: the trip's top tags, scenery and sights before objects, then tags seen only in
     # moments (the understanding stage did not rank them for the trip); a general tag that
-    # a specific one of the trip covers is left out
-    drop = general_ids(tags)
+    # specific ones of the trip cover (on most of its photos) is left out
+    drop = covered_general_ids(context, tags)
     top = [t for t in context.top_tags if t.id in tags]
     own = {t.id for t in top}
-    ranked = [t for t in _by_weight(top) + _by_weight([t for t in tags.values() if t.id not in own])
-              if t.id in btags and t.id not in drop]
+    ranked = [t for t in _by_weight(top, drop) + _by_weight([t for t in tags.values() if t.id not in own], drop)
+              if t.id in btags]
     themes = [t for t in ranked if btags[t.id].get("theme", True)]
     if len(themes) < 2:  # a trip of people and rooms: their names are what it has to say
         themes += [t for t in ranked if t not in themes][:2 - len(themes)]

@@ -231,6 +231,7 @@ def run(show: int = 0, fresh: bool = False, held_out: bool = True) -> dict:
     causes: Counter = Counter()
     wrong_words: Counter = Counter()
     lines: dict = {}
+    named: list[int] = []  # true ids each draft names
     for trip in TRIPS:
         ctx = contexts[trip.name]
         shown = closure(set().union(*(labels[n] for n in trip.photos)))
@@ -251,6 +252,7 @@ def run(show: int = 0, fresh: bool = False, held_out: bool = True) -> dict:
                             wrong_words[("|".join(sorted(ids)), w, why)] += 1
                             line = next((x for x in c.text().splitlines() if w in x.lower()), "")
                             lines.setdefault(("|".join(sorted(ids)), w, why), line)
+                    named.append(len(true))
                     if len(true) < 2:
                         thin.append((trip.name, lang, style, true, c.text()))
                     if shown_printed < show:
@@ -262,7 +264,9 @@ def run(show: int = 0, fresh: bool = False, held_out: bool = True) -> dict:
     print(f"drafts with a false claim: {len(false_drafts)}; claims by cause: {dict(causes)}")
     for (t, w, why), k in wrong_words.most_common(40):
         print(f"  {k:3d} x {t:16s} {w!r:20s} ({why}) e.g. {lines[t, w, why][:90]!r}")
-    print(f"drafts naming fewer than two true ids: {len(thin)}")
+    print(f"true ids a draft names: {sum(named) / max(1, len(named)):.2f} on average")
+    print(f"drafts naming fewer than two true ids: {len(thin)}; by trip: "
+          f"{dict(Counter(name for name, *_ in thin).most_common())}")
     for name, lang, style, true, text in thin[:8]:
         print(f"  {name} [{lang}/{style}] names {sorted(true)}: {text[:160]!r}")
     for name, lang, style, bad, text in false_drafts[:6]:
@@ -273,7 +277,8 @@ def run(show: int = 0, fresh: bool = False, held_out: bool = True) -> dict:
         shown = closure(set().union(*(labels[n] for n in trip.photos)))
         facts = Counter(t.id for i in ctx.items for t in i.tags)
         print(f"  {trip.name}: " + ", ".join(f"{t}{'*' if t not in shown else ''}" for t, _ in facts.most_common()))
-    return {"drafts": n_drafts, "false": len(false_drafts), "thin": len(thin), "causes": dict(causes)}
+    return {"drafts": n_drafts, "false": len(false_drafts), "thin": len(thin), "causes": dict(causes),
+            "named": sum(named) / max(1, len(named))}
 
 
 if __name__ == "__main__":

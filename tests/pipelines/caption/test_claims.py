@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 
 import pytest
 
+from creator.resources import load_prompt
 from creator.types import GPS, MediaItem
 from creator.understanding.moments import build_context
 from creator.vocabulary import vocabulary
@@ -129,3 +130,65 @@ def test_a_lone_unsure_tag_is_not_said_but_two_photos_agreeing_are(lang):
     assert "mountain" not in said([[("mountain", 0.75)], [("mountain", 0.45)], [("mountain", 0.45)]])
     # the user's own tag is always said
     assert "mountain" in said([[("mountain", 1.0, "user")]])
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_the_trips_subjects_are_said_at_their_own_lower_levels(lang):
+    """themes.yaml subjects: animals, people and food out of sample are right more often
+    than a scene at the same score, so a cat on one photo at 0.72, or on two at 0.55, is
+    said; a scene at those scores (a mountain) is not, nor a cat at 0.45 on three."""
+    lex = lexicon(lang)
+    base = [[("sea", 0.95), ("beach", 0.9)], [("sea", 0.9), ("clouds", 0.85)]]
+
+    def said(extra):
+        ctx = build_context(_items(base + extra, start=datetime(2024, 7, 1, 9)))
+        ids = set()
+        for style in style_names():
+            for c in Pipeline()(CaptionRequest(context=ctx, language=lang, style=style, n=3)).captions:
+                ids |= set().union(*claims(draft_text(c, ctx), lang, lex).values())
+        return ids
+
+    assert "cat" in said([[("cat", 0.72)]])
+    assert "cat" in said([[("cat", 0.55)], [("cat", 0.56)]])
+    assert "cat" not in said([[("cat", 0.45)], [("cat", 0.46)], [("cat", 0.47)]])
+    assert "mountain" not in said([[("mountain", 0.72)]])
+    assert "mountain" not in said([[("mountain", 0.55)], [("mountain", 0.56)]])
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_a_general_tag_is_left_out_only_where_specific_ones_cover_its_photos(lang):
+    """themes.yaml broader: five photos of people, two of them selfies, are still a trip of
+    people (some draft names them, beside the selfies); when every photo of people is a
+    selfie, the drafts say selfie and never the general word."""
+    lex = lexicon(lang)
+
+    def said(photos):
+        ctx = build_context(_items(photos, start=datetime(2024, 12, 14, 10)))
+        out = []
+        for style in style_names():
+            for c in Pipeline()(CaptionRequest(context=ctx, language=lang, style=style, n=3)).captions:
+                out.append(set().union(*claims(draft_text(c, ctx), lang, lex).values()))
+        return out
+
+    party = said([[("people", 0.9)], [("people", 0.85), ("selfie", 0.7)], [("people", 0.8)],
+                  [("people", 0.88), ("selfie", 0.65)], [("people", 0.83), ("indoor", 0.7)]])
+    assert any("people" in ids for ids in party) and any("selfie" in ids for ids in party)
+    selfies = said([[("people", 0.9), ("selfie", 0.8)], [("people", 0.85), ("selfie", 0.7)]])
+    assert all("selfie" in ids and "people" not in ids for ids in selfies), selfies
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_a_trip_with_nothing_sure_to_say_still_gets_a_title_that_reads(lang):
+    """No place and no tag sure enough to say (two birds at 0.4): the title names the
+    season from the dates, or with no dates at all the bank's labels.trip; never a bare
+    "这次" / "This trip", and never a guess at the birds."""
+    bank = load_prompt(f"caption/{lang}.yaml")
+    season = bank["seasons"]["spring"]
+    weak = [[("bird", 0.42)], [("bird", 0.4), ("plant", 0.43)]]
+    for start, want in ((datetime(2024, 5, 25, 7), season), (None, bank["labels"]["trip"])):
+        ctx = build_context(_items(weak, start=start))
+        for style in style_names():
+            for c in Pipeline()(CaptionRequest(context=ctx, language=lang, style=style, n=3)).captions:
+                assert want.lower() in c.title.lower(), (want, c.title)
+                assert c.title.strip(" 🌸") not in ("这次", "This trip")
+                assert vocabulary()["bird"].label(lang) not in c.title
