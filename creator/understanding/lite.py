@@ -15,7 +15,10 @@ How a photo becomes tags:
    tag's ``imagenet_weight`` (prompts/tags.yaml), squashed by :func:`calibrate` so that a
    confident class gives 0.8–0.95 and a few percent of scattered mass gives little. The
    whole probability vector counts, not the top-1: a palace photo spread over palace,
-   castle, monastery and bell tower still adds up to strong "architecture".
+   castle, monastery and bell tower still adds up to strong "architecture". For animals
+   and food, the top 5 classes also vote: when 4 or 5 of them are one tag's (five bird
+   species), that tag is shown however flat the probabilities are (cross-validated
+   recall@5 0.710 → 0.719, leave-one-source-out 0.749 → 0.758, precision@3 unchanged).
 4. Colour and light evidence (:func:`colour_evidence`): sky, clouds, sunset, night, starry
    sky, snow, autumn foliage, fog, greenery (forest/meadow/plant), water (sea/lake), desert
    sand; sunset also as a dusk silhouette, night also as a dark sky over lit ground.
@@ -427,6 +430,13 @@ def _imagenet_matrix(vocab: Vocabulary) -> np.ndarray:
 
 _OBJECT_GROUPS = frozenset({"food", "animal", "transport", "people", "art"})
 _CLASS_FLOOR = 0.003
+#: Groups whose tags also count the classifier's agreement: when most of its top
+#: :data:`_TOP_K` classes belong to one tag (five bird species, five dog breeds), that tag
+#: is shown, however flat the probabilities (a 320-px read spreads them: a clear bird photo
+#: may have 0.3 of its mass on birds, 0.06 on the best species). On the dev photos every
+#: animal or food tag with 4 or 5 of the top 5 was right (21 of 21).
+_AGREEMENT_GROUPS = frozenset({"animal", "food"})
+_TOP_K = 5
 
 
 #: Groups whose classes, when the classifier is sure of them, make a detected "face" more
@@ -506,6 +516,8 @@ class LiteTagger:
         self.vocab = vocabulary()
         self._matrix = _imagenet_matrix(self.vocab)
         self._object_classes = _group_classes(self.vocab, _OBJECT_GROUPS)
+        agreeing = np.array([t.group in _AGREEMENT_GROUPS for t in self.vocab.tags])
+        self._families = (self._matrix > 0) & agreeing[:, None]  # (tags, 1000)
         self._not_a_person = _group_classes(self.vocab, _NOT_A_PERSON_GROUPS)
         self._model = None
         self._lock = threading.Lock()
@@ -619,6 +631,10 @@ class LiteTagger:
         for t, score in zip(self.vocab.tags, imagenet_row):
             if score > 0.01:
                 parts.setdefault(t.id, []).append((float(score), "imagenet"))
+        top = np.argsort(-np.asarray(probs))[:_TOP_K]
+        agreement = self._families[:, top].mean(axis=1)
+        for k in np.flatnonzero(agreement > 0.5):
+            parts.setdefault(self.vocab.tags[k].id, []).append((float(0.9 * _ramp(agreement[k], 0.5, 1.0)), "imagenet"))
         objectness = float((probs * self._object_classes).sum())
         light = colour_evidence(image)
         colour = self._add_colour(parts, light, imagenet_row, objectness)
