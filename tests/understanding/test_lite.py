@@ -253,8 +253,8 @@ def test_shipped_calibration_is_loaded_and_applied(tagger):
     """Fact scores are sigmoid(slope * logit(raw) + offset) with the numbers in
     prompts/tagging/calibration.yaml, read here straight from the file."""
     data = yaml.safe_load(prompt_path("tagging/calibration.yaml").read_text(encoding="utf-8"))
-    # the operating point is precision-first: 0.4 (cross-validated precision@3 0.81; 0.3 gave 0.78)
-    assert 0.4 <= data["threshold"] <= 0.8 and data["floor"] < data["threshold"]
+    # the operating point is precision-first: 0.35 (cross-validated precision@3 0.81; 0.3 gave 0.79)
+    assert 0.35 <= data["threshold"] <= 0.8 and data["floor"] < data["threshold"]
     fitted = data["tags"]
     assert len(fitted) >= 20 and any(abs(v["slope"] - 1) > 0.05 or abs(v["offset"]) > 0.05 for v in fitted.values())
     assert tagger.calibration == Calibration.shipped()
