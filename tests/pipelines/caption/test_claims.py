@@ -134,9 +134,10 @@ def test_a_lone_unsure_tag_is_not_said_but_two_photos_agreeing_are(lang):
 
 @pytest.mark.parametrize("lang", ["zh", "en"])
 def test_the_trips_subjects_are_said_at_their_own_lower_levels(lang):
-    """themes.yaml subjects: animals, people and food out of sample are right more often
-    than a scene at the same score, so a cat on one photo at 0.72, or on two at 0.55, is
-    said; a scene at those scores (a mountain) is not, nor a cat at 0.45 on three."""
+    """themes.yaml subjects: animals, people and food scoring 0.7+ out of sample were all
+    right, a scene there only 7 times in 10, so a cat on one photo at 0.72 is said and a
+    mountain at 0.72 is not; two photos need 0.6 for both, and a cat at 0.45-0.55 on three
+    photos is not said."""
     lex = lexicon(lang)
     base = [[("sea", 0.95), ("beach", 0.9)], [("sea", 0.9), ("clouds", 0.85)]]
 
@@ -149,10 +150,10 @@ def test_the_trips_subjects_are_said_at_their_own_lower_levels(lang):
         return ids
 
     assert "cat" in said([[("cat", 0.72)]])
-    assert "cat" in said([[("cat", 0.55)], [("cat", 0.56)]])
-    assert "cat" not in said([[("cat", 0.45)], [("cat", 0.46)], [("cat", 0.47)]])
+    assert "cat" in said([[("cat", 0.62)], [("cat", 0.63)]])
+    assert "cat" not in said([[("cat", 0.45)], [("cat", 0.5)], [("cat", 0.55)]])
     assert "mountain" not in said([[("mountain", 0.72)]])
-    assert "mountain" not in said([[("mountain", 0.55)], [("mountain", 0.56)]])
+    assert "mountain" in said([[("mountain", 0.62)], [("mountain", 0.63)]])
 
 
 @pytest.mark.parametrize("lang", ["zh", "en"])
