@@ -108,21 +108,24 @@ def test_an_llm_is_told_only_what_a_draft_may_say(lang):
     assert vocabulary()["fog"].label(lang) in prompt and vocabulary()["lake"].label(lang) in prompt
 
 
+def _claimed(photos, lang: str, start: datetime) -> list[set[str]]:
+    """The ids each draft claims (every style, n = 3) of a trip of ``photos`` (as _items)."""
+    lex = lexicon(lang)
+    ctx = build_context(_items(photos, start=start))
+    return [set().union(*claims(draft_text(c, ctx), lang, lex).values())
+            for style in style_names()
+            for c in Pipeline()(CaptionRequest(context=ctx, language=lang, style=style, n=3)).captions]
+
+
 @pytest.mark.parametrize("lang", ["zh", "en"])
 def test_a_lone_unsure_tag_is_not_said_but_two_photos_agreeing_are(lang):
     """themes.yaml say / say_alone: a tag of one photo at 0.75 (right about 3 times in 4 out
     of sample) is never stated; the same tag on two photos at 0.65, or on one at 0.9, is;
     weak photos (0.45) add nothing."""
-    lex = lexicon(lang)
     base = [[("sea", 0.95), ("beach", 0.9)], [("sea", 0.9), ("clouds", 0.85)]]
 
     def said(extra):
-        ctx = build_context(_items(base + extra, start=datetime(2024, 7, 1, 9)))
-        ids = set()
-        for style in style_names():
-            for c in Pipeline()(CaptionRequest(context=ctx, language=lang, style=style, n=3)).captions:
-                ids |= set().union(*claims(draft_text(c, ctx), lang, lex).values())
-        return ids
+        return set().union(*_claimed(base + extra, lang, datetime(2024, 7, 1, 9)))
 
     assert "mountain" not in said([[("mountain", 0.75), ("sky", 0.9)]])
     assert "mountain" in said([[("mountain", 0.65), ("sky", 0.9)], [("mountain", 0.66)]])
@@ -138,16 +141,10 @@ def test_the_trips_subjects_are_said_at_their_own_lower_levels(lang):
     right, a scene there only 7 times in 10, so a cat on one photo at 0.72 is said and a
     mountain at 0.72 is not; two photos need 0.6 for both, and a cat at 0.45-0.55 on three
     photos is not said."""
-    lex = lexicon(lang)
     base = [[("sea", 0.95), ("beach", 0.9)], [("sea", 0.9), ("clouds", 0.85)]]
 
     def said(extra):
-        ctx = build_context(_items(base + extra, start=datetime(2024, 7, 1, 9)))
-        ids = set()
-        for style in style_names():
-            for c in Pipeline()(CaptionRequest(context=ctx, language=lang, style=style, n=3)).captions:
-                ids |= set().union(*claims(draft_text(c, ctx), lang, lex).values())
-        return ids
+        return set().union(*_claimed(base + extra, lang, datetime(2024, 7, 1, 9)))
 
     assert "cat" in said([[("cat", 0.72)]])
     assert "cat" in said([[("cat", 0.62)], [("cat", 0.63)]])
@@ -161,15 +158,8 @@ def test_a_general_tag_is_left_out_only_where_specific_ones_cover_its_photos(lan
     """themes.yaml broader: five photos of people, two of them selfies, are still a trip of
     people (some draft names them, beside the selfies); when every photo of people is a
     selfie, the drafts say selfie and never the general word."""
-    lex = lexicon(lang)
-
     def said(photos):
-        ctx = build_context(_items(photos, start=datetime(2024, 12, 14, 10)))
-        out = []
-        for style in style_names():
-            for c in Pipeline()(CaptionRequest(context=ctx, language=lang, style=style, n=3)).captions:
-                out.append(set().union(*claims(draft_text(c, ctx), lang, lex).values()))
-        return out
+        return _claimed(photos, lang, datetime(2024, 12, 14, 10))
 
     party = said([[("people", 0.9)], [("people", 0.85), ("selfie", 0.7)], [("people", 0.8)],
                   [("people", 0.88), ("selfie", 0.65)], [("people", 0.83), ("indoor", 0.7)]])
