@@ -457,9 +457,12 @@ def _moment_sentences(facts: TripFacts, bank: dict, picker: _Picker, moments: li
 
 
 def _day_header(facts: TripFacts, bank: dict, rng: random.Random, moments: list[Moment],
-                said: list[tuple[str, str | None]]) -> str:
+                said: list[tuple[str, str | None]], earlier: set[str] | None = None) -> str:
     """What follows "Day N｜": the day's own places when the trip has several, else a phrase
-    for its strongest theme or two ("湖边慢慢走，看日落"); "" when there is nothing to name."""
+    for its strongest theme or two ("湖边慢慢走，看日落"); "" when there is nothing to name.
+    ``earlier`` holds the phrases earlier days used: a fresh one is preferred (two days of
+    mountains are not both "远眺群山"), and the ones chosen are added to it."""
+    earlier = set() if earlier is None else earlier
     lang = facts.lang
     places = list(dict.fromkeys(m.place.name(lang) for m in moments if m.place))
     phrases: list[str] = []
@@ -470,7 +473,8 @@ def _day_header(facts: TripFacts, bank: dict, rng: random.Random, moments: list[
         options = [o for o in bank["tags"].get(tid, {}).get("day") or [] if wd.fits_time(o, lang, bucket)
                    and not (sunless and "daylight" in wd.time_classes(o, lang))]
         if options and len(phrases) < 2:
-            phrases.append(rng.choice(options))
+            phrases.append(rng.choice([o for o in options if o not in earlier] or options))
+            earlier.add(phrases[-1])
     if len(facts.places) > 1 and places:
         if len(places) > 1:
             return bank["arrow"].join(places[:3])
@@ -502,12 +506,13 @@ def _sections(facts: TripFacts, bank: dict, preset: dict, picker: _Picker, detai
         days = []
     if detail >= 3 and len(days) > 3:
         days = days[:2] + days[-1:]
+    day_phrases: set[str] = set()
     for day, moments in days:
         sents, said = _moment_sentences(facts, bank, picker, moments, n_moments, per_moment, used)
         if not sents:
             continue
         head = lab["day"].format(n=day)
-        what = _day_header(facts, bank, picker.rng, moments, said)
+        what = _day_header(facts, bank, picker.rng, moments, said, day_phrases)
         text = wd.join_sentences(lang, sents)
         if preset.get("inline_days"):
             out.append(f"{head}{wd.script(lang)['inline_dash']}{text}")

@@ -238,3 +238,14 @@ def test_nothing_follows_finally_within_a_day(lang):
                     sents = _sentences(para.split("\n", 1)[-1] if "\n" in para else para, lang)
                     for s in sents[:-1]:
                         assert not any(re.sub(r"^Day \d+( — |｜)", "", s).startswith(w) for w in last), para
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_two_days_of_the_same_scenes_get_different_day_headers(lang):
+    """Two days of mountains and clouds: the bank has two day phrases for each, so day 2's
+    header is not day 1's again ("Day 1｜远眺群山，看云 … Day 2｜远眺群山，看云")."""
+    ctx = trip(None, [[(9, ["mountain", "clouds"])], [(9, ["mountain", "clouds"])]], start=date(2024, 8, 20))
+    for seed in SEEDS:
+        c = compose(ctx, lang=lang, style="guide", rng=random.Random(seed))
+        heads = [re.sub(r"^Day \d+\s*[|｜—]?\s*", "", line) for line in c.body.splitlines() if line.startswith("Day ")]
+        assert len(heads) == 2 and heads[0] != heads[1], c.body
