@@ -517,7 +517,6 @@ class LiteTagger:
         self.vocab = vocabulary()
         self._matrix = _imagenet_matrix(self.vocab)
         self._object_classes = _group_classes(self.vocab, _OBJECT_GROUPS)
-        self._families = self._matrix > 0  # (tags, 1000): each tag's classes
         self._not_a_person = _group_classes(self.vocab, _NOT_A_PERSON_GROUPS)
         self._model = None
         self._lock = threading.Lock()
@@ -632,7 +631,7 @@ class LiteTagger:
             if score > 0.01:
                 parts.setdefault(t.id, []).append((float(score), "imagenet"))
         top = np.argsort(-np.asarray(probs))[:_TOP_K]
-        agreement = self._families[:, top].mean(axis=1)
+        agreement = (self._matrix[:, top] > 0).mean(axis=1)  # per tag, its share of the top classes
         for k in np.flatnonzero(agreement > 0.5):
             parts.setdefault(self.vocab.tags[k].id, []).append((float(0.9 * _ramp(agreement[k], 0.5, 1.0)), "imagenet"))
         objectness = float((probs * self._object_classes).sum())

@@ -123,8 +123,9 @@ class TripFacts:
 def sayable_ids(context: NoteContext) -> set[str] | None:
     """The tag ids a draft may state: those that two photos carry at the calibrated score
     themes.yaml ``say`` or more, or one photo at ``say_alone`` or more (for the trip's
-    subjects, the levels under ``subjects``), and those the user added. None when no item carries tags (a context built by hand, from moments only): its
-    moments' tags are all taken as given."""
+    subjects, the levels under ``subjects``), and those the user added. None when no item
+    carries tags (a context built by hand, from moments only): its moments' tags are all
+    taken as given."""
     item_tags = [t for i in context.items for t in i.tags]
     if not item_tags:
         return None
@@ -457,12 +458,11 @@ def _moment_sentences(facts: TripFacts, bank: dict, picker: _Picker, moments: li
 
 
 def _day_header(facts: TripFacts, bank: dict, rng: random.Random, moments: list[Moment],
-                said: list[tuple[str, str | None]], earlier: set[str] | None = None) -> str:
+                said: list[tuple[str, str | None]], earlier: set[str]) -> str:
     """What follows "Day N｜": the day's own places when the trip has several, else a phrase
     for its strongest theme or two ("湖边慢慢走，看日落"); "" when there is nothing to name.
     ``earlier`` holds the phrases earlier days used: a fresh one is preferred (two days of
     mountains are not both "远眺群山"), and the ones chosen are added to it."""
-    earlier = set() if earlier is None else earlier
     lang = facts.lang
     places = list(dict.fromkeys(m.place.name(lang) for m in moments if m.place))
     phrases: list[str] = []

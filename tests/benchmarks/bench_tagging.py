@@ -335,7 +335,7 @@ def cross_validated(tagger, photos: list[Photo], looked: list[Looked], feats: np
                     use_head: bool = True, by: str = "package", scored: list | None = None) -> list[list[str]]:
     """Each package's (``by="source"``: each source's) facts from a head and calibration
     fitted on the other packages (sources). ``scored``, if given, is filled with each
-    photo's (tag id, calibrated score, is a fact) for its facts and suggestions."""
+    photo's (tag id, calibrated score) for its facts and suggestions."""
     facts: list[list[str]] = [[] for _ in photos]
     if scored is not None:
         scored[:] = [[] for _ in photos]
@@ -349,27 +349,27 @@ def cross_validated(tagger, photos: list[Photo], looked: list[Looked], feats: np
         for k, tags in zip(test, decided(cal, raws, [looked[k].visible for k in test])):
             facts[k] = [t.id for t in tags]
             if scored is not None:
-                scored[k] = [(t.id, t.score, True) for t in tags] + [(t.id, t.score, False) for t in tags.suggestions]
+                scored[k] = [(t.id, t.score) for t in list(tags) + tags.suggestions]
     return facts
 
 
-# The groups whose tags name the trip's subjects (animals, people, food): the caption's
-# say rule (prompts/caption/themes.yaml) trusts them at a lower score, because out of
-# sample their scores run below their accuracy (the reliability table shows it).
-SUBJECT_GROUPS = ("animal", "people", "food")
 RELIABILITY_BINS = ((0.4, 0.5), (0.5, 0.6), (0.6, 0.7), (0.7, 0.8), (0.8, 0.9), (0.9, 1.01))
 
 
 def reliability(photos: list[Photo], scored: list) -> dict[str, list[tuple[float, int, float]]]:
     """{"subjects" | "other tags": [(bin start, tags, fraction correct)]} over every
-    facts' and suggestions' out-of-sample score: is a score of 0.7 right 70% of the time?"""
+    facts' and suggestions' out-of-sample score: is a score of 0.7 right 70% of the time?
+    Subjects are the groups the caption's say rule gives its own levels
+    (prompts/caption/themes.yaml ``subjects``), which this table is read for."""
+    from creator.resources import load_prompt
     from creator.vocabulary import vocabulary
 
     group = {t.id: t.group for t in vocabulary().tags}
+    subject_groups = set(load_prompt("caption/themes.yaml")["subjects"]["groups"])
     out: dict[str, list[tuple[float, int, float]]] = {}
     for name, subject in (("subjects", True), ("other tags", False)):
-        rows = [(s, t in p.acceptable) for p, tags in zip(photos, scored) for t, s, _ in tags
-                if (group[t] in SUBJECT_GROUPS) == subject]
+        rows = [(s, t in p.acceptable) for p, tags in zip(photos, scored) for t, s in tags
+                if (group[t] in subject_groups) == subject]
         out[name] = [(lo, len(r), float(np.mean(r)) if r else float("nan"))
                      for lo, hi in RELIABILITY_BINS for r in [[ok for s, ok in rows if lo <= s < hi]]]
     return out
