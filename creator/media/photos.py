@@ -1,7 +1,7 @@
 """Photos: the one loader every stage opens photos with, and their EXIF.
 
 :func:`open_photo` gives a photo as displayed (EXIF orientation, 8-bit RGB, alpha over
-white) at the size asked for, decoding no more than that size needs: JPEGs are decoded
+white, in sRGB through its embedded colour profile) at the size asked for, decoding no more than that size needs: JPEGs are decoded
 reduced (draft mode), other formats are decoded once in full and reduced in strips
 before any colour conversion, so no second full-size copy is ever made. Before any
 pixel is decoded, the memory the decode would need is estimated from the header (width,
@@ -15,6 +15,7 @@ reading.
 from __future__ import annotations
 
 import functools
+import io
 import math
 import os
 import threading
@@ -194,11 +195,65 @@ def _strip_rows(size: tuple[int, int], f: int) -> int:
     return min(h, max(f, _STRIP_BYTES // max(1, w * _STRIP_PIXEL) // f * f))
 
 
-def _to_rgb(im: Image.Image, top: float | None = None) -> Image.Image:
-    """RGB for any mode: transparency over white, 16-bit and float scaled to 8 bits.
+# --- colour: embedded ICC profiles -----------------------------------------------------------
+
+
+def _is_srgb(profile) -> bool:
+    from PIL import ImageCms
+
+    return "srgb" in (ImageCms.getProfileDescription(profile) or "").lower().replace(" ", "")
+
+
+@functools.lru_cache(maxsize=1)
+def _srgb_profile():
+    from PIL import ImageCms
+
+    return ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB"))
+
+
+@functools.lru_cache(maxsize=16)
+def _srgb_transform(icc: bytes, mode: str):
+    """An ImageCms transform from the embedded profile ``icc`` to sRGB for pixels stored as
+    ``mode`` ("RGB" or "CMYK"), or None when there is nothing to convert: an sRGB profile,
+    a broken one, or one for another colour space than the pixels' (a grey profile on an
+    RGB photo)."""
+    from PIL import ImageCms
+
+    try:
+        src = ImageCms.ImageCmsProfile(io.BytesIO(icc))
+        space = (src.profile.xcolor_space or "").strip().upper()
+        if space != mode or (mode == "RGB" and _is_srgb(src)):
+            return None
+        # no one-pixel cache: the transform is shared by threads decoding at once
+        return ImageCms.buildTransform(src, _srgb_profile(), mode, "RGB", flags=ImageCms.Flags.NOCACHE)
+    except (ImageCms.PyCMSError, OSError, ValueError, TypeError, AttributeError):
+        return None
+
+
+def _profile_mode(im: Image.Image) -> str | None:
+    """The pixel layout an embedded profile would be applied to: CMYK for CMYK, RGB for the
+    modes decoded to RGB before it (RGB, RGBA, palette), None for the rest."""
+    return "CMYK" if im.mode == "CMYK" else "RGB" if im.mode in ("RGB", "RGBA", "RGBX", "P", "PA") else None
+
+
+def _colour_transform(im: Image.Image):
+    """The transform that shows ``im``'s pixels in sRGB (see :func:`_srgb_transform`)."""
+    icc, mode = im.info.get("icc_profile"), _profile_mode(im)
+    if not icc or not isinstance(icc, bytes) or mode is None:
+        return None
+    return _srgb_transform(icc, mode)
+
+
+def _to_rgb(im: Image.Image, top: float | None = None, cmyk=None) -> Image.Image:
+    """RGB for any mode: transparency over white, 16-bit and float scaled to 8 bits, CMYK
+    through ``cmyk`` (the photo's profile to sRGB) when it has one.
     ``top`` is the whole image's largest value for integer/float modes (a strip of the
     image is scaled like the whole)."""
     mode = im.mode
+    if mode == "CMYK" and cmyk is not None:
+        from PIL import ImageCms
+
+        return ImageCms.applyTransform(im, cmyk)
     if mode == "RGB" and "transparency" not in im.info:
         return im
     if mode in ("I;16", "I;16L", "I;16B", "I;16N", "I", "F"):
@@ -222,10 +277,10 @@ def _to_rgb(im: Image.Image, top: float | None = None) -> Image.Image:
     return im.convert("RGB")
 
 
-def _reduce_to_rgb(im: Image.Image, f: int) -> Image.Image:
-    """``_to_rgb(im).reduce(f)`` without a second full-size copy: the conversion (and
-    compositing over white) is done strip by strip, each strip reduced at once. Rows per
-    strip are a multiple of ``f``, so the result is the same as the whole image's."""
+def _reduce_to_rgb(im: Image.Image, f: int, cmyk=None) -> Image.Image:
+    """``_to_rgb(im, cmyk=cmyk).reduce(f)`` without a second full-size copy: the conversion
+    (and compositing over white) is done strip by strip, each strip reduced at once. Rows
+    per strip are a multiple of ``f``, so the result is the same as the whole image's."""
     if not _needs_conversion(im):
         return im.reduce(f) if f > 1 else im
     w, h = im.size
@@ -234,11 +289,11 @@ def _reduce_to_rgb(im: Image.Image, f: int) -> Image.Image:
         top = float(im.getextrema()[1]) if w and h else 0.0
     rows = _strip_rows(im.size, f)
     if rows >= h:
-        rgb = _to_rgb(im, top)
+        rgb = _to_rgb(im, top, cmyk)
         return rgb.reduce(f) if f > 1 else rgb
     out = Image.new("RGB", _reduced(im.size, f))
     for y in range(0, h, rows):
-        strip = _to_rgb(im.crop((0, y, w, min(h, y + rows))), top)
+        strip = _to_rgb(im.crop((0, y, w, min(h, y + rows))), top, cmyk)
         out.paste(strip.reduce(f) if f > 1 else strip, (0, y // f))
     return out
 
@@ -251,7 +306,9 @@ def open_photo(path: str | os.PathLike, *, max_side: int | None = 448,
     JPEGs are decoded reduced (draft mode: 1/2, 1/4 or 1/8 scale, never below
     ``max_side``), so a 12000x9000 photo opens in a fraction of a second and small memory.
     Other formats are decoded once in full, then reduced (and converted) strip by strip.
-    CMYK, palette, greyscale, alpha (over white) and 16-bit images come back as 8-bit RGB.
+    CMYK, palette, greyscale, alpha (over white) and 16-bit images come back as 8-bit RGB,
+    in sRGB: an embedded ICC profile (Display P3, Adobe RGB, CMYK) is applied, an sRGB or
+    unreadable one left alone.
 
     ``max_decode_mb`` is the memory one decode may take (None: the configured
     ``Settings.media.max_decode_mb``); a photo whose decode would need more (estimated
@@ -284,7 +341,17 @@ def open_photo(path: str | os.PathLike, *, max_side: int | None = 448,
                     f"Settings.media.max_decode_mb)")
             im.load()
             orientation = _orientation(_exif(im, p))
-            rgb = _reduce_to_rgb(im, _factor(im.size, max_side))
+            # an embedded colour profile other than sRGB (a phone's Display P3, Adobe RGB, a
+            # CMYK print profile) is applied, so every stage sees the colours as displayed
+            transform = _colour_transform(im)
+            cmyk = transform if im.mode == "CMYK" else None
+            rgb = _reduce_to_rgb(im, _factor(im.size, max_side), cmyk)
+            if transform is not None:
+                if cmyk is None:
+                    from PIL import ImageCms
+
+                    rgb = ImageCms.applyTransform(rgb, transform)
+                rgb.info.pop("icc_profile", None)
             if orientation != 1:
                 rgb = rgb.transpose(_UPRIGHT[orientation])
             if max_side is not None and max(rgb.size) > max_side:
@@ -378,7 +445,9 @@ def photo_meta(path: str | os.PathLike) -> dict[str, Any]:
     """What a photo's header says, without decoding its pixels.
 
     Returns ``width``/``height`` as displayed (swapped for EXIF orientations 5-8),
-    ``format``, ``mode`` (Pillow's, as stored), ``orientation`` (1-8), ``taken_at`` (naive
+    ``format``, ``mode`` (Pillow's, as stored), ``orientation`` (1-8), ``colour_profile``
+    (True when it embeds a colour profile other than sRGB, which :func:`open_photo`
+    applies), ``taken_at`` (naive
     local time from EXIF DateTimeOriginal, else DateTimeDigitized, else DateTime; a date
     before 1971 is a placeholder, one in the future is ignored with a warning), ``gps``
     (GPS or None) and ``warnings`` (list of str). Raises MediaError naming the file.
@@ -388,6 +457,7 @@ def photo_meta(path: str | os.PathLike) -> dict[str, Any]:
         with _open(p) as im:
             exif = _exif(im, p)
             width, height, fmt, mode = im.width, im.height, im.format, im.mode
+            profiled = _colour_transform(im) is not None
     except (MediaError, BackendUnavailable):
         raise
     except (OSError, UnidentifiedImageError, ValueError, SyntaxError) as e:
@@ -420,4 +490,4 @@ def photo_meta(path: str | os.PathLike) -> dict[str, Any]:
     if warn:
         warns.append(warn)
     return {"width": width, "height": height, "format": fmt, "mode": mode, "orientation": orientation,
-            "taken_at": taken, "gps": gps, "warnings": warns}
+            "colour_profile": profiled, "taken_at": taken, "gps": gps, "warnings": warns}

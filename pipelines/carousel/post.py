@@ -30,7 +30,7 @@ from creator.errors import DraftError, InputError, MediaError
 from creator.types import Box, Draft, MediaItem
 
 from .pipeline_carousel import SIZES
-from .render import fit_image, render_entry, to_srgb
+from .render import fit_image, render_entry
 
 __all__ = ["write_post", "post_ratio", "post_zip", "FADE_IN", "FADE_OUT"]
 
@@ -73,7 +73,7 @@ def _cover_image(draft: Draft, draft_dir: Path, size: tuple[int, int]) -> Image.
 
     path = own_file(draft_dir, draft.cover.path, field="cover.path")
     try:  # the one photo loader: orientation, colour mode, the decode budget
-        img = to_srgb(open_photo(path, max_side=None))
+        img = open_photo(path, max_side=None)
     except MediaError as e:
         raise MediaError(f"the cover cannot be read: {e}") from e
     whole = Box(x0=0.0, y0=0.0, x1=1.0, y1=1.0)  # all of it must stay: the crop treats it as a face

@@ -1,6 +1,6 @@
 """One carousel image as it will be posted: the photo (or a clip's keyframe) decoded at
-the scale its crop needs, cut with the cover's crop code, in sRGB, with its label set in
-the cover style's typography.
+the scale its crop needs, cut with the cover's crop code, in sRGB (the photo loader
+applies its colour profile), with its label set in the cover style's typography.
 
 ``render_entry(entry, item, size, style="magazine") -> PIL.Image`` (RGB, exactly ``size``)
 """
@@ -8,7 +8,6 @@ the cover style's typography.
 from __future__ import annotations
 
 import dataclasses
-import io
 import math
 from pathlib import Path
 
@@ -18,7 +17,7 @@ from creator.types import Box, CarouselEntry, MediaItem, MediaKind
 from pipelines.cover.crop import crop_to_ratio
 from pipelines.cover.typography import TitleSpec, set_title
 
-__all__ = ["render_entry", "fit_image", "set_label", "label_spec", "to_srgb"]
+__all__ = ["render_entry", "fit_image", "set_label", "label_spec"]
 
 # The label: a small single line near an edge, in the cover style's font and ink.
 _LABEL = dict(size=(0.034, 0.042), max_lines=1, max_height=0.12, margin=0.05, zones=("bottom", "top"),
@@ -45,23 +44,6 @@ def set_label(image: Image.Image, label: str, style: str | None = None, *,
     (normalised boxes)."""
     out, _ = set_title(image, label, label_spec(style), avoid=faces or [], subject=subject, scrim=False)
     return out
-
-
-def to_srgb(image: Image.Image) -> Image.Image:
-    """``image`` converted to sRGB from the ICC profile it came with (a phone's Display
-    P3...); unchanged when it has none or it is sRGB already."""
-    icc = image.info.get("icc_profile")
-    if not icc:
-        return image
-    from PIL import ImageCms
-
-    try:
-        src = ImageCms.ImageCmsProfile(io.BytesIO(icc))
-        if "srgb" in (ImageCms.getProfileDescription(src) or "").lower().replace(" ", ""):
-            return image
-        return ImageCms.profileToProfile(image, src, ImageCms.createProfile("sRGB"), outputMode="RGB")
-    except (ImageCms.PyCMSError, OSError, ValueError):  # a broken profile: the pixels as they are
-        return image
 
 
 def _decode(item: MediaItem, entry: CarouselEntry, size: tuple[int, int], path: str) -> Image.Image:
@@ -109,7 +91,6 @@ def render_entry(entry: CarouselEntry, item: MediaItem, size: tuple[int, int], *
     """The posted image of one entry (RGB, exactly ``size``). ``path``: where the item's
     file is (default ``item.path``); ``labels``: set the entry's label, if it has one."""
     src = _decode(item, entry, size, str(path or item.path))
-    src = to_srgb(src)
     q = item.quality
     faces = list(q.faces) if q and item.kind != MediaKind.clip else []
     full = (item.width or src.width, item.height or src.height)

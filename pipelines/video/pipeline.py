@@ -31,10 +31,11 @@ from .text import render_text
 
 __all__ = ["VideoRequest", "Pipeline", "made_from", "draft_made_from", "video_changes", "video_outdated"]
 
-# Photos handed to ffmpeg as they are: 8-bit RGB or grey JPEGs, stored upright, at most
-# _DIRECT_OVERSIZE times the size the video needs per side. Anything else (alpha, 16-bit,
-# palette, CMYK, HEIC, WEBP, PNG, EXIF-rotated, huge) is decoded once by the one photo
-# loader (creator.media.open_photo: orientation, alpha over white, memory budget) at the
+# Photos handed to ffmpeg as they are: 8-bit RGB or grey JPEGs, stored upright, in sRGB, at
+# most _DIRECT_OVERSIZE times the size the video needs per side. Anything else (alpha,
+# 16-bit, palette, CMYK, HEIC, WEBP, PNG, EXIF-rotated, a Display P3 or other colour
+# profile ffmpeg would ignore, huge) is decoded once by the one photo loader
+# (creator.media.open_photo: orientation, alpha over white, colour profile, memory budget) at the
 # size the video needs and written as a temporary JPEG, so every stage shows it alike.
 _DIRECT = {"JPEG": ("RGB", "L")}
 _DIRECT_OVERSIZE = 2.0
@@ -411,7 +412,7 @@ class Pipeline:
             side = _needed_side((w, h), frame or (self.settings.width, self.settings.height),
                                 self.settings.zoom)
             direct = (meta["mode"] in _DIRECT.get(meta["format"] or "", ()) and meta["orientation"] == 1
-                      and max(w, h) <= _DIRECT_OVERSIZE * side)
+                      and not meta["colour_profile"] and max(w, h) <= _DIRECT_OVERSIZE * side)
             if not direct and tmp is not None:
                 conv = tmp / f"photo{n}.jpg"
                 open_photo(path, max_side=side).save(conv, quality=92)

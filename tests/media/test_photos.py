@@ -13,6 +13,7 @@ from creator.errors import ConfigError, InputError, MediaError
 from creator.media import load_media, open_photo, photo_meta
 from creator.media import photos as photos_mod
 from tests.factories import make_photo
+from tests.icc import cmyk_profile, matrix_rgb_profile, rgb_to_srgb
 
 TAKEN = datetime(2024, 5, 1, 18, 42, 7)
 
@@ -73,6 +74,60 @@ def test_cmyk_jpeg(tmp_path):
     assert img.mode == "RGB"
     r, g, b = np.asarray(img).reshape(-1, 3).mean(axis=0)
     assert r > 200 and g < 60 and b < 60
+
+
+# --- colour profiles -------------------------------------------------------------------------
+
+
+def _mean(img) -> np.ndarray:
+    return np.asarray(img, float).reshape(-1, 3).mean(axis=0)
+
+
+@pytest.mark.parametrize("suffix,mode", [(".jpg", "RGB"), (".png", "RGB"), (".png", "RGBA"), (".webp", "RGB")])
+def test_a_display_p3_photo_comes_back_in_srgb(tmp_path, suffix, mode):
+    p3 = (220, 40, 40)
+    path = tmp_path / f"手机{suffix}"
+    Image.new(mode, (240, 160), p3 if mode == "RGB" else p3 + (255,)).save(
+        path, icc_profile=matrix_rgb_profile(), **({"quality": 95} if suffix != ".png" else {}))
+    img = open_photo(path, max_side=100)
+    assert _mean(img) == pytest.approx(rgb_to_srgb(p3), abs=4)  # (241, 0, 10), not the stored values
+    assert "icc_profile" not in img.info  # converted: nothing downstream applies it twice
+    assert photo_meta(path)["colour_profile"] is True
+
+
+def test_strips_apply_the_profile_like_one_conversion(tmp_path, monkeypatch):
+    rng = np.random.default_rng(5)
+    path = tmp_path / "条带.png"
+    Image.fromarray(rng.integers(0, 256, (203, 311, 4), dtype=np.uint8), "RGBA").save(
+        path, icc_profile=matrix_rgb_profile())
+    whole = np.asarray(open_photo(path, max_side=None)).astype(int)
+    monkeypatch.setattr(photos_mod, "_STRIP_BYTES", 311 * 16 * 5)
+    assert np.abs(np.asarray(open_photo(path, max_side=None)).astype(int) - whole).max() <= 1
+
+
+def test_a_cmyk_photo_is_printed_through_its_own_profile(tmp_path):
+    def press(corner):  # prints full cyan as red: a naive CMYK -> RGB shows cyan
+        c, m, y, k = corner
+        return (0.0, 0.0, 0.0) if k else (53.24, 80.09, 67.20) if c else (100.0, 0.0, 0.0)
+
+    path = tmp_path / "印刷.jpg"
+    Image.new("CMYK", (200, 100), (255, 0, 0, 0)).save(path, quality=95, icc_profile=cmyk_profile(press))
+    r, g, b = _mean(open_photo(path))
+    assert r > 230 and g < 30 and b < 40, (r, g, b)
+    assert photo_meta(path)["colour_profile"] is True
+
+
+@pytest.mark.parametrize("profile", ["srgb", "garbage", "cmyk on rgb"])
+def test_an_srgb_broken_or_mismatched_profile_leaves_the_pixels_alone(tmp_path, profile):
+    from PIL import ImageCms
+
+    icc = {"srgb": ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes(),
+           "garbage": b"not a colour profile" * 20,
+           "cmyk on rgb": cmyk_profile(lambda corner: (50.0, 0.0, 0.0))}[profile]
+    path = tmp_path / "照片.png"
+    Image.new("RGB", (120, 80), (220, 40, 40)).save(path, icc_profile=icc)
+    assert _mean(open_photo(path)).tolist() == [220, 40, 40]
+    assert photo_meta(path)["colour_profile"] is False
 
 
 def test_palette_with_transparency_over_white(tmp_path):

@@ -1,9 +1,10 @@
 """Odd photos look the same in every stage: the video (a real render, read back with
-ffmpeg), the cover and understanding all read them through the one loader.
+ffmpeg), the cover, the carousel and understanding all read them through the one loader.
 
 Each photo is one flat colour whose right display is known here (16-bit grey at mid
 level is mid grey, transparent pixels are white whatever colour lies under them, half
-transparent blue over white is light blue...), so a frame can be checked by its colour.
+transparent blue over white is light blue, a Display P3 red is the sRGB red its profile
+says...), so a frame can be checked by its colour.
 """
 
 from __future__ import annotations
@@ -16,14 +17,16 @@ import pytest
 from PIL import Image
 
 from creator.media import load_media
-from creator.types import MediaItem
+from creator.types import CarouselEntry, MediaItem
 from creator.understanding import _look
 from creator.understanding.moments import build_context
+from pipelines.carousel.render import render_entry
 from pipelines.cover import CoverRequest
 from pipelines.cover import Pipeline as CoverPipeline
 from pipelines.video import Pipeline, VideoRequest
 from pipelines.video.render import fit_cover
 from tests.factories import ffmpeg, make_photo
+from tests.icc import cmyk_profile, matrix_rgb_profile, rgb_to_srgb
 
 W, H, FPS = 270, 480, 10
 
@@ -42,6 +45,26 @@ def _grey16(path: Path, level: int, size=(300, 400)) -> Path:
 
 def _cmyk(path: Path) -> Path:
     Image.new("CMYK", (300, 400), (0, 255, 255, 0)).save(path, quality=95)  # pure red in CMYK
+    return path
+
+
+# a phone's wide-gamut photo: its pixels are Display P3 values, shown right only through
+# the profile (ffmpeg ignores it; read naively it looks dull)
+P3_RED = (220, 40, 40)
+
+
+def _p3(path: Path) -> Path:
+    Image.new("RGB", (300, 400), P3_RED).save(path, quality=95, icc_profile=matrix_rgb_profile())
+    return path
+
+
+def _print_profile(corner):
+    c, m, y, k = corner  # this press prints full cyan as red (a naive conversion shows cyan)
+    return (0.0, 0.0, 0.0) if k else (53.24, 80.09, 67.20) if c else (100.0, 0.0, 0.0)
+
+
+def _cmyk_profiled(path: Path) -> Path:
+    Image.new("CMYK", (300, 400), (255, 0, 0, 0)).save(path, quality=95, icc_profile=cmyk_profile(_print_profile))
     return path
 
 
@@ -73,6 +96,8 @@ CASES = {
     "全透明.png": (lambda p: _rgba(p, (220, 0, 0, 0)), (255, 255, 255)),
     "半透明.png": (lambda p: _rgba(p, (0, 0, 255, 128)), (127, 127, 255)),
     "印刷.jpg": (_cmyk, (255, 0, 0)),
+    "印刷带配置.jpg": (_cmyk_profiled, (255, 0, 0)),
+    "显示P3.jpg": (_p3, rgb_to_srgb(P3_RED)),
     "苹果.heic": (_heic, (30, 180, 60)),
     "巨幅.jpg": (_huge, (90, 90, 90)),
     "旋转.jpg": (_rotated, None),
@@ -147,6 +172,9 @@ def test_every_stage_shows_it_alike(odd, render, tmp_path, name):
     # and the video's own intro, when the cover given to it is such a photo (fitted whole
     # over a darkened blur of itself: the middle band is the photo)
     seen["video intro"] = _middle_band(Image.open(fit_cover(odd[name], tmp_path / "intro.png", (W, H))))
+    # the image note's carousel: the whole photo, as posted
+    entry = CarouselEntry(item_id=item.id, box=(0.0, 0.0, float(item.width), float(item.height)))
+    seen["carousel"] = _middle_band(render_entry(entry, item, (300, 400), labels=False))
     for stage, got in seen.items():
         assert np.abs(got - want).max() <= 14, f"{name} in the {stage}: {got}, want {want}"
 
@@ -157,9 +185,9 @@ def test_plain_jpegs_go_to_ffmpeg_as_they_are_and_others_at_the_size_needed(odd,
     Image.new("RGB", (4000, 3000), (10, 120, 200)).save(big, quality=80)
     pipe = Pipeline()
     plan = {p: pipe._plan_item(MediaItem(path=str(p), id=p.stem, kind="photo"), None, tmp_path, k, frame=(W, H))
-            for k, p in enumerate([plain, big, odd["十六位灰.png"], odd["巨幅.jpg"], odd["旋转.jpg"]])}
+            for k, p in enumerate([plain, big, odd["十六位灰.png"], odd["巨幅.jpg"], odd["旋转.jpg"], odd["显示P3.jpg"]])}
     assert plan[plain].path == str(plain) and plan[plain].origin is None  # the fast path
-    for p in (big, odd["十六位灰.png"], odd["巨幅.jpg"], odd["旋转.jpg"]):
+    for p in (big, odd["十六位灰.png"], odd["巨幅.jpg"], odd["旋转.jpg"], odd["显示P3.jpg"]):
         pi = plan[p]
         assert pi.origin == str(p) and pi.path != str(p), p.name
         with Image.open(pi.path) as conv:
