@@ -58,6 +58,9 @@ class TaggingSettings(_Section):
     # CLIP or Chinese-CLIP: a hub id or a local folder with a saved model and processor.
     # Default: Chinese-CLIP ViT-B/16 (reads the vocabulary's zh prompts; see README "Full profile models")
     clip_model: str = "OFA-Sys/chinese-clip-vit-base-patch16"
+    # a CLIP tag scoring below this is a suggestion, not a fact (0.5: four times its uniform
+    # share of the softmax; measure a model with tests/benchmarks/bench_tagging_clip.py)
+    clip_fact_score: float = Field(0.5, ge=0, le=1)
     batch_size: int = Field(16, ge=1)
     image_size: int = Field(448, ge=64)  # longest side the photo is decoded at for analysis
     min_score: float = Field(0.15, ge=0, le=1)  # tags below this are dropped from an item

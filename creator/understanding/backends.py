@@ -57,7 +57,7 @@ def _build(settings: TaggingSettings) -> TaggingBackend:
 
         return ClipTagger(settings.clip_model, settings.device, precision=settings.precision,
                           min_score=settings.min_score, max_tags=settings.max_tags,
-                          batch_size=settings.batch_size)
+                          batch_size=settings.batch_size, fact_score=settings.clip_fact_score)
     raise ConfigError(f"tagging.backend: unknown backend {settings.backend!r} (choose 'lite' or 'clip')")
 
 

@@ -12,6 +12,13 @@ shared by all tags, so a photo with three true tags gives each about a third: th
 probabilities are then mapped to per-tag scores by ``p / (p + prior)``, ``prior`` being the
 uniform share ``1 / len(vocabulary)`` times ``prior_factor``, which puts a tag that gets
 ``prior_factor`` times its uniform share at 0.5 and a dominant tag near 1.
+
+Facts and suggestions, as the lite tagger's: a tag scoring ``fact_score`` or more is a
+fact; one between ``min_score`` and it is a suggestion (for the editor's add-tag menu,
+never in the caption). A photo with visible content and no fact keeps its best tag as
+one. The default 0.5 is the mapping's own midpoint (``prior_factor`` uniform shares), not
+a figure measured on real photos: ``tests/benchmarks/bench_tagging_clip.py MODEL``
+measures a model on the dev photos and picks the threshold by cross-validation.
 """
 
 from __future__ import annotations
@@ -24,8 +31,9 @@ import numpy as np
 from PIL import Image
 
 from ..errors import BackendUnavailable, InputError
-from ..types import Box, Tag
+from ..types import Box
 from ..vocabulary import vocabulary
+from .lite import TagList, visible_content
 
 __all__ = ["ClipTagger"]
 
@@ -43,6 +51,8 @@ class ClipTagger:
     min_score, max_tags, batch_size : as in the lite tagger.
     temperature : divides the logits before the softmax over tags.
     prior_factor : how many uniform shares make a score of 0.5 (see the module docstring).
+    fact_score : tags scoring at least this are facts, the rest (down to ``min_score``)
+        suggestions.
     """
 
     name = "clip"
@@ -58,9 +68,12 @@ class ClipTagger:
         batch_size: int = 16,
         temperature: float = 1.0,
         prior_factor: float = 4.0,
+        fact_score: float = 0.5,
     ):
         if not model:
             raise InputError("model: give a hub id or a local folder with a CLIP model")
+        if not 0.0 <= fact_score <= 1.0:
+            raise InputError(f"fact_score must be between 0 and 1, got {fact_score!r}")
         from ..models import resolve_device
 
         self.model_name = model
@@ -72,6 +85,7 @@ class ClipTagger:
         self.batch_size = batch_size
         self.temperature = temperature
         self.prior_factor = prior_factor
+        self.fact_score = fact_score
         self.vocab = vocabulary()
         self._lock = threading.Lock()
         self._model = None
@@ -176,20 +190,29 @@ class ClipTagger:
         *,
         faces: Sequence[list[Box]] | None = None,
         taken_at: Sequence[datetime | None] | None = None,
-    ) -> list[list[Tag]]:
-        """One list of tags per image, best first. ``faces`` and ``taken_at`` are accepted
-        for the shared contract; CLIP sees people and light in the pixels itself."""
+    ) -> list[TagList]:
+        """One list of fact tags per image, best first (at most ``max_tags``), its
+        ``suggestions`` the tags below ``fact_score`` (see the module docstring). ``faces``
+        and ``taken_at`` are accepted for the shared contract; CLIP sees people and light
+        in the pixels itself."""
         images = list(images)
         for i, im in enumerate(images):
             if not isinstance(im, Image.Image):
                 raise InputError(f"images[{i}]: expected a PIL image, got {type(im).__name__}")
         if not images:
             return []
-        out = []
-        for row in self.scores(images):
-            tags = [self.vocab.tags[k].make(float(s), "clip") for k, s in enumerate(row) if s >= self.min_score]
-            tags.sort(key=lambda t: (-t.score, t.id))
-            out.append(tags[: self.max_tags])
+        return [self.decide(row, visible_content(im)) for row, im in zip(self.scores(images), images)]
+
+    def decide(self, row: np.ndarray, visible: bool = True) -> TagList:
+        """Facts and suggestions from one image's (tags,) :meth:`scores`."""
+        order = sorted(range(len(row)), key=lambda k: (-float(row[k]), self.vocab.tags[k].id))
+        ranked = [self.vocab.tags[k].make(float(row[k]), "clip") for k in order[: 2 * self.max_tags + 1]]
+        facts = [t for t in ranked if t.score >= self.fact_score]
+        if not facts and visible and ranked and ranked[0].score > 0.0:
+            facts = ranked[:1]  # a photo that shows something keeps its best guess
+        kept = {t.id for t in facts}
+        out = TagList(facts[: self.max_tags])
+        out.suggestions = [t for t in ranked if t.id not in kept and t.score >= self.min_score][: self.max_tags]
         return out
 
 

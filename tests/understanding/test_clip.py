@@ -79,3 +79,92 @@ def test_clip_missing_model_says_how_to_get_it(tmp_path, monkeypatch):
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     with pytest.raises(BackendUnavailable, match="save_pretrained"):
         ClipTagger(str(tmp_path / "nope")).tag([sample_image("coffee")])
+
+
+def test_clip_tags_below_the_fact_score_are_suggestions(tiny_clip_dir, monkeypatch):
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    photo = sample_image("coffee")
+    ids = vocabulary().ids
+    for temperature in (0.05, 0.2):  # a few tags above the fact score, the rest below
+        tagger = ClipTagger(str(tiny_clip_dir), temperature=temperature, min_score=0.1)
+        scores = dict(zip(ids, tagger.scores([photo])[0]))
+        [tags] = tagger.tag([photo])
+        facts = {t for t, v in scores.items() if v >= tagger.fact_score}
+        assert facts and {t.id for t in tags} == facts
+        assert {t.id for t in tags.suggestions} == {t for t, v in scores.items() if 0.1 <= v < tagger.fact_score}
+        assert all(t.score >= 0.5 for t in tags) and all(0.1 <= t.score < 0.5 for t in tags.suggestions)
+    # a fact score of 0 makes every tag a fact (up to max_tags)
+    [tags] = ClipTagger(str(tiny_clip_dir), fact_score=0.0, max_tags=5).tag([photo])
+    assert len(tags) == 5 and not tags.suggestions
+
+
+def test_a_photo_with_no_fact_keeps_its_best_tag_and_a_blank_frame_none(tiny_clip_dir, monkeypatch):
+    from PIL import Image
+
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    tagger = ClipTagger(str(tiny_clip_dir), temperature=100.0)  # a flat softmax: every score near 0.2
+    photo, blank = sample_image("coffee"), Image.new("RGB", (64, 64), (0, 0, 0))
+    flat = tagger.scores([photo])[0]
+    assert flat.max() < tagger.fact_score
+    [tags], [none] = tagger.tag([photo]), tagger.tag([blank])
+    assert [t.score for t in tags] == [round(float(flat.max()), 4)] and tags.suggestions
+    assert list(none) == [] and none.suggestions
+
+
+def test_the_fact_score_is_a_setting(tiny_clip_dir, monkeypatch):
+    from creator.config import Settings
+    from creator.understanding.backends import get_tagger
+
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    settings = Settings()
+    settings.tagging.backend = "clip"
+    settings.tagging.clip_model = str(tiny_clip_dir)
+    settings.tagging.clip_fact_score = 0.0
+    tagger = get_tagger(settings.tagging)
+    assert tagger.fact_score == 0.0 and len(tagger.tag([sample_image("coffee")])[0]) == tagger.max_tags
+    with pytest.raises(Exception, match="less than or equal to 1"):
+        settings.tagging.clip_fact_score = 1.5
+
+
+def test_the_clip_benchmark_picks_the_lowest_fact_score_that_keeps_precision(tmp_path):
+    """tests/benchmarks/bench_tagging_clip.py on made-up scores whose truth is known: the
+    acceptable tags score 0.6, two wrong ones 0.4 and 0.3, so facts at 0.45 or more are
+    all right and the pick is 0.45 (0.2-0.4 let a wrong tag in)."""
+    import numpy as np
+
+    from tests.benchmarks.bench_tagging_clip import FACT_SCORES, Photo, cross_validated, facts_at, pick_fact_score
+
+    tagger = ClipTagger("not-loaded")  # decide() needs the vocabulary only
+    ids = vocabulary().ids
+    truth = [("sea", "beach"), ("mountain", "snow"), ("cat",), ("food", "fruit"), ("city", "night"), ("temple",)]
+    wrong = [("desert", "bird"), ("river", "dog"), ("airplane", "lake"), ("car", "fog"), ("boat", "forest"),
+             ("train", "meadow")]
+    photos, scores = [], np.full((len(truth), len(ids)), 0.01)
+    for k, (good, bad) in enumerate(zip(truth, wrong)):
+        photos.append(Photo(f"pkg{k % 3}", tmp_path / f"{k}.jpg", [{t} for t in good], set(good)))
+        for t in good:
+            scores[k, ids.index(t)] = 0.6
+        scores[k, ids.index(bad[0])], scores[k, ids.index(bad[1])] = 0.4, 0.3
+    visible = [True] * len(photos)
+    assert 0.45 in FACT_SCORES and pick_fact_score(tagger, photos, scores, visible) == 0.45
+    assert facts_at(tagger, scores, visible, 0.45)[0] == ["beach", "sea"]  # ties in id order
+    assert facts_at(tagger, scores, visible, 0.35)[0] == ["beach", "sea", "desert"]
+    facts, picked = cross_validated(tagger, photos, scores, visible)
+    assert picked == [0.45, 0.45, 0.45] and [set(f) for f in facts] == [set(g) for g in truth]
+
+
+def test_the_clip_benchmark_runs_a_saved_model_end_to_end(tiny_clip_dir, tmp_path, monkeypatch):
+    from tests.benchmarks.bench_tagging_clip import Photo, clip_scores, report
+
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    photos = []
+    for k, (name, label) in enumerate([("coffee", "drink"), ("chelsea", "cat"), ("astronaut", "people")]):
+        path = tmp_path / f"照片{k}.jpg"
+        sample_image(name).save(path)
+        photos.append(Photo(f"包{k}", path, [{label}], {label}))
+    tagger = ClipTagger(str(tiny_clip_dir), min_score=0.0)
+    scores, visible = clip_scores(tagger, photos, cache=False)
+    assert scores.shape == (3, len(vocabulary())) and visible == [True, True, True]
+    text = report(tagger, photos, scores, visible)
+    assert "leave-one-package-out CV" in text and "leave-one-source-out CV" in text
+    assert "CREATOR_TAGGING__CLIP_FACT_SCORE=" in text
