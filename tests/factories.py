@@ -295,3 +295,26 @@ def as_nobody(fn):
     _, status = os.waitpid(pid, 0)
     assert os.waitstatus_to_exitcode(status) == 0
     return json.loads(data)
+
+
+def make_hdr_clip(path: Path | str, *, transfer: str = "hlg", colour: tuple[int, int, int] = (200, 90, 50),
+                  size: tuple[int, int] = (320, 240), duration: float = 2.0, fps: int = 10) -> Path:
+    """A flat-colour clip recorded as a phone records HDR: BT.2020 primaries and matrix,
+    HLG (``transfer="hlg"``) or PQ ("pq") transfer, tagged so; ``colour`` is the SDR BT.709
+    colour it shows, its white put at the HDR reference white (203 cd/m2, ITU-R BT.2408).
+    8-bit H.264 (the static ffmpeg has no 10-bit encoder): the tags and code values are
+    what the readers act on."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    trc = {"hlg": "arib-std-b67", "pq": "smpte2084"}[transfer]
+    w, h = size
+    hexc = "0x%02x%02x%02x" % colour
+    vf = ("format=yuv420p,setparams=range=tv:colorspace=bt709:color_primaries=bt709:color_trc=bt709,"
+          "zscale=min=bt709:tin=bt709:pin=bt709:rin=tv:m=gbr:t=linear:p=bt709:npl=203,format=gbrpf32le,"
+          f"zscale=min=gbr:tin=linear:pin=bt709:p=bt2020:t={trc}:m=bt2020nc:r=tv:npl=203,format=yuv420p")
+    subprocess.run([ffmpeg(), "-y", "-loglevel", "error", "-f", "lavfi", "-i",
+                    f"color=c={hexc}:size={w}x{h}:rate={fps}:duration={duration}", "-vf", vf,
+                    "-c:v", "libx264", "-preset", "ultrafast", "-qp", "4", "-color_primaries", "bt2020",
+                    "-color_trc", trc, "-colorspace", "bt2020nc", "-color_range", "tv", str(path)],
+                   check=True, capture_output=True)
+    return path

@@ -33,7 +33,7 @@ from PIL import Image
 
 from ..errors import InputError, MediaError
 from ..types import ClipInfo, Shot
-from .ffmpeg import CancelToken, input_arg, iter_raw_frames, probe
+from .ffmpeg import CancelToken, input_arg, iter_raw_frames, probe, to_sdr
 
 __all__ = ["clip_info", "detect_shots", "keyframe_times", "read_frames"]
 
@@ -340,8 +340,8 @@ def clip_info(path: str | os.PathLike, *, shots: bool = True, cancel: CancelToke
 
 def read_frames(path: str | os.PathLike, times: Sequence[float], *, max_side: int | None = 448,
                 info: dict | None = None, cancel: CancelToken = None) -> list[Image.Image]:
-    """RGB frames of a clip at ``times`` (seconds), as displayed (rotation applied), no side
-    longer than ``max_side`` (None: full size).
+    """RGB frames of a clip at ``times`` (seconds), as displayed (rotation applied, an HDR
+    clip tone-mapped to SDR), no side longer than ``max_side`` (None: full size).
 
     Each frame is one seek and one decoded frame streamed from ffmpeg; times past the end
     give the last frame. Raises MediaError when a frame cannot be decoded.
@@ -358,6 +358,9 @@ def read_frames(path: str | os.PathLike, times: Sequence[float], *, max_side: in
         w, h = W, H
     duration = float(info.get("duration") or 0.0)
     frame = 1.0 / (info.get("fps") or 25.0)
+    sdr = to_sdr(info)
+    if sdr:  # the tone mapping (zscale) wants even sides
+        w, h = max(2, w - w % 2), max(2, h - h % 2)
     for t in times:
         if not isinstance(t, (int, float)) or not math.isfinite(t) or t < 0:
             raise InputError(f"times must be seconds >= 0, got {t!r}")
@@ -368,8 +371,9 @@ def read_frames(path: str | os.PathLike, times: Sequence[float], *, max_side: in
             tt = max(0.0, min(t, duration - frame) - back) if duration else max(0.0, t - back)
             # One decoding thread: two of these run side by side, and a single frame
             # gains nothing from frame threads.
+            # scaled first, then an HDR clip tone-mapped at the small size (cheap)
             args = ["-loglevel", "error", "-threads", "1", "-ss", f"{tt:.6f}", "-i", src,
-                    "-map", "0:v:0", "-frames:v", "1", "-vf", f"scale={w}:{h}:flags=bicubic",
+                    "-map", "0:v:0", "-frames:v", "1", "-vf", f"scale={w}:{h}:flags=bicubic,{sdr}".rstrip(","),
                     "-pix_fmt", "rgb24", "-f", "rawvideo", "-"]
             try:
                 for buf in iter_raw_frames(args, w * h * 3, cancel=cancel):

@@ -364,13 +364,30 @@ def parse_time(value: str) -> datetime | None:
     return dt
 
 
+# HDR (HLG or PQ, BT.2020) to the SDR BT.709 every other picture is shown in: linear light
+# with the HDR reference white (203 cd/m2, ITU-R BT.2408) as SDR's 100%, BT.2020 primaries
+# to BT.709, then a Mobius curve that is linear up to 90% of that white and rolls the
+# brighter highlights off instead of clipping them. An HDR clip read without it looks
+# flat and grey (PQ also dark): its code values are not BT.709's.
+TO_SDR = ("zscale=t=linear:npl=203,format=gbrpf32le,zscale=p=bt709,"
+          "tonemap=tonemap=mobius:param=0.9:desat=0,zscale=t=bt709:m=bt709:r=tv,format=yuv420p")
+
+
+def to_sdr(info: dict[str, Any]) -> str:
+    """The filters (with a trailing comma) that show a clip of :func:`probe`'s ``info`` as
+    SDR BT.709: :data:`TO_SDR` for an HDR clip, nothing for an SDR one."""
+    return f"{TO_SDR}," if info.get("hdr") else ""
+
+
 def probe(path: str | os.PathLike) -> dict[str, Any]:
     """What ffmpeg knows about a clip, without decoding it.
 
     Returns a dict with ``duration`` (s), ``fps``, ``width``/``height`` (as displayed,
     rotation applied), ``coded_width``/``coded_height``, ``rotation`` (degrees clockwise
     to display it upright: 0, 90, 180, 270), ``codec``, ``has_audio``, ``creation_time``
-    (naive local datetime or None), ``start`` (container start time, s) and ``format``.
+    (naive local datetime or None), ``start`` (container start time, s), ``format`` and
+    ``hdr`` ("hlg" or "pq" for a high-dynamic-range clip, as phones record by default;
+    None for SDR).
 
     Raises MediaError (naming the file) when ffmpeg cannot read it or it has no video.
     """
@@ -387,7 +404,7 @@ def probe(path: str | os.PathLike) -> dict[str, Any]:
     info: dict[str, Any] = {"duration": None, "fps": None, "width": None, "height": None,
                             "coded_width": None, "coded_height": None, "rotation": 0,
                             "codec": None, "has_audio": False, "creation_time": None,
-                            "start": 0.0, "format": None}
+                            "start": 0.0, "format": None, "hdr": None}
     fmt = re.search(r"Input #0, ([^ ]+?),? from", text)
     info["format"] = fmt.group(1) if fmt else None
     if (m := _DURATION.search(text)) is not None:
@@ -416,6 +433,8 @@ def probe(path: str | os.PathLike) -> dict[str, Any]:
     if (m := _SIZE.search(desc)) is not None:
         info["coded_width"], info["coded_height"] = int(m.group(1)), int(m.group(2))
     info["fps"] = _rate(_FPS.search(desc)) or _rate(_TBR.search(desc))
+    # the colour description after the pixel format: "yuv420p10le(tv, bt2020nc/bt2020/arib-std-b67)"
+    info["hdr"] = "hlg" if "arib-std-b67" in desc else "pq" if "smpte2084" in desc else None
     extra_text = "\n".join(extra)
     if (m := _ROT_MATRIX.search(extra_text)) is not None:
         # The display matrix angle is counter-clockwise; the phone "rotate" tag is clockwise.

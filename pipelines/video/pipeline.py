@@ -401,7 +401,7 @@ class Pipeline:
                                 height=meta["height"], has_audio=meta["has_audio"])
             return PlanItem(kind="clip", path=str(path), width=meta["width"], height=meta["height"],
                             item_id=item.id, aim=_aim(item), clip=info, has_audio=meta["has_audio"],
-                            caption=caption, score=score)
+                            caption=caption, score=score, hdr=meta.get("hdr"))
         try:
             meta = photo_meta(path)  # the header only; MediaError names the file
             w, h = meta["width"], meta["height"]  # as displayed

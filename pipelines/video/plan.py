@@ -72,6 +72,7 @@ class PlanItem:
     caption: str | None = None
     score: float = 0.5  # quality; the weakest go first when the video is too short for all
     origin: str | None = None  # the user's file, when ``path`` is a converted copy
+    hdr: str | None = None  # clips: "hlg" or "pq" (tone-mapped to SDR where they are scaled)
 
 
 @dataclass

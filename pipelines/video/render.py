@@ -30,7 +30,7 @@ from PIL import Image, ImageFilter, ImageOps
 from creator.config import VideoSettings
 from creator.errors import Cancelled, MediaError
 from creator.media import open_photo, photo_meta
-from creator.media.ffmpeg import ffmpeg_exe, input_arg, run_ffmpeg, spawn
+from creator.media.ffmpeg import TO_SDR, ffmpeg_exe, input_arg, run_ffmpeg, spawn
 
 from .audio import ClipSound, audio_filters
 from .plan import Slot, Timeline, safe_margin
@@ -244,9 +244,12 @@ def _clip_chain(g: _Graph, slot: Slot, path: str, tl: Timeline) -> str:
     pre = (f"[{k}:v]fps={fps},tpad=stop_mode=clone:stop_duration={n / fps + 1:.3f},"
            f"trim=end_frame={n},{_tail(fps)}")
     it = slot.item
+    # an HDR clip is tone-mapped at the size it is shown (zscale wants even sides)
+    hdr = bool(getattr(it, "hdr", None))
+    sdr, even = (f",{TO_SDR}", ":force_divisible_by=2") if hdr else ("", "")
     ratio = (it.width / it.height) / (W / H)
     if 0.77 <= ratio <= 1.3:
-        g.chains.append(f"{pre},scale={W}:{H}:force_original_aspect_ratio=increase:{_TO_BT709},crop={W}:{H}{label}")
+        g.chains.append(f"{pre},scale={W}:{H}:force_original_aspect_ratio=increase:{_TO_BT709},crop={W}:{H}{sdr}{label}")
     else:
         # a clip of another shape: whole, over a blurred fill made at 1/8 size (cheap)
         bw, bh = _even(W / 8), _even(H / 8)
@@ -254,9 +257,9 @@ def _clip_chain(g: _Graph, slot: Slot, path: str, tl: Timeline) -> str:
         i = slot.index
         g.chains.append(
             f"{pre},split[cf{i}][cb{i}];"
-            f"[cb{i}]scale={bw}:{bh}:force_original_aspect_ratio=increase:{_TO_BT709},crop={bw}:{bh},boxblur={blur},"
+            f"[cb{i}]scale={bw}:{bh}:force_original_aspect_ratio=increase:{_TO_BT709},crop={bw}:{bh}{sdr},boxblur={blur},"
             f"scale={W}:{H},eq=brightness=-0.12[cbg{i}];"
-            f"[cf{i}]scale={W}:{H}:force_original_aspect_ratio=decrease:{_TO_BT709},setsar=1[cfg{i}];"
+            f"[cf{i}]scale={W}:{H}:force_original_aspect_ratio=decrease{even}:{_TO_BT709}{sdr},setsar=1[cfg{i}];"
             f"[cbg{i}][cfg{i}]overlay=(W-w)/2:(H-h)/2,format=yuv420p{label}")
     return label
 
