@@ -247,9 +247,12 @@ def verify_model(settings, stage: str) -> str:
         from .understanding.clip import ClipTagger
 
         t = settings.tagging
-        tagger = ClipTagger(t.clip_model, t.device, precision=t.precision, min_score=0.0, max_tags=3)
+        tagger = ClipTagger(t.clip_model, t.device, precision=t.precision, min_score=0.0, max_tags=3,
+                            fact_score=t.clip_fact_score)
         tags = tagger.tag([Image.new("RGB", (64, 64), (90, 140, 200))])[0]
-        return f"{len(tags)} tags ({', '.join(x.id for x in tags)}) on {tagger.device}"
+        # the best three, facts or suggestions: this checks the model runs, not the photo
+        top = sorted([*tags, *tags.suggestions], key=lambda x: -x.score)[:3]
+        return f"{len(top)} tags ({', '.join(x.id for x in top)}) on {tagger.device}"
     if stage == "music":
         import numpy as np
         import torch
