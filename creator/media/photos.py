@@ -1,12 +1,13 @@
 """Photos: the one loader every stage opens photos with, and their EXIF.
 
 :func:`open_photo` gives a photo as displayed (EXIF orientation, 8-bit RGB, alpha over
-white, in sRGB through its embedded colour profile) at the size asked for, decoding no more than that size needs: JPEGs are decoded
-reduced (draft mode), other formats are decoded once in full and reduced in strips
-before any colour conversion, so no second full-size copy is ever made. Before any
-pixel is decoded, the memory the decode would need is estimated from the header (width,
-height, bands, bit depth) and a photo over the budget (``Settings.media.max_decode_mb``)
-is refused with a MediaError naming it. :func:`photo_meta` reads only the header.
+white, in sRGB through its embedded colour profile) at the size asked for, decoding no
+more than that size needs: JPEGs are decoded reduced (draft mode), other formats are
+decoded once in full and reduced in strips before any colour conversion, so no second
+full-size copy is ever made. Before any pixel is decoded, the memory the decode would
+need is estimated from the header (width, height, bands, bit depth) and a photo over the
+budget (``Settings.media.max_decode_mb``) is refused with a MediaError naming it.
+:func:`photo_meta` reads only the header.
 
 JPEG, PNG, WebP and HEIC/HEIF (through pillow-heif). Files are only ever opened for
 reading.
