@@ -349,6 +349,12 @@ class Pipeline:
                 if s.backend == "moviepy":  # the same plan, composed with moviepy
                     from .moviepy_render import render as render_moviepy
 
+                    for slot in tl.slots:  # moviepy's reader has no filter to tone-map with
+                        if slot.item.hdr:
+                            warnings.append(f"{slot.item.origin or slot.item.path}: an HDR clip, shown without "
+                                            "tone mapping by the moviepy backend (its colours look flat); "
+                                            "the default ffmpeg backend tone-maps it")
+
                     render_moviepy(planned, texts, settings=s, output=part, work=tmp, cancel=request.cancel,
                                    progress=lambda f: report(0.02 + 0.97 * f))
                 else:

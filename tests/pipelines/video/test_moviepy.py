@@ -296,3 +296,22 @@ def test_the_ducking_curve_is_the_graphs():
     want = eval(expr, {"__builtins__": {}}, {"clip": np.clip, "min": np.minimum, "max": np.maximum, "t": t})
     assert np.allclose(duck_gain(t, windows, 0.25), want, atol=1e-6)
     assert duck_gain(1.5, windows, 0.25) == pytest.approx(0.25) and duck_gain(5.0, windows, 0.25) == 1.0
+
+
+def test_an_hdr_clip_in_the_moviepy_backend_is_named_in_a_warning(tmp_path):
+    """moviepy's reader cannot tone-map: the render says so instead of showing flat colours
+    silently (the ffmpeg backend tone-maps; tests/pipelines/video/test_clip_colour.py)."""
+    from creator.types import MediaItem
+    from pipelines.video import VideoRequest
+    from tests.factories import make_hdr_clip
+
+    clip = make_hdr_clip(tmp_path / "手机 HDR.mov", size=(320, 568))
+    out = tmp_path / "成片.mp4"
+    result = Pipeline(VideoSettings(backend="moviepy"))(VideoRequest(
+        items=[MediaItem(path=str(clip), id="c", kind="clip")], output=out, size=(270, 480), fps=10, length=1.0))
+    assert out.is_file()
+    assert [w for w in result.warnings if "HDR" in w and "手机 HDR.mov" in w and "ffmpeg backend" in w], result.warnings
+    plain = Pipeline(VideoSettings(backend="ffmpeg"))(VideoRequest(
+        items=[MediaItem(path=str(clip), id="c", kind="clip")], output=tmp_path / "b.mp4", size=(270, 480), fps=10,
+        length=1.0))
+    assert not [w for w in plain.warnings if "HDR" in w]
