@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import struct
 
+import numpy as np
+
 # Display P3's colorants adapted to the D50 connection space (as in Apple's profile)
 P3_D50 = ((0.5151, 0.2412, -0.0011), (0.2920, 0.6922, 0.0419), (0.1571, 0.0666, 0.7841))
 D50 = (0.9642, 1.0, 0.8249)
@@ -84,8 +86,6 @@ def rgb_to_srgb(rgb: tuple[int, int, int], colorants=P3_D50, gamma: float = 2.2)
     """What an 8-bit colour of :func:`matrix_rgb_profile` (these colorants and gamma) is in
     sRGB, by the profile's own arithmetic (linearise, to XYZ, to linear sRGB, clip,
     encode), worked out here with numpy and not by a colour engine."""
-    import numpy as np
-
     lin = (np.asarray(rgb, float) / 255.0) ** gamma
     s = np.clip(np.linalg.solve(np.array(SRGB_D50).T, np.array(colorants).T @ lin), 0.0, 1.0)
     enc = np.where(s <= 0.0031308, 12.92 * s, 1.055 * s ** (1 / 2.4) - 0.055)

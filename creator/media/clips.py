@@ -33,7 +33,7 @@ from PIL import Image
 
 from ..errors import InputError, MediaError
 from ..types import ClipInfo, Shot
-from .ffmpeg import CancelToken, input_arg, iter_raw_frames, probe, to_sdr
+from .ffmpeg import TO_SDR, CancelToken, input_arg, iter_raw_frames, probe
 
 __all__ = ["clip_info", "detect_shots", "keyframe_times", "read_frames"]
 
@@ -358,9 +358,11 @@ def read_frames(path: str | os.PathLike, times: Sequence[float], *, max_side: in
         w, h = W, H
     duration = float(info.get("duration") or 0.0)
     frame = 1.0 / (info.get("fps") or 25.0)
-    sdr = to_sdr(info)
-    if sdr:  # the tone mapping (zscale) wants even sides
+    # scaled first, then an HDR clip tone-mapped at the small size (cheap; zscale wants even sides)
+    vf = f"scale={w}:{h}:flags=bicubic"
+    if info.get("hdr"):
         w, h = max(2, w - w % 2), max(2, h - h % 2)
+        vf = f"scale={w}:{h}:flags=bicubic,{TO_SDR}"
     for t in times:
         if not isinstance(t, (int, float)) or not math.isfinite(t) or t < 0:
             raise InputError(f"times must be seconds >= 0, got {t!r}")
@@ -371,9 +373,8 @@ def read_frames(path: str | os.PathLike, times: Sequence[float], *, max_side: in
             tt = max(0.0, min(t, duration - frame) - back) if duration else max(0.0, t - back)
             # One decoding thread: two of these run side by side, and a single frame
             # gains nothing from frame threads.
-            # scaled first, then an HDR clip tone-mapped at the small size (cheap)
             args = ["-loglevel", "error", "-threads", "1", "-ss", f"{tt:.6f}", "-i", src,
-                    "-map", "0:v:0", "-frames:v", "1", "-vf", f"scale={w}:{h}:flags=bicubic,{sdr}".rstrip(","),
+                    "-map", "0:v:0", "-frames:v", "1", "-vf", vf,
                     "-pix_fmt", "rgb24", "-f", "rawvideo", "-"]
             try:
                 for buf in iter_raw_frames(args, w * h * 3, cancel=cancel):

@@ -373,12 +373,6 @@ TO_SDR = ("zscale=t=linear:npl=203,format=gbrpf32le,zscale=p=bt709,"
           "tonemap=tonemap=mobius:param=0.9:desat=0,zscale=t=bt709:m=bt709:r=tv,format=yuv420p")
 
 
-def to_sdr(info: dict[str, Any]) -> str:
-    """The filters (with a trailing comma) that show a clip of :func:`probe`'s ``info`` as
-    SDR BT.709: :data:`TO_SDR` for an HDR clip, nothing for an SDR one."""
-    return f"{TO_SDR}," if info.get("hdr") else ""
-
-
 def probe(path: str | os.PathLike) -> dict[str, Any]:
     """What ffmpeg knows about a clip, without decoding it.
 

@@ -199,12 +199,6 @@ def _strip_rows(size: tuple[int, int], f: int) -> int:
 # --- colour: embedded ICC profiles -----------------------------------------------------------
 
 
-def _is_srgb(profile) -> bool:
-    from PIL import ImageCms
-
-    return "srgb" in (ImageCms.getProfileDescription(profile) or "").lower().replace(" ", "")
-
-
 @functools.lru_cache(maxsize=1)
 def _srgb_profile():
     from PIL import ImageCms
@@ -223,7 +217,8 @@ def _srgb_transform(icc: bytes, mode: str):
     try:
         src = ImageCms.ImageCmsProfile(io.BytesIO(icc))
         space = (src.profile.xcolor_space or "").strip().upper()
-        if space != mode or (mode == "RGB" and _is_srgb(src)):
+        srgb = "srgb" in (ImageCms.getProfileDescription(src) or "").lower().replace(" ", "")
+        if space != mode or (mode == "RGB" and srgb):
             return None
         # no one-pixel cache: the transform is shared by threads decoding at once
         return ImageCms.buildTransform(src, _srgb_profile(), mode, "RGB", flags=ImageCms.Flags.NOCACHE)
@@ -245,6 +240,12 @@ def _colour_transform(im: Image.Image):
     return _srgb_transform(icc, mode)
 
 
+def _apply(im: Image.Image, transform) -> Image.Image:
+    from PIL import ImageCms
+
+    return ImageCms.applyTransform(im, transform)
+
+
 def _to_rgb(im: Image.Image, top: float | None = None, cmyk=None) -> Image.Image:
     """RGB for any mode: transparency over white, 16-bit and float scaled to 8 bits, CMYK
     through ``cmyk`` (the photo's profile to sRGB) when it has one.
@@ -252,9 +253,7 @@ def _to_rgb(im: Image.Image, top: float | None = None, cmyk=None) -> Image.Image
     image is scaled like the whole)."""
     mode = im.mode
     if mode == "CMYK" and cmyk is not None:
-        from PIL import ImageCms
-
-        return ImageCms.applyTransform(im, cmyk)
+        return _apply(im, cmyk)
     if mode == "RGB" and "transparency" not in im.info:
         return im
     if mode in ("I;16", "I;16L", "I;16B", "I;16N", "I", "F"):
@@ -349,9 +348,7 @@ def open_photo(path: str | os.PathLike, *, max_side: int | None = 448,
             rgb = _reduce_to_rgb(im, _factor(im.size, max_side), cmyk)
             if transform is not None:
                 if cmyk is None:
-                    from PIL import ImageCms
-
-                    rgb = ImageCms.applyTransform(rgb, transform)
+                    rgb = _apply(rgb, transform)
                 rgb.info.pop("icc_profile", None)
             if orientation != 1:
                 rgb = rgb.transpose(_UPRIGHT[orientation])

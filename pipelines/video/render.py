@@ -245,8 +245,7 @@ def _clip_chain(g: _Graph, slot: Slot, path: str, tl: Timeline) -> str:
            f"trim=end_frame={n},{_tail(fps)}")
     it = slot.item
     # an HDR clip is tone-mapped at the size it is shown (zscale wants even sides)
-    hdr = bool(getattr(it, "hdr", None))
-    sdr, even = (f",{TO_SDR}", ":force_divisible_by=2") if hdr else ("", "")
+    sdr, even = (f",{TO_SDR}", ":force_divisible_by=2") if it.hdr else ("", "")
     ratio = (it.width / it.height) / (W / H)
     if 0.77 <= ratio <= 1.3:
         g.chains.append(f"{pre},scale={W}:{H}:force_original_aspect_ratio=increase:{_TO_BT709},crop={W}:{H}{sdr}{label}")

@@ -29,7 +29,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from tests.benchmarks.bench_tagging import CACHE, Photo, _package_folds, dev_set, figures, per_tag  # noqa: E402,F401
+from tests.benchmarks.bench_tagging import CACHE, Photo, dev_set, figures, per_tag  # noqa: E402
 
 FACT_SCORES = tuple(round(0.2 + 0.05 * k, 2) for k in range(15))  # 0.2 .. 0.9
 PRECISION_FLOOR = 0.8
