@@ -21,12 +21,13 @@ How a photo becomes tags:
    the fact threshold lowered from 0.4 to 0.35 that the vote's precision made room for:
    recall@5 0.710 → 0.732 and 0.749 → 0.784 leave-one-source-out, precision@3 0.81-0.83).
 4. Colour and light evidence (:func:`colour_evidence`): sky, clouds, sunset, night, starry
-   sky, snow, autumn foliage, fog, greenery (forest/meadow/plant), water (sea/lake), desert
+   sky, snow, fog, greenery (plant), water (sea/lake), desert
    sand; sunset also as a dusk silhouette, night also as a dark sky over lit ground.
 5. Faces → people, selfie, group; EXIF hour → night and golden-hour support.
 6. A small logistic head over the classifier's pooled 1280-d features
    (:class:`FeatureHead`, prompts/tagging/head.npz) for the scenes the 1000 classes miss
-   (clouds, city, fog, indoor, ...): the same forward pass gives the features for free.
+   (clouds, city, fog, indoor, forest, meadow...): the same forward pass gives the features
+   for free.
 7. Sources are combined per tag with a noisy-OR (independent pieces of evidence each
    raise the score); the tag keeps the source that contributed most. Then the measured
    light has the last word (:func:`light_gate`): no night or stars in a bright frame, no
@@ -132,8 +133,8 @@ def _bright_points(v: np.ndarray, *, level: float = 0.55, contrast: float = 0.15
 def colour_evidence(image: Image.Image) -> dict[str, float]:
     """Scores (0..1) for the tags that pixels can show and ImageNet cannot.
 
-    Keys: sky, clouds, sunset, night, starry_sky, snow, autumn, fog, forest, meadow,
-    plant, water, desert. Rules are simple statistics of a 96-px HSV copy, by frame region.
+    Keys: sky, clouds, sunset, night, starry_sky, snow, fog, plant, water, desert
+    (forest, meadow and autumn are left to the feature head: see the greenery rule). Rules are simple statistics of a 96-px HSV copy, by frame region.
     """
     p = _planes(image)
     h, s, v, tex = p.h, p.s, p.v, p.texture
@@ -147,7 +148,6 @@ def colour_evidence(image: Image.Image) -> dict[str, float]:
     white = (s < 0.14) & (v > 0.72)
     green = (h >= 65) & (h <= 170) & (s > 0.2) & (v > 0.12)
     warm = ((h <= 50) | (h >= 320)) & (s > 0.35) & (v > 0.35)
-    foliage_warm = (h >= 5) & (h <= 55) & (s > 0.45) & (v > 0.25)
 
     out: dict[str, float] = {}
     mean_v = float(v.mean())
@@ -204,11 +204,6 @@ def colour_evidence(image: Image.Image) -> dict[str, float]:
     snowy = white & cool & (v > 0.8) & (tex < 0.15)
     snow = 0.75 * _ramp(float(snowy[lower].mean()), 0.3, 0.6) * _ramp(float(snowy.mean()), 0.3, 0.55)
 
-    # autumn: textured red/orange/yellow foliage spread over the frame (not one blob)
-    fw = foliage_warm & (tex > 0.06)
-    spread = float(np.mean([fw[r].mean() > 0.1 for r in (top, slice(rows // 3, 2 * rows // 3), bottom)]))
-    out["autumn"] = float(0.8 * _ramp(float(fw.mean()), 0.15, 0.4) * _ramp(spread, 0.3, 1.0))
-
     # fog: hazy, bright, low contrast, low saturation, few edges
     dark_channel = p.rgb.min(axis=2)
     # (a scene seen through fog keeps some contrast, so contrast only has to be moderate;
@@ -218,13 +213,15 @@ def colour_evidence(image: Image.Image) -> dict[str, float]:
                        * _ramp(0.22 - float(s.mean()), 0.0, 0.12) * _ramp(0.08 - float(tex.mean()), 0.0, 0.04)
                        * (1.0 - _ramp(glare, 0.15, 0.4)))
 
-    # greenery: textured green; forest when it fills the frame up to the top, meadow when
-    # it is the ground under a lighter top, plant otherwise
-    green_tex = green & (tex > 0.04)
-    g_all, g_top = float(green_tex.mean()), float(green_tex[top].mean())
-    out["forest"] = float(0.8 * _ramp(g_all, 0.25, 0.6) * _ramp(g_top, 0.2, 0.5))
-    out["meadow"] = float(0.75 * _ramp(float(green[bottom].mean()), 0.35, 0.7) * _ramp(0.25 - g_top, 0.0, 0.2)
-                          * _ramp(float(v[top].mean()) - float(v[bottom].mean()), 0.0, 0.15))
+    # greenery: green anywhere is evidence of plants. There is no colour rule for forest,
+    # meadow or autumn foliage: on the dev photos the rules there were (textured green up
+    # to the top, green ground under a lighter top, warm texture spread over the frame)
+    # fired on more wrong photos than right ones (autumn: 10 wrong, 1 acceptable, neither of
+    # the 2 autumn photos; meadow: 3 wrong, 1 of 8 meadow photos; forest: 5 wrong, 2 of 8) —
+    # red rocks, a pizza, a gold statue, forested hills seen from above — and without them
+    # both cross-validated rows are as good or better (bench_tagging: precision@3 0.799 →
+    # 0.808 by package, 0.832 → 0.837 by source, recall@5 0.732 / 0.784 → 0.788).
+    # The feature head, fitted on real photos, carries those tags.
     out["plant"] = float(0.6 * _ramp(float(green.mean()), 0.15, 0.45))
 
     # water: smooth blue/cyan in the lower part of the frame
@@ -700,10 +697,6 @@ class LiteTagger:
         # water goes to whichever of sea/lake the classifier leans to (sea by default)
         water = colour.pop("water", 0.0)
         colour["lake" if net("lake") > net("sea") else "sea"] = water
-        # a flower close-up explains warm, textured colour and green around it
-        flower = net("flower")
-        colour["autumn"] = colour.get("autumn", 0.0) * (1.0 - flower)
-        colour["forest"] = colour.get("forest", 0.0) * (1.0 - 0.7 * flower)
         for tag_id, score in colour.items():
             if score > 0.01 and tag_id in ids:
                 parts.setdefault(tag_id, []).append((score, "colour"))
