@@ -19,7 +19,7 @@ from creator.types import GPS, MediaItem
 from creator.understanding.moments import build_context
 from creator.vocabulary import vocabulary
 from pipelines.caption import CaptionRequest, Pipeline, style_names
-from tests.pipelines.caption.claims import claims, closure, draft_text, lexicon
+from tests.pipelines.caption.claims import GENERAL, claims, closure, draft_text, lexicon
 from tests.pipelines.caption.contexts import HANGZHOU, KYOTO
 
 
@@ -183,3 +183,33 @@ def test_a_trip_with_nothing_sure_to_say_still_gets_a_title_that_reads(lang):
                 assert want.lower() in c.title.lower(), (want, c.title)
                 assert c.title.strip(" 🌸") not in ("这次", "This trip")
                 assert vocabulary()["bird"].label(lang) not in c.title
+
+
+# What a tag's own sentences may name beside it: what every photo of it shows too (skis
+# run on snow, a plane flies in the sky, a beach is by the sea, a restaurant serves food,
+# a museum shows art). Anything else a clause adds (gulls over a pier, boats at it, people
+# on a bridge, a blue sea at a lighthouse) is a claim about photos that may not show it.
+IMPLIED = {"beach": {"sea"}, "skiing": {"snow"}, "airplane": {"sky"}, "restaurant": {"food"},
+           "museum": {"art"}}
+# ids that a clause may name only through its time words, which tie it to moments of that
+# time (the banks' time_words: "the campsite was quiet at night" only for a night moment)
+TIMED = {"night", "sunset", "starry_sky"}
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_a_tags_sentences_and_hashtags_name_only_that_tag(lang):
+    from pipelines.caption import wording as wd
+
+    lex = lexicon(lang)
+    general = {t: {g for g, specific in GENERAL.items() if t in specific} for t in vocabulary().ids}
+    bad = []
+    for tid, entry in load_prompt(f"caption/{lang}.yaml")["tags"].items():
+        for text in list(entry.get("clauses", [])) + list(entry.get("day", [])) + list(entry.get("hashtags", [])):
+            allowed = {tid} | general[tid] | IMPLIED.get(tid, set())
+            if wd.time_classes(text, lang):
+                allowed |= TIMED
+            # a word several ids share (#随手拍 for cars and bikes) names whichever is said
+            named = {i for ids in claims(text, lang, lex).values() if not ids & allowed for i in ids}
+            if named:
+                bad.append((tid, sorted(named), text))
+    assert not bad, bad
