@@ -281,6 +281,8 @@ def _title_values(facts: TripFacts, bank: dict, place: str | None, skip: int = 0
         v["place"] = place
     headers: list[str] = []
     wheres: list[str | None] = []  # the same themes as phrases ("by the lake"), where the bank has them
+    scenic: list[bool] = []  # whether the theme is a place to go (themes.yaml scenery)
+    scenery = _ranking()["scenery"]
     for t in facts.themes:
         h = bank["tags"][t.id]["header"]
         lang = bank["language"]
@@ -288,10 +290,13 @@ def _title_values(facts: TripFacts, bank: dict, place: str | None, skip: int = 0
             continue
         headers.append(h)
         wheres.append(bank["tags"][t.id].get("title_where"))
+        scenic.append(t.group in scenery["groups"] and t.id not in scenery["except"])
         if len(headers) == 2 + skip:
             break
-    for key, h in zip(("theme", "theme2"), headers[skip:]):
+    for key, scene, h, ok in zip(("theme", "theme2"), ("scene", "scene2"), headers[skip:], scenic[skip:]):
         v[key] = h
+        if ok:  # "{scene}这样玩", "跟着{scene}走": a route to a lake, not "小虫这样玩"
+            v[scene] = h
     for key, w in zip(("where", "where2"), wheres[skip:]):
         if w:
             v[key] = w
@@ -319,7 +324,7 @@ def _title(facts: TripFacts, bank: dict, style: str, rng: random.Random, emoji: 
         return lambda s: title_length(s) <= limit and not wd.repeats(s, lang, place)
 
     def themed(templates: list[str]) -> list[str]:
-        return [t for t in templates if "{theme}" in t or "{where}" in t]
+        return [t for t in templates if "{theme}" in t or "{scene}" in t or "{where}" in t]
 
     def every(bank_titles: dict) -> list[str]:
         return [t for ts in bank_titles.values() for t in ts]

@@ -249,3 +249,20 @@ def test_two_days_of_the_same_scenes_get_different_day_headers(lang):
         c = compose(ctx, lang=lang, style="guide", rng=random.Random(seed))
         heads = [re.sub(r"^Day \d+\s*[|｜—]?\s*", "", line) for line in c.body.splitlines() if line.startswith("Day ")]
         assert len(heads) == 2 and heads[0] != heads[1], c.body
+
+
+def test_route_titles_only_for_places_to_go():
+    """"X这样玩", "跟着X走", "X路线" fit a lake or a mountain, not a subject: a trip of
+    insects and flowers, of drinks and friends, is never "小虫这样玩" or "跟着人像走"; a lake
+    trip still gets such titles."""
+    route = re.compile(r"这样玩|跟着.{1,4}走|路线")
+    for plan, want_route in (([[(10, ["insect", "flower"]), (14, ["insect"])]], False),
+                             ([[(19, ["drink", "people"]), (21, ["drink", "people"])]], False),
+                             ([[(9, ["lake", "mountain"]), (15, ["lake"])]], True)):
+        titles = set()
+        for place in (KYOTO, None):
+            ctx = trip(place, plan, start=date(2024, 6, 1))
+            for seed in range(40):
+                titles.add(compose(ctx, lang="zh", style="guide", rng=random.Random(seed)).title)
+        routes = {t for t in titles if route.search(t)}
+        assert bool(routes) == want_route, (plan, titles)
