@@ -207,7 +207,7 @@ class ClipTagger:
         """Facts and suggestions from one image's (tags,) :meth:`scores`."""
         order = sorted(range(len(row)), key=lambda k: (-float(row[k]), self.vocab.tags[k].id))
         ranked = [self.vocab.tags[k].make(float(row[k]), "clip") for k in order[: 2 * self.max_tags + 1]]
-        facts = [t for t in ranked if t.score >= self.fact_score]
+        facts = [t for t in ranked if t.score >= self.fact_score] if visible else []  # nothing to see
         if not facts and visible and ranked and ranked[0].score > 0.0:
             facts = ranked[:1]  # a photo that shows something keeps its best guess
         kept = {t.id for t in facts}

@@ -38,7 +38,8 @@ How a photo becomes tags:
    it are facts (``tag()``'s lists, what captions may say); the rest, down to
    ``min_score``, are ``suggestions`` (for the editor's add-tag menu). A photo with visible
    content and no fact keeps its best tag if it clears the calibration's ``floor``, else
-   a broad scene tag (:data:`GENERIC_TAGS`): no such photo goes untagged.
+   a broad scene tag (:data:`GENERIC_TAGS`): no such photo goes untagged. A frame with
+   nothing to see (uniform, or static: :func:`visible_content`) gets no fact at all.
 """
 
 from __future__ import annotations
@@ -304,10 +305,29 @@ def light_gate(scored: dict[str, tuple[float, str]], light: dict[str, float],
 
 
 def visible_content(image: Image.Image) -> bool:
-    """False for a frame with nothing to see (uniform: black, white, one flat colour)."""
-    small = image.convert("L")
-    small.thumbnail((64, 64), Image.BILINEAR)
-    return float(np.asarray(small, np.float32).std()) > 4.0
+    """False for a frame with nothing to see: uniform (black, white, one flat colour) or
+    static (random noise). The classifier is sure of something in both — a flat blue frame
+    is "sky" 0.88 and "bird" 0.55, static "bird" 0.98 — so such a frame gets no fact.
+
+    Uniform: grey levels vary by at most 4 in a 128-px copy (a star field's points survive
+    at that size). Static: averaging unrelated pixels cancels them out, so its contrast
+    all but vanishes when the frame shrinks. The grey level's spread at 32 px over that at
+    256 px is 0.12-0.14 for random noise, 0.30-0.32 for close-ups of brick, gravel and
+    grass and 0.55 or more for every dev photo; below 0.2 is static, in a frame brighter
+    than a night sky (points on black — stars — shrink away too: 0.16).
+    """
+    grey = image.convert("L")
+    grey.thumbnail((256, 256), Image.BILINEAR)
+    fine = np.asarray(grey, np.float64)
+
+    def spread(side: int) -> float:
+        return float(np.asarray(grey.resize(_fit(grey.size, side), Image.BILINEAR), np.float64).std())
+
+    if spread(128) <= 4.0:
+        return False
+    if fine.mean() > 40.0 and spread(32) < 0.2 * max(float(fine.std()), 1e-6):
+        return False
+    return True
 
 
 # --- calibration ---------------------------------------------------------------------------
@@ -657,7 +677,8 @@ class LiteTagger:
     def decide(self, scored: dict[str, tuple[float, str]], visible: bool = True) -> TagList:
         """Calibrated facts and suggestions from :meth:`evidence`'s raw scores.
 
-        Facts: calibrated score >= ``threshold``. If none passes but the photo shows
+        Facts: calibrated score >= ``threshold``; none for a frame without ``visible``
+        content (:func:`visible_content`). If none passes but the photo shows
         something, its best tag is kept as a fact when it clears ``floor``, else the best
         of the broad scene tags (:data:`GENERIC_TAGS`) if the evidence for it is at least
         half the best tag's, else the best tag: no photo with visible content goes untagged.
@@ -671,7 +692,8 @@ class LiteTagger:
         keep = [k for j, k in enumerate(ranked) if j == 0 or p[k] >= self.min_score or ids[k] in GENERIC_TAGS]
         tags = [self.vocab.tag(ids[k], float(p[k]), scored[ids[k]][1]) for k in keep[: 2 * self.max_tags + 8]]
         threshold = cal.threshold if cal is not None else self.min_score
-        facts = [t for t in tags if t.score >= threshold]
+        # a frame with nothing to see states nothing, however sure the classifier is
+        facts = [t for t in tags if t.score >= threshold] if visible else []
         if not facts and visible and tags:
             if tags[0].score >= (cal.floor if cal is not None else 0.0):
                 facts = [tags[0]]

@@ -235,10 +235,14 @@ def test_a_dark_sky_over_a_lit_skyline_is_night_and_noon_is_not():
 
 
 def test_exif_night_needs_a_dark_photo(tagger):
-    dark = Image.fromarray(np.full((300, 400, 3), 12, np.uint8))
+    dark = np.full((300, 400, 3), 12, np.uint8)
+    for x in range(40, 360, 40):  # a few lamps in the dark
+        dark[200:215, x : x + 10] = (255, 220, 160)
     late = datetime(2024, 8, 1, 23, 30)
-    with_exif = {t.id: t for t in tagger.tag([dark], taken_at=[late])[0]}
+    with_exif = {t.id: t for t in tagger.tag([Image.fromarray(dark)], taken_at=[late])[0]}
     assert "night" in with_exif
+    # a frame of nothing but black at 23:30 (the lens cap) states nothing, night included
+    assert list(tagger.tag([Image.new("RGB", (400, 300), (12, 12, 12))], taken_at=[late])[0]) == []
     bright_indoor = tagger.tag([_thumb("coffee")], taken_at=[late])[0]
     assert "night" not in {t.id for t in bright_indoor}
 
@@ -417,3 +421,23 @@ def test_shipped_feature_head_is_loaded_and_applied(tagger):
     bare = LiteTagger(head=None)
     probs = tagger.imagenet_probs(images[:1])
     assert tagger.evidence(images[0], probs[0], features=feats[0]) != bare.evidence(images[0], probs[0])
+
+
+def test_a_frame_with_nothing_to_see_states_nothing(tagger):
+    """A lens-cap frame, a flat colour and static: the classifier is sure of something in
+    each (static is "bird" 0.98, a flat blue "sky" 0.88), but none is a fact. A dark star
+    field is not static: its stars are still seen."""
+    rng = np.random.default_rng(0)
+    blank = [Image.new("RGB", (400, 300), c) for c in ((0, 0, 0), (255, 255, 255), (60, 120, 220))]
+    static = [Image.fromarray((rng.random((300, 400, 3)) * 255).astype(np.uint8)),
+              Image.fromarray(np.repeat((rng.random((300, 400, 1)) * 255).astype(np.uint8), 3, axis=2))]
+    assert not any(visible_content(im) for im in blank + static)
+    for tags in tagger.tag(blank + static):
+        assert list(tags) == []
+    sky = np.full((300, 400, 3), 8, np.float32)
+    for y, x in zip(rng.integers(0, 298, 300), rng.integers(0, 398, 300)):
+        sky[y : y + 2, x : x + 2] = rng.integers(120, 256)
+    stars = Image.fromarray(sky.astype(np.uint8))
+    assert visible_content(stars)
+    # real photos full of fine texture are not static
+    assert all(visible_content(_thumb(n)) for n in SAMPLES)
