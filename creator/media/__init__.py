@@ -27,6 +27,7 @@ from .photos import open_photo, photo_meta, plausible_time, register_heif
 __all__ = [
     "SUPPORTED_PHOTO",
     "SUPPORTED_CLIP",
+    "OTHER_MEDIA",
     "iter_media_files",
     "content_id",
     "load_media",
@@ -53,6 +54,11 @@ class _Suffixes(frozenset):
 
 SUPPORTED_PHOTO: frozenset[str] = _Suffixes({".jpg", ".jpeg", ".png", ".webp", ".heic", ".heif"})
 SUPPORTED_CLIP: frozenset[str] = _Suffixes({".mp4", ".mov", ".webm", ".m4v"})
+#: Photo and clip types a folder may hold that are not read here (camera RAW, TIFF, GIF,
+#: other containers): a folder scan names them once instead of skipping them in silence.
+OTHER_MEDIA = frozenset({".tif", ".tiff", ".bmp", ".gif", ".avif", ".jxl", ".dng", ".cr2", ".cr3", ".nef",
+                         ".nrw", ".arw", ".raf", ".orf", ".rw2", ".pef", ".srw", ".avi", ".mkv", ".3gp",
+                         ".mts", ".m2ts", ".wmv", ".flv", ".mpg", ".mpeg"})
 
 _CHUNK = 1 << 20
 
@@ -68,7 +74,8 @@ def _kind(path: Path) -> MediaKind | None:
 def _walk(paths: Iterable[str | os.PathLike] | str | os.PathLike, *,
           recursive: bool = True) -> list[tuple[Path, str | None]]:
     """``(path, None)`` for each file to load and ``(folder, why)`` for each folder that
-    could not be listed, in :func:`iter_media_files` order."""
+    could not be listed or holds photos and clips of types not read here
+    (:data:`OTHER_MEDIA`), in :func:`iter_media_files` order."""
     if isinstance(paths, (str, os.PathLike)):
         paths = [paths]
     found: list[tuple[Path, str | None]] = []
@@ -94,13 +101,29 @@ def _walk(paths: Iterable[str | os.PathLike] | str | os.PathLike, *,
             batch.append((folder, f"{folder.name or folder}: folder cannot be read ({reason}); "
                                   "the photos and clips in it were skipped"))
 
+        other: dict[str, int] = {}  # photos and clips of types not read here, by suffix
         for root, dirs, files in os.walk(p, onerror=unlisted):
             dirs[:] = sorted(d for d in dirs if not d.startswith(".")) if recursive else []
-            batch += [(Path(root, f), None) for f in files
-                      if not f.startswith(".") and _kind(Path(f)) is not None]
+            for f in files:
+                if f.startswith("."):
+                    continue
+                if _kind(Path(f)) is not None:
+                    batch.append((Path(root, f), None))
+                elif Path(f).suffix.lower() in OTHER_MEDIA:
+                    other[Path(f).suffix.lower()] = other.get(Path(f).suffix.lower(), 0) + 1
         for f, why in sorted(batch, key=lambda q: q[0].relative_to(p).parts):
             add(f, why)
+        if other:  # said once for the folder, not once a file: RAW+JPEG shooters have hundreds
+            n = sum(other.values())
+            kinds = ", ".join(f"{ext} ×{k}" for ext, k in sorted(other.items()))
+            add(p / ".", f"{p.name or p}: {n} {'file' if n == 1 else 'files'} of a type not read here "
+                         f"skipped ({kinds}); {_supported_text()}")
     return found
+
+
+def _supported_text() -> str:
+    return (f"photos: {', '.join(sorted(s[1:] for s in SUPPORTED_PHOTO))}; "
+            f"clips: {', '.join(sorted(s[1:] for s in SUPPORTED_CLIP))}")
 
 
 def iter_media_files(paths: Iterable[str | os.PathLike] | str | os.PathLike, *,
@@ -111,9 +134,10 @@ def iter_media_files(paths: Iterable[str | os.PathLike] | str | os.PathLike, *,
     :func:`load_media`); a folder contributes its photos and clips (suffixes matched
     case-insensitively), searched recursively unless ``recursive=False``, sorted, hidden
     files and folders skipped. Duplicates are dropped, keeping the first. A folder that
-    cannot be listed (permissions, a path too long) is not silently dropped: when
-    ``unreadable`` is a list, ``(folder, reason)`` is appended to it (:func:`load_media`
-    turns each into an error item).
+    cannot be listed (permissions, a path too long) is not silently dropped, nor are the
+    photos and clips of types not read here that a folder holds (RAW, TIFF, GIF...: one
+    note a folder, counted by type): when ``unreadable`` is a list, ``(folder, reason)`` is
+    appended to it (:func:`load_media` turns each into an error item).
     """
     out = []
     for p, why in _walk(paths, recursive=recursive):
@@ -191,9 +215,7 @@ def load_item(path: str | os.PathLike, *, shots: bool = True, verify: bool = Tru
         item.error = _shown(why)
         return item
     if kind is None:
-        item.error = (f"{p.name}: unsupported file type '{p.suffix or '(none)'}' "
-                      f"(photos: {', '.join(sorted(s[1:] for s in SUPPORTED_PHOTO))}; "
-                      f"clips: {', '.join(sorted(s[1:] for s in SUPPORTED_CLIP))})")
+        item.error = f"{p.name}: unsupported file type '{p.suffix or '(none)'}' ({_supported_text()})"
         return item
     try:
         if kind is MediaKind.photo:
@@ -235,8 +257,8 @@ def load_media(paths: Iterable[str | os.PathLike] | str | os.PathLike, *, recurs
     -------
     One MediaItem per file, in :func:`iter_media_files` order. Unreadable, corrupt,
     unsupported or missing files get ``error`` set (naming the file and the problem), and
-    so does one item per folder that could not be listed; the others are loaded
-    regardless. Originals are only read.
+    so does one item per folder that could not be listed or held photos and clips of
+    types not read here; the others are loaded regardless. Originals are only read.
     """
     from concurrent.futures import ThreadPoolExecutor
 
@@ -254,7 +276,7 @@ def load_media(paths: Iterable[str | os.PathLike] | str | os.PathLike, *, recurs
         if why is None:
             items.append(loaded[k])
             k += 1
-        else:  # a folder that could not be listed: an error item, so that it is reported
+        else:  # a folder that could not be listed, or its unread types: an error item, so that it is reported
             shown = os.path.abspath(p)
             items.append(MediaItem(path=_shown(shown), id=_path_id(shown), kind=None, error=_shown(why)))
     return items

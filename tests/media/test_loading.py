@@ -248,3 +248,19 @@ def test_dates_in_the_future_are_dropped_with_a_warning(tmp_path):
         assert item.error is None and item.taken_at is None, name
         assert any(f"{year}-07-01" in w and "future" in w for w in item.warnings), (name, item.warnings)
     assert by_name["昨天.mp4"].taken_at is not None and by_name["昨天.mp4"].warnings == []
+
+
+def test_photos_of_other_types_in_a_folder_are_named_once_not_skipped_in_silence(tmp_path):
+    """RAW and TIFF files beside the JPEGs (RAW+JPEG shooting) are not read: one error item
+    for the folder counts them by type; other files (sidecars, notes) are not media."""
+    trip = tmp_path / "旅行 相册"
+    make_photo(trip / "好.jpg")
+    for name in ("IMG_1.CR2", "IMG_2.cr2", "扫描.tiff", "IMG_1.xmp", "说明.txt"):
+        (trip / name).write_bytes(b"\0" * 16)
+    items = load_media([trip])
+    assert [Path(i.path).name for i in items if i.ok] == ["好.jpg"]
+    bad = [i for i in items if not i.ok]
+    assert len(bad) == 1 and Path(bad[0].path) == trip
+    assert "3 files of a type not read here skipped (.cr2 ×2, .tiff ×1)" in bad[0].error
+    assert ".xmp" not in bad[0].error and ".txt" not in bad[0].error and "jpg" in bad[0].error
+    assert [p.name for p in iter_media_files([trip])] == ["好.jpg"]
