@@ -21,6 +21,7 @@ import math
 import os
 import threading
 import warnings
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -226,6 +227,81 @@ def _srgb_transform(icc: bytes, mode: str):
         return None
 
 
+# --- HEIF colour described by code points (an "nclx" box) instead of an ICC profile --------
+
+_D65 = (0.3127, 0.3290)
+_SRGB_PRIMARIES = ((0.64, 0.33), (0.30, 0.60), (0.15, 0.06))
+# transfer_characteristics (ITU-T H.273) -> the curve from coded value to linear light
+_SRGB_CURVE = (13, 2)  # sRGB; 2 = unspecified, read as sRGB (Display P3 uses its curve)
+_BT709_CURVE = (1, 6, 14, 15)  # BT.709 / BT.601 / BT.2020 (10- and 12-bit): one curve
+_POWER = {4: 2.2, 5: 2.8, 8: 1.0}
+
+
+def _to_linear(v: np.ndarray, transfer: int) -> np.ndarray | None:
+    if transfer in _SRGB_CURVE:
+        return np.where(v <= 0.04045, v / 12.92, ((v + 0.055) / 1.055) ** 2.4)
+    if transfer in _BT709_CURVE:
+        return np.where(v < 0.081, v / 4.5, ((v + 0.099) / 1.099) ** (1 / 0.45))
+    if transfer in _POWER:
+        return v ** _POWER[transfer]
+    return None  # PQ, HLG and the rest: not read here
+
+
+def _rgb_to_xyz(primaries, white) -> np.ndarray:
+    """The 3x3 matrix from linear RGB with these primaries and white (CIE xy) to XYZ."""
+    xyz = np.array([[x / y, 1.0, (1 - x - y) / y] for x, y in primaries]).T
+    wx, wy = white
+    scale = np.linalg.solve(xyz, np.array([wx / wy, 1.0, (1 - wx - wy) / wy]))
+    return xyz * scale
+
+
+@dataclass(frozen=True, eq=False)
+class _CodedColour:
+    """Converts RGB coded with other primaries (Display P3, BT.2020) and a standard curve
+    to sRGB: linearise, one 3x3 matrix (both white points D65), clip, sRGB-encode."""
+
+    matrix: np.ndarray
+    transfer: int
+
+    def apply(self, im: Image.Image) -> Image.Image:
+        lut = _to_linear(np.arange(256) / 255.0, self.transfer).astype(np.float32)
+        x = np.linspace(0.0, 1.0, 4096)
+        encode = np.round(255 * np.where(x <= 0.0031308, 12.92 * x, 1.055 * x ** (1 / 2.4) - 0.055)).astype(np.uint8)
+        src = np.asarray(im.convert("RGB"))
+        out = np.empty_like(src)
+        m = self.matrix.T.astype(np.float32)
+        for y in range(0, src.shape[0], 256):  # strips: a 12 MP photo needs no 300 MB of floats
+            lin = np.clip(lut[src[y : y + 256]] @ m, 0.0, 1.0)
+            out[y : y + 256] = encode[(lin * 4095 + 0.5).astype(np.intp)]
+        return Image.fromarray(out, "RGB")
+
+
+@functools.lru_cache(maxsize=16)
+def _coded_transform(primaries: tuple, white: tuple, transfer: int) -> _CodedColour | None:
+    """The conversion for a HEIF's nclx colour (None: sRGB already, or not read here: a
+    white point other than D65, an HDR curve)."""
+    if _to_linear(np.zeros(1), transfer) is None or max(abs(a - b) for a, b in zip(white, _D65)) > 0.002:
+        return None
+    if max(abs(a - b) for p, q in zip(primaries, _SRGB_PRIMARIES) for a, b in zip(p, q)) < 0.002 \
+            and transfer in _SRGB_CURVE + _BT709_CURVE:
+        return None  # sRGB / BT.709 primaries: shown as stored, like an sRGB JPEG
+    srgb = _rgb_to_xyz(_SRGB_PRIMARIES, _D65)
+    return _CodedColour(np.linalg.solve(srgb, _rgb_to_xyz(primaries, white)), int(transfer))
+
+
+def _nclx_transform(nclx) -> _CodedColour | None:
+    try:
+        primaries = tuple((round(float(nclx[f"color_primary_{c}_x"]), 4), round(float(nclx[f"color_primary_{c}_y"]), 4))
+                          for c in ("red", "green", "blue"))
+        white = (round(float(nclx["color_primary_white_x"]), 4), round(float(nclx["color_primary_white_y"]), 4))
+        transfer = int(nclx.get("transfer_characteristics", 2))
+        if not all(0.0 < v < 1.0 for xy in primaries + (white,) for v in xy):
+            return None
+        return _coded_transform(primaries, white, transfer)
+    except (KeyError, TypeError, ValueError, np.linalg.LinAlgError):
+        return None
+
+
 def _profile_mode(im: Image.Image) -> str | None:
     """The pixel layout an embedded profile would be applied to: CMYK for CMYK, RGB for the
     modes decoded to RGB before it (RGB, RGBA, palette), None for the rest."""
@@ -233,16 +309,22 @@ def _profile_mode(im: Image.Image) -> str | None:
 
 
 def _colour_transform(im: Image.Image):
-    """The transform that shows ``im``'s pixels in sRGB (see :func:`_srgb_transform`)."""
+    """The transform that shows ``im``'s pixels in sRGB (see :func:`_srgb_transform`): its
+    ICC profile's, else (HEIF) the colour its nclx code points describe."""
     icc, mode = im.info.get("icc_profile"), _profile_mode(im)
-    if not icc or not isinstance(icc, bytes) or mode is None:
+    if mode is None:
         return None
-    return _srgb_transform(icc, mode)
+    if icc and isinstance(icc, bytes):
+        return _srgb_transform(icc, mode)
+    nclx = im.info.get("nclx_profile")
+    return _nclx_transform(nclx) if isinstance(nclx, dict) and mode == "RGB" else None
 
 
 def _apply(im: Image.Image, transform) -> Image.Image:
     from PIL import ImageCms
 
+    if isinstance(transform, _CodedColour):
+        return transform.apply(im)
     return ImageCms.applyTransform(im, transform)
 
 
@@ -308,7 +390,8 @@ def open_photo(path: str | os.PathLike, *, max_side: int | None = 448,
     Other formats are decoded once in full, then reduced (and converted) strip by strip.
     CMYK, palette, greyscale, alpha (over white) and 16-bit images come back as 8-bit RGB,
     in sRGB: an embedded ICC profile (Display P3, Adobe RGB, CMYK) is applied, an sRGB or
-    unreadable one left alone.
+    unreadable one left alone; a HEIF without one is read by its nclx code points (Display
+    P3 or BT.2020 primaries, a standard curve; HDR curves are left as stored).
 
     ``max_decode_mb`` is the memory one decode may take (None: the configured
     ``Settings.media.max_decode_mb``); a photo whose decode would need more (estimated
@@ -444,8 +527,8 @@ def photo_meta(path: str | os.PathLike) -> dict[str, Any]:
 
     Returns ``width``/``height`` as displayed (swapped for EXIF orientations 5-8),
     ``format``, ``mode`` (Pillow's, as stored), ``orientation`` (1-8), ``colour_profile``
-    (True when it embeds a colour profile other than sRGB, which :func:`open_photo`
-    applies), ``taken_at`` (naive
+    (True when it embeds a colour profile other than sRGB, or HEIF code points for other
+    primaries, which :func:`open_photo` applies), ``taken_at`` (naive
     local time from EXIF DateTimeOriginal, else DateTimeDigitized, else DateTime; a date
     before 1971 is a placeholder, one in the future is ignored with a warning), ``gps``
     (GPS or None) and ``warnings`` (list of str). Raises MediaError naming the file.

@@ -117,6 +117,55 @@ def test_a_cmyk_photo_is_printed_through_its_own_profile(tmp_path):
     assert photo_meta(path)["colour_profile"] is True
 
 
+_PATCHES = [(200, 60, 40), (40, 160, 90), (70, 90, 200), (128, 128, 128), (250, 240, 30)]
+
+
+def _heif_with_code_points(path, primaries: int, transfer: int):
+    """A HEIF of flat colour patches whose colour is given by nclx code points (ITU-T
+    H.273), no ICC profile: how phones other than the iPhone mark Display P3. Returns
+    the pixel values as stored (decoded without any conversion)."""
+    import pillow_heif
+
+    pillow_heif.register_heif_opener()
+    arr = np.zeros((64, 64 * len(_PATCHES), 3), np.uint8)
+    for k, c in enumerate(_PATCHES):
+        arr[:, 64 * k : 64 * (k + 1)] = c
+    Image.fromarray(arr).save(path, quality=100, chroma=444, color_primaries=primaries,
+                              transfer_characteristics=transfer, matrix_coefficients=6, full_range_flag=1)
+    with Image.open(path) as im:
+        assert "icc_profile" not in im.info or not im.info["icc_profile"]
+        return np.asarray(im.convert("RGB"))
+
+
+def _patches(img) -> list[tuple[int, ...]]:
+    a = np.asarray(img)
+    return [tuple(int(v) for v in a[32, 64 * k + 32]) for k in range(len(_PATCHES))]
+
+
+def test_a_heif_marked_display_p3_by_code_points_comes_back_in_srgb(tmp_path):
+    # Display P3 primaries (12) with a 2.2 power curve (4): the same colour as the matrix
+    # profile of tests/icc.py, so littleCMS converting a PNG of the same stored pixels
+    # through that ICC profile is the reference for the nclx arithmetic
+    stored = _heif_with_code_points(tmp_path / "安卓.heic", primaries=12, transfer=4)
+    Image.fromarray(stored).save(tmp_path / "同色.png", icc_profile=matrix_rgb_profile())
+    got, want = _patches(open_photo(tmp_path / "安卓.heic", max_side=None)), \
+        _patches(open_photo(tmp_path / "同色.png", max_side=None))
+    assert np.abs(np.subtract(got, want)).max() <= 1, (got, want)
+    assert got != _patches(stored)  # converted: (220, 37, 12) for a stored (201, 60, 40)
+    assert photo_meta(tmp_path / "安卓.heic")["colour_profile"] is True
+    # with the sRGB curve (13), Display P3's own: a neutral grey stays the same grey
+    _heif_with_code_points(tmp_path / "p3.heic", primaries=12, transfer=13)
+    p3 = _patches(open_photo(tmp_path / "p3.heic", max_side=None))
+    assert p3[3] == (128, 128, 128) and p3[0][0] > 215 and p3[0][2] < 30
+
+
+def test_a_heif_marked_srgb_or_hdr_by_code_points_is_left_alone(tmp_path):
+    for name, primaries, transfer in (("709.heic", 1, 13), ("pq.heic", 9, 16)):
+        stored = _heif_with_code_points(tmp_path / name, primaries=primaries, transfer=transfer)
+        assert _patches(open_photo(tmp_path / name, max_side=None)) == _patches(stored), name
+        assert photo_meta(tmp_path / name)["colour_profile"] is False
+
+
 @pytest.mark.parametrize("profile", ["srgb", "garbage", "cmyk on rgb"])
 def test_an_srgb_broken_or_mismatched_profile_leaves_the_pixels_alone(tmp_path, profile):
     from PIL import ImageCms
