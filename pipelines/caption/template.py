@@ -312,10 +312,9 @@ def _title(facts: TripFacts, bank: dict, style: str, rng: random.Random, emoji: 
     lang = bank["language"]
     emo = ""
     if emoji and style != "minimal":
-        cands = [bank["tags"][t.id].get("emoji") for t in facts.themes[:2]]
-        if facts.season:
-            cands.append(bank["season_emoji"].get(facts.season))
-        cands = [c for c in cands if c]
+        # the emoji of what the title's themes show; not the season's (🌸, ☀️, 🍂, ❄️ picture
+        # blossom, sunshine, leaves and snow, and the season comes from the calendar)
+        cands = [c for c in (bank["tags"][t.id].get("emoji") for t in facts.themes[:2]) if c]
         emo = rng.choice(cands) if cands else ""
     gap = wd.script(lang)["emoji_gap"]
     room = TITLE_MAX - title_length(emo) - (len(gap) if emo else 0)

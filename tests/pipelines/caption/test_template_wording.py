@@ -266,3 +266,19 @@ def test_route_titles_only_for_places_to_go():
                 titles.add(compose(ctx, lang="zh", style="guide", rng=random.Random(seed)).title)
         routes = {t for t in titles if route.search(t)}
         assert bool(routes) == want_route, (plan, titles)
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_a_titles_emoji_pictures_what_the_photos_show_not_the_season(lang):
+    """❄️ on a winter city walk, 🌸 on a spring lake and 🍂 on an autumn temple picture snow,
+    blossom and leaves that no photo shows: the title's emoji is a theme's, and a snowy
+    trip still gets its ❄️."""
+    for season, when, plan, never in (("winter", date(2024, 1, 10), [[(10, ["temple", "street"])]], "❄️"),
+                                      ("spring", date(2024, 4, 5), [[(9, ["lake", "mountain"])]], "🌸"),
+                                      ("autumn", date(2024, 10, 5), [[(9, ["temple", "city"])]], "🍂")):
+        ctx = trip(KYOTO, plan, start=when, season=season)
+        titles = {compose(ctx, lang=lang, style=style, rng=random.Random(seed)).title
+                  for style in ("guide", "mood") for seed in range(20)}
+        assert not any(never in t for t in titles), titles
+    snowy = trip(KYOTO, [[(10, ["snow", "mountain"])], [(11, ["snow"])]], start=date(2024, 1, 10), season="winter")
+    assert any("❄️" in compose(snowy, lang=lang, style="mood", rng=random.Random(s)).title for s in range(20))
