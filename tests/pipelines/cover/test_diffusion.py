@@ -114,6 +114,25 @@ def test_prompt_and_families(trip):
     assert w % 16 == 0 and h % 16 == 0 and abs(w / h - 0.75) < 0.03
 
 
+def test_the_prompt_paints_only_what_the_photos_surely_show():
+    """Two photos surely of a lake, one with an airplane the tagger half-saw (0.55): the
+    generated cover is of a lake, without the airplane the caption does not state either."""
+    from datetime import datetime
+
+    from creator.types import MediaItem
+    from creator.understanding.moments import build_context
+    from creator.vocabulary import vocabulary
+
+    voc = vocabulary()
+    items = [MediaItem(path=f"/照片/湖/{k}.jpg", id=f"p{k}", taken_at=datetime(2024, 5, 1, 9 + k),
+                       tags=[voc.tag("lake", 0.9, "test")] + ([voc.tag("airplane", 0.55, "test")] if k == 0 else []))
+             for k in range(2)]
+    ctx = build_context(items)
+    assert "airplane" in {t.id for t in ctx.top_tags}
+    prompt, _ = build_prompt(ctx, "magazine")
+    assert "lake" in prompt and "airplane" not in prompt and "plane" not in prompt, prompt
+
+
 def test_missing_model_folder_says_how_to_fix(tmp_path, monkeypatch):
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     backend = DiffusionBackend(str(tmp_path / "no-such-model"))
