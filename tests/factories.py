@@ -318,3 +318,20 @@ def make_hdr_clip(path: Path | str, *, transfer: str = "hlg", colour: tuple[int,
                     "-color_trc", trc, "-colorspace", "bt2020nc", "-color_range", "tv", str(path)],
                    check=True, capture_output=True)
     return path
+
+
+def sure_and_unsure_trip(sure: str, unsure: str, unsure_score: float = 0.5):
+    """A NoteContext of two photos that surely show ``sure`` (0.9 each), the first also
+    carrying ``unsure`` at ``unsure_score``: a tag no draft may state (the caption's say
+    rule), yet among the trip's top tags."""
+    from creator.types import MediaItem
+    from creator.understanding.moments import build_context
+    from creator.vocabulary import vocabulary
+
+    voc = vocabulary()
+    items = [MediaItem(path=f"/照片/旅行/{k}.jpg", id=f"p{k}", taken_at=datetime(2024, 5, 1, 9 + k),
+                       tags=[voc.tag(sure, 0.9, "test")] + ([voc.tag(unsure, unsure_score, "test")] if k == 0 else []))
+             for k in range(2)]
+    ctx = build_context(items)
+    assert unsure in {t.id for t in ctx.top_tags}
+    return ctx

@@ -13,6 +13,7 @@ from creator.config import CoverSettings
 from creator.errors import BackendUnavailable
 from pipelines.cover import CoverRequest, Pipeline
 from pipelines.cover.diffusion import DiffusionBackend, build_prompt, family_for, generation_size
+from tests.factories import sure_and_unsure_trip
 
 
 def build_tiny_sd(folder: Path) -> Path:
@@ -117,18 +118,7 @@ def test_prompt_and_families(trip):
 def test_the_prompt_paints_only_what_the_photos_surely_show():
     """Two photos surely of a lake, one with an airplane the tagger half-saw (0.55): the
     generated cover is of a lake, without the airplane the caption does not state either."""
-    from datetime import datetime
-
-    from creator.types import MediaItem
-    from creator.understanding.moments import build_context
-    from creator.vocabulary import vocabulary
-
-    voc = vocabulary()
-    items = [MediaItem(path=f"/照片/湖/{k}.jpg", id=f"p{k}", taken_at=datetime(2024, 5, 1, 9 + k),
-                       tags=[voc.tag("lake", 0.9, "test")] + ([voc.tag("airplane", 0.55, "test")] if k == 0 else []))
-             for k in range(2)]
-    ctx = build_context(items)
-    assert "airplane" in {t.id for t in ctx.top_tags}
+    ctx = sure_and_unsure_trip("lake", "airplane", 0.55)
     prompt, _ = build_prompt(ctx, "magazine")
     assert "lake" in prompt and "airplane" not in prompt and "plane" not in prompt, prompt
 

@@ -12,7 +12,7 @@ from creator.config import Settings
 from creator.types import NoteContext, Place
 from creator.vocabulary import vocabulary
 from pipelines.soundtrack import Pipeline, SoundtrackRequest
-from tests.factories import make_song
+from tests.factories import make_song, sure_and_unsure_trip
 
 # (file, bpm, root, minor, hats): where listening studies put each mood (see test_mood.py)
 SONGS = [("慢歌.wav", 68.0, 60, False, None), ("快歌.wav", 150.0, 64, True, "eighths"),
@@ -79,17 +79,7 @@ def test_a_reason_names_only_what_the_photos_surely_show(settings):
     """A trip whose photos surely show a lake (two at 0.9) and, on one photo, maybe a bird
     (0.5): the reason suits the lake, not "birds", like the caption, which does not say
     the bird either."""
-    from datetime import datetime
-
-    from creator.types import MediaItem
-    from creator.understanding.moments import build_context
-
-    voc = vocabulary()
-    items = [MediaItem(path=f"/照片/湖/{k}.jpg", id=f"p{k}", taken_at=datetime(2024, 5, 1, 9 + k),
-                       tags=[voc.tag("lake", 0.9, "test")] + ([voc.tag("bird", 0.5, "test")] if k == 0 else []))
-             for k in range(2)]
-    ctx = build_context(items)
-    assert "bird" in {t.id for t in ctx.top_tags}
+    ctx = sure_and_unsure_trip("lake", "bird", 0.5)
     for lang, lake, bird in (("en", "lake", "bird"), ("zh", "湖", "鸟")):
         out = Pipeline(settings)(SoundtrackRequest(context=ctx, language=lang, top=2, length=8))
         assert all(lake in m.reason and bird not in m.reason for m in out.matches), [m.reason for m in out.matches]
