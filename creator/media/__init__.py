@@ -107,16 +107,17 @@ def _walk(paths: Iterable[str | os.PathLike] | str | os.PathLike, *,
             for f in files:
                 if f.startswith("."):
                     continue
+                suffix = Path(f).suffix.lower()
                 if _kind(Path(f)) is not None:
                     batch.append((Path(root, f), None))
-                elif Path(f).suffix.lower() in OTHER_MEDIA:
-                    other[Path(f).suffix.lower()] = other.get(Path(f).suffix.lower(), 0) + 1
+                elif suffix in OTHER_MEDIA:
+                    other[suffix] = other.get(suffix, 0) + 1
         for f, why in sorted(batch, key=lambda q: q[0].relative_to(p).parts):
             add(f, why)
         if other:  # said once for the folder, not once a file: RAW+JPEG shooters have hundreds
             n = sum(other.values())
             kinds = ", ".join(f"{ext} ×{k}" for ext, k in sorted(other.items()))
-            add(p / ".", f"{p.name or p}: {n} {'file' if n == 1 else 'files'} of a type not read here "
+            add(p, f"{p.name or p}: {n} {'file' if n == 1 else 'files'} of a type not read here "
                          f"skipped ({kinds}); {_supported_text()}")
     return found
 

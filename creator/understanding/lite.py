@@ -21,8 +21,8 @@ How a photo becomes tags:
    the fact threshold lowered from 0.4 to 0.35 that the vote's precision made room for:
    recall@5 0.710 → 0.732 and 0.749 → 0.784 leave-one-source-out, precision@3 0.81-0.83).
 4. Colour and light evidence (:func:`colour_evidence`): sky, clouds, sunset, night, starry
-   sky, snow, fog, greenery (plant), water (sea/lake), desert
-   sand; sunset also as a dusk silhouette, night also as a dark sky over lit ground.
+   sky, snow, fog, greenery (plant), water (sea/lake), desert sand; sunset also as a dusk
+   silhouette, night also as a dark sky over lit ground.
 5. Faces → people, selfie, group; EXIF hour → night and golden-hour support.
 6. A small logistic head over the classifier's pooled 1280-d features
    (:class:`FeatureHead`, prompts/tagging/head.npz) for the scenes the 1000 classes miss
@@ -134,8 +134,9 @@ def _bright_points(v: np.ndarray, *, level: float = 0.55, contrast: float = 0.15
 def colour_evidence(image: Image.Image) -> dict[str, float]:
     """Scores (0..1) for the tags that pixels can show and ImageNet cannot.
 
-    Keys: sky, clouds, sunset, night, starry_sky, snow, fog, plant, water, desert
-    (forest, meadow and autumn are left to the feature head: see the greenery rule). Rules are simple statistics of a 96-px HSV copy, by frame region.
+    Keys: sky, clouds, sunset, night, starry_sky, snow, fog, plant, water, desert (forest,
+    meadow and autumn are left to the feature head: see the greenery rule). Rules are
+    simple statistics of a 96-px HSV copy, by frame region.
     """
     p = _planes(image)
     h, s, v, tex = p.h, p.s, p.v, p.texture

@@ -24,7 +24,7 @@ from . import wording as wd
 from .checks import BODY_MAX, HASHTAGS_MAX, TITLE_MAX, clean_hashtag, title_length, trim_title
 
 __all__ = ["TripFacts", "trip_facts", "compose", "load_style", "style_names", "time_bucket", "theme_weight",
-           "general_ids", "covered_general_ids", "keyword_sentence", "sayable_ids"]
+           "general_ids", "covered_general_ids", "keyword_sentence", "sayable_ids", "stated_top_tags"]
 
 #: Tags whose photos show no sunshine: their moment gets no sentence about the sun.
 SUNLESS_TAGS = frozenset({"fog", "rain"})
@@ -141,6 +141,14 @@ def sayable_ids(context: NoteContext) -> set[str] | None:
         elif t.score >= say:
             support[t.id] += 1
     return {tid for tid, n in support.items() if n >= 2}
+
+
+def stated_top_tags(context: NoteContext) -> list[Tag]:
+    """The trip's top tags that a draft may state (:func:`sayable_ids`), best first: what a
+    soundtrack's reason names and a generated cover paints, so that neither tells of a
+    tag the caption leaves unsaid. A context without tagged items keeps all of them."""
+    sayable = sayable_ids(context)
+    return [t for t in context.top_tags if sayable is None or t.id in sayable]
 
 
 def trip_facts(context: NoteContext, lang: str, hints: list[str] | None = None) -> TripFacts:

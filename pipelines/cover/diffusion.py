@@ -24,7 +24,7 @@ from creator.errors import BackendUnavailable, ConfigError, InputError
 from creator.resources import load_prompt
 from creator.types import NoteContext
 from creator.understanding.moments import trip_time_of_day
-from pipelines.caption.template import sayable_ids
+from pipelines.caption.template import stated_top_tags
 
 __all__ = ["Family", "family_for", "generation_size", "build_prompt", "DiffusionBackend"]
 
@@ -76,11 +76,8 @@ def build_prompt(context: NoteContext, style: str) -> tuple[str, str]:
     p = spec["prompt"]
     vocab = vocabulary()
     subjects = []
-    # what the photos surely show, as the caption may state it: a weak tag (an airplane
-    # the tagger half-saw over a lake) is not painted; a context without items keeps its top tags
-    sayable = sayable_ids(context)
-    shown = [t for t in context.top_tags if sayable is None or t.id in sayable]
-    for tag in shown[: int(p.get("subject_tags", 3))]:
+    # what the caption may state: a weak tag (an airplane half-seen over a lake) is not painted
+    for tag in stated_top_tags(context)[: int(p.get("subject_tags", 3))]:
         phrase = spec.get("tags", {}).get(tag.id)
         if phrase is None:
             phrase = vocab[tag.id].en if tag.id in vocab else tag.label_en

@@ -26,7 +26,7 @@ from creator.music.query import query_from_context, query_vectors, text_language
 from creator.resources import load_prompt
 from creator.types import Excerpt, NoteContext, TrackMatch
 from creator.understanding.moments import trip_time_of_day
-from pipelines.caption.template import sayable_ids
+from pipelines.caption.template import stated_top_tags
 
 __all__ = ["Pipeline", "SoundtrackRequest", "SoundtrackOutput"]
 
@@ -238,10 +238,8 @@ class Pipeline:
         why_bits: list[str] = []
         ctx = request.context
         if ctx is not None:
-            # what the photos surely show, as a caption may state it (a weak tag is no fact
-            # for a reason either); a context built without items keeps its top tags
-            sayable = sayable_ids(ctx)
-            why_bits += [t.label(lang) for t in ctx.top_tags if sayable is None or t.id in sayable][:2]
+            # what the caption may state: a weak tag is no fact for a reason either
+            why_bits += [t.label(lang) for t in stated_top_tags(ctx)[:2]]
             tod = trip_time_of_day(ctx)  # the one time of day (creator.understanding.moments)
             if tod and tod in bank["time_of_day"]:
                 why_bits.append(bank["time_of_day"][tod][lang])
