@@ -204,6 +204,8 @@ def test_a_tags_sentences_and_hashtags_name_only_that_tag(lang):
     general = {t: {g for g, specific in GENERAL.items() if t in specific} for t in vocabulary().ids}
     bad = []
     for tid, entry in load_prompt(f"caption/{lang}.yaml")["tags"].items():
+        for key in ("clauses", "day", "hashtags"):  # and each says it once
+            assert len(set(entry.get(key, []))) == len(entry.get(key, [])), (tid, key, entry.get(key))
         for text in list(entry.get("clauses", [])) + list(entry.get("day", [])) + list(entry.get("hashtags", [])):
             allowed = {tid} | general[tid] | IMPLIED.get(tid, set())
             if wd.time_classes(text, lang):
