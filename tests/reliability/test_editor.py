@@ -184,6 +184,11 @@ def test_the_bounded_walk_finds_what_the_sdk_would(roots, tmp_path):
     expected = [p for p in iter_media_files(trip.resolve()) if p.name != "外链.jpg"]
     assert found == expected
     assert trip.resolve() / "外链.jpg" not in found and trip.resolve() / "内链.jpg" in found
+    # RAW and TIFF files beside them are named in one note, as the SDK names them
+    for rel in ["IMG_1.CR2", "b/IMG_2.cr2", "扫描.tiff"]:
+        (trip / rel).write_bytes(b"x")
+    found, notes = start.folder_media(trip.resolve(), ui)
+    assert found == expected and len(notes) == 1 and ".cr2 ×2, .tiff ×1" in notes[0], notes
 
 
 # -- uploads -----------------------------------------------------------------------------

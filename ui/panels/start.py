@@ -109,8 +109,9 @@ def folder_media(root: Path, ui: UISettings | None = None) -> tuple[list[Path], 
     (hidden files and folders skipped, suffixes case-insensitive, sorted), but bounded:
     at most Settings.ui.folder_max_files of them, and at most folder_max_entries files
     looked at, else InputError. A link leading outside the roots is left out. Returns
-    the files and a note per subfolder that could not be read."""
-    from creator.media import SUPPORTED_CLIP, SUPPORTED_PHOTO
+    the files and a note per subfolder that could not be read, and one for the photos and
+    clips of types not read here (RAW, TIFF, GIF..., counted by type)."""
+    from creator.media import OTHER_MEDIA, SUPPORTED_CLIP, SUPPORTED_PHOTO
 
     ui = ui or ui_settings()
     roots = _roots(ui)
@@ -118,6 +119,7 @@ def folder_media(root: Path, ui: UISettings | None = None) -> tuple[list[Path], 
                            entries=ui.folder_max_entries))
     found: list[Path] = []
     notes: list[str] = []
+    other: dict[str, int] = {}  # photos and clips of types not read here (RAW, TIFF...), by suffix
     seen = 0
 
     def unreadable(e: OSError) -> None:
@@ -130,6 +132,8 @@ def folder_media(root: Path, ui: UISettings | None = None) -> tuple[list[Path], 
             raise too_big
         for name in files:
             suffix = Path(name).suffix
+            if not name.startswith(".") and suffix.lower() in OTHER_MEDIA:
+                other[suffix.lower()] = other.get(suffix.lower(), 0) + 1
             if name.startswith(".") or not (suffix in SUPPORTED_PHOTO or suffix in SUPPORTED_CLIP):
                 continue
             path = Path(dirpath, name)
@@ -142,6 +146,10 @@ def folder_media(root: Path, ui: UISettings | None = None) -> tuple[list[Path], 
             found.append(path)
             if len(found) > ui.folder_max_files:
                 raise too_big
+    if other:  # said once, as the SDK's load_media does
+        notes.append(t("folder_other_types", n=sum(other.values()),
+                       types=", ".join(f"{ext} ×{k}" for ext, k in sorted(other.items())),
+                       supported=", ".join(sorted(x[1:] for x in SUPPORTED_PHOTO | SUPPORTED_CLIP))))
     return sorted(found, key=lambda q: q.relative_to(root).parts), notes
 
 
