@@ -147,8 +147,7 @@ def folder_media(root: Path, ui: UISettings | None = None) -> tuple[list[Path], 
             if len(found) > ui.folder_max_files:
                 raise too_big
     if other:  # said once, as the SDK's load_media does
-        notes.append(t("folder_other_types", n=sum(other.values()),
-                       types=", ".join(f"{ext} ×{k}" for ext, k in sorted(other.items())),
+        notes.append(t("folder_other_types", types=", ".join(f"{ext} ×{k}" for ext, k in sorted(other.items())),
                        supported=", ".join(sorted(x[1:] for x in SUPPORTED_PHOTO | SUPPORTED_CLIP))))
     return sorted(found, key=lambda q: q.relative_to(root).parts), notes
 
