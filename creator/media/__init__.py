@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+from collections import Counter
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
@@ -28,6 +29,7 @@ __all__ = [
     "SUPPORTED_PHOTO",
     "SUPPORTED_CLIP",
     "OTHER_MEDIA",
+    "other_media_text",
     "iter_media_files",
     "content_id",
     "load_media",
@@ -101,7 +103,7 @@ def _walk(paths: Iterable[str | os.PathLike] | str | os.PathLike, *,
             batch.append((folder, f"{folder.name or folder}: folder cannot be read ({reason}); "
                                   "the photos and clips in it were skipped"))
 
-        other: dict[str, int] = {}  # photos and clips of types not read here, by suffix
+        other: Counter[str] = Counter()  # photos and clips of types not read here, by suffix
         for root, dirs, files in os.walk(p, onerror=unlisted):
             dirs[:] = sorted(d for d in dirs if not d.startswith(".")) if recursive else []
             for f in files:
@@ -111,15 +113,19 @@ def _walk(paths: Iterable[str | os.PathLike] | str | os.PathLike, *,
                 if _kind(Path(f)) is not None:
                     batch.append((Path(root, f), None))
                 elif suffix in OTHER_MEDIA:
-                    other[suffix] = other.get(suffix, 0) + 1
+                    other[suffix] += 1
         for f, why in sorted(batch, key=lambda q: q[0].relative_to(p).parts):
             add(f, why)
         if other:  # said once for the folder, not once a file: RAW+JPEG shooters have hundreds
             n = sum(other.values())
-            kinds = ", ".join(f"{ext} ×{k}" for ext, k in sorted(other.items()))
             add(p, f"{p.name or p}: {n} {'file' if n == 1 else 'files'} of a type not read here "
-                         f"skipped ({kinds}); {_supported_text()}")
+                   f"skipped ({other_media_text(other)}); {_supported_text()}")
     return found
+
+
+def other_media_text(counts: Counter[str]) -> str:
+    """".cr2 ×2, .tiff ×1": the photos and clips of types not read here, counted by suffix."""
+    return ", ".join(f"{ext} ×{k}" for ext, k in sorted(counts.items()))
 
 
 def _supported_text() -> str:

@@ -235,16 +235,23 @@ _SRGB_PRIMARIES = ((0.64, 0.33), (0.30, 0.60), (0.15, 0.06))
 _SRGB_CURVE = (13, 2)  # sRGB; 2 = unspecified, read as sRGB (Display P3 uses its curve)
 _BT709_CURVE = (1, 6, 14, 15)  # BT.709 / BT.601 / BT.2020 (10- and 12-bit): one curve
 _POWER = {4: 2.2, 5: 2.8, 8: 1.0}
+_CURVES = frozenset(_SRGB_CURVE + _BT709_CURVE + tuple(_POWER))  # the curves read here
 
 
-def _to_linear(v: np.ndarray, transfer: int) -> np.ndarray | None:
+@functools.lru_cache(maxsize=1)
+def _srgb_encode() -> np.ndarray:
+    """(4096,) uint8: linear light 0..1 in 4096 steps, sRGB-encoded."""
+    x = np.linspace(0.0, 1.0, 4096)
+    return np.round(255 * np.where(x <= 0.0031308, 12.92 * x, 1.055 * x ** (1 / 2.4) - 0.055)).astype(np.uint8)
+
+
+def _to_linear(v: np.ndarray, transfer: int) -> np.ndarray:
+    """Coded values 0..1 to linear light by one of :data:`_CURVES`."""
     if transfer in _SRGB_CURVE:
         return np.where(v <= 0.04045, v / 12.92, ((v + 0.055) / 1.055) ** 2.4)
     if transfer in _BT709_CURVE:
         return np.where(v < 0.081, v / 4.5, ((v + 0.099) / 1.099) ** (1 / 0.45))
-    if transfer in _POWER:
-        return v ** _POWER[transfer]
-    return None  # PQ, HLG and the rest: not read here
+    return v ** _POWER[transfer]
 
 
 def _rgb_to_xyz(primaries, white) -> np.ndarray:
@@ -265,8 +272,7 @@ class _CodedColour:
 
     def apply(self, im: Image.Image) -> Image.Image:
         lut = _to_linear(np.arange(256) / 255.0, self.transfer).astype(np.float32)
-        x = np.linspace(0.0, 1.0, 4096)
-        encode = np.round(255 * np.where(x <= 0.0031308, 12.92 * x, 1.055 * x ** (1 / 2.4) - 0.055)).astype(np.uint8)
+        encode = _srgb_encode()
         src = np.asarray(im.convert("RGB"))
         out = np.empty_like(src)
         m = self.matrix.T.astype(np.float32)
@@ -280,7 +286,7 @@ class _CodedColour:
 def _coded_transform(primaries: tuple, white: tuple, transfer: int) -> _CodedColour | None:
     """The conversion for a HEIF's nclx colour (None: sRGB already, or not read here: a
     white point other than D65, an HDR curve)."""
-    if _to_linear(np.zeros(1), transfer) is None or max(abs(a - b) for a, b in zip(white, _D65)) > 0.002:
+    if transfer not in _CURVES or max(abs(a - b) for a, b in zip(white, _D65)) > 0.002:  # PQ, HLG...
         return None
     if max(abs(a - b) for p, q in zip(primaries, _SRGB_PRIMARIES) for a, b in zip(p, q)) < 0.002 \
             and transfer in _SRGB_CURVE + _BT709_CURVE:

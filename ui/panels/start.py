@@ -111,7 +111,9 @@ def folder_media(root: Path, ui: UISettings | None = None) -> tuple[list[Path], 
     looked at, else InputError. A link leading outside the roots is left out. Returns
     the files and a note per subfolder that could not be read, and one for the photos and
     clips of types not read here (RAW, TIFF, GIF..., counted by type)."""
-    from creator.media import OTHER_MEDIA, SUPPORTED_CLIP, SUPPORTED_PHOTO
+    from collections import Counter
+
+    from creator.media import OTHER_MEDIA, SUPPORTED_CLIP, SUPPORTED_PHOTO, other_media_text
 
     ui = ui or ui_settings()
     roots = _roots(ui)
@@ -119,7 +121,7 @@ def folder_media(root: Path, ui: UISettings | None = None) -> tuple[list[Path], 
                            entries=ui.folder_max_entries))
     found: list[Path] = []
     notes: list[str] = []
-    other: dict[str, int] = {}  # photos and clips of types not read here (RAW, TIFF...), by suffix
+    other: Counter[str] = Counter()  # photos and clips of types not read here (RAW, TIFF...), by suffix
     seen = 0
 
     def unreadable(e: OSError) -> None:
@@ -133,7 +135,7 @@ def folder_media(root: Path, ui: UISettings | None = None) -> tuple[list[Path], 
         for name in files:
             suffix = Path(name).suffix
             if not name.startswith(".") and suffix.lower() in OTHER_MEDIA:
-                other[suffix.lower()] = other.get(suffix.lower(), 0) + 1
+                other[suffix.lower()] += 1
             if name.startswith(".") or not (suffix in SUPPORTED_PHOTO or suffix in SUPPORTED_CLIP):
                 continue
             path = Path(dirpath, name)
@@ -147,7 +149,7 @@ def folder_media(root: Path, ui: UISettings | None = None) -> tuple[list[Path], 
             if len(found) > ui.folder_max_files:
                 raise too_big
     if other:  # said once, as the SDK's load_media does
-        notes.append(t("folder_other_types", types=", ".join(f"{ext} ×{k}" for ext, k in sorted(other.items())),
+        notes.append(t("folder_other_types", types=other_media_text(other),
                        supported=", ".join(sorted(x[1:] for x in SUPPORTED_PHOTO | SUPPORTED_CLIP))))
     return sorted(found, key=lambda q: q.relative_to(root).parts), notes
 
