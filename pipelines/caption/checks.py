@@ -322,7 +322,7 @@ def mentioned_themes(caption: Caption, context: NoteContext) -> list[str]:
 
     A tag counts when its label or one of its words in the phrase bank
     (prompts/caption/<lang>.yaml, ``tags.<id>.words``) appears in the title, body or
-    hashtags.
+    hashtags; a tag of a family (themes.yaml ``families``) also when its family's words do.
     """
     bank = load_prompt(f"caption/{caption.language}.yaml")["tags"]
     text = "\n".join([caption.title, caption.body, " ".join(caption.hashtags)]).lower()
@@ -331,8 +331,12 @@ def mentioned_themes(caption: Caption, context: NoteContext) -> list[str]:
     for m in context.moments:
         for t in m.tags:
             tags.setdefault(t.id, t)
+    # a family's words (themes.yaml families: "by the water") tell of each of its members
+    family = {m: fam for fam, f in (load_prompt("caption/themes.yaml").get("families") or {}).items()
+              for m in f["members"]}
     for tid, tag in tags.items():
         words = [tag.label(caption.language)] + list(bank.get(tid, {}).get("words", []))
+        words += list(bank.get(family.get(tid, ""), {}).get("words", []))
         if any(w and w.lower() in text for w in words):
             ids.append(tid)
     return ids

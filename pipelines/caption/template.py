@@ -24,7 +24,8 @@ from . import wording as wd
 from .checks import BODY_MAX, HASHTAGS_MAX, TITLE_MAX, clean_hashtag, title_length, trim_title
 
 __all__ = ["TripFacts", "trip_facts", "compose", "load_style", "style_names", "time_bucket", "theme_weight",
-           "general_ids", "covered_general_ids", "keyword_sentence", "sayable_ids", "stated_top_tags"]
+           "general_ids", "covered_general_ids", "keyword_sentence", "sayable_ids", "stated_top_tags",
+           "said_context", "family_tag"]
 
 #: Tags whose photos show no sunshine: their moment gets no sentence about the sun.
 SUNLESS_TAGS = frozenset({"fog", "rain"})
@@ -120,6 +121,60 @@ class TripFacts:
     topics: dict[int, list[str]] = field(default_factory=dict)  # moment index -> tag ids to tell, best first
 
 
+def family_tag(family: str, score: float, source: str) -> Tag:
+    """The tag that stands for a family of themes.yaml ``families`` (sea, lake and river:
+    "water"), named in the family's own words."""
+    f = _ranking()["families"][family]
+    return Tag(id=family, label_zh=f["zh"], label_en=f["en"], group=f["group"], score=score, source=source)
+
+
+def said_context(context: NoteContext) -> NoteContext:
+    """``context`` as a draft may tell it: a tag of a family (themes.yaml ``families``)
+    that no photo of the trip carries at the family's ``sure`` level (nor the user added)
+    stands as the family's tag instead ("by the water", not "by the sea", when the tagger
+    leaned to the sea at 0.6-0.8, where it was as often a lake or a river), on items,
+    moments and the trip's top tags alike; where a member is named, the family tag of the
+    same photo or moment is left out. A context without a family tag comes back as it is."""
+    families = _ranking().get("families") or {}
+    member_of = {m: fam for fam, f in families.items() for m in f["members"]}
+    every = [t for i in context.items for t in i.tags] + list(context.top_tags) + \
+        [t for m in context.moments for t in m.tags]
+    present = {t.id for t in every if t.id in member_of}
+    if not present:
+        return context
+    # sure or not by the photos' own scores (a context built from moments only: theirs)
+    evidence = [t for i in context.items for t in i.tags] or every
+    named = {t.id for t in evidence if t.id in member_of
+             and (t.source == "user" or t.score >= float(families[member_of[t.id]]["sure"]))}
+    unsure = present - named
+    if not unsure:
+        return context
+
+    def told(tags: list[Tag]) -> list[Tag]:
+        # a named member covers its family on the same photo or moment
+        own = {member_of[t.id] for t in tags if t.id in member_of and t.id not in unsure}
+        out: list[Tag | str] = []
+        best: dict[str, Tag] = {}
+        for t in tags:
+            if t.id not in unsure:
+                out.append(t)
+                continue
+            f = member_of[t.id]
+            if f in own:
+                continue
+            if f not in best:
+                out.append(f)  # the family stands where its first member stood
+            if f not in best or t.score > best[f].score:
+                best[f] = t
+        return [family_tag(x, best[x].score, best[x].source) if isinstance(x, str) else x for x in out]
+
+    return context.model_copy(update={
+        "items": [i.model_copy(update={"tags": told(list(i.tags))}) if i.tags else i for i in context.items],
+        "moments": [m.model_copy(update={"tags": told(list(m.tags))}) for m in context.moments],
+        "top_tags": told(list(context.top_tags)),
+    })
+
+
 def sayable_ids(context: NoteContext) -> set[str] | None:
     """The tag ids a draft may state: those that two photos carry at the calibrated score
     themes.yaml ``say`` or more, or one photo at ``say_alone`` or more (for the trip's
@@ -147,12 +202,15 @@ def stated_top_tags(context: NoteContext) -> list[Tag]:
     """The trip's top tags that a draft may state (:func:`sayable_ids`), best first: what a
     soundtrack's reason names and a generated cover paints, so that neither tells of a
     tag the caption leaves unsaid. A context without tagged items keeps all of them."""
+    context = said_context(context)
     sayable = sayable_ids(context)
     return [t for t in context.top_tags if sayable is None or t.id in sayable]
 
 
 def trip_facts(context: NoteContext, lang: str, hints: list[str] | None = None) -> TripFacts:
-    """The facts of ``context`` (and the user's ``hints``) as the ``lang`` bank will word them."""
+    """The facts of ``context`` (and the user's ``hints``) as the ``lang`` bank will word them
+    (told as :func:`said_context` tells it)."""
+    context = said_context(context)
     bank = load_prompt(f"caption/{lang}.yaml")
     btags = bank["tags"]
     places: list[str] = []

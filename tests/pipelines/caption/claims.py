@@ -141,8 +141,8 @@ def lexicon(lang: str) -> dict[str, set[str]]:
     vocab = vocabulary()
     bank = load_prompt(f"caption/{lang}.yaml")["tags"]
     out: dict[str, set[str]] = {}
-    for tid in vocab.ids:
-        words = {vocab[tid].label(lang)}
+    for tid in list(vocab.ids) + list(families()):
+        words = {vocab[tid].label(lang) if tid in vocab.ids else families()[tid][lang]}
         e = bank.get(tid) or {}
         words |= {e.get("header") or "", e.get("title_where") or ""} | set(e.get("words", []))
         words |= set(e.get("hashtags", []))
@@ -181,11 +181,23 @@ def claims(text: str, lang: str, lex: dict[str, set[str]]) -> dict[str, frozense
     return found
 
 
+@functools.lru_cache(maxsize=1)
+def families() -> dict[str, dict]:
+    """The composer's families (prompts/caption/themes.yaml: "water" for sea, lake or
+    river): a family's words claim that one of its members is shown."""
+    from creator.resources import load_prompt
+
+    return load_prompt("caption/themes.yaml").get("families") or {}
+
+
 def closure(ids: set[str]) -> set[str]:
     out = set(ids)
     for g, specific in GENERAL.items():
         if out & specific:
             out.add(g)
+    for fam, f in families().items():
+        if out & set(f["members"]):
+            out.add(fam)
     return out
 
 

@@ -35,6 +35,11 @@ def _items(photos, *, start=None, gps=None, place=None, folder="旅行"):
     return out
 
 
+RIVER_VALLEY = [[("sky", 0.99), ("clouds", 0.71), ("sea", 0.67), ("mountain", 0.54)],
+                [("sky", 0.97), ("plant", 0.79), ("clouds", 0.64)],
+                [("sky", 0.96), ("mountain", 0.86), ("sea", 0.46)],
+                [("sky", 0.98), ("mountain", 0.77), ("sea", 0.68), ("clouds", 0.67)]]
+
 # name: (items, what the photos show, wrong ids the tagger gave them)
 TRIPS = {
     # the issue's Hangzhou trip: a foggy jetty, rowing boats at sunset, a pink lake at dawn
@@ -63,6 +68,10 @@ TRIPS = {
                      [("sea", 0.86), ("clouds", 0.76), ("mountain", 0.48)],
                      [("dog", 1.0, "user"), ("beach", 0.8), ("cat", 0.62)]]),
              {"beach", "sea", "clouds", "dog"}, {"wildlife", "mountain", "cat"}),
+    # a valley with a lake and a river, which the lite tagger held out by package leaned to
+    # the sea on (bench_truthful_drafts.py --by package, 河谷无时间): not sure which water
+    "河谷": (_items(RIVER_VALLEY, start=datetime(2024, 6, 2, 9)),
+             {"lake", "river", "mountain", "sky", "clouds", "plant"}, {"sea"}),
 }
 
 
@@ -83,6 +92,38 @@ def test_a_draft_claims_only_what_the_photos_show(name, lang):
             assert not false, (false, c.text())
             true = set().union(*(ids & shown for ids in said.values())) if said else set()
             assert len(true) >= 2, (true, c.text())
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_water_the_tagger_is_unsure_of_is_told_as_water(lang):
+    """Sea at 0.6-0.8 only (out of sample as often a lake or a river): the drafts, the LLM's
+    facts and the stated top tags say "by the water"; one photo of the sea at 0.8+, or a sea
+    the user added, and the sea is named."""
+    from pipelines.caption import build_messages
+    from pipelines.caption.template import stated_top_tags
+
+    lex = lexicon(lang)
+    family = load_prompt("caption/themes.yaml")["families"]["water"][lang]
+    water = lex["water"]
+
+    def said(photos):
+        ctx = build_context(_items(photos, start=datetime(2024, 6, 2, 9)))
+        drafts = [c for style in style_names()
+                  for c in Pipeline()(CaptionRequest(context=ctx, language=lang, style=style, n=3)).captions]
+        return ctx, [set().union(*claims(draft_text(c, ctx), lang, lex).values()) for c in drafts]
+
+    ctx, drafts = said(RIVER_VALLEY)
+    assert not any("sea" in d for d in drafts)
+    assert sum("water" in d for d in drafts) >= len(drafts) // 2, drafts  # told, not just dropped
+    assert water and family in water
+    assert [t.id for t in stated_top_tags(ctx)].count("water") == 1 and "sea" not in {t.id for t in stated_top_tags(ctx)}
+    prompt = "\n".join(m["content"] for m in build_messages(ctx, lang=lang, style="guide"))
+    assert family in prompt and vocabulary()["sea"].label(lang) not in prompt.replace(family, "")
+    sure = [list(RIVER_VALLEY[0][:2]) + [("sea", 0.9)]] + RIVER_VALLEY[1:]
+    user = [RIVER_VALLEY[0] + [("sea", 0.3, "user")]] + RIVER_VALLEY[1:]
+    for photos in (sure, user):
+        _, drafts = said(photos)
+        assert sum("sea" in d for d in drafts) >= len(drafts) // 2 and not any("water" in d for d in drafts), drafts
 
 
 def test_the_lexicon_reads_claims_back():
@@ -207,7 +248,7 @@ def test_a_tags_sentences_and_hashtags_name_only_that_tag(lang):
         for key in ("clauses", "day", "hashtags"):  # and each says it once
             assert len(set(entry.get(key, []))) == len(entry.get(key, [])), (tid, key, entry.get(key))
         for text in list(entry.get("clauses", [])) + list(entry.get("day", [])) + list(entry.get("hashtags", [])):
-            allowed = {tid} | general[tid] | IMPLIED.get(tid, set())
+            allowed = {tid} | general.get(tid, set()) | IMPLIED.get(tid, set())  # a family (water): itself
             if wd.time_classes(text, lang):
                 allowed |= TIMED
             # a word several ids share (#随手拍 for cars and bikes) names whichever is said
