@@ -95,15 +95,24 @@ def _towns() -> _Towns:
     )
 
 
-def _han_name(alternates: list[str]) -> str | None:
-    """The shortest purely-Han alternate name of 2+ characters, without a trailing 市."""
+def _han_name(alternates: list[str], country: str | None = None) -> str | None:
+    """The shortest purely-Han alternate name of 2+ characters, without a trailing 市; for
+    a Chinese city, one that is also listed as "<name>市" first: GeoNames lists districts
+    and old names among a city's alternates, and the shortest of Chengdu's is 天府, of
+    Shenzhen's 宝安, of Erenhot's 乌兰 (a subdistrict), where 成都市, 深圳市, 二连浩特市 name
+    the city."""
     names = [a for a in alternates if len(a) >= 2 and all(is_cjk(c) or c == "·" for c in a)]
     if not names:
         return None
+    listed = set(names)
     stripped = [n[:-1] if n.endswith("市") and len(n) > 2 else n for n in names]
+
+    def city_form(n: str) -> bool:  # only in China: Seoul's 首尔特别市 is no better than 首尔
+        return country == "CN" and (n + "市") in listed
+
     # Prefer names already simplified (traditional-only characters are not in GB2312);
     # where GeoNames has only a traditional form (紐約), convert it (纽约).
-    best = min(stripped, key=lambda n: (not _is_gb2312(n), len(n)))
+    best = min(stripped, key=lambda n: (not city_form(n), not _is_gb2312(n), len(n)))
     return best if _is_gb2312(best) else _to_simplified(best)
 
 
@@ -140,7 +149,7 @@ def _cities() -> _Cities:
         lon=np.array([c["longitude"] for c in data], dtype=float),
         pop=np.array([c["population"] for c in data], dtype=float),
         name=[c["name"] for c in data],
-        name_zh=[_han_name(c.get("alternatenames") or []) for c in data],
+        name_zh=[_han_name(c.get("alternatenames") or [], c.get("countrycode")) for c in data],
         cc=[c["countrycode"] for c in data],
         cc_codes=np.array([c["countrycode"] for c in data]),
     )

@@ -14,6 +14,12 @@ from creator.understanding.places import distance_km, locate
         ((35.0100, 135.7700), "京都", "Kyoto", "日本"),
         ((40.7128, -74.0060), "纽约", "New York City", "美国"),  # simplified, not 紐約
         ((-33.8568, 151.2153), "悉尼", "Sydney", "澳大利亚"),
+        # GeoNames' shortest Han alternates are a district, an old name, a subdistrict
+        ((30.6600, 104.0700), "成都", "Chengdu", "中国"),  # not 天府
+        ((22.5400, 114.0600), "深圳", "Shenzhen", "中国"),  # not 宝安
+        ((43.6500, 111.9700), "二连浩特", "Erenhot", "中国"),  # not 乌兰
+        ((43.8000, 87.6000), "乌鲁木齐", "Ürümqi", "中国"),  # not 迪化
+        ((37.5700, 126.9800), "首尔", "Seoul", "大韩民国"),  # not 首尔特别(市)
     ],
 )
 def test_trip_label_is_the_notable_city_in_both_languages(pos, zh, en, country_zh):
