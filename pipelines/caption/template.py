@@ -144,8 +144,11 @@ def said_context(context: NoteContext) -> NoteContext:
         return context
     # sure or not by the photos' own scores (a context built from moments only: theirs)
     evidence = [t for i in context.items for t in i.tags] or every
-    named = {t.id for t in evidence if t.id in member_of
-             and (t.source == "user" or t.score >= float(families[member_of[t.id]]["sure"]))}
+    def sure(t: Tag) -> bool:  # a family's `sure` null: only the user names a member
+        level = families[member_of[t.id]].get("sure")
+        return t.source == "user" or (level is not None and t.score >= float(level))
+
+    named = {t.id for t in evidence if t.id in member_of and sure(t)}
     unsure = present - named
     if not unsure:
         return context
