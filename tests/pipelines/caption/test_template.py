@@ -136,14 +136,15 @@ def test_multi_place_trip_and_long_trip_fit():
 
 @pytest.mark.parametrize("lang", ["zh", "en"])
 def test_bank_covers_the_vocabulary_and_every_clause_is_grounded(lang):
-    """Every tag has a bank entry whose clauses mention it; each clause drafts cleanly."""
+    """Every tag, and every family of themes.yaml (water, green), has a bank entry whose
+    clauses mention it; each clause drafts cleanly."""
     bank = load_prompt(f"caption/{lang}.yaml")["tags"]
-    for t in vocabulary():
-        entry = bank.get(t.id)
-        assert entry, f"{lang}.yaml has no entry for tag {t.id!r}"
+    for tid in list(vocabulary().ids) + list(load_prompt("caption/themes.yaml")["families"]):
+        entry = bank.get(tid)
+        assert entry, f"{lang}.yaml has no entry for tag {tid!r}"
         assert entry["hashtags"] and entry["header"] and len(entry["clauses"]) >= 2
         for clause in entry["clauses"]:
-            assert any(w.lower() in clause.lower() for w in entry["words"]), (t.id, clause)
+            assert any(w.lower() in clause.lower() for w in entry["words"]), (tid, clause)
         for h in entry["hashtags"]:
             assert " " not in h and (lang == "en" or any(is_cjk(c) for c in h)), h
     # every clause, tip and connective through the composer: no grounding problem anywhere
