@@ -14,7 +14,7 @@ from creator.types import NoteContext
 from pipelines.cover import CoverRequest, Pipeline, styles
 from pipelines.cover.choose import rank_photos
 
-from .conftest import photo_item
+from .conftest import photo_item, tag
 
 
 def test_four_styles_visibly_different(trip, tmp_path):
@@ -110,6 +110,19 @@ def test_the_cover_photo_shows_what_the_title_names(trip):
     assert out.candidates[0].cover.source == "id-flower"
     out = Pipeline()(CoverRequest(context=trip, title="杭州两日", style="magazine", n=1))
     assert out.candidates[0].cover.source == "id-china"  # no theme named: the best photo
+
+
+def test_a_title_of_the_countryside_or_the_water_shows_such_a_photo(trip):
+    # the caption tells a meadow or forest as 郊野 / the countryside, a sea, lake or river it
+    # is not sure of as 水边 / by the water (themes.yaml families): the cover shows one
+    items = list(trip.items)
+    items[3] = items[3].model_copy(update={"tags": [tag("meadow", "草地", "meadow", 0.7)]})  # coffee
+    items[4] = items[4].model_copy(update={"tags": [tag("lake", "湖", "lake", 0.6)]})  # chelsea
+    ctx = trip.model_copy(update={"items": items})
+    for title, source in (("杭州｜郊野这样玩", "id-coffee"), ("Hangzhou: a day in the countryside", "id-coffee"),
+                          ("杭州｜水边慢时光", "id-chelsea"), ("Hangzhou, by the water", "id-chelsea")):
+        out = Pipeline()(CoverRequest(context=ctx, title=title, style="magazine", n=1))
+        assert out.candidates[0].cover.source == source, title
 
 
 def test_bad_input(trip):
