@@ -165,6 +165,13 @@ def _translator(domain: str):
         return gettext.NullTranslations()
 
 
+#: The names Chinese speakers use where pycountry's zh_CN gives the official long form
+#: (大韩民国, 伊朗伊斯兰共和国, 老挝人民民主共和国...): the countries whose English name has a
+#: common_name; its own translation of that is off for Bolivia (波利维亚).
+_COMMON_ZH = {"KR": "韩国", "KP": "朝鲜", "IR": "伊朗", "LA": "老挝", "MD": "摩尔多瓦", "SY": "叙利亚",
+              "VE": "委内瑞拉", "BO": "玻利维亚"}
+
+
 def _country(cc: str) -> tuple[str | None, str | None]:
     import pycountry
 
@@ -172,7 +179,7 @@ def _country(cc: str) -> tuple[str | None, str | None]:
     if c is None:
         return None, None
     en = getattr(c, "common_name", None) or c.name
-    return _translator("iso3166-1").gettext(c.name), en
+    return _COMMON_ZH.get(c.alpha_2) or _translator("iso3166-1").gettext(c.name), en
 
 
 @functools.lru_cache(maxsize=4096)

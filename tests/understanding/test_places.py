@@ -19,7 +19,7 @@ from creator.understanding.places import distance_km, locate
         ((22.5400, 114.0600), "深圳", "Shenzhen", "中国"),  # not 宝安
         ((43.6500, 111.9700), "二连浩特", "Erenhot", "中国"),  # not 乌兰
         ((43.8000, 87.6000), "乌鲁木齐", "Ürümqi", "中国"),  # not 迪化
-        ((37.5700, 126.9800), "首尔", "Seoul", "大韩民国"),  # not 首尔特别(市)
+        ((37.5700, 126.9800), "首尔", "Seoul", "韩国"),  # not 首尔特别(市)
     ],
 )
 def test_trip_label_is_the_notable_city_in_both_languages(pos, zh, en, country_zh):
