@@ -657,6 +657,12 @@ def _hashtags(facts: TripFacts, bank: dict, rng: random.Random, keywords: list[s
     n_themes = 4 if len(facts.themes) >= 4 else len(facts.themes)
     for t in facts.themes[:n_themes]:
         add(rng.choice(bank["tags"][t.id]["hashtags"]))
+    # the trip's subject (the dog on one photo of a day in the woods) weighs less than its
+    # scenery, but it is what its owner looks for: when the scenery fills the four, the
+    # strongest subject among the themes still gets its hashtag
+    subject_groups = set(_ranking()["subjects"]["groups"])
+    for t in [t for t in facts.themes[n_themes:] if t.group in subject_groups][:1]:
+        add(rng.choice(bank["tags"][t.id]["hashtags"]))
     if facts.season:
         add(rng.choice(bank["season_hashtags"][facts.season]))
     generic = [g for g in bank["generic_hashtags"]

@@ -126,6 +126,20 @@ def test_water_the_tagger_is_unsure_of_is_told_as_water(lang):
         assert sum("sea" in d for d in drafts) >= len(drafts) // 2 and not any("water" in d for d in drafts), drafts
 
 
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_the_trips_subject_gets_its_hashtag_when_scenery_fills_the_themes(lang):
+    """A day of mountains, a lake, fog and clouds, and the dog on one photo: the scenery
+    outweighs it as a theme, but the dog (0.75, sayable) still has a hashtag in every draft."""
+    photos = [[("mountain", 0.95), ("clouds", 0.9), ("sky", 0.99)], [("lake", 0.92), ("mountain", 0.9)],
+              [("fog", 0.9), ("lake", 0.85), ("clouds", 0.8)], [("sunset", 0.9), ("mountain", 0.85)],
+              [("dog", 0.75), ("plant", 0.4)]]
+    ctx = build_context(_items(photos, start=datetime(2024, 10, 3, 9), gps=(35.01, 135.77), place=KYOTO))
+    dog = set(load_prompt(f"caption/{lang}.yaml")["tags"]["dog"]["hashtags"])
+    for style in style_names():
+        for c in Pipeline()(CaptionRequest(context=ctx, language=lang, style=style, n=3)).captions:
+            assert dog & set(c.hashtags), (style, c.hashtags)
+
+
 def test_the_lexicon_reads_claims_back():
     """The oracle itself: it finds a claim in plain words, and none in a place name or a season."""
     lex = lexicon("zh")
