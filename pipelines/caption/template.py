@@ -133,8 +133,10 @@ def said_context(context: NoteContext) -> NoteContext:
     that no photo of the trip carries at the family's ``sure`` level (nor the user added)
     stands as the family's tag instead ("by the water", not "by the sea", when the tagger
     leaned to the sea at 0.6-0.8, where it was as often a lake or a river), on items,
-    moments and the trip's top tags alike; where a member is named, the family tag of the
-    same photo or moment is left out. A context without a family tag comes back as it is."""
+    moments and the trip's top tags alike; a family whose ``sure`` is null (meadow or forest:
+    "the countryside") names a member only when the user added it. Where a member is named,
+    the family tag of the same photo or moment is left out. A context without an unsure
+    member comes back as it is."""
     families = _ranking().get("families") or {}
     member_of = {m: fam for fam, f in families.items() for m in f["members"]}
     every = [t for i in context.items for t in i.tags] + list(context.top_tags) + \
@@ -144,6 +146,7 @@ def said_context(context: NoteContext) -> NoteContext:
         return context
     # sure or not by the photos' own scores (a context built from moments only: theirs)
     evidence = [t for i in context.items for t in i.tags] or every
+
     def sure(t: Tag) -> bool:  # a family's `sure` null: only the user names a member
         level = families[member_of[t.id]].get("sure")
         return t.source == "user" or (level is not None and t.score >= float(level))
