@@ -35,6 +35,9 @@ __all__ = [
     "parse_reply",
     "repair",
     "clean_hashtag",
+    "families",
+    "family_of",
+    "family_words",
 ]
 
 TITLE_MAX = 20
@@ -315,6 +318,30 @@ def grounding_problems(caption: Caption, context: NoteContext, hints: Iterable[s
     return problems
 
 
+# --- families of confusable tags (themes.yaml) ------------------------------------------
+
+def families() -> dict[str, dict]:
+    """prompts/caption/themes.yaml ``families``: family id -> members, sure level, group,
+    zh/en names (sea, lake and river are "water")."""
+    return load_prompt("caption/themes.yaml").get("families") or {}
+
+
+def family_of() -> dict[str, str]:
+    """Member tag id -> its family id."""
+    return {m: fam for fam, f in families().items() for m in f["members"]}
+
+
+def family_words(family: str, langs: Iterable[str]) -> list[str]:
+    """The words a draft in ``langs`` names ``family`` by: its names and its bank entry's
+    header and words."""
+    f = families()[family]
+    out: list[str] = []
+    for lang in langs:
+        entry = load_prompt(f"caption/{lang}.yaml")["tags"].get(family) or {}
+        out += [f[lang], entry.get("header", "")] + list(entry.get("words", []))
+    return [w for w in out if w]
+
+
 # --- the whole check -----------------------------------------------------------------
 
 def mentioned_themes(caption: Caption, context: NoteContext) -> list[str]:
@@ -332,11 +359,11 @@ def mentioned_themes(caption: Caption, context: NoteContext) -> list[str]:
         for t in m.tags:
             tags.setdefault(t.id, t)
     # a family's words (themes.yaml families: "by the water") tell of each of its members
-    family = {m: fam for fam, f in (load_prompt("caption/themes.yaml").get("families") or {}).items()
-              for m in f["members"]}
+    family = family_of()
     for tid, tag in tags.items():
         words = [tag.label(caption.language)] + list(bank.get(tid, {}).get("words", []))
-        words += list(bank.get(family.get(tid, ""), {}).get("words", []))
+        if tid in family:
+            words += family_words(family[tid], [caption.language])
         if any(w and w.lower() in text for w in words):
             ids.append(tid)
     return ids

@@ -21,7 +21,7 @@ from creator.types import Caption, Moment, NoteContext, Tag
 from creator.understanding.moments import time_bucket, time_buckets, time_of_day, trip_dates
 
 from . import wording as wd
-from .checks import BODY_MAX, HASHTAGS_MAX, TITLE_MAX, clean_hashtag, title_length, trim_title
+from .checks import BODY_MAX, HASHTAGS_MAX, TITLE_MAX, clean_hashtag, families, family_of, title_length, trim_title
 
 __all__ = ["TripFacts", "trip_facts", "compose", "load_style", "style_names", "time_bucket", "theme_weight",
            "general_ids", "covered_general_ids", "keyword_sentence", "sayable_ids", "stated_top_tags",
@@ -124,7 +124,7 @@ class TripFacts:
 def family_tag(family: str, score: float, source: str) -> Tag:
     """The tag that stands for a family of themes.yaml ``families`` (sea, lake and river:
     "water"), named in the family's own words."""
-    f = _ranking()["families"][family]
+    f = families()[family]
     return Tag(id=family, label_zh=f["zh"], label_en=f["en"], group=f["group"], score=score, source=source)
 
 
@@ -137,8 +137,7 @@ def said_context(context: NoteContext) -> NoteContext:
     "the countryside") names a member only when the user added it. Where a member is named,
     the family tag of the same photo or moment is left out. A context without an unsure
     member comes back as it is."""
-    families = _ranking().get("families") or {}
-    member_of = {m: fam for fam, f in families.items() for m in f["members"]}
+    member_of = family_of()
     every = [t for i in context.items for t in i.tags] + list(context.top_tags) + \
         [t for m in context.moments for t in m.tags]
     present = {t.id for t in every if t.id in member_of}
@@ -148,7 +147,7 @@ def said_context(context: NoteContext) -> NoteContext:
     evidence = [t for i in context.items for t in i.tags] or every
 
     def sure(t: Tag) -> bool:  # a family's `sure` null: only the user names a member
-        level = families[member_of[t.id]].get("sure")
+        level = families()[member_of[t.id]].get("sure")
         return t.source == "user" or (level is not None and t.score >= float(level))
 
     named = {t.id for t in evidence if t.id in member_of and sure(t)}

@@ -90,13 +90,10 @@ def title_themes(title: str | None, context: NoteContext) -> list[str]:
     # a title that names a family (themes.yaml families: "郊野", "by the water", as the
     # caption tells a meadow or forest, a sea, lake or river it is not sure of) names its
     # members that the trip has
-    families = load_prompt("caption/themes.yaml").get("families") or {}
-    for fam, f in families.items():
-        words = [f["zh"], f["en"]]
-        for lang in ("zh", "en"):
-            entry = load_prompt(f"caption/{lang}.yaml")["tags"].get(fam) or {}
-            words += [entry.get("header", "")] + list(entry.get("words", []))
-        if any(w and w.lower() in low for w in words):
+    from pipelines.caption.checks import families, family_words
+
+    for fam, f in families().items():
+        if any(w.lower() in low for w in family_words(fam, ("zh", "en"))):
             found += [m for m in f["members"] if m in tags and m not in found]
     return found
 
