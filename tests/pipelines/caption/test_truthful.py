@@ -124,3 +124,48 @@ def test_no_sunshine_in_a_moment_whose_photos_show_fog(lang):
             for c in Pipeline()(CaptionRequest(context=ctx, language=lang, style=style, n=3, seed=seed)).captions:
                 story = "\n".join(line for line in c.body.splitlines() if not line.startswith("· "))
                 assert not sun.search(story), c.text()
+
+
+# --- what no photo can show -------------------------------------------------------------------
+# A photo shows things and light; it does not carry a sound, a smell, a taste, the feel of
+# sand or wind, the temperature, how old a building is, or that a car was moving. A
+# sentence that says one as fact ("浪声一阵接着一阵", "the sea breeze carried a little salt")
+# is true of some trips and invented for the rest (a sea wrongly tagged on a snowy
+# airport got "咸咸的味道"). The words below (written here, not the banks' own lists)
+# (regular expressions) may appear in tips, which are advice ("湖边风大，傍晚记得加件衣服"), and nowhere else.
+UNSHOWN = {
+    "zh": ["声", "听", "味", "香", "咸", "风(?!景|光|格)", "暖", "凉", "冷", "脚背", "光着脚", "呼吸", "空气", "咯吱", "沙沙",
+           "多汁", "甜甜", "晒太阳", "晒在身上", "老建筑", "老房子", "历史感", "红墙", "一进又一进", "开过", "划过",
+           "飞过", "边走边", "古寺", "城市夜景"],
+    "en": [r"sounds?", r"hear(?:d)?", r"loud(?:ly)?", r"smell\w*", r"scent", r"aroma", r"salt\w*", r"breeze",
+           r"wind(?:s|y)?", r"underfoot", r"feet", r"barefoot", r"breath\w*", r"air", r"crunch\w*", r"rustl\w*",
+           r"incense", r"bells?", r"warm", r"cool", r"cold", r"juicy", r"tast\w*", r"old", r"roar\w*",
+           r"rolled past", r"flew overhead", r"crossed the sky", r"history", r"CityLights"],
+}
+_NOT_TOLD = {"tips", "generic_tips", "words", "script", "place_label", "time_words", "tone_aliases",
+             "place_suffixes", "place_suffix_lead", "place_cut", "language", "language_name"}
+
+
+def _told_strings(node, path=()):
+    """Every string of a bank that can reach a draft, with where it sits."""
+    if isinstance(node, dict):
+        for k, v in node.items():
+            if k not in _NOT_TOLD:
+                yield from _told_strings(v, path + (str(k),))
+    elif isinstance(node, list):
+        for v in node:
+            yield from _told_strings(v, path)
+    elif isinstance(node, str):
+        yield path, node
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_the_banks_claim_nothing_a_photo_cannot_show(lang):
+    bank = load_prompt(f"caption/{lang}.yaml")
+    if lang == "zh":
+        pats = [re.compile(p) for p in UNSHOWN["zh"]]
+    else:
+        pats = [re.compile(rf"(?<![A-Za-z]){p}(?![A-Za-z])", re.I) for p in UNSHOWN["en"]]
+    hit = lambda s: [p.pattern for p in pats if p.search(s)]  # noqa: E731
+    bad = [(".".join(path), s, hit(s)) for path, s in _told_strings(bank) if hit(s)]
+    assert not bad, "\n".join(map(str, bad))
