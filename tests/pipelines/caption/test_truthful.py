@@ -131,8 +131,8 @@ def test_no_sunshine_in_a_moment_whose_photos_show_fog(lang):
 # sand or wind, the temperature, how old a building is, or that a car was moving. A
 # sentence that says one as fact ("浪声一阵接着一阵", "the sea breeze carried a little salt")
 # is true of some trips and invented for the rest (a sea wrongly tagged on a snowy
-# airport got "咸咸的味道"). The words below (written here, not the banks' own lists)
-# (regular expressions) may appear in tips, which are advice ("湖边风大，傍晚记得加件衣服"), and nowhere else.
+# airport got "咸咸的味道"). The patterns below (written here, not taken from the banks)
+# may match tips, which are advice ("湖边风大，傍晚记得加件衣服"), and nothing else.
 UNSHOWN = {
     "zh": ["声", "听", "味", "香", "咸", "风(?!景|光|格)", "暖", "凉", "冷", "脚背", "光着脚", "呼吸", "空气", "咯吱", "沙沙",
            "多汁", "甜甜", "晒太阳", "晒在身上", "老建筑", "老房子", "历史感", "红墙", "一进又一进", "开过", "划过",
@@ -166,6 +166,6 @@ def test_the_banks_claim_nothing_a_photo_cannot_show(lang):
         pats = [re.compile(p) for p in UNSHOWN["zh"]]
     else:
         pats = [re.compile(rf"(?<![A-Za-z]){p}(?![A-Za-z])", re.I) for p in UNSHOWN["en"]]
-    hit = lambda s: [p.pattern for p in pats if p.search(s)]  # noqa: E731
-    bad = [(".".join(path), s, hit(s)) for path, s in _told_strings(bank) if hit(s)]
+    bad = [(".".join(path), s, found) for path, s in _told_strings(bank)
+           if (found := [p.pattern for p in pats if p.search(s)])]
     assert not bad, "\n".join(map(str, bad))
