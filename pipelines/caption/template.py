@@ -29,6 +29,8 @@ __all__ = ["TripFacts", "trip_facts", "compose", "load_style", "style_names", "t
 
 #: Tags whose photos show no sunshine: their moment gets no sentence about the sun.
 SUNLESS_TAGS = frozenset({"fog", "rain"})
+#: Tags whose photos are taken in the dark: their moment gets no clause about a lit sky.
+DARK_TAGS = frozenset({"night", "starry_sky"})
 
 
 def _ranking() -> dict:
@@ -335,12 +337,17 @@ class _Picker:
         self.used.add(o)
         return o
 
-    def clause(self, tag_id: str, bucket: str | None, *, sunless: bool = False) -> str | None:
+    def clause(self, tag_id: str, bucket: str | None, *, sunless: bool = False,
+               dark: bool = False) -> str | None:
         """A clause for ``tag_id`` that says nothing against the moment's time ``bucket``;
-        ``sunless`` (the moment's photos show fog or rain): none that speaks of sunshine."""
+        ``sunless`` (the moment's photos show fog or rain): none that speaks of sunshine;
+        ``dark`` (the moment is at night): for a daylit tag (themes.yaml light.daylit), only
+        one that names the night itself."""
+        night_only = dark and tag_id in _ranking()["light"]["daylit"]
         return self.pick(list(self.bank["tags"].get(tag_id, {}).get("clauses", [])),
                          fits=lambda c: wd.fits_time(c, self.lang, bucket)
-                         and not (sunless and "daylight" in wd.time_classes(c, self.lang)))
+                         and not (sunless and "daylight" in wd.time_classes(c, self.lang))
+                         and not (night_only and "night" not in wd.time_classes(c, self.lang)))
 
 
 def _title_values(facts: TripFacts, bank: dict, place: str | None, skip: int = 0) -> dict[str, str]:
@@ -500,13 +507,17 @@ def _moment_sentences(facts: TripFacts, bank: dict, picker: _Picker, moments: li
     for k, m in enumerate(chosen):
         bucket = buckets[m.index]
         sunless = bool({t.id for t in m.tags} & SUNLESS_TAGS)
+        # dark: the photos or the clock say night (a sky tag that vetoes a night clock leaves
+        # the time unsure, and a lit sky just as unsure)
+        dark = (bucket == "night" or bool({t.id for t in m.tags} & DARK_TAGS)
+                or (bucket is None and m.start is not None and time_of_day(m.start) == "night"))
         tag_ids = worth(m)
         fresh = [t for t in tag_ids if t not in used_tags] or tag_ids
         n_said = 0
         for tid in fresh:
             if n_said >= per_moment:
                 break
-            clause = picker.clause(tid, bucket, sunless=sunless)
+            clause = picker.clause(tid, bucket, sunless=sunless, dark=dark)
             if clause is None:
                 continue
             # a clause that names the time ("夜里出门散步") needs no "晚上，"; sunlight names none

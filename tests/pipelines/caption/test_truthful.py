@@ -126,6 +126,28 @@ def test_no_sunshine_in_a_moment_whose_photos_show_fog(lang):
                 assert not sun.search(story), c.text()
 
 
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_no_lit_sky_in_a_moment_at_night(lang):
+    """Night skylines with sky and clouds tagged: no "颜色干净" blue sky, no clouds drifting."""
+    from datetime import date
+
+    from tests.pipelines.caption.contexts import OSAKA, scenes
+
+    ctx = scenes([(1, 21, OSAKA, [("sky", 0.9), ("city", 0.85), ("clouds", 0.8)]),
+                  (1, 22, OSAKA, [("clouds", 0.9), ("sky", 0.8), ("night", 0.7)]),
+                  (2, 20, OSAKA, [("sky", 0.9), ("clouds", 0.8), ("city", 0.7)])],
+                 start=date(2024, 10, 3), season="autumn", gps=(34.69, 135.5))
+    bank = load_prompt(f"caption/{lang}.yaml")["tags"]
+    lit = [c for t in ("sky", "clouds") for c in bank[t]["clauses"]]
+    told = 0
+    for style in style_names():
+        for seed in range(4):
+            for c in Pipeline()(CaptionRequest(context=ctx, language=lang, style=style, n=3, seed=seed)).captions:
+                told += 1
+                assert not [x for x in lit if x in c.body], c.text()
+    assert told >= 3 * 4 * len(style_names())
+
 # --- what no photo can show -------------------------------------------------------------------
 # A photo shows things and light; it does not carry a sound, a smell, a taste, the feel of
 # sand or wind, the temperature, how old a building is, or that a car was moving. A
