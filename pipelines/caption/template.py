@@ -116,6 +116,7 @@ class TripFacts:
     days_moments: list[tuple[int, list[Moment]]]  # moments grouped by trip day
     dated: bool  # the trip has dates: it can be told by day
     weekend: bool
+    tropical: bool  # every photo with a position is between the tropics: no season's tips
     hints: list[str]  # the user's sentences usable in this language
     unused_hints: list[str]
     values: dict[str, str] = field(default_factory=dict)  # template placeholders
@@ -214,6 +215,16 @@ def stated_top_tags(context: NoteContext) -> list[Tag]:
     return [t for t in context.top_tags if sayable is None or t.id in sayable]
 
 
+#: The latitude of the tropics: a trip between them has no cold winter nor cool autumn
+#: evenings for a season's tip to speak of ("gloves and a hat" in Sanya in January).
+TROPIC_LAT = 23.44
+
+
+def _tropical(context: NoteContext) -> bool:
+    lats = [i.gps.lat for i in context.items if i.gps is not None]
+    return bool(lats) and all(abs(x) < TROPIC_LAT for x in lats)
+
+
 def trip_facts(context: NoteContext, lang: str, hints: list[str] | None = None) -> TripFacts:
     """The facts of ``context`` (and the user's ``hints``) as the ``lang`` bank will word them
     (told as :func:`said_context` tells it)."""
@@ -270,6 +281,7 @@ def trip_facts(context: NoteContext, lang: str, hints: list[str] | None = None) 
         days_moments=sorted(by_day.items()),
         dated=start is not None,
         weekend=bool(start and start.weekday() >= 5),
+        tropical=_tropical(context),
         hints=usable,
         unused_hints=[h for h in all_hints if h not in usable],
     )
@@ -628,7 +640,10 @@ def _tips(facts: TripFacts, bank: dict, picker: _Picker, n: int, said: set[str])
         tip = picker.pick(list(bank["tags"].get(t.id, {}).get("tips", [])))
         if tip:
             tips.append(tip)
-    for pool in ([bank["generic_tips"].get(facts.season, [])] if facts.season else []) + [bank["generic_tips"]["any"]]:
+    general = bank["generic_tips"]
+    # between the tropics the season's tips (a cool evening, gloves) do not hold: the tropics' do
+    season = general["tropics"] if facts.tropical else general.get(facts.season, []) if facts.season else []
+    for pool in (season, general["any"]):
         while len(tips) < n:
             tip = picker.pick(list(pool))
             if tip is None:

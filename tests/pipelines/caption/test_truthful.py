@@ -109,6 +109,29 @@ def test_a_tip_is_for_a_scene_the_note_tells(name, lang):
                     cl in story for cl in e.get("clauses", [])), (t, line, c.text())
 
 
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_a_tropical_winter_gets_no_cold_weather_tip(lang):
+    """Sanya in January is not cold: no gloves and no early dark; the tropics' tips instead.
+    The same trip placed in Harbin keeps the winter's."""
+    from datetime import date
+
+    from tests.pipelines.caption.contexts import SANYA, scenes
+
+    general = load_prompt(f"caption/{lang}.yaml")["generic_tips"]
+
+    def tips(gps):
+        ctx = scenes([(1, 10, SANYA, [("sky", 0.9), ("clouds", 0.8)]), (2, 16, SANYA, [("city", 0.8), ("sky", 0.7)])],
+                     start=date(2025, 1, 10), season="winter", gps=gps)
+        return {line[2:] for style in style_names() for seed in range(6)
+                for c in Pipeline()(CaptionRequest(context=ctx, language=lang, style=style, n=3, seed=seed)).captions
+                for line in c.body.splitlines() if line.startswith("· ")}
+
+    sanya = tips((18.25, 109.5))
+    assert not sanya & set(general["winter"]), sanya
+    assert sanya & set(general["tropics"]), sanya
+    assert tips((45.8, 126.5)) & set(general["winter"])
+
 @pytest.mark.parametrize("lang", ["zh", "en"])
 def test_no_sunshine_in_a_moment_whose_photos_show_fog(lang):
     from datetime import date
