@@ -222,6 +222,20 @@ def test_english_theme_headers_with_an_article_read_once():
             assert not re.search(r"\bthe the\b", c.title + c.body, re.I), c.text()
 
 
+
+@pytest.mark.parametrize("tags", [["drink", "coffee"], ["clouds", "mountain"], ["food", "art"]])
+def test_english_themes_read_as_phrases_wherever_they_go(tags):
+    """A title's "where" follows "Berlin," as well as "a day" (no "Berlin, of good drinks");
+    a plural header takes no singular verb (no "the clouds was the brightest page")."""
+    ctx = trip(HANGZHOU, [[(10, tags), (15, tags[::-1])], [(11, tags)]], start=date(2024, 10, 5))
+    plural = [e["header"] for e in load_prompt("caption/en.yaml")["tags"].values() if e["header"].endswith("s")]
+    verb = re.compile(r"\b(?:%s) (?:was|is|has)\b" % "|".join(map(re.escape, plural)), re.I)
+    for style in STYLES:
+        for seed in range(16):
+            c = compose(ctx, lang="en", style=style, rng=random.Random(seed))
+            assert not re.search(r"(?:^|[,:] )of\b", c.title, re.I), c.title
+            assert not verb.search(c.title + "\n" + c.body), c.text()
+
 @pytest.mark.parametrize("lang", ["zh", "en"])
 def test_nothing_follows_finally_within_a_day(lang):
     from tests.pipelines.caption.contexts import REALISTIC, hangzhou, kyoto
