@@ -296,3 +296,12 @@ def test_a_titles_emoji_pictures_what_the_photos_show_not_the_season(lang):
         assert not any(never in t for t in titles), titles
     snowy = trip(KYOTO, [[(10, ["snow", "mountain"])], [(11, ["snow"])]], start=date(2024, 1, 10), season="winter")
     assert any("❄️" in compose(snowy, lang=lang, style="mood", rng=random.Random(s)).title for s in range(20))
+
+
+def test_a_day_trip_is_not_told_as_days():
+    """One day at the lake is "a slow day", never "Slow days in Hangzhou"."""
+    ctx = trip(HANGZHOU, [[(10, ["lake", "mountain"]), (15, ["city", "lake"])]], start=date(2024, 10, 5))
+    for style in STYLES:
+        for seed in range(40):
+            c = compose(ctx, lang="en", style=style, rng=random.Random(seed))
+            assert not re.search(r"\bdays\b", c.text(), re.I), c.text()
