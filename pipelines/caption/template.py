@@ -444,7 +444,14 @@ def _title(facts: TripFacts, bank: dict, style: str, rng: random.Random, emoji: 
         title = hook if hook is not None and rng.random() < 0.5 else short
     if title is None:
         title = facts.values.get("theme") or bank["labels"]["trip"]
-    if title_length(title) > room:
+    if emo:
+        # the emoji of the theme the title names ("狗狗🐶", not "狗狗🐱" for a dog-and-cat trip)
+        low = title.lower()
+        named = [c for t in facts.themes[:2] for e in [bank["tags"][t.id]] if (c := e.get("emoji"))
+                 and any(w and w.lower() in low for w in (e["header"], e.get("title_where")))]
+        if named and emo not in named:
+            emo = rng.choice(named)
+    if emo and title_length(title) + len(gap) + title_length(emo) > TITLE_MAX:
         emo = ""
     title = wd.capitalised(lang, trim_title(title, TITLE_MAX))
     return title + (gap + emo if emo else "")

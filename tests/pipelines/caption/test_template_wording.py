@@ -298,6 +298,25 @@ def test_a_titles_emoji_pictures_what_the_photos_show_not_the_season(lang):
     assert any("❄️" in compose(snowy, lang=lang, style="mood", rng=random.Random(s)).title for s in range(20))
 
 
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_a_title_naming_one_theme_wears_its_emoji(lang):
+    """A dog-and-cat trip titled for the dog gets 🐶, not 🐱."""
+    bank = load_prompt(f"caption/{lang}.yaml")["tags"]
+    ctx = trip(KYOTO, [[(10, ["dog"]), (12, ["dog", "cat"])], [(11, ["dog"])]], start=date(2024, 10, 5))
+    seen = 0
+    for style in ("guide", "mood"):
+        for seed in range(30):
+            title = compose(ctx, lang=lang, style=style, rng=random.Random(seed)).title
+            low = title.lower()
+            names = {t for t in ("dog", "cat") if any(w and w.lower() in low for w in
+                                                      (bank[t]["header"], bank[t].get("title_where")))}
+            if len(names) == 1:
+                seen += 1
+                other = ({"dog", "cat"} - names).pop()
+                assert bank[other]["emoji"] not in title, title
+    assert seen >= 10
+
+
 def test_a_day_trip_is_not_told_as_days():
     """One day at the lake is "a slow day", never "Slow days in Hangzhou"."""
     ctx = trip(HANGZHOU, [[(10, ["lake", "mountain"]), (15, ["city", "lake"])]], start=date(2024, 10, 5))
