@@ -572,7 +572,10 @@ def _day_header(facts: TripFacts, bank: dict, rng: random.Random, moments: list[
     places = list(dict.fromkeys(m.place.name(lang) for m in moments if m.place))
     phrases: list[str] = []
     sunless = any({t.id for t in m.tags} & SUNLESS_TAGS for m in moments)
+    named: set[str] = set()
     for tid, bucket in said:
+        if tid in named:  # the mountains told at noon and at dusk: one phrase ("Into the mountains")
+            continue
         # a phrase that names a time of day ("morning mist") only where the tag was seen
         # then, and none about sunshine on a day of fog or rain
         options = [o for o in bank["tags"].get(tid, {}).get("day") or [] if wd.fits_time(o, lang, bucket)
@@ -580,6 +583,7 @@ def _day_header(facts: TripFacts, bank: dict, rng: random.Random, moments: list[
         if options and len(phrases) < 2:
             phrases.append(rng.choice([o for o in options if o not in earlier] or options))
             earlier.add(phrases[-1])
+            named.add(tid)
     if len(facts.places) > 1 and places:
         if len(places) > 1:
             return bank["arrow"].join(places[:3])

@@ -324,3 +324,23 @@ def test_a_day_trip_is_not_told_as_days():
         for seed in range(40):
             c = compose(ctx, lang="en", style=style, rng=random.Random(seed))
             assert not re.search(r"\bdays\b", c.text(), re.I), c.text()
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_a_day_header_names_a_theme_once(lang):
+    """Mountains at noon and at dusk: "Into the mountains", not "Into the mountains & mountain views"."""
+    from tests.pipelines.caption.contexts import HUANGSHAN
+
+    day = load_prompt(f"caption/{lang}.yaml")["tags"]["mountain"]["day"]
+    ctx = scenes([(1, 12, HUANGSHAN, [("mountain", 0.9)]), (1, 18, HUANGSHAN, [("mountain", 0.85)]),
+                  (2, 10, HUANGSHAN, [("mountain", 0.9)])], start=date(2024, 10, 3), season="autumn",
+                 gps=(30.13, 118.17))
+    headers = 0
+    for style in STYLES:
+        for seed in SEEDS:
+            c = compose(ctx, lang=lang, style=style, rng=random.Random(seed))
+            for line in c.body.splitlines():
+                if line.startswith("Day "):
+                    headers += 1
+                    assert sum(p.lower() in line.lower() for p in day) <= 1, c.text()
+    assert headers
