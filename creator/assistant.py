@@ -251,10 +251,11 @@ class Assistant:
         and moved to ``out`` under the draft folder's lock. ``cancel`` stops the render
         (raises Cancelled).
         """
-        from .drafts import check_output_file, draft_folder, draft_lock
+        from .drafts import check_output_file, draft_folder, draft_lock, refuse_replacing_media
 
         final = check_output_file(out, field="out", suffix=".mp4")
         folder = draft_folder(draft_dir) if draft_dir else final.parent
+        refuse_replacing_media([final], draft, folder)
         tmp = final.with_name(f".{final.stem}.render-{uuid.uuid4().hex[:8]}.mp4")
         for stale in final.parent.glob(f".{final.stem}.render-*.mp4"):  # left by a killed render
             with contextlib.suppress(OSError):
@@ -567,12 +568,13 @@ class Assistant:
         from pipelines.video import VideoRequest
         from pipelines.video.timeline import export_timeline
 
-        from .drafts import draft_folder
+        from .drafts import draft_folder, refuse_replacing_media
 
         if not draft.ordered_items():
             raise InputError("draft: it has no usable photos or clips to put in a timeline")
         out = Path(os.path.abspath(out))
         folder = draft_folder(draft_dir) if draft_dir else out.parent
+        refuse_replacing_media([out, *(out.with_suffix(x) for x in (".fcpxml", ".edl"))], draft, folder)
         overrides: dict = {"length": length}
         if size is not None:
             overrides["size"] = size

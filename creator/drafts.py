@@ -399,6 +399,24 @@ def check_output_file(path: str | os.PathLike, *, field: str = "output", suffix:
     return p
 
 
+def refuse_replacing_media(outs: Iterable[str | os.PathLike], draft: Draft, draft_dir: str | os.PathLike, *,
+                           field: str = "out") -> None:
+    """InputError, before any work, when an output would replace one of the draft's own
+    photos, clips or its track (``creator video DRAFT -o trip/clip.mp4``): the user's
+    originals are never written. Paths compared with symlinks followed."""
+    folder = draft_folder(draft_dir)
+    named = {}
+    for value in [i.path for i in draft.context.items] + [draft.track.path if draft.track else None]:
+        if value and "\0" not in value:
+            path = value if os.path.isabs(value) else os.path.join(folder, value)
+            named[os.path.realpath(path)] = PurePosixPath(value.replace("\\", "/")).name
+    for out in outs:
+        hit = named.get(os.path.realpath(os.fspath(out)))
+        if hit is not None:
+            raise InputError(f"{field} {os.fspath(out)}: is one of the draft's own photos, clips or its track "
+                             f"({hit}); give another file name")
+
+
 def _is_output_name(rel: PurePosixPath) -> bool:
     parts = rel.parts
     if not parts:

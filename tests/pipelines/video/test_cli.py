@@ -63,3 +63,27 @@ def test_creator_video_on_a_folder_without_draft_fails_cleanly(tmp_path):
 
     assert main(["video", str(tmp_path)]) == 1
     assert not (tmp_path / "note.mp4").exists()
+
+
+def test_creator_video_never_writes_over_the_drafts_own_clip(tmp_path, capsys):
+    """`creator video DRAFT -o trip/clip.mp4` would replace the user's original clip:
+    refused before any work (a link to it too), the clip byte for byte as it was."""
+    import hashlib
+
+    from creator.cli import main
+    from tests.factories import make_clip
+
+    folder = tmp_path / "草稿"
+    draft = make_draft(folder)
+    clip = make_clip(tmp_path / "旅行" / "片段.mp4", duration=1.0)
+    before = hashlib.sha256(clip.read_bytes()).hexdigest()
+    item = MediaItem(path=str(clip), id="clip", kind="clip", taken_at=datetime(2025, 10, 4, 10))
+    draft = draft.model_copy(update={"context": draft.context.model_copy(update={"items": [*draft.context.items, item]}),
+                                     "order": [*draft.order, "clip"]})
+    (folder / "draft.json").write_text(draft.model_dump_json(), encoding="utf-8")
+    assert main(["video", str(folder), "-o", str(clip)]) == 2
+    assert "is one of the draft's own photos, clips or its track (片段.mp4)" in capsys.readouterr().err
+    link = tmp_path / "link.mp4"
+    link.symlink_to(clip)
+    assert main(["video", str(folder), "-o", str(link)]) == 2
+    assert hashlib.sha256(clip.read_bytes()).hexdigest() == before
