@@ -20,6 +20,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
+from ..draft_store import DRAFT_FILE
 from ..errors import BackendUnavailable, MediaError
 from ..types import MediaItem, MediaKind
 from .clips import clip_info, detect_shots, keyframe_times, read_frames
@@ -73,6 +74,14 @@ def _kind(path: Path) -> MediaKind | None:
     return None
 
 
+#: In a folder holding a draft (draft.json), the assistant's own outputs: its cover,
+#: video, candidates (assets/) and image note (post/). A folder walk leaves them out, so
+#: that a trip folder made into a draft (`creator make trip -o trip`, or `-o trip/笔记`)
+#: does not read its cover and post/01.jpg back as the user's photos the next time.
+DRAFT_OUTPUT_FILES = frozenset({"note.mp4"})
+DRAFT_OUTPUT_DIRS = frozenset({"assets", "post"})
+
+
 def _walk(paths: Iterable[str | os.PathLike] | str | os.PathLike, *,
           recursive: bool = True) -> list[tuple[Path, str | None]]:
     """``(path, None)`` for each file to load and ``(folder, why)`` for each folder that
@@ -106,8 +115,11 @@ def _walk(paths: Iterable[str | os.PathLike] | str | os.PathLike, *,
         other: Counter[str] = Counter()  # photos and clips of types not read here, by suffix
         for root, dirs, files in os.walk(p, onerror=unlisted):
             dirs[:] = sorted(d for d in dirs if not d.startswith(".")) if recursive else []
+            made = DRAFT_FILE in files  # a draft folder: what the assistant wrote there is not a photo
+            if made:
+                dirs[:] = [d for d in dirs if d not in DRAFT_OUTPUT_DIRS]
             for f in files:
-                if f.startswith("."):
+                if f.startswith(".") or (made and (Path(f).stem == "cover" or f in DRAFT_OUTPUT_FILES)):
                     continue
                 suffix = Path(f).suffix.lower()
                 if _kind(Path(f)) is not None:

@@ -113,6 +113,24 @@ def test_make_into_its_own_input_folder_again_with_force(env, tmp_path):
     assert all(checksums(trip)[k] == v for k, v in originals.items())
 
 
+
+def test_a_draft_made_inside_the_trip_folder_is_not_read_back_as_photos(env, tmp_path):
+    """`make trip -o trip/笔记`, then again with --force, and `make trip -o elsewhere`: the
+    first draft's cover, assets/ and post/ images are the assistant's, not the trip's
+    photos; a cover.png of the user's own in a folder without a draft still counts."""
+    trip = tmp_path / "苏州"
+    make_photo(trip / "园林.jpg", "china", size=(480, 360), taken_at=datetime(2026, 10, 3, 9))
+    make_photo(trip / "花.jpg", "flower", size=(480, 360), taken_at=datetime(2026, 10, 3, 10))
+    make_photo(trip / "别处" / "cover.png", "chelsea", size=(360, 480), taken_at=datetime(2026, 10, 3, 11))
+    mine = ["cover.png", "园林.jpg", "花.jpg"]
+    note = trip / "笔记"
+    assert creator(env, "make", str(trip), "-o", str(note), cwd=tmp_path).returncode == 0
+    assert (note / "cover.png").is_file() and any((note / "post").glob("*.jpg"))
+    for out, extra in ((note, ["--force"]), (tmp_path / "另一份", [])):
+        r = creator(env, "make", str(trip), "-o", str(out), *extra, cwd=tmp_path)
+        assert r.returncode == 0, r.stderr
+        assert sorted(Path(i.path).name for i in Draft.load(out).context.items) == mine
+
 # -- an existing draft ------------------------------------------------------------------------
 
 def test_an_existing_draft_is_replaced_only_with_force(env, trip, tmp_path):
