@@ -203,6 +203,7 @@ class ServiceSettings(_Section):
     work_dir: Path | None = None
     max_upload_mb: float = Field(200.0, gt=0)  # one uploaded file
     max_request_mb: float = Field(2000.0, gt=0)  # one upload request, all its files
+    max_json_mb: float = Field(32.0, gt=0)  # one JSON request body (a trip's context, a draft)
     max_files: int = Field(200, ge=1)  # files in one upload request
     max_media: int = Field(1000, ge=1)  # media ids in one understand request
     video_jobs: int = Field(1, ge=1)  # videos rendered at once (under Ray: by each video replica); others wait, queued

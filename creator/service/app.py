@@ -28,6 +28,7 @@ Ray Serve deployments otherwise.
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 import os
 import re
@@ -45,6 +46,7 @@ from creator.service import require_extra
 require_extra("fastapi", "python_multipart", "fastapi_offline", what="the HTTP API (creator.service)")
 
 from fastapi import FastAPI, Request  # noqa: E402
+from fastapi.exceptions import RequestValidationError  # noqa: E402
 from fastapi_offline import FastAPIOffline  # noqa: E402  (/docs with its script and style served here, no CDN)
 from fastapi.responses import FileResponse, JSONResponse  # noqa: E402
 from pydantic import BaseModel, ConfigDict, Field  # noqa: E402
@@ -454,7 +456,18 @@ def create_app(settings: Settings | None = None, assistant: Any = None) -> FastA
     async def creator_error(_request: Request, e: CreatorError):
         return JSONResponse({"error": store.scrub(str(e)), "kind": type(e).__name__}, status_code=status_of(e))
 
+    @app.exception_handler(RequestValidationError)
+    async def invalid_body(_request: Request, e: RequestValidationError):
+        # the SDK's error shape, and the fields named without the body echoed back (a
+        # 300 MB request is not returned in its 422)
+        problems = ["/".join(str(x) for x in err.get("loc", ()) if x != "body") + ": " + str(err.get("msg", ""))
+                    for err in e.errors()[:5]]
+        more = f" (and {len(e.errors()) - 5} more)" if len(e.errors()) > 5 else ""
+        return JSONResponse({"error": store.scrub("; ".join(problems) + more), "kind": "ValidationError"},
+                            status_code=422)
+
     app.add_middleware(_InternalErrors)
+    app.add_middleware(_JsonBodies, limit=int(conf.max_json_mb * MB), limit_mb=conf.max_json_mb)
 
     def too_large(message: str) -> JSONResponse:
         return JSONResponse({"error": message, "kind": "too_large"}, status_code=413)
@@ -600,6 +613,62 @@ def create_app(settings: Settings | None = None, assistant: Any = None) -> FastA
         return FileResponse(store.video_file(job_id, name), media_type="video/mp4")
 
     return app
+
+
+def _not_a_number(name: str):
+    raise ValueError(f"{name} is not a number JSON allows")
+
+
+class _JsonBodies:
+    """JSON request bodies, checked before the app parses them: over ``limit`` bytes a
+    413, and NaN or Infinity (which Python's json reads, and no coordinate, length or
+    score may be) a 400, both in the SDK's error shape."""
+
+    def __init__(self, app, *, limit: int, limit_mb: float):
+        self.app, self.limit, self.limit_mb = app, limit, limit_mb
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http" or scope.get("method") not in ("POST", "PUT", "PATCH"):
+            return await self.app(scope, receive, send)
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])}
+        if not headers.get("content-type", "").split(";")[0].strip().lower().endswith("json"):
+            return await self.app(scope, receive, send)
+
+        async def refuse(message: str, kind: str, status: int):
+            await JSONResponse({"error": message, "kind": kind}, status_code=status)(scope, receive, send)
+
+        too_large = f"request body: over the {self.limit_mb:g} MB limit of a JSON request"
+        declared = headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > self.limit:
+            return await refuse(too_large, "too_large", 413)
+        chunks, size = [], 0
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > self.limit:
+                return await refuse(too_large, "too_large", 413)
+            chunks.append(chunk)
+            if not message.get("more_body"):
+                break
+        body = b"".join(chunks)
+        try:
+            json.loads(body, parse_constant=_not_a_number)
+        except ValueError as e:  # JSONDecodeError too: the app answers a malformed body itself
+            if not isinstance(e, json.JSONDecodeError):
+                return await refuse(f"request body: {e}", "InputError", 400)
+        sent = False
+
+        async def replay():
+            nonlocal sent
+            if not sent:
+                sent = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return await receive()
+
+        await self.app(scope, replay, send)
 
 
 class _InternalErrors:

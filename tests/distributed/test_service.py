@@ -3,6 +3,7 @@ a real HTTP client (httpx), over a small real trip and music library."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import socket
@@ -38,7 +39,7 @@ def env(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("服务测试")
     photos = make_trip(tmp / "西湖")
     library = make_library(tmp / "音乐")
-    settings = service_settings(tmp, library, max_upload_mb=1, max_request_mb=3, max_files=5)
+    settings = service_settings(tmp, library, max_upload_mb=1, max_request_mb=3, max_files=5, max_json_mb=1)
     with LocalServer(create_app(settings)) as server, \
             httpx.Client(base_url=server.url, timeout=120) as client:
         yield {"tmp": tmp, "photos": photos, "settings": settings, "client": client, "server": server,
@@ -181,6 +182,23 @@ def test_errors_are_4xx_with_their_message_and_500_says_nothing_more(env, tmp_pa
         assert r.json()["error"].endswith("宫殿.jpg: cannot be read")  # the name, never the folders
         assert_no_server_path(r.text, tmp_path)
 
+
+def test_json_bodies_are_numbers_in_size_and_errors_in_the_sdks_shape(env):
+    """NaN / Infinity (Python's json reads them) are a 400, not a 500 deep in a stage; an
+    unknown field is a 422 naming it without echoing the body; a body over max_json_mb a 413."""
+    client, ctx = env["client"], env["first"]["context"]
+    for body in ('{"context": %s, "length": NaN}', '{"context": %s, "length": -Infinity}'):
+        r = client.post("/soundtrack", content=body % json.dumps(ctx), headers={"content-type": "application/json"})
+        assert r.status_code == 400 and r.json()["kind"] == "InputError", r.text
+        assert "is not a number" in r.json()["error"]
+    bad = dict(ctx, items=[dict(ctx["items"][0], quality=dict(ctx["items"][0].get("quality") or {}, score=float("nan")))])
+    r = client.post("/carousel", content=json.dumps({"context": bad}), headers={"content-type": "application/json"})
+    assert r.status_code == 400, r.text
+    r = client.post("/caption", json={"context": ctx, "hint": "x" * 5000})
+    assert r.status_code == 422 and r.json()["kind"] == "ValidationError" and "hint" in r.json()["error"]
+    assert "x" * 100 not in r.text and len(r.text) < 2000
+    r = client.post("/caption", json={"context": ctx, "hints": ["x" * (1 << 20)]})
+    assert r.status_code == 413 and r.json()["kind"] == "too_large"
 
 def test_video_job_progress_done_and_cancel(env):
     client, first = env["client"], env["first"]
