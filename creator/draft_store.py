@@ -203,15 +203,23 @@ def save_draft_unlocked(draft: BaseModel, directory: str | Path) -> Path:
     return folder / DRAFT_FILE
 
 
+def _no_constant(name: str):
+    raise ValueError(f"{name} is not a number a draft may hold")
+
+
 def read_draft_json(path: Path) -> dict:
     """The JSON of a draft file, upgraded to this schema; DraftError when unreadable,
     not a draft, or newer."""
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        # NaN and Infinity are read by Python's json but written by no draft (pydantic
+        # saves them as null, which the types then refuse): a hand-made one is refused here
+        data = json.loads(path.read_text(encoding="utf-8"), parse_constant=_no_constant)
     except FileNotFoundError:
         raise DraftError(f"no draft at {path}") from None
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
         raise DraftError(f"{path} is not a readable draft: {e}") from None
+    except ValueError as e:
+        raise DraftError(f"{path} is damaged: {e}") from None
     if not isinstance(data, dict):
         raise DraftError(f"{path} is not a draft (expected a JSON object)")
     version = data.get("schema_version", 1)

@@ -49,6 +49,12 @@ def test_damaged_missing_and_newer_drafts_fail_clearly(tmp_path):
     (tmp_path / "draft.json").write_text(json.dumps(data), encoding="utf-8")
     with pytest.raises(DraftError, match="damaged: context.items.0.kind"):
         Draft.load(tmp_path)
+    # a subject box of NaN (Python's json reads it; creator video then saved it as null)
+    data["context"]["items"][0]["kind"] = "photo"
+    text = json.dumps(data).replace('"schema_version": 1', '"schema_version": 1, "zz": NaN', 1)
+    (tmp_path / "draft.json").write_text(text, encoding="utf-8")
+    with pytest.raises(DraftError, match="damaged: NaN is not a number"):
+        Draft.load(tmp_path)
 
 
 def test_remove_item_takes_it_out_of_items_order_and_moments():
