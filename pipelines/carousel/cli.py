@@ -10,6 +10,7 @@ Both replace a folder only when it holds nothing but what they write.
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 __all__ = ["add_carousel_parser", "run_carousel", "add_post_parser", "run_post"]
@@ -56,9 +57,14 @@ def run_carousel(args: argparse.Namespace, settings=None) -> int:
             print(f)
     for e in result.entries if not left_out else []:
         print(f"{out / e.file}\t{names.get(e.item_id, e.item_id)}" + (f"\t{e.label}" if e.label else ""))
-    for w in result.warnings + left_out + context.warnings:
-        print(f"warning: {w}")
-    return 0 if not left_out else 1
+    for w in result.warnings + left_out + context.warnings:  # stderr, one line each (README)
+        print(f"warning: {_one_line(w)}", file=sys.stderr)
+    return 0  # written: a photo left out is a warning, not a failure
+
+
+def _one_line(text: str) -> str:
+    """A warning on one line, whatever a file name in it holds (a newline, a tab)."""
+    return " ".join(str(text).split())
 
 
 def add_post_parser(subparsers) -> argparse.ArgumentParser:
@@ -82,5 +88,5 @@ def run_post(args: argparse.Namespace, settings=None) -> int:
     for f in sorted(out.iterdir()):
         print(f)
     for w in warnings:
-        print(f"warning: {w}")
-    return 0 if not warnings else 1
+        print(f"warning: {_one_line(w)}", file=sys.stderr)
+    return 0

@@ -207,6 +207,22 @@ def test_cli_carousel_and_post(draft_dir, trip_files, tmp_path, capsys):
     assert str(draft_dir / "post" / "music.m4a") in printed and str(draft_dir / "post" / "01.jpg") in printed
 
 
+def test_post_with_a_photo_gone_is_done_and_warns_on_stderr_in_one_line(draft_dir, capsys):
+    """README: 0 done, warnings on stderr one line each. A photo moved away since (its
+    name holding a newline) is left out of post/ and said once; the post is written."""
+    import json
+
+    from creator.cli import main
+
+    data = json.loads((draft_dir / "draft.json").read_text(encoding="utf-8"))
+    data["context"]["items"][0]["path"] = str(draft_dir.parent / "搬走了" / "第一\n张.jpg")
+    (draft_dir / "draft.json").write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    assert main(["post", str(draft_dir)]) == 0
+    got = capsys.readouterr()
+    assert "warning" not in got.out and str(draft_dir / "post" / "01.jpg") in got.out
+    said = [line for line in got.err.splitlines() if "left out of post/" in line]
+    assert len(said) == 1 and "张.jpg" in said[0], got.err
+
 def test_a_photo_that_cannot_be_read_is_left_out_and_said(trip, ids, tmp_path):
     from pipelines.carousel import CarouselRequest, Pipeline
 
