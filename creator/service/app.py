@@ -467,6 +467,8 @@ def create_app(settings: Settings | None = None, assistant: Any = None) -> FastA
                             status_code=422)
 
     app.add_middleware(_InternalErrors)
+    if conf.host in LOOPBACK:  # this computer only: a web page's DNS-rebound name is not let in
+        app.add_middleware(_LoopbackHosts)
     app.add_middleware(_JsonBodies, limit=int(conf.max_json_mb * MB), limit_mb=conf.max_json_mb)
 
     def too_large(message: str) -> JSONResponse:
@@ -613,6 +615,36 @@ def create_app(settings: Settings | None = None, assistant: Any = None) -> FastA
         return FileResponse(store.video_file(job_id, name), media_type="video/mp4")
 
     return app
+
+
+#: The names of this computer that a loopback-bound server answers to.
+LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
+
+
+def _host_name(header: str) -> str:
+    """The name in a Host header, without its port ("[::1]:8000" → "::1")."""
+    if header.startswith("["):
+        return header[1:header.find("]")] if "]" in header else header
+    return header.rsplit(":", 1)[0] if header.count(":") == 1 else header
+
+
+class _LoopbackHosts:
+    """On a server bound to this computer only, a request whose Host is another name is
+    refused (400): a page on attacker.example that rebinds its name to 127.0.0.1 would
+    otherwise reach the API from the user's browser."""
+
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        host = next((v.decode("latin-1") for k, v in scope.get("headers", []) if k == b"host"), "")
+        if _host_name(host.strip().lower()) not in LOOPBACK:
+            return await JSONResponse({"error": f"Host {host[:80]!r}: this server answers to 127.0.0.1 and "
+                                                "localhost only", "kind": "InputError"},
+                                      status_code=400)(scope, receive, send)
+        await self.app(scope, receive, send)
 
 
 def _not_a_number(name: str):

@@ -57,6 +57,7 @@ def run_serve(args) -> int:
         from creator.errors import InputError
 
         raise InputError(f"--port: {port} is not a port number (0..65535)")
+    settings.service.host = host  # the app answers to the names of the address it is bound to
     warning = bind_warning(host)
     if warning:
         print(warning, file=sys.stderr)

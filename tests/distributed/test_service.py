@@ -200,6 +200,17 @@ def test_json_bodies_are_numbers_in_size_and_errors_in_the_sdks_shape(env):
     r = client.post("/caption", json={"context": ctx, "hints": ["x" * (1 << 20)]})
     assert r.status_code == 413 and r.json()["kind"] == "too_large"
 
+
+def test_a_loopback_server_answers_to_its_own_names_only(env):
+    """DNS rebinding: a page on attacker.example resolved to 127.0.0.1 sends its own Host."""
+    client = env["client"]
+    assert client.get("/health").status_code == 200
+    assert client.get("/health", headers={"host": "localhost:8000"}).status_code == 200
+    r = client.get("/health", headers={"host": "attacker.example"})
+    assert r.status_code == 400 and r.json()["kind"] == "InputError" and "attacker.example" in r.json()["error"]
+    r = client.post("/caption", json={"context": env["first"]["context"]}, headers={"host": "127.0.0.1.evil:80"})
+    assert r.status_code == 400
+
 def test_video_job_progress_done_and_cancel(env):
     client, first = env["client"], env["first"]
     ctx = first["context"]
