@@ -286,7 +286,7 @@ class Assistant:
         from .drafts import draft_folder
 
         if not draft.ordered_items():
-            raise InputError("draft: it has no usable photos or clips to put in a video")
+            raise MediaError("draft: it has no usable photos or clips to put in a video")
         folder = draft_folder(draft_dir)
         overrides = {k: v for k, v in (("size", size), ("fps", fps)) if v is not None}
         request = VideoRequest.from_draft(draft, folder, output=folder / "note.mp4", length=length, **overrides)
@@ -299,7 +299,7 @@ class Assistant:
         from pipelines.video import VideoRequest
 
         if not draft.ordered_items():
-            raise InputError("draft: it has no usable photos or clips to put in a video", code="no_media_for_video")
+            raise MediaError("draft: it has no usable photos or clips to put in a video", code="no_media_for_video")
         overrides: dict = {"length": length}
         if size is not None:
             overrides["size"] = size
@@ -571,7 +571,7 @@ class Assistant:
         from .drafts import draft_folder, refuse_replacing_media
 
         if not draft.ordered_items():
-            raise InputError("draft: it has no usable photos or clips to put in a timeline")
+            raise MediaError("draft: it has no usable photos or clips to put in a timeline")
         out = Path(os.path.abspath(out))
         folder = draft_folder(draft_dir) if draft_dir else out.parent
         refuse_replacing_media([out, *(out.with_suffix(x) for x in (".fcpxml", ".edl"))], draft, folder)

@@ -45,6 +45,12 @@ def add_video_parser(subparsers) -> argparse.ArgumentParser:
     return p
 
 
+def _rich_escape(text: str) -> str:
+    from rich.markup import escape
+
+    return escape(text)
+
+
 def run_video(args: argparse.Namespace) -> int:
     """Load the draft (Draft.load: a newer, damaged or missing draft is refused), check
     the output before any work, render, and when the video is the draft's own
@@ -90,9 +96,9 @@ def run_video(args: argparse.Namespace) -> int:
         console.print("[yellow]cancelled[/]; no file written")
         return 130
     for w in result.warnings:
-        console.print(f"[yellow]warning:[/] {w}")
+        console.print(f"[yellow]warning:[/] {_rich_escape(' '.join(str(w).split()))}", soft_wrap=True)  # one line
     console.print(f"{result.path}  {result.width}x{result.height}, {result.duration:.1f} s, "
-                  f"{len(result.cuts)} cuts")
+                  f"{len(result.cuts)} cuts", markup=False, highlight=False, soft_wrap=True)
     return 0
 
 
@@ -109,7 +115,7 @@ def _run_timeline(args: argparse.Namespace, console) -> int:
     result = Assistant(Settings()).timeline(draft, args.timeline, relative=args.relative, draft_dir=folder,
                                             size=args.size, fps=args.fps, length=args.length)
     for w in result.warnings:
-        console.print(f"[yellow]warning:[/] {w}")
+        console.print(f"[yellow]warning:[/] {_rich_escape(' '.join(str(w).split()))}", soft_wrap=True)  # one line
     written = [result.path, *result.extra.values()]
     console.print(f"{', '.join(written)}  {result.clips} clips, {result.duration:.1f} s", highlight=False)
     return 0

@@ -297,7 +297,7 @@ class Pipeline:
             except MediaError as e:
                 warnings.append(f"{item.path}: left out ({e})")
         if not any(p.kind != "cover" for p in plan_items):
-            raise InputError("items: none of the photos or clips could be read; nothing to render")
+            raise MediaError("items: none of the photos or clips could be read; nothing to render")
 
         music, beats, excerpt_len = self._music(request.track, warnings)
         try:

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from creator.errors import InputError, MediaError
+from creator.errors import MediaError
 from creator.text import guess_language
 from creator.types import Draft, NoteContext
 from tests.ui.conftest import no_exceptions, panel
@@ -39,7 +39,7 @@ def test_the_sdk_says_what_its_common_errors_are_by_a_code(tmp_path):
         Assistant().create([tmp_path / "照片"])
     assert e.value.code == "no_usable_media"
     assert sorted(e.value.details["files"]) == ["坏照片.jpg", "空的.png"]
-    with pytest.raises(InputError) as e:
+    with pytest.raises(MediaError) as e:  # nothing usable: exit 1 as for make (README), not a usage error
         Assistant().video(Draft(context=NoteContext(items=[])), out=tmp_path / "a.mp4")
     assert e.value.code == "no_media_for_video"
 

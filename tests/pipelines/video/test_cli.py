@@ -87,3 +87,27 @@ def test_creator_video_never_writes_over_the_drafts_own_clip(tmp_path, capsys):
     link.symlink_to(clip)
     assert main(["video", str(folder), "-o", str(link)]) == 2
     assert hashlib.sha256(clip.read_bytes()).hexdigest() == before
+
+
+def test_creator_video_warns_in_one_line_and_fails_as_a_failure_when_nothing_is_left(tmp_path, capsys):
+    """A missing photo whose name holds a newline and rich markup is one warning line; a
+    draft none of whose photos is left exits 1 (nothing usable), not 2 (a usage error)."""
+    import json
+
+    from creator.cli import main
+
+    folder = tmp_path / "草稿"
+    make_draft(folder)
+    data = json.loads((folder / "draft.json").read_text(encoding="utf-8"))
+    data["context"]["items"][0]["path"] = str(tmp_path / "[bold]搬走\n了.jpg")
+    (folder / "draft.json").write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    assert main(["video", str(folder), "-o", str(tmp_path / "a.mp4"), "--size", "270x480", "--length", "4"]) == 0
+    err = capsys.readouterr().err
+    said = [line for line in err.splitlines() if "搬走" in line]
+    assert len(said) == 1 and "[bold]搬走" in said[0], err
+    for item in data["context"]["items"]:
+        item["path"] = str(tmp_path / "没有了.jpg")
+    (folder / "draft.json").write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    assert main(["video", str(folder), "-o", str(tmp_path / "b.mp4")]) == 1
+    assert "none of the photos or clips could be read" in capsys.readouterr().err
+    assert not (tmp_path / "b.mp4").exists()

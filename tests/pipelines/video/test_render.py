@@ -238,11 +238,11 @@ def test_rotated_heic_and_single_items(tmp_path):
     assert len(frames(tmp_path / "b.mp4", (16, 16))) == 2 * FPS  # the short clip's last frame is held
 
 
-def test_nothing_readable_is_an_input_error(tmp_path):
-    from creator.errors import InputError
+def test_nothing_readable_is_a_media_error_and_a_bad_size_an_input_error(tmp_path):
+    from creator.errors import InputError, MediaError
 
     cover = make_photo(tmp_path / "cover.png", "chelsea", size=(W, H))
-    with pytest.raises(InputError, match="items"):
+    with pytest.raises(MediaError, match="items"):  # nothing usable (exit 1), not a usage error
         Pipeline()(VideoRequest(items=[photo_item(tmp_path / "nope.jpg", 0)], output=tmp_path / "x.mp4",
                                 cover_path=cover, size=(W, H)))
     with pytest.raises(InputError, match="size"):
