@@ -508,11 +508,16 @@ class Assistant:
 
     # --- the image note ----------------------------------------------------------------
     def carousel(self, draft_or_context: NoteContext | Draft, *, n: int = 9, ratio: str | None = None,
-                 labels: bool = False, language: str | None = None) -> list:
+                 labels: bool = False, language: str | None = None, draft_dir: str | Path | None = None,
+                 media_roots: Sequence[str | Path] | None = None, warnings: list[str] | None = None) -> list:
         """The image note's photos after the cover (pipelines.carousel): up to ``n``
         images in all, the cover counted; ``ratio`` 3:4 (default: a draft's cover's),
         1:1 or 4:3; ``labels``: the day and place on each moment's first photo. For a
         draft: its cover's photos are not shown again, and its order breaks ties.
+        ``draft_dir`` (a saved draft): its photos are read only as
+        creator.drafts.media_file allows (with ``media_roots``, a server context, only
+        from inside the draft folder or those folders); one it refuses is not chosen,
+        and said in ``warnings`` when given.
         Returns ``[CarouselEntry]`` (set it as ``draft.carousel``)."""
         from pipelines.carousel import CarouselRequest, post_ratio
         from pipelines.carousel import Pipeline as CarouselPipeline
@@ -528,7 +533,16 @@ class Assistant:
             ratio = ratio or post_ratio(x)
         with self._lock:
             stage = self._stages.setdefault("carousel", CarouselPipeline())
-        request = CarouselRequest(context=_context(x), n=n, ratio=ratio or "3:4", labels=labels,
+        ctx = _context(x)
+        if draft_dir is not None:
+            from .drafts import readable_items
+
+            items = readable_items(ctx.items, draft_dir, media_roots)
+            if warnings is not None:
+                warnings.extend(f"left out of the carousel: {i.error}" for i, was in zip(items, ctx.items)
+                                if was.ok and not i.ok)
+            ctx = ctx.model_copy(update={"items": items})
+        request = CarouselRequest(context=ctx, n=n, ratio=ratio or "3:4", labels=labels,
                                   language=language or _language(x, self.settings), **fields)
         return stage(request).entries
 
@@ -546,7 +560,7 @@ class Assistant:
 
         draft = load_draft(draft_dir)
         if not draft.carousel and draft.ordered_items():
-            draft.carousel = self.carousel(draft)
+            draft.carousel = self.carousel(draft, draft_dir=draft_dir, media_roots=media_roots, warnings=warnings)
         library = self.music_index() if media_roots is not None and draft.track is not None else None
         with draft_lock(draft_dir):  # one export (or other writer) of a draft at a time
             return write_post(draft, draft_dir, out_dir, warnings=warnings, media_roots=media_roots,

@@ -36,7 +36,6 @@ import os
 import re
 import shutil
 import tempfile
-import threading
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timezone
 from pathlib import Path, PurePosixPath
@@ -139,26 +138,10 @@ def own_files(draft: Draft) -> list[tuple[str, str]]:
     return out
 
 
-# content ids of files already checked, by (real path, size, mtime): hashing a photo
-# again on every page of the editor would cost more than the page
-_IDS: dict[tuple[str, int, int], str] = {}
-_IDS_LOCK = threading.Lock()
-
-
 def _content_id(real: str) -> str:
-    from .media import content_id
+    from .media import cached_content_id
 
-    st = os.stat(real)
-    key = (real, st.st_size, st.st_mtime_ns)
-    with _IDS_LOCK:
-        known = _IDS.get(key)
-    if known is None:
-        known = content_id(real)
-        with _IDS_LOCK:
-            if len(_IDS) > 4096:
-                _IDS.clear()
-            _IDS[key] = known
-    return known
+    return cached_content_id(real)
 
 
 def media_file(item: MediaItem, draft_dir: str | os.PathLike, roots: Sequence[str | os.PathLike] | None = None,
@@ -169,9 +152,11 @@ def media_file(item: MediaItem, draft_dir: str | os.PathLike, roots: Sequence[st
     recorded path (absolute, or relative to the draft folder). In a server context (the
     editor, an API) pass ``roots``, the folders media may come from besides the draft
     folder (uploads live in ``<draft>/media``): a path outside all of them is refused.
-    With ``check_id`` the file's content must still be what the draft was made from
-    (``item.id``, the content hash; checked once per file version and cached), so a
-    draft.json can't name a file its author never had. DraftError when refused."""
+    In both, with ``check_id`` (the default), the file's content must still be what the
+    draft was made from (``item.id``, the content hash; checked once per file version
+    and cached), so a draft.json edited by hand or crafted can't name a file its author
+    never had: whoever writes one can't know a private file's hash. DraftError when
+    refused."""
     field = f"item {item.id}"
     if not item.path:
         raise DraftError(f"{field}: no file")
@@ -188,7 +173,7 @@ def media_file(item: MediaItem, draft_dir: str | os.PathLike, roots: Sequence[st
                              "and the allowed media folders)")
     if not os.path.isfile(real):
         raise DraftError(f"{field} ({name}): file not found", code="file_not_found", name=name)
-    if check_id and roots is not None:
+    if check_id:
         try:
             same = _content_id(real) == item.id
         except OSError as e:
@@ -199,11 +184,32 @@ def media_file(item: MediaItem, draft_dir: str | os.PathLike, roots: Sequence[st
     return Path(real)
 
 
+def readable_items(items: Iterable[MediaItem], draft_dir: str | os.PathLike,
+                   roots: Sequence[str | os.PathLike] | None = None) -> list[MediaItem]:
+    """``items`` as a stage may read them: each with the file :func:`media_file` resolves
+    as its path, or, when it is refused (moved, changed since, outside the allowed
+    folders, a made-up id), marked with the reason in ``error`` (so ``ok`` is False and
+    no stage opens it). An item already in error stays as it is."""
+    out = []
+    for item in items:
+        if not item.ok:
+            out.append(item)
+            continue
+        try:
+            out.append(item.model_copy(update={"path": str(media_file(item, draft_dir, roots))}))
+        except DraftError as e:
+            out.append(item.model_copy(update={"error": str(e)}))
+    return out
+
+
 def track_file(track: TrackMatch, draft_dir: str | os.PathLike, library=None) -> Path:
     """The audio file of a track, for reading.
 
     ``library=None``: a local context, the recorded path (absolute, or relative to the
-    draft folder). In a server context pass the music library's index
+    draft folder): a file inside the draft folder (an upload), or one whose content is
+    the track the draft chose (``track_id``, the content hash its library gave it), so
+    a crafted draft.json can't make a render read any other audio file. In a server
+    context pass the music library's index
     (:class:`creator.music.library.LibraryIndex`, or a mapping track id → path): the
     track is found by its ``track_id`` there, or is a file inside the draft folder (an
     upload); ``track.path`` is never taken at face value. DraftError when refused."""
@@ -212,7 +218,22 @@ def track_file(track: TrackMatch, draft_dir: str | os.PathLike, library=None) ->
     if library is None:
         if not value:
             raise DraftError("track.path: no file")
-        return Path(value if os.path.isabs(value) else os.path.join(folder, value))
+        if "\0" in value:
+            raise DraftError("track.path: not a usable path (NUL byte)")
+        with contextlib.suppress(DraftError):
+            return own_file(folder, value, field="track.path", must_exist=True)
+        name = PurePosixPath(value.replace("\\", "/")).name
+        real = _real(value if os.path.isabs(value) else os.path.join(folder, value), "track.path")
+        if not os.path.isfile(real):
+            raise DraftError(f"track {track.track_id} ({name}): file not found", code="file_not_found", name=name)
+        try:
+            same = _content_id(real) == track.track_id
+        except OSError as e:
+            raise DraftError(f"track {track.track_id} ({name}): cannot be read ({e.strerror or e})") from None
+        if not same:
+            raise DraftError(f"track {track.track_id} ({name}): the file is not the track the draft chose",
+                             code="file_changed", name=name)
+        return Path(real)
     if value:
         with contextlib.suppress(DraftError):
             real = own_file(folder, value, field="track.path")

@@ -21,6 +21,7 @@ __all__ = [
     "make_tone",
     "make_click_track",
     "ffmpeg",
+    "as_made",
 ]
 
 
@@ -335,3 +336,33 @@ def sure_and_unsure_trip(sure: str, unsure: str, unsure_score: float = 0.5):
     ctx = build_context(items)
     assert unsure in {t.id for t in ctx.top_tags}
     return ctx
+
+
+def as_made(draft):
+    """``draft`` (a :class:`creator.types.Draft` built by hand, with readable ids such as
+    "id0") as a made draft has it: each item's id is its file's content id, wherever the
+    draft names it (order, moments, carousel, a cover's source). A render reads only a
+    file that is still the one its draft was made from, so a test draft whose items keep
+    made-up ids would have every photo refused. Items without a readable file keep their
+    ids."""
+    import os
+
+    from creator.media import content_id
+
+    ids = {i.id: content_id(i.path) for i in draft.context.items if i.path and os.path.isfile(i.path)}
+
+    def new(v):
+        return ids.get(v, v)
+
+    data = draft.model_dump(mode="json")
+    for item in data["context"]["items"]:
+        item["id"] = new(item["id"])
+    for m in data["context"].get("moments") or []:
+        m["item_ids"] = [new(v) for v in m["item_ids"]]
+    data["order"] = [new(v) for v in data.get("order") or []]
+    for e in data.get("carousel") or []:
+        e["item_id"] = new(e["item_id"])
+    for c in [data.get("cover"), *(data.get("covers") or [])]:
+        if c and c.get("source"):
+            c["source"] = ",".join(new(v) for v in c["source"].split(","))
+    return type(draft).model_validate(data)

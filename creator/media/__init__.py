@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import threading
 from collections import Counter
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -177,6 +178,30 @@ def content_id(path: str | os.PathLike) -> str:
     return h.hexdigest()[:16]
 
 
+# content ids already computed, by (real path, size, mtime): a render or an editor page
+# checks that each file is still the one its draft was made from, and hashing a clip
+# again for that would cost as much as reading it
+_IDS: dict[tuple[str, int, int], str] = {}
+_IDS_LOCK = threading.Lock()
+
+
+def cached_content_id(path: str | os.PathLike) -> str:
+    """:func:`content_id`, computed once per file version (real path, size, mtime) in
+    this process. Raises OSError when the file cannot be read."""
+    real = os.path.realpath(path)
+    st = os.stat(real)
+    key = (real, st.st_size, st.st_mtime_ns)
+    with _IDS_LOCK:
+        known = _IDS.get(key)
+    if known is None:
+        known = content_id(real)
+        with _IDS_LOCK:
+            if len(_IDS) > 4096:
+                _IDS.clear()
+            _IDS[key] = known
+    return known
+
+
 def _path_id(path: str) -> str:
     # An unreadable file has no content to hash; its absolute path keeps the id stable.
     return hashlib.sha256(("path:" + path).encode("utf-8", "surrogateescape")).hexdigest()[:16]
@@ -224,7 +249,7 @@ def load_item(path: str | os.PathLike, *, shots: bool = True, verify: bool = Tru
     if why is not None:
         shown = _shown(shown)
     try:
-        item_id = content_id(p) if why is None else _path_id(shown)
+        item_id = cached_content_id(p) if why is None else _path_id(shown)
     except OSError as e:
         item_id = _path_id(shown)
         why = (f"{p.name}: permission denied (the file cannot be read)"

@@ -87,7 +87,12 @@ def _music(draft: Draft, draft_dir: Path, out: Path, library=None) -> None:
     from creator.media.ffmpeg import input_arg, part_name, run_ffmpeg
 
     track = draft.track
-    src = track_file(track, draft_dir, library)
+    try:
+        src = track_file(track, draft_dir, library)
+    except DraftError as e:
+        if e.code != "file_not_found":
+            raise
+        raise MediaError(f"{e.details.get('name') or 'track'}: the chosen track is not there any more") from None
     if not src.is_file():
         raise MediaError(f"{src.name}: the chosen track is not there any more")
     start = track.excerpt.start if track.excerpt else 0.0

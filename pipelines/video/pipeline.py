@@ -60,6 +60,7 @@ class VideoRequest(BaseModel):
     title: str | None = None
     captions: dict[str, str] = Field(default_factory=dict)
     track: TrackMatch | None = None
+    track_error: str | None = None  # why the draft's track was refused (from_draft): a warning, no music
     size: tuple[int, int] | None = None
     fps: int | None = None
     length: float | None = None
@@ -106,11 +107,14 @@ class VideoRequest(BaseModel):
         cover = None
         if draft.cover is not None and draft.cover.path:
             cover = own_file(draft_dir, draft.cover.path, field="cover.path")
-        track = draft.track
+        track, track_error = draft.track, None
         if track is not None:
-            track = track.model_copy(update={"path": str(track_file(track, draft_dir, library))})
+            try:
+                track = track.model_copy(update={"path": str(track_file(track, draft_dir, library))})
+            except DraftError as e:  # like a photo left out: the video is made, without music
+                track, track_error = None, str(e)
         fields = dict(items=items, output=Path(output) if output else draft_dir / "note.mp4",
-                      cover_path=cover, title=title, captions=captions, track=track,
+                      cover_path=cover, title=title, captions=captions, track=track, track_error=track_error,
                       style=draft.cover.style if draft.cover is not None else None)
         fields.update(overrides)
         return cls(**fields)
@@ -273,6 +277,8 @@ class Pipeline:
         width, height, fps = self.check(request, output=work is not None)
         area = safe_area(s, (width, height))
         warnings: list[str] = []
+        if request.track_error:
+            warnings.append(f"music: {request.track_error}; the video has no music")
         plan_items: list[PlanItem] = []
         if request.cover_path is not None:
             try:

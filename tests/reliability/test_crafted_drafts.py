@@ -21,7 +21,7 @@ from creator import Assistant
 from creator.errors import DraftError
 from creator.media import content_id
 from creator.types import Caption, Cover, Draft, MediaItem, MediaKind, NoteContext, TrackMatch, VideoResult
-from tests.factories import make_photo
+from tests.factories import ffmpeg, make_photo
 from tests.ui.conftest import drafts_root, music_library, panel_script, ui_environment  # noqa: F401  (fixtures)
 
 DRAFT_ID = "20251003-090000-crafted"
@@ -142,6 +142,51 @@ def test_creator_video_refuses_a_crafted_cover_and_newer_or_damaged_drafts(folde
     assert r.returncode != 0 and "damaged: context.items.0.kind" in r.stderr
     assert "validation error" not in r.stderr and "Traceback" not in r.stderr
     assert not (folder / "note.mp4").exists() or (folder / "note.mp4").stat().st_size < 100
+
+
+def test_creator_post_and_video_never_read_a_photo_or_a_song_the_draft_was_not_made_from(folder, tmp_path):
+    """A crafted draft that names a private photo and a private song elsewhere on this
+    computer (under made-up ids: whoever writes it can't know their content hashes):
+    `creator post` and `creator video` leave both out, say why in one line each, and
+    nothing of them reaches post/ or the video; the draft's real photo still makes the
+    note."""
+    from tests.factories import make_song
+
+    private = make_photo(tmp_path / "私人" / "身份证.png", "astronaut", size=(320, 240))
+    song = make_song(tmp_path / "私人" / "录音.wav", bpm=90, duration=8.0)
+    data = json.loads((folder / "draft.json").read_text(encoding="utf-8"))
+    real = data["context"]["items"][0]
+    data["context"]["items"].append(dict(real, path=str(private), id="0123456789abcdef"))
+    data["order"].append("0123456789abcdef")
+    for t in (data["track"], data["tracks"][0]):
+        t.update(path=str(song), track_id="fedcba9876543210", excerpt={"start": 0.0, "end": 6.0})
+    (folder / "draft.json").write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+
+    r = _creator("post", str(folder), cwd=tmp_path)
+    assert "Traceback" not in r.stderr
+    assert "the file is not the track the draft chose" in r.stderr, r.stderr
+    assert not (folder / "post" / "music.m4a").exists()
+    # the song refused fails the post like a missing one; without a track the photo is posted
+    del data["track"]
+    (folder / "draft.json").write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    r = _creator("post", str(folder), cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    said = [line for line in r.stderr.splitlines() if "身份证.png" in line]
+    assert len(said) == 1 and "no longer the one the draft was made from" in said[0], r.stderr
+    # the cover only: the real photo is the cover's own (not shown twice), the private one refused
+    assert sorted(p.name for p in (folder / "post").glob("*.jpg")) == ["01.jpg"]
+
+    data["track"] = data["tracks"][0]
+    (folder / "draft.json").write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    out = tmp_path / "出" / "视频.mp4"
+    r = _creator("video", str(folder), "-o", str(out), "--size", "270x480", "--length", "3", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert "身份证.png" in r.stderr and "the video has no music" in r.stderr
+    probe = subprocess.run([ffmpeg(), "-hide_banner", "-i", str(out)], capture_output=True, text=True).stderr
+    assert "Video: h264" in probe
+    pcm = subprocess.run([ffmpeg(), "-v", "error", "-i", str(out), "-f", "s16le", "-ac", "1", "-"],
+                         capture_output=True, check=True).stdout
+    assert not pcm or max(abs(v) for v in memoryview(pcm).cast("h")) < 50  # silence: not the song
 
 
 # -- the editor ---------------------------------------------------------------------------

@@ -79,7 +79,8 @@ def _label(k: int, widget: str) -> None:
 
 def _make(n: int, ratio: str, labels: bool) -> None:
     def apply(draft: Draft) -> None:
-        draft.carousel = session.assistant().carousel(draft, n=n, ratio=ratio, labels=labels)
+        draft.carousel = session.assistant().carousel(draft, n=n, ratio=ratio, labels=labels,
+                                                      draft_dir=session.draft_dir(), media_roots=session.media_roots())
 
     session.edit(apply)
     session.bump()

@@ -18,6 +18,7 @@ from PIL import Image
 from creator.assistant import Assistant
 from creator.drafts import load_draft
 from creator.errors import DraftError, InputError, MediaError
+from creator.media import content_id
 from creator.types import Draft, Excerpt, TrackMatch
 from pipelines.carousel import write_post
 from tests.factories import ffmpeg, make_song
@@ -42,7 +43,7 @@ def draft_dir(trip, ids, tmp_path) -> Path:
     shutil.copyfile(cover.path, folder / "cover.png")
     cover = cover.model_copy(update={"path": str(folder / "cover.png")})
     song = make_song(tmp_path / "音乐" / "慢歌.wav", bpm=100, duration=14.0)
-    track = TrackMatch(track_id="t1", title="慢歌", path=str(song), score=0.9, excerpt=EXCERPT)
+    track = TrackMatch(track_id=content_id(song), title="慢歌", path=str(song), score=0.9, excerpt=EXCERPT)
     draft = Draft(context=trip, order=[i.id for i in trip.items], caption=caption, cover=cover, covers=[cover],
                   track=track)
     draft.carousel = Assistant().carousel(draft, labels=True)

@@ -7,6 +7,7 @@ import re
 import subprocess
 from datetime import datetime
 
+from creator.media import content_id
 from creator.types import Caption, Draft, Excerpt, MediaItem, Moment, NoteContext, Place, TrackMatch
 from pipelines.video import VideoRequest
 from pipelines.video.cli import add_video_parser
@@ -14,19 +15,23 @@ from tests.factories import ffmpeg, make_click_track, make_photo
 
 
 def make_draft(folder) -> Draft:
+    """A saved draft of three real photos (ids are their content ids, as a made draft's
+    are: a render reads only a file that is still the one the draft was made from), one
+    order entry gone, and the draft's own click track."""
     folder.mkdir(parents=True, exist_ok=True)
     media = folder / "照片"
     hz, lake = Place(name_zh="杭州", name_en="Hangzhou"), Place(name_zh="西湖", name_en="West Lake")
     # the moments (day 1 in Hangzhou, day 2 at West Lake) follow from the items' times and places
     when = [(datetime(2025, 10, 3, 9), hz), (datetime(2025, 10, 3, 10), hz), (datetime(2025, 10, 4, 9), lake)]
-    items = [MediaItem(path=str(make_photo(media / f"{i}.jpg", name, size=(480, 360))), id=f"id{i}", kind="photo",
-                       taken_at=when[i][0], place=when[i][1])
-             for i, name in enumerate(["china", "coffee", "flower"])]
+    paths = [make_photo(media / f"{i}.jpg", name, size=(480, 360)) for i, name in enumerate(["china", "coffee", "flower"])]
+    ids = [content_id(p) for p in paths]
+    items = [MediaItem(path=str(p), id=ids[i], kind="photo", taken_at=when[i][0], place=when[i][1])
+             for i, p in enumerate(paths)]
     track_path, beats = make_click_track(folder / "music.wav", bpm=120, duration=12)
     ctx = NoteContext(items=items, days=2, moments=[
-        Moment(index=0, day=1, place=hz, item_ids=["id0", "id1"]),
-        Moment(index=1, day=2, place=lake, item_ids=["id2"])])
-    draft = Draft(context=ctx, order=["id1", "id0", "gone", "id2"], caption=Caption(title="杭州两日", body="..."),
+        Moment(index=0, day=1, place=hz, item_ids=[ids[0], ids[1]]),
+        Moment(index=1, day=2, place=lake, item_ids=[ids[2]])])
+    draft = Draft(context=ctx, order=[ids[1], ids[0], "gone", ids[2]], caption=Caption(title="杭州两日", body="..."),
                   track=TrackMatch(track_id="t", title="click", path="music.wav", score=1.0,
                                    excerpt=Excerpt(start=1.0, end=11.0), beats=[float(b) for b in beats[:20]]))
     (folder / "draft.json").write_text(draft.model_dump_json(), encoding="utf-8")
@@ -35,10 +40,11 @@ def make_draft(folder) -> Draft:
 
 def test_request_from_draft_follows_order_and_labels_moments(tmp_path):
     draft = make_draft(tmp_path / "草稿")
+    ids = [i.id for i in draft.context.items]
     req = VideoRequest.from_draft(draft, tmp_path / "草稿")
-    assert [i.id for i in req.items] == ["id1", "id0", "gone", "id2"]
+    assert [i.id for i in req.items] == [ids[1], ids[0], "gone", ids[2]]
     assert req.items[2].error
-    assert req.captions == {"id1": "第1天 · 杭州", "id2": "第2天 · 西湖"}
+    assert req.captions == {ids[1]: "第1天 · 杭州", ids[2]: "第2天 · 西湖"}
     assert req.title == "杭州两日" and req.cover_path is None
     assert req.track.path == str(tmp_path / "草稿" / "music.wav")
     assert req.output == tmp_path / "草稿" / "note.mp4"

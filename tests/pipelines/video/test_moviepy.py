@@ -19,6 +19,7 @@ from PIL import Image
 from creator.assistant import Assistant
 from creator.config import Settings, VideoSettings
 from creator.errors import BackendUnavailable, Cancelled
+from creator.media import content_id
 from creator.types import (Caption, ClipInfo, Draft, Excerpt, MediaItem, Moment, NoteContext, Place, Shot,
                            TrackMatch)
 from pipelines.video import Pipeline, VideoRequest
@@ -215,12 +216,15 @@ def test_the_backend_setting(monkeypatch):
 def make_draft(folder: Path, media) -> None:
     _, items, track = media
     hz, lake = Place(name_zh="杭州", name_en="Hangzhou"), Place(name_zh="西湖", name_en="West Lake")
-    items = [i.model_copy(update={"taken_at": datetime(2025, 10, 3 + k // 2, 9 + k), "place": hz if k < 2 else lake})
+    ids = {i.id: content_id(i.path) for i in items}  # a saved draft's ids are its files' content ids
+    items = [i.model_copy(update={"id": ids[i.id], "taken_at": datetime(2025, 10, 3 + k // 2, 9 + k),
+                                  "place": hz if k < 2 else lake})
              for k, i in enumerate(items)]
-    ctx = NoteContext(items=items, days=2, moments=[Moment(index=0, day=1, place=hz, item_ids=["p0", "p1"]),
-                                                    Moment(index=1, day=2, place=lake, item_ids=["c2", "p3"])])
+    ctx = NoteContext(items=items, days=2, moments=[
+        Moment(index=0, day=1, place=hz, item_ids=[ids["p0"], ids["p1"]]),
+        Moment(index=1, day=2, place=lake, item_ids=[ids["c2"], ids["p3"]])])
     Draft(context=ctx, order=[i.id for i in items], caption=Caption(title="杭州两日", body="..."),
-          track=track).save(folder)
+          track=track.model_copy(update={"track_id": content_id(track.path)})).save(folder)
 
 
 def test_video_clip_as_the_readme_shows_it(media, tmp_path):

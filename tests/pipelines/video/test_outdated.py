@@ -19,7 +19,7 @@ from pipelines.video import VideoRequest
 from pipelines.video.pipeline import video_changes, video_outdated
 from pipelines.video.plan import safe_area
 from pipelines.video.render import cover_box
-from tests.factories import ffmpeg, make_click_track, make_photo
+from tests.factories import as_made, ffmpeg, make_click_track, make_photo
 
 W, H = 270, 480
 
@@ -53,10 +53,10 @@ def make_draft(folder: Path) -> Draft:
     # a stale cover.png from an earlier run, and the cover the creator chose since
     make_photo(folder / "cover.png", "chelsea", size=(300, 400))
     chosen = make_photo(folder / "assets" / "封面-2.png", "astronaut", size=(300, 400))
-    draft = Draft(context=ctx, order=["id0", "id1", "id2"], caption=Caption(title="杭州两日", body="..."),
+    draft = as_made(Draft(context=ctx, order=["id0", "id1", "id2"], caption=Caption(title="杭州两日", body="..."),
                   cover=Cover(path=str(chosen), title="杭州两日", style="minimal", source="id0"),
                   track=TrackMatch(track_id="t1", title="click", path=str(track_path), score=1.0,
-                                   excerpt=Excerpt(start=0.0, end=9.0), beats=[float(b) for b in beats]))
+                                   excerpt=Excerpt(start=0.0, end=9.0), beats=[float(b) for b in beats])))
     draft.save(folder)
     return Draft.load(folder)
 
@@ -100,7 +100,8 @@ def test_the_first_frame_follows_a_changed_cover(rendered, tmp_path):
 
 def _edits(folder: Path):
     def order(d: Draft):
-        d.order = ["id0", "id2", "id1"]  # each moment still opens on the same item
+        ids = [i.id for i in d.context.items]
+        d.order = [ids[0], ids[2], ids[1]]  # each moment still opens on the same item
 
     def other_cover(d: Draft):
         path = make_photo(folder / "assets" / "封面-3.png", "coffee", size=(300, 400))
@@ -116,7 +117,7 @@ def _edits(folder: Path):
         d.caption = d.caption.model_copy(update={"title": "西湖一日"})
 
     def captions(d: Draft):  # a place edited: the moment's caption changes
-        items = [i.model_copy(update={"place": Place(name_zh="灵隐寺", name_en="Lingyin")}) if i.id == "id2" else i
+        items = [i.model_copy(update={"place": Place(name_zh="灵隐寺", name_en="Lingyin")}) if i.path.endswith("2.jpg") else i
                  for i in d.context.items]
         d.context = d.context.model_copy(update={"items": items})
 

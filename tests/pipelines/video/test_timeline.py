@@ -20,7 +20,7 @@ from creator.types import (Caption, ClipInfo, Cover, Draft, Excerpt, MediaItem, 
                            TrackMatch)
 from pipelines.video import Pipeline, VideoRequest
 from pipelines.video.cli import add_video_parser
-from tests.factories import make_click_track, make_clip, make_photo
+from tests.factories import as_made, make_click_track, make_clip, make_photo
 
 W, H, FPS = 270, 480, 30
 
@@ -42,10 +42,10 @@ def draft_folder(tmp_path_factory) -> Path:
     ctx = NoteContext(items=items, days=2, moments=[
         Moment(index=0, day=1, place=hz, item_ids=["id0", "id1"]),
         Moment(index=1, day=2, place=lake, item_ids=["id2", "clip"])])
-    Draft(context=ctx, order=["id1", "id0", "clip", "id2"], caption=Caption(title="杭州两日", body="..."),
+    as_made(Draft(context=ctx, order=["id1", "id0", "clip", "id2"], caption=Caption(title="杭州两日", body="..."),
           cover=Cover(path=str(cover), title="杭州两日", style="minimal", source="id0"),
           track=TrackMatch(track_id="t1", title="click", path=str(track_path), score=1.0,
-                           excerpt=Excerpt(start=1.0, end=15.0), beats=[float(b) for b in beats])).save(folder)
+                           excerpt=Excerpt(start=1.0, end=15.0), beats=[float(b) for b in beats]))).save(folder)
     return folder
 
 
