@@ -631,7 +631,10 @@ def _host_name(header: str) -> str:
 class _LoopbackHosts:
     """On a server bound to this computer only, a request whose Host is another name is
     refused (400): a page on attacker.example that rebinds its name to 127.0.0.1 would
-    otherwise reach the API from the user's browser."""
+    otherwise reach the API from the user's browser. A request a web page sends from
+    another site (its ``Origin`` is not one of these names: a form posting files to
+    /uploads needs no preflight) is refused too (403); the SDK and other programs send
+    no Origin."""
 
     def __init__(self, app):
         self.app = app
@@ -639,12 +642,27 @@ class _LoopbackHosts:
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
-        host = next((v.decode("latin-1") for k, v in scope.get("headers", []) if k == b"host"), "")
+        headers = dict(scope.get("headers", []))
+        host = headers.get(b"host", b"").decode("latin-1")
         if _host_name(host.strip().lower()) not in LOOPBACK:
             return await JSONResponse({"error": f"Host {host[:80]!r}: this server answers to 127.0.0.1 and "
                                                 "localhost only", "kind": "InputError"},
                                       status_code=400)(scope, receive, send)
+        origin = headers.get(b"origin")
+        if origin is not None and _origin_host(origin.decode("latin-1")) not in LOOPBACK:
+            return await JSONResponse({"error": "a request from a web page of another site: refused",
+                                       "kind": "InputError"}, status_code=403)(scope, receive, send)
         await self.app(scope, receive, send)
+
+
+def _origin_host(origin: str) -> str:
+    """The host of an Origin header ("http://localhost:8501" → "localhost"; "null" → "")."""
+    from urllib.parse import urlsplit
+
+    try:
+        return (urlsplit(origin.strip()).hostname or "").lower()
+    except ValueError:
+        return ""
 
 
 def _not_a_number(name: str):

@@ -210,6 +210,14 @@ def test_a_loopback_server_answers_to_its_own_names_only(env):
     assert r.status_code == 400 and r.json()["kind"] == "InputError" and "attacker.example" in r.json()["error"]
     r = client.post("/caption", json={"context": env["first"]["context"]}, headers={"host": "127.0.0.1.evil:80"})
     assert r.status_code == 400
+    # a form on another site posting to the API (no preflight for multipart): refused;
+    # a page of this computer and a program without Origin are answered
+    for origin in ("https://attacker.example", "null", "http://127.0.0.1.evil"):
+        r = client.post("/uploads", files={"files": ("a.jpg", b"\xff\xd8\xff", "image/jpeg")},
+                        headers={"origin": origin})
+        assert r.status_code == 403 and r.json()["kind"] == "InputError", (origin, r.text)
+    assert client.get("/health", headers={"origin": "http://localhost:8501"}).status_code == 200
+    assert client.get("/health", headers={"origin": "http://[::1]:8000"}).status_code == 200
 
 def test_video_job_progress_done_and_cancel(env):
     client, first = env["client"], env["first"]
