@@ -342,6 +342,32 @@ def media_path(item) -> str | None:
 
 _FRONTEND_SCRIPT = """<script>
 (() => {
+  // A text field commits its value when it loses the focus, and Streamlit sends that
+  // commit after the click on a sidebar link that took the focus. When the server is
+  // busy, both requests wait together and the later one, the commit on the page being
+  // left, wins: the click is lost. So a click on a page link that follows a field's blur
+  // is held a moment, and played again once the commit has gone out first.
+  const doc = window.parent.document;
+  if (doc.__creatorNav) { doc.removeEventListener("focusout", doc.__creatorNav.blur, true);
+                          doc.removeEventListener("click", doc.__creatorNav.click, true); }
+  let blurredAt = -1e9, replaying = null;
+  const now = () => window.parent.performance.now();
+  const blur = (ev) => {
+    const t = ev.target;
+    if (t && (t.tagName === "TEXTAREA" || t.tagName === "INPUT")) blurredAt = now();
+  };
+  const click = (ev) => {
+    const link = ev.target && ev.target.closest && ev.target.closest("[data-testid=stSidebarNav] a");
+    if (!link || link === replaying || now() - blurredAt > 600) return;
+    ev.preventDefault(); ev.stopImmediatePropagation();
+    blurredAt = -1e9;
+    setTimeout(() => { replaying = link; try { link.click(); } finally { replaying = null; } }, 250);
+  };
+  doc.addEventListener("focusout", blur, true);
+  doc.addEventListener("click", click, true);
+  doc.__creatorNav = {blur, click};
+})();
+(() => {
   const words = %s;           // {texts: {en: zh}, label_starts: {en: zh}}, or null: leave as is
   const doc = window.parent.document;
   if (doc.__creatorWords) { doc.__creatorWords.disconnect(); doc.__creatorWords = null; }
@@ -387,7 +413,10 @@ def translate_frontend() -> None:
     uploader's "Drag and drop files here". In the zh interface a small script (a
     zero-height component, which Streamlit serves from the same origin) rewrites them in
     the page as they appear, from prompts/ui/strings.yaml ``frontend``; in the English
-    interface the same script stops any earlier rewriting."""
+    interface the same script stops any earlier rewriting. In both it holds a click on a
+    sidebar page that comes right after a text field lost the focus for a quarter of a
+    second, so the field's commit reaches the server first (else, on a busy server, the
+    commit of the page being left wins and the click is lost)."""
     import json
 
     import streamlit.components.v1 as components
