@@ -171,16 +171,25 @@ def media_file(item: MediaItem, draft_dir: str | os.PathLike, roots: Sequence[st
         if not any(_inside(real, r) for r in allowed):
             raise DraftError(f"{field} ({name}): not among the draft's media (outside the draft folder "
                              "and the allowed media folders)")
+    if check_id:
+        return _same_content(real, item.id, f"{field} ({name})", name,
+                             "the file is no longer the one the draft was made from")
     if not os.path.isfile(real):
         raise DraftError(f"{field} ({name}): file not found", code="file_not_found", name=name)
-    if check_id:
-        try:
-            same = _content_id(real) == item.id
-        except OSError as e:
-            raise DraftError(f"{field} ({name}): cannot be read ({e.strerror or e})") from None
-        if not same:
-            raise DraftError(f"{field} ({name}): the file is no longer the one the draft was made from",
-                             code="file_changed", name=name)
+    return Path(real)
+
+
+def _same_content(real: str, want: str, field: str, name: str, changed: str) -> Path:
+    """``real`` when it is a file whose content id is ``want``; else DraftError naming
+    ``field`` (file not found, cannot be read, or ``changed``)."""
+    if not os.path.isfile(real):
+        raise DraftError(f"{field}: file not found", code="file_not_found", name=name)
+    try:
+        same = _content_id(real) == want
+    except OSError as e:
+        raise DraftError(f"{field}: cannot be read ({e.strerror or e})") from None
+    if not same:
+        raise DraftError(f"{field}: {changed}", code="file_changed", name=name)
     return Path(real)
 
 
@@ -224,16 +233,8 @@ def track_file(track: TrackMatch, draft_dir: str | os.PathLike, library=None) ->
             return own_file(folder, value, field="track.path", must_exist=True)
         name = PurePosixPath(value.replace("\\", "/")).name
         real = _real(value if os.path.isabs(value) else os.path.join(folder, value), "track.path")
-        if not os.path.isfile(real):
-            raise DraftError(f"track {track.track_id} ({name}): file not found", code="file_not_found", name=name)
-        try:
-            same = _content_id(real) == track.track_id
-        except OSError as e:
-            raise DraftError(f"track {track.track_id} ({name}): cannot be read ({e.strerror or e})") from None
-        if not same:
-            raise DraftError(f"track {track.track_id} ({name}): the file is not the track the draft chose",
-                             code="file_changed", name=name)
-        return Path(real)
+        return _same_content(real, track.track_id, f"track {track.track_id} ({name})", name,
+                             "the file is not the track the draft chose")
     if value:
         with contextlib.suppress(DraftError):
             real = own_file(folder, value, field="track.path")
