@@ -176,16 +176,19 @@ def test_no_lit_sky_in_a_moment_at_night(lang):
 # sand or wind, the temperature, how old a building is, or that a car was moving. A
 # sentence that says one as fact ("浪声一阵接着一阵", "the sea breeze carried a little salt")
 # is true of some trips and invented for the rest (a sea wrongly tagged on a snowy
-# airport got "咸咸的味道"). The patterns below (written here, not taken from the banks)
-# may match tips, which are advice ("湖边风大，傍晚记得加件衣服"), and nothing else.
+# airport got "咸咸的味道"). Nor where a dish was eaten or how far we went for it ("找了家
+# 当地小馆子", "we made a detour just for the food"), nor how many came after it. The
+# patterns below (written here, not taken from the banks) may match tips, which are
+# advice ("湖边风大，傍晚记得加件衣服"), and nothing else.
 UNSHOWN = {
     "zh": ["声", "听", "味", "香", "咸", "风(?!景|光|格)", "暖", "凉", "冷", "脚背", "光着脚", "呼吸", "空气", "咯吱", "沙沙",
            "多汁", "甜甜", "晒太阳", "晒在身上", "老建筑", "老房子", "历史感", "红墙", "一进又一进", "开过", "划过",
-           "飞过", "边走边", "古寺", "城市夜景"],
+           "飞过", "边走边", "古寺", "城市夜景", "小馆", "绕了", "一道接一道"],
     "en": [r"sounds?", r"hear(?:d)?", r"loud(?:ly)?", r"smell\w*", r"scent", r"aroma", r"salt\w*", r"breeze",
            r"wind(?:s|y)?", r"underfoot", r"feet", r"barefoot", r"breath\w*", r"air", r"crunch\w*", r"rustl\w*",
            r"incense", r"bells?", r"warm", r"cool", r"cold", r"juicy", r"tast\w*", r"old", r"roar\w*",
-           r"rolled past", r"flew overhead", r"crossed the sky", r"history", r"CityLights"],
+           r"rolled past", r"flew overhead", r"crossed the sky", r"history", r"CityLights",
+           r"local place", r"detour", r"dish after dish", r"kept coming"],
 }
 _NOT_TOLD = {"tips", "generic_tips", "words", "script", "place_label", "time_words", "tone_aliases",
              "place_suffixes", "place_suffix_lead", "place_cut", "language", "language_name"}
