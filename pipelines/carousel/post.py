@@ -93,8 +93,6 @@ def _music(draft: Draft, draft_dir: Path, out: Path, library=None) -> None:
         if e.code != "file_not_found":
             raise
         raise MediaError(f"{e.details.get('name') or 'track'}: the chosen track is not there any more") from None
-    if not src.is_file():
-        raise MediaError(f"{src.name}: the chosen track is not there any more")
     start = track.excerpt.start if track.excerpt else 0.0
     length = track.excerpt.duration if track.excerpt else MUSIC_MAX
     fade_in, fade_out = min(FADE_IN, length / 4), min(FADE_OUT, length / 4)

@@ -83,27 +83,16 @@ class VideoRequest(BaseModel):
         context (see creator.drafts.media_file / track_file): items only from the draft
         folder and those roots, the track only by its id in ``library`` or from the
         draft folder."""
-        from creator.drafts import media_file, own_file, track_file
+        from creator.drafts import own_file, readable_items, track_file
         from creator.errors import DraftError
 
         draft_dir = Path(draft_dir)
         ctx, order, captions, title = _draft_texts(draft)
         by_id = {i.id: i for i in ctx.items}
-        items: list[MediaItem] = []
-        for item_id in order:
-            item = by_id.get(item_id)
-            if item is None:  # surfaces as a warning in the result, like any unreadable item
-                items.append(MediaItem(path=item_id, id=item_id, error="not among the draft's items"))
-                continue
-            if not item.ok:
-                items.append(item)
-                continue
-            try:
-                path = media_file(item, draft_dir, media_roots)
-            except DraftError as e:
-                items.append(item.model_copy(update={"error": str(e)}))
-                continue
-            items.append(item.model_copy(update={"path": str(path)}))
+        # an id not among the items surfaces as a warning in the result, like any
+        # unreadable item; a file media_file refuses becomes an item in error
+        items = readable_items([by_id.get(i) or MediaItem(path=i, id=i, error="not among the draft's items")
+                                for i in order], draft_dir, media_roots)
         cover = None
         if draft.cover is not None and draft.cover.path:
             cover = own_file(draft_dir, draft.cover.path, field="cover.path")
