@@ -155,6 +155,28 @@ def test_blue_sky_with_clouds_and_sea():
     assert ev["sunset"] < 0.1 and ev["night"] < 0.1
 
 
+def test_a_far_shore_between_sky_and_water_is_a_lake_and_a_horizon_is_the_sea(tagger):
+    """Open sea meets the sky at the horizon; a lake has its other bank (hills, trees)
+    between the two. The colour rule sees that band and sends the water to the lake."""
+    sea = _gradient((90, 150, 230), (150, 195, 240))
+    sea[150:] = (20, 80, 150)
+    lake = sea.copy()
+    lake[80:150] = (40, 70, 35)  # a wooded far bank
+    rng = np.random.default_rng(3)
+    lake[80:150] += rng.normal(0, 12, (70, 400, 1))
+    sea_ev = colour_evidence(Image.fromarray(sea.astype(np.uint8)))
+    lake_ev = colour_evidence(Image.fromarray(np.clip(lake, 0, 255).astype(np.uint8)))
+    assert sea_ev["water"] > 0.4 and lake_ev["water"] > 0.4
+    assert sea_ev["far_shore"] < 0.05 and lake_ev["far_shore"] > 0.9
+    # through the whole rule set: the lake picture ranks the lake above the sea, the other not
+    flat = np.full(1000, 1e-3)
+    flat /= flat.sum()
+    scored = {name: tagger.evidence(Image.fromarray(np.clip(a, 0, 255).astype(np.uint8)), flat)
+              for name, a in (("sea", sea), ("lake", lake))}
+    assert scored["lake"].get("lake", (0.0,))[0] > scored["lake"].get("sea", (0.0,))[0]
+    assert scored["sea"].get("sea", (0.0,))[0] > scored["sea"].get("lake", (0.0,))[0]
+
+
 def test_starry_sky_and_city_night():
     sky = np.full((300, 400, 3), 8, np.float32)
     for y, x in zip(RNG.integers(0, 298, 300), RNG.integers(0, 398, 300)):
