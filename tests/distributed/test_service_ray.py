@@ -68,15 +68,18 @@ def test_round_trip_concurrency_and_video_job_on_ray_serve(served):
     job = client.post("/videos", json={"draft": draft}).json()
     job, seen = follow_job(client, job, poll=0.2)
     assert job["state"] == "done", job
-    assert seen == sorted(seen) and any(0 < p < 1 for p in seen)  # progress read from the video replica
+    # progress never goes back (a short render may end between two polls on a busy machine:
+    # that it is read from the video replica mid-render is the next job's check)
+    assert seen == sorted(seen)
     assert client.get("/" + job["video"]["path"]).content[4:8] == b"ftyp"
 
     job = client.post("/videos", json={"draft": draft, "length": 60}).json()
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + 60
     while job["progress"] <= 0.02 and job["state"] in ("queued", "running") and time.monotonic() < deadline:
         time.sleep(0.1)
         job = client.get(f"/videos/{job['id']}").json()
-    assert job["state"] == "running", job
+    # a 60 s render is still running when its progress, read from the video replica, moves
+    assert job["state"] == "running" and 0.02 < job["progress"] < 1, job
     client.delete(f"/videos/{job['id']}")
     deadline = time.monotonic() + 30
     while job["state"] in ("running", "cancelling") and time.monotonic() < deadline:
