@@ -238,8 +238,10 @@ def colour_evidence(image: Image.Image) -> dict[str, float]:
     # fog and snow are both pale and smooth; haze without bright whites is fog
     out["snow"] = float(snow * (1.0 - out["fog"]))
     out["water"] = float(0.7 * _ramp(float(water[bottom].mean()), 0.2, 0.55) * (1.0 - out["night"]))
-    out["far_shore"] = _far_shore(pale_blue | cloud, smooth, (h >= 170) & (h <= 245) & (s > 0.12) & (v > 0.15)
-                                  & (tex < 0.12))
+    # a far shore: the water mask a little looser (a lake's darker, rippled reflections),
+    # followed up the frame to the land between it and the sky
+    shore_water = (h >= 170) & (h <= 245) & (s > 0.12) & (v > 0.15) & (tex < 0.12)
+    out["far_shore"] = _far_shore(pale_blue | cloud, smooth, shore_water)
     return out
 
 
