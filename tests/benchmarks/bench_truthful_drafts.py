@@ -31,6 +31,7 @@ import argparse
 import hashlib
 import json
 import os
+import re
 import sys
 import tempfile
 from collections import Counter
@@ -41,7 +42,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from tests.benchmarks.bench_tagging import CACHE, dev_set  # noqa: E402
+from tests.benchmarks.bench_tagging import CACHE, HOLDOUT_TSV, dev_set, holdout_set  # noqa: E402
 from tests.pipelines.caption.claims import claims, closure, draft_text, lexicon  # noqa: E402
 
 STYLES_N = 3
@@ -126,16 +127,38 @@ TRIPS = [
                     E + "city10.jpg"], (39.9, 116.4), datetime(2024, 9, 7, 9)),
 ]
 
+
+def holdout_trips(max_photos: int = 5) -> list[Trip]:
+    """Trips of the held-out photos (bench_tagging.holdout_set: nothing is fitted on them),
+    one subject series at a time (all badlands*, all snow*, a Wikimedia user's photos),
+    cut into trips of at most ``max_photos``, in file-name order; no GPS, EXIF times from
+    one June day (night and sunset photos as in :func:`_times`)."""
+    series: dict[str, list[str]] = {}
+    for p in holdout_set():
+        stem = re.sub(r"\d*(-[a-z]+)?$", "", p.path.stem.split("__", 1)[1])
+        series.setdefault(stem, []).append(p.path.name)
+    trips = []
+    for stem, names in sorted(series.items()):
+        names.sort(key=lambda n: [int(x) if x.isdigit() else x for x in re.split(r"(\d+)", n)])
+        k = -(-len(names) // max_photos)
+        size = -(-len(names) // k)
+        for j in range(k):
+            trips.append(Trip(f"{stem}{j + 1}", names[j * size:(j + 1) * size], None, datetime(2024, 6, 1, 9)))
+    return [t for t in trips if t.photos]
+
+
 # --- running the pipeline --------------------------------------------------------------------
 
-def _fingerprint() -> str:
-    """What the understood contexts depend on: the understanding code and the tagging data."""
+def _fingerprint(trips: list[Trip]) -> str:
+    """What the understood contexts depend on: the understanding code, the tagging data, the
+    held-out fit (bench_tagging.py), the held-out labels and the trips."""
     h = hashlib.sha256()
     for p in sorted(list((ROOT / "creator" / "understanding").glob("*.py")) + list((ROOT / "prompts" / "tagging").glob("*"))
-                    + [ROOT / "prompts" / "tags.yaml", ROOT / "creator" / "media" / "photos.py"]):
+                    + [ROOT / "prompts" / "tags.yaml", ROOT / "creator" / "media" / "photos.py",
+                       ROOT / "tests" / "benchmarks" / "bench_tagging.py", HOLDOUT_TSV]):
         h.update(p.name.encode())
         h.update(p.read_bytes())
-    h.update(json.dumps([t.__dict__ for t in TRIPS], default=str).encode())
+    h.update(json.dumps([t.__dict__ for t in trips], default=str).encode())
     return h.hexdigest()[:16]
 
 
@@ -180,7 +203,7 @@ def held_out_taggers(by: str = "source"):
     return out
 
 
-def understood(fresh: bool = False, held_out: bool = True, by: str = "source"):
+def understood(fresh: bool = False, held_out: bool = True, by: str = "source", holdout: bool = False):
     """{trip name: NoteContext} from the real lite tagger, cached by :func:`_fingerprint`.
     ``held_out``: each trip tagged by a tagger fitted without its photos' sources (``by``:
     or packages; :func:`held_out_taggers`); else by the shipped tagger (fitted on every dev
@@ -192,10 +215,12 @@ def understood(fresh: bool = False, held_out: bool = True, by: str = "source"):
     from creator.understanding import understand
     from tests.factories import make_photo
 
-    photos = {p.path.name: p for p in dev_set()}
+    trips = holdout_trips() if holdout else TRIPS
+    photos = {p.path.name: p for p in (holdout_set() if holdout else dev_set())}
     labels = {n: p.acceptable for n, p in photos.items()}
-    kind = (f"held_out_{by}" if by != "source" else "held_out") if held_out else "shipped"
-    cache = CACHE / f"truthful_contexts_{kind}_{_fingerprint()}.json"
+    held_out = held_out and not holdout  # the held-out photos need no held-out fit: nothing saw them
+    kind = "holdout" if holdout else (f"held_out_{by}" if by != "source" else "held_out") if held_out else "shipped"
+    cache = CACHE / f"truthful_contexts_{kind}_{_fingerprint(trips)}.json"
     if cache.is_file() and not fresh:
         raw = json.loads(cache.read_text(encoding="utf-8"))
         return {k: NoteContext.model_validate(v) for k, v in raw.items()}
@@ -203,7 +228,7 @@ def understood(fresh: bool = False, held_out: bool = True, by: str = "source"):
     out = {}
     with tempfile.TemporaryDirectory() as tmp:
         settings = Settings.for_profile("lite", cache_dir=Path(tmp) / "cache")
-        for trip in TRIPS:
+        for trip in trips:
             folder = Path(tmp) / "旅行" / trip.name
             paths = []
             for k, (name, when) in enumerate(zip(trip.photos, _times(trip, labels))):
@@ -222,12 +247,13 @@ def understood(fresh: bool = False, held_out: bool = True, by: str = "source"):
     return out
 
 
-def run(show: int = 0, fresh: bool = False, held_out: bool = True, by: str = "source") -> dict:
+def run(show: int = 0, fresh: bool = False, held_out: bool = True, by: str = "source", holdout: bool = False) -> dict:
     from creator import Assistant, Settings
     from pipelines.caption import style_names
 
-    labels = {p.path.name: p.acceptable for p in dev_set()}
-    contexts = understood(fresh, held_out, by)
+    trips = holdout_trips() if holdout else TRIPS
+    labels = {p.path.name: p.acceptable for p in (holdout_set() if holdout else dev_set())}
+    contexts = understood(fresh, held_out, by, holdout)
     assistant = Assistant(Settings.for_profile("lite", cache_dir=Path(tempfile.gettempdir()) / "bench_truthful"))
     lex = {lang: lexicon(lang) for lang in ("zh", "en")}
     n_drafts = 0
@@ -237,7 +263,7 @@ def run(show: int = 0, fresh: bool = False, held_out: bool = True, by: str = "so
     wrong_words: Counter = Counter()
     lines: dict = {}
     named: list[int] = []  # true ids each draft names
-    for trip in TRIPS:
+    for trip in trips:
         ctx = contexts[trip.name]
         shown = closure(set().union(*(labels[n] for n in trip.photos)))
         facts = {t.id for i in ctx.items for t in i.tags}
@@ -265,8 +291,9 @@ def run(show: int = 0, fresh: bool = False, held_out: bool = True, by: str = "so
                         print(f"--- {trip.name} [{lang}/{style}] photos: {', '.join(trip.photos)}")
                         print(c.text())
                         print(f"    claims: {said}")
-    print(f"\ntrips: {len(TRIPS)}, drafts: {n_drafts} (styles x zh/en x n={STYLES_N})")
-    print(f"drafts with a false claim: {len(false_drafts)}; claims by cause: {dict(causes)}")
+    print(f"\ntrips: {len(trips)}, drafts: {n_drafts} (styles x zh/en x n={STYLES_N})")
+    print(f"drafts with a false claim: {len(false_drafts)}; claims by cause: {dict(causes)}; by trip: "
+          f"{dict(Counter(name for name, *_ in false_drafts).most_common())}")
     for (t, w, why), k in wrong_words.most_common(40):
         print(f"  {k:3d} x {t:16s} {w!r:20s} ({why}) e.g. {lines[t, w, why][:90]!r}")
     print(f"true ids a draft names: {sum(named) / max(1, len(named)):.2f} on average")
@@ -277,7 +304,7 @@ def run(show: int = 0, fresh: bool = False, held_out: bool = True, by: str = "so
     for name, lang, style, bad, text in false_drafts[:6]:
         print(f"  FALSE {name} [{lang}/{style}] {bad}: {text[:300]!r}")
     print("\ntagger facts per trip (ids not shown by any photo marked *):")
-    for trip in TRIPS:
+    for trip in trips:
         ctx = contexts[trip.name]
         shown = closure(set().union(*(labels[n] for n in trip.photos)))
         facts = Counter(t.id for i in ctx.items for t in i.tags)
@@ -295,6 +322,9 @@ if __name__ == "__main__":
                          "instead of ones fitted without each trip's sources")
     ap.add_argument("--by", choices=("source", "package"), default="source",
                     help="hold out each trip's sources (default) or, stricter, its packages")
+    ap.add_argument("--holdout", action="store_true",
+                    help=f"trips of the held-out photos ({HOLDOUT_TSV.name}: nothing is fitted on them), "
+                         "tagged by the shipped tagger")
     args = ap.parse_args()
     os.environ.setdefault("OMP_NUM_THREADS", "1")
-    run(args.show, args.fresh, held_out=not args.shipped, by=args.by)
+    run(args.show, args.fresh, held_out=not args.shipped, by=args.by, holdout=args.holdout)
