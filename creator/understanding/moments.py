@@ -73,14 +73,19 @@ def time_bucket(moment: Moment) -> str | None:
     fits = set(time_buckets())
     for _, ev in seen:
         fits &= set(ev["times"])
-    strongest, ev = max(seen, key=lambda x: x[0].score)
-    strong = strongest.score >= float(light["strong"])
     if not fits:  # the photos disagree among themselves (a blue sky beside a night shot)
-        fits, strong = set(ev["times"]), False
+        _, ev = max(seen, key=lambda x: x[0].score)
+        return clock if clock in set(ev["times"]) else None
     if clock in fits:
         return clock
-    says = next((e.get("says") for t, e in sorted(seen, key=lambda x: -x[0].score) if e.get("says") in fits), None)
-    return says if strong else None
+    # the clock disagrees with the light: the tag that tells a time on its own wins if it
+    # is itself strong; another tag's strength vouches for nothing (a blue sky at 0.94
+    # rules the night out, it does not make a faint sunset the evening)
+    tellers = [(t.score, e["says"]) for t, e in seen if e.get("says") in fits]
+    if not tellers:
+        return None
+    score, says = max(tellers, key=lambda x: x[0])
+    return says if score >= float(light["strong"]) else None
 
 
 def trip_time_of_day(context: NoteContext | list[Moment]) -> str | None:

@@ -182,6 +182,26 @@ def test_a_clock_the_photos_contradict_weakly_leaves_the_time_unsaid(lang):
 
 
 @pytest.mark.parametrize("lang", ["zh", "en"])
+def test_a_faint_sunset_under_a_blue_sky_does_not_outvote_the_clock(lang):
+    """At noon a city under a blue sky (0.94) with a faint sunset (0.3): the sunset only
+    vetoes the clock (the time is unsure, the draft tells none); the sky's strength does not
+    vouch for it (a held-out trip of bench_truthful_drafts was told "Late in the day" for
+    photos taken 12:00-15:00). A clear sunset (0.6) at noon tells the evening (a wrong
+    clock)."""
+    def trip(sunset: float):
+        return scenes([(1, 12, HANGZHOU, [("city", 0.9), ("sky", 0.94), ("sunset", sunset)])],
+                      start=date(2024, 10, 3), season="autumn", gps=(30.25, 120.15))
+
+    assert [time_bucket(m) for m in trip(0.3).moments] == [None]
+    assert [time_bucket(m) for m in trip(0.6).moments] == ["evening"]
+    evening = load_prompt(f"caption/{lang}.yaml")["times"]["evening"]
+    for style in ("guide", "mood"):
+        for seed in range(8):
+            c = compose(trip(0.3), lang=lang, style=style, rng=random.Random(seed))
+            assert not any(w.lower() in c.body.lower() for w in evening), (seed, c.body)
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
 def test_time_bound_clauses_follow_the_moment(lang):
     """Dinner is not eaten at noon, a cat does not sun itself after dark, and a clause that
     names its own time gets no second time word ("By night, the night view")."""
