@@ -562,6 +562,14 @@ def _moment_sentences(facts: TripFacts, bank: dict, picker: _Picker, moments: li
     return sentences, sorted(dict.fromkeys(said), key=lambda tb: -strength[tb[0]])
 
 
+def _tail(phrase: str, lang: str) -> str:
+    """A phrase's last word, or its last two characters where words are not spaced (漫步)."""
+    if wd.script(lang)["whole_words"]:
+        words = phrase.split()
+        return words[-1].lower() if words else ""
+    return phrase[-2:]
+
+
 def _day_header(facts: TripFacts, bank: dict, rng: random.Random, moments: list[Moment],
                 said: list[tuple[str, str | None]], earlier: set[str]) -> str:
     """What follows "Day N｜": the day's own places when the trip has several, else a phrase
@@ -581,7 +589,10 @@ def _day_header(facts: TripFacts, bank: dict, rng: random.Random, moments: list[
         options = [o for o in bank["tags"].get(tid, {}).get("day") or [] if wd.fits_time(o, lang, bucket)
                    and not (sunless and "daylight" in wd.time_classes(o, lang))]
         if options and len(phrases) < 2:
-            phrases.append(rng.choice([o for o in options if o not in earlier] or options))
+            fresh = [o for o in options if o not in earlier] or options
+            if phrases:  # two phrases of a day do not end alike ("a city walk & an architecture walk")
+                fresh = [o for o in fresh if _tail(o, lang) != _tail(phrases[0], lang)] or fresh
+            phrases.append(rng.choice(fresh))
             earlier.add(phrases[-1])
             named.add(tid)
     if len(facts.places) > 1 and places:

@@ -364,3 +364,26 @@ def test_a_day_header_names_a_theme_once(lang):
                     headers += 1
                     assert sum(p.lower() in line.lower() for p in day) <= 1, c.text()
     assert headers
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_the_two_phrases_of_a_day_header_do_not_end_alike(lang):
+    """A day of the city and its buildings is not "城市漫步，建筑漫步" / "A city walk & an
+    architecture walk" (seen in a held-out draft): the second phrase avoids the first's
+    last word."""
+    ctx = scenes([
+        (1, 10, HANGZHOU, [("city", 0.9), ("architecture", 0.85)]),
+        (1, 15, HANGZHOU, [("architecture", 0.9), ("city", 0.8)]),
+    ], start=date(2024, 10, 3), season="autumn", gps=(30.25, 120.15))
+    bank = load_prompt(f"caption/{lang}.yaml")
+    pairs = 0
+    for seed in range(30):
+        c = compose(ctx, lang=lang, style="guide", rng=random.Random(seed))
+        head = next(line for line in c.body.splitlines() if line.startswith("Day"))
+        phrases = re.split(r"[｜|—]", head, maxsplit=1)[1].strip().split(bank["day_joiner"].strip() or None)
+        phrases = [p.strip() for p in phrases if p.strip()]
+        if len(phrases) == 2:
+            pairs += 1
+            ends = [p.split()[-1].lower() if lang == "en" else p[-2:] for p in phrases]
+            assert ends[0] != ends[1], head
+    assert pairs >= 10  # the day is told by two phrases often enough to test
