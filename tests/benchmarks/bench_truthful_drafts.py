@@ -4,6 +4,7 @@
     python tests/benchmarks/bench_truthful_drafts.py --show 2   # also print 2 drafts per trip
     python tests/benchmarks/bench_truthful_drafts.py --fresh    # re-run the tagger (no cached contexts)
     python tests/benchmarks/bench_truthful_drafts.py --shipped  # the shipped tagger (in-sample)
+    python tests/benchmarks/bench_truthful_drafts.py --holdout  # trips of photos nothing was fitted on
 
 Trips of 3–6 photos of ../shared/dev_photos/ (grouped by subject, with synthetic EXIF
 times and GPS positions, or none) go through the real pipeline: the photos are written
@@ -13,6 +14,8 @@ drafts every style, in zh and en, n = 3. By default each trip is tagged by a lit
 whose feature head and calibration were fitted without any photo from the trip's sources
 (bench_tagging's fit, sources as there): the drafts are out-of-sample, as a new user's are.
 ``--shipped`` uses the shipped head and calibration, which have seen every dev photo.
+``--holdout`` drafts 46 trips cut from holdout_photos.tsv (:func:`holdout_trips`: photos no
+fit has used, labelled in this project) with the shipped tagger.
 
 The oracle is the set's labels, not the caption checker: a trip may be said to show the
 union of its photos' *acceptable* ids (dev_photos.tsv), closed under the general words
