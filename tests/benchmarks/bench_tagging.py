@@ -476,13 +476,15 @@ def main() -> None:
         small, photos, looked224, feats224))))
     THRESHOLDS = at
     shipped = LiteTagger()
-    sh = [[t.id for t in shipped.decide(d, v)] for d, v in
-          zip(scored_with_head(shipped, looked, shipped.head.scores(feats)), visible)]
-    print(_row("shipped head + calibration (in-sample)", figures(photos, sh)))
+
+    def shipped_facts(looked_: list[Looked], feats_: np.ndarray) -> list[list[str]]:
+        scored = scored_with_head(shipped, looked_, shipped.head.scores(feats_))
+        return [[t.id for t in shipped.decide(d, lk.visible)] for d, lk in zip(scored, looked_)]
+
+    print(_row("shipped head + calibration (in-sample)", figures(photos, shipped_facts(looked, feats))))
     held = holdout_set()
     looked_h, _, feats_h = look(shipped, held)
-    sh_h = [[t.id for t in shipped.decide(d, lk.visible)] for d, lk in
-            zip(scored_with_head(shipped, looked_h, shipped.head.scores(feats_h)), looked_h)]
+    sh_h = shipped_facts(looked_h, feats_h)
     print(_row(f"shipped, on {len(held)} held-out photos (never fitted)", figures(held, sh_h)))
 
     print(f"\nper tag, cross-validated (baseline in brackets): tagged, precision | primary, recall@5")

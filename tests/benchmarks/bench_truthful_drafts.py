@@ -131,13 +131,14 @@ TRIPS = [
 ]
 
 
-def holdout_trips(max_photos: int = 5) -> list[Trip]:
+def holdout_trips(photos: list | None = None, max_photos: int = 5) -> list[Trip]:
     """Trips of the held-out photos (bench_tagging.holdout_set: nothing is fitted on them),
     one subject series at a time (all badlands*, all snow*, a Wikimedia user's photos),
     cut into trips of at most ``max_photos``, in file-name order; no GPS, EXIF times from
-    one June day (night and sunset photos as in :func:`_times`)."""
+    one June day (night and sunset photos as in :func:`_times`). ``photos``: the held-out
+    set, if already read."""
     series: dict[str, list[str]] = {}
-    for p in holdout_set():
+    for p in photos if photos is not None else holdout_set():
         stem = re.sub(r"\d*(-[a-z]+)?$", "", p.path.stem.split("__", 1)[1])
         series.setdefault(stem, []).append(p.path.name)
     trips = []
@@ -151,6 +152,13 @@ def holdout_trips(max_photos: int = 5) -> list[Trip]:
 
 
 # --- running the pipeline --------------------------------------------------------------------
+
+def trips_and_photos(holdout: bool = False) -> tuple[list[Trip], dict]:
+    """The trips and {file name: Photo} of their labels: the dev trips, or (``holdout``)
+    :func:`holdout_trips` of the held-out photos."""
+    photos = holdout_set() if holdout else dev_set()
+    return (holdout_trips(photos) if holdout else TRIPS), {p.path.name: p for p in photos}
+
 
 def _fingerprint(trips: list[Trip]) -> str:
     """What the understood contexts depend on: the understanding code, the tagging data, the
@@ -218,11 +226,14 @@ def understood(fresh: bool = False, held_out: bool = True, by: str = "source", h
     from creator.understanding import understand
     from tests.factories import make_photo
 
-    trips = holdout_trips() if holdout else TRIPS
-    photos = {p.path.name: p for p in (holdout_set() if holdout else dev_set())}
+    trips, photos = trips_and_photos(holdout)
     labels = {n: p.acceptable for n, p in photos.items()}
-    held_out = held_out and not holdout  # the held-out photos need no held-out fit: nothing saw them
-    kind = "holdout" if holdout else (f"held_out_{by}" if by != "source" else "held_out") if held_out else "shipped"
+    if holdout:  # the held-out photos need no held-out fit: no fit saw them
+        held_out, kind = False, "holdout"
+    elif held_out:
+        kind = "held_out" if by == "source" else f"held_out_{by}"
+    else:
+        kind = "shipped"
     cache = CACHE / f"truthful_contexts_{kind}_{_fingerprint(trips)}.json"
     if cache.is_file() and not fresh:
         raw = json.loads(cache.read_text(encoding="utf-8"))
@@ -254,8 +265,8 @@ def run(show: int = 0, fresh: bool = False, held_out: bool = True, by: str = "so
     from creator import Assistant, Settings
     from pipelines.caption import style_names
 
-    trips = holdout_trips() if holdout else TRIPS
-    labels = {p.path.name: p.acceptable for p in (holdout_set() if holdout else dev_set())}
+    trips, photos = trips_and_photos(holdout)
+    labels = {n: p.acceptable for n, p in photos.items()}
     contexts = understood(fresh, held_out, by, holdout)
     assistant = Assistant(Settings.for_profile("lite", cache_dir=Path(tempfile.gettempdir()) / "bench_truthful"))
     lex = {lang: lexicon(lang) for lang in ("zh", "en")}
