@@ -11,8 +11,8 @@ Reported: the tagger at the configured fact score (0.5), then the fact score pic
 cross-validation, leave-one-package-out and leave-one-source-out: on each fold's other
 photos, the lowest score among :data:`FACT_SCORES` whose facts keep precision@3 at 0.8 or
 more (else the one with the best recall@5 + precision@3), measured on the held-out photos.
-Last, the photos of holdout_photos.tsv (nothing is fitted or picked on them) at the fact
-score picked on all dev photos. The scores of a model are computed once and cached next to
+Last, the photos of holdout_photos.tsv and of holdout_new_package.tsv (nothing is fitted
+or picked on them) at the fact score picked on all dev photos. The scores of a model are computed once and cached next to
 the photos.
 
 No CLIP weights ship in a pip package, so this runs where a model is at hand (a GPU machine
@@ -31,7 +31,8 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from tests.benchmarks.bench_tagging import CACHE, Photo, dev_set, figures, holdout_set, per_tag  # noqa: E402
+from tests.benchmarks.bench_tagging import (  # noqa: E402
+    CACHE, Photo, dev_set, figures, holdout_set, new_package_set, per_tag)
 
 FACT_SCORES = tuple(round(0.2 + 0.05 * k, 2) for k in range(15))  # 0.2 .. 0.9
 PRECISION_FLOOR = 0.8
@@ -98,10 +99,10 @@ def cross_validated(tagger, photos: list[Photo], scores: np.ndarray, visible: li
 
 
 def report(tagger, photos: list[Photo], scores: np.ndarray, visible: list[bool],
-           held: tuple[list[Photo], np.ndarray, list[bool]] | None = None) -> str:
-    """The report's text (see the module docstring). ``held``: the held-out photos (none
-    of them picks anything), their scores and visibility, measured at the fact score
-    picked on all dev photos."""
+           held: list[tuple[str, list[Photo], np.ndarray, list[bool]]] = ()) -> str:
+    """The report's text (see the module docstring). ``held``: sets of held-out photos
+    (none of them picks anything): each a name, the photos, their scores and visibility,
+    measured at the fact score picked on all dev photos."""
 
     def row(name: str, f: dict) -> str:
         return f"{name:52s} {f['recall@5']:9.3f} {f['precision@3']:11.3f} {f['untagged']:8d}"
@@ -118,9 +119,8 @@ def report(tagger, photos: list[Photo], scores: np.ndarray, visible: list[bool],
         lines.append(f"  (picked {min(picked):g}-{max(picked):g}, median {float(np.median(picked)):g})")
     best = pick_fact_score(tagger, photos, scores, visible)
     lines.append(f"fact score picked on all photos: {best:g} (CREATOR_TAGGING__CLIP_FACT_SCORE={best:g})")
-    if held is not None:
-        h_photos, h_scores, h_visible = held
-        lines.append(row(f"{len(h_photos)} held-out photos at that fact score",
+    for name, h_photos, h_scores, h_visible in held:
+        lines.append(row(f"{len(h_photos)} {name} at that fact score",
                          figures(h_photos, facts_at(tagger, h_scores, h_visible, best))))
     lines.append("\nper tag, leave-one-package-out: tagged, precision | primary, recall@5")
     table = per_tag(photos, cv)
@@ -142,9 +142,10 @@ def main() -> None:
     tagger = ClipTagger(args.model, args.device, temperature=args.temperature, min_score=0.0)
     photos = dev_set()
     scores, visible = clip_scores(tagger, photos, cache=not args.no_cache)
-    held = holdout_set()
-    h_scores, h_visible = clip_scores(tagger, held, cache=not args.no_cache)
-    print(report(tagger, photos, scores, visible, (held, h_scores, h_visible)))
+    held = []
+    for name, h_photos in (("held-out photos", holdout_set()), ("photos of a new package", new_package_set())):
+        held.append((name, h_photos, *clip_scores(tagger, h_photos, cache=not args.no_cache)))
+    print(report(tagger, photos, scores, visible, held))
 
 
 if __name__ == "__main__":

@@ -5,6 +5,7 @@
     python tests/benchmarks/bench_truthful_drafts.py --fresh    # re-run the tagger (no cached contexts)
     python tests/benchmarks/bench_truthful_drafts.py --shipped  # the shipped tagger (in-sample)
     python tests/benchmarks/bench_truthful_drafts.py --holdout  # trips of photos nothing was fitted on
+    python tests/benchmarks/bench_truthful_drafts.py --new-package  # trips of a package no fit has seen
 
 Trips of 3–6 photos of ../shared/dev_photos/ (grouped by subject, with synthetic EXIF
 times and GPS positions, or none) go through the real pipeline: the photos are written
@@ -15,7 +16,9 @@ whose feature head and calibration were fitted without any photo from the trip's
 (bench_tagging's fit, sources as there): the drafts are out-of-sample, as a new user's are.
 ``--shipped`` uses the shipped head and calibration, which have seen every dev photo.
 ``--holdout`` drafts 46 trips cut from holdout_photos.tsv (:func:`holdout_trips`: photos no
-fit has used, labelled in this project) with the shipped tagger.
+fit has used, labelled in this project) with the shipped tagger. ``--new-package`` drafts the
+16 trips of :data:`NEW_PACKAGE_TRIPS` (monuments by country, zoos, a farm) from
+holdout_new_package.tsv, a package none of the dev photos come from, with the shipped tagger.
 
 The oracle is the set's labels, not the caption checker: a trip may be said to show the
 union of its photos' *acceptable* ids (dev_photos.tsv), closed under the general words
@@ -45,7 +48,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from tests.benchmarks.bench_tagging import CACHE, HOLDOUT_TSV, dev_set, holdout_set  # noqa: E402
+from tests.benchmarks.bench_tagging import (  # noqa: E402
+    CACHE, HOLDOUT_TSV, NEW_PACKAGE_TSV, dev_set, holdout_set, new_package_set)
 from tests.pipelines.caption.claims import claims, closure, draft_text, lexicon  # noqa: E402
 
 STYLES_N = 3
@@ -151,11 +155,54 @@ def holdout_trips(photos: list | None = None, max_photos: int = 5) -> list[Trip]
     return [t for t in trips if t.photos]
 
 
+N = "gcompris-qt-data__"
+# Trips of holdout_new_package.tsv's photos (a package no fit has seen), as a traveller would
+# bring them home: a country's monuments on a day or two, with the country's GPS or none, a
+# zoo, a farm. Grouped by what the package's folders say (country, animals), not by what
+# the tagger makes of them.
+NEW_PACKAGE_TRIPS = [
+    Trip("埃及金字塔", [N + f"{x}.webp" for x in ("bentPyramid", "greatPyramidOfGiza", "meidumPyramid", "redPyramid")],
+         (29.98, 31.13), datetime(2024, 11, 9, 8)),
+    Trip("法国北部", [N + f"{x}.webp" for x in ("eiffelTower", "reimsCathedral", "montStMichel", "chateaudeChambord",
+                                              "chateaudeChenonceau")], (48.86, 2.35), datetime(2024, 5, 1, 9), 2),
+    Trip("法国南部", [N + f"{x}.webp" for x in ("arlesAmphitheater", "pontduGard", "palaisdesPapes", "citedeCarcassonne",
+                                              "rocamadour")], (43.95, 4.81), datetime(2024, 5, 4, 9), 2),
+    Trip("德国教堂与宫殿", [N + f"{x}.webp" for x in ("berlinCathedral", "brandenburgGate", "wormsCathedral",
+                                                  "schwerinPalace")], (52.52, 13.40), datetime(2024, 8, 10, 10)),
+    Trip("德国古迹", [N + f"{x}.webp" for x in ("aulaPalatina", "trierImperialBaths", "neuschwansteinCastle")],
+         None, datetime(2024, 8, 12, 10)),
+    Trip("印度北部", [N + f"{x}.webp" for x in ("qutubMinar", "hawaMahal", "goldenTemple", "greatStupa",
+                                              "victoriaMemorial")], (28.61, 77.21), datetime(2024, 2, 3, 8), 2),
+    Trip("印度南部", [N + f"{x}.webp" for x in ("charminar", "mysorePalace", "ajantaCave", "gatewayofIndia",
+                                              "konarkSunTemple", "rangGhar")], (17.36, 78.47), datetime(2024, 2, 7, 8), 2),
+    Trip("美国东海岸", [N + f"{x}.webp" for x in ("statueofLiberty", "castleClinton", "lincolnMemorial",
+                                                "georgeWashingtonBirthplace", "fortSumter", "castillodeSanMarcos")],
+         (40.71, -74.0), datetime(2024, 7, 4, 9), 2),
+    Trip("美国西部", [N + f"{x}.webp" for x in ("canyondeChelly", "navajo", "mountRushmore", "cabrillo")], None,
+         datetime(2024, 9, 20, 9)),
+    Trip("美洲奇迹", [N + f"{x}.webp" for x in ("chichenItza", "christTheRedeemer", "machuPicchu")], None, None),
+    Trip("世界奇迹", [N + f"{x}.webp" for x in ("colosseum", "greatWallofChina", "petra", "tajMahal")], None, None),
+    Trip("农场", [N + f"{x}.webp" for x in ("cow", "horse", "pig", "sheep", "chicken", "duck")], None,
+         datetime(2024, 6, 15, 9)),
+    Trip("猫狗与猫头鹰", [N + f"{x}.webp" for x in ("cat", "dog", "owl")], None, None),
+    Trip("动物园一", [N + f"{x}.webp" for x in ("bison", "chameleon", "crocodile", "dragon", "giraffe")],
+         (39.94, 116.33), datetime(2024, 4, 6, 9)),
+    Trip("动物园二", [N + f"{x}.webp" for x in ("hedgehog", "jaguar", "kangaroo", "koala", "lemur")], None,
+         datetime(2024, 4, 7, 9)),
+    Trip("动物园三", [N + f"{x}.webp" for x in ("moose", "narwhal", "panda", "polar_bear", "scarlet_macaw")], None,
+         None),
+]
+
+
 # --- running the pipeline --------------------------------------------------------------------
 
-def trips_and_photos(holdout: bool = False) -> tuple[list[Trip], dict]:
+def trips_and_photos(holdout: bool | str = False) -> tuple[list[Trip], dict]:
     """The trips and {file name: Photo} of their labels: the dev trips, or (``holdout``)
-    :func:`holdout_trips` of the held-out photos."""
+    :func:`holdout_trips` of the held-out photos, or (``holdout="new-package"``)
+    :data:`NEW_PACKAGE_TRIPS`."""
+    if holdout == "new-package":
+        photos = new_package_set()
+        return NEW_PACKAGE_TRIPS, {p.path.name: p for p in photos}
     photos = holdout_set() if holdout else dev_set()
     return (holdout_trips(photos) if holdout else TRIPS), {p.path.name: p for p in photos}
 
@@ -166,7 +213,7 @@ def _fingerprint(trips: list[Trip]) -> str:
     h = hashlib.sha256()
     for p in sorted(list((ROOT / "creator" / "understanding").glob("*.py")) + list((ROOT / "prompts" / "tagging").glob("*"))
                     + [ROOT / "prompts" / "tags.yaml", ROOT / "creator" / "media" / "photos.py",
-                       ROOT / "tests" / "benchmarks" / "bench_tagging.py", HOLDOUT_TSV]):
+                       ROOT / "tests" / "benchmarks" / "bench_tagging.py", HOLDOUT_TSV, NEW_PACKAGE_TSV]):
         h.update(p.name.encode())
         h.update(p.read_bytes())
     h.update(json.dumps([t.__dict__ for t in trips], default=str).encode())
@@ -214,7 +261,7 @@ def held_out_taggers(by: str = "source"):
     return out
 
 
-def understood(fresh: bool = False, held_out: bool = True, by: str = "source", holdout: bool = False):
+def understood(fresh: bool = False, held_out: bool = True, by: str = "source", holdout: bool | str = False):
     """{trip name: NoteContext} from the real lite tagger, cached by :func:`_fingerprint`.
     ``held_out``: each trip tagged by a tagger fitted without its photos' sources (``by``:
     or packages; :func:`held_out_taggers`); else by the shipped tagger (fitted on every dev
@@ -229,7 +276,7 @@ def understood(fresh: bool = False, held_out: bool = True, by: str = "source", h
     trips, photos = trips_and_photos(holdout)
     labels = {n: p.acceptable for n, p in photos.items()}
     if holdout:  # the held-out photos need no held-out fit: no fit saw them
-        held_out, kind = False, "holdout"
+        held_out, kind = False, "new_package" if holdout == "new-package" else "holdout"
     elif held_out:
         kind = "held_out" if by == "source" else f"held_out_{by}"
     else:
@@ -261,7 +308,8 @@ def understood(fresh: bool = False, held_out: bool = True, by: str = "source", h
     return out
 
 
-def run(show: int = 0, fresh: bool = False, held_out: bool = True, by: str = "source", holdout: bool = False) -> dict:
+def run(show: int = 0, fresh: bool = False, held_out: bool = True, by: str = "source",
+        holdout: bool | str = False) -> dict:
     from creator import Assistant, Settings
     from pipelines.caption import style_names
 
@@ -339,6 +387,10 @@ if __name__ == "__main__":
     ap.add_argument("--holdout", action="store_true",
                     help=f"trips of the held-out photos ({HOLDOUT_TSV.name}: nothing is fitted on them), "
                          "tagged by the shipped tagger")
+    ap.add_argument("--new-package", action="store_true",
+                    help=f"trips of a new package's photos ({NEW_PACKAGE_TSV.name}: monuments and animals no fit "
+                         "has seen), tagged by the shipped tagger")
     args = ap.parse_args()
     os.environ.setdefault("OMP_NUM_THREADS", "1")
-    run(args.show, args.fresh, held_out=not args.shipped, by=args.by, holdout=args.holdout)
+    run(args.show, args.fresh, held_out=not args.shipped, by=args.by,
+        holdout="new-package" if args.new_package else args.holdout)

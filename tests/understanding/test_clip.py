@@ -165,7 +165,9 @@ def test_the_clip_benchmark_runs_a_saved_model_end_to_end(tiny_clip_dir, tmp_pat
     tagger = ClipTagger(str(tiny_clip_dir), min_score=0.0)
     scores, visible = clip_scores(tagger, photos, cache=False)
     assert scores.shape == (3, len(vocabulary())) and visible == [True, True, True]
-    text = report(tagger, photos, scores, visible, (photos[:2], scores[:2], visible[:2]))
+    text = report(tagger, photos, scores, visible, [("held-out photos", photos[:2], scores[:2], visible[:2]),
+                                                   ("photos of a new package", photos[2:], scores[2:], visible[2:])])
     assert "leave-one-package-out CV" in text and "leave-one-source-out CV" in text
     assert "CREATOR_TAGGING__CLIP_FACT_SCORE=" in text
     assert "2 held-out photos at that fact score" in text
+    assert "1 photos of a new package at that fact score" in text

@@ -10,7 +10,7 @@ from PIL import Image
 
 from creator.errors import InputError
 from creator.types import Box
-from creator.understanding.lite import LiteTagger, calibrate, colour_evidence, face_evidence
+from creator.understanding.lite import LiteTagger, calibrate, colour_evidence, face_evidence, skin_coloured
 from creator.vocabulary import vocabulary
 from tests.factories import sample_image
 
@@ -102,6 +102,41 @@ def test_a_face_on_a_cat_or_a_coffee_is_not_people(tagger):
                                      faces=[face, face, face])
     assert "people" not in {t.id for t in cat} and "people" not in {t.id for t in coffee}
     assert "people" in {t.id for t in palace}
+
+
+def _grey_face(image: Image.Image, box: Box) -> Image.Image:
+    """The photo with the face in ``box`` turned to stone: its pixels greyed, the rest kept."""
+    w, h = image.size
+    region = (int(box.x0 * w), int(box.y0 * h), int(box.x1 * w), int(box.y1 * h))
+    out = image.convert("RGB")
+    out.paste(out.crop(region).convert("L").convert("RGB"), region[:2])
+    return out
+
+
+def test_a_grey_face_in_a_colour_photo_is_not_a_person():
+    """MTCNN finds Mount Rushmore's four carved faces (gcompris-qt-data's photo, 0.97-1.0):
+    a face without the colour of skin in a colour photo is stone, not a person, and gives no
+    people evidence; the astronaut's own face, and the cameraman's in a black-and-white
+    photo (nothing in it has colour), still count fully."""
+    from creator.understanding.faces import FaceDetector
+
+    detector = FaceDetector()
+    astronaut = _thumb("astronaut")
+    face = detector.detect(astronaut)
+    assert len(face) == 1
+    assert skin_coloured(astronaut, face)[0].score == pytest.approx(face[0].score)
+    statue = _grey_face(astronaut, face[0])
+    carved = detector.detect(statue)
+    assert len(carved) == 1 and carved[0].score > 0.9  # the detector still sees a face
+    assert skin_coloured(statue, carved)[0].score < 0.1
+    camera = _thumb("camera")
+    grey = detector.detect(camera)
+    assert skin_coloured(camera, grey)[0].score == pytest.approx(grey[0].score)
+    tagger = LiteTagger(calibration=None, head=None)
+    probs = tagger.imagenet_probs([astronaut, statue])
+    for image, row, boxes, person in ((astronaut, probs[0], face, True), (statue, probs[1], carved, False)):
+        parts, _ = tagger.evidence_parts(image, row, boxes)
+        assert any(src == "faces" for _, src in parts.get("people", [])) is person
 
 
 def test_calibration_is_monotone_and_bounded():
