@@ -499,11 +499,14 @@ def _moment_sentences(facts: TripFacts, bank: dict, picker: _Picker, moments: li
     btags = bank["tags"]
 
     def worth(m: Moment) -> list[str]:
-        # what a moment is about: its most specific tags, scenery and sights first
-        # (facts.tags has no general tag that a specific one of the trip covers); the same
-        # for every retelling of the body, so kept in the facts
+        # what a moment is about: its most specific tags that the draft may say, scenery and
+        # sights first (facts.tags has no general tag that a specific one of the trip
+        # covers); a specific tag too weak to be said covers nothing (a palace at 0.33 does
+        # not silence the moment's architecture at 0.8); the same for every retelling of the
+        # body, so kept in the facts
         if m.index not in facts.topics:
-            facts.topics[m.index] = [t.id for t in _by_weight(list(m.tags)) if t.id in btags and t.id in facts.tags]
+            facts.topics[m.index] = [t.id for t in _by_weight([t for t in m.tags if t.id in facts.tags])
+                                     if t.id in btags]
         return facts.topics[m.index]
 
     # the moments with the most to say about something new come first, then back in time order

@@ -387,3 +387,25 @@ def test_the_two_phrases_of_a_day_header_do_not_end_alike(lang):
             ends = [p.split()[-1].lower() if lang == "en" else p[-2:] for p in phrases]
             assert ends[0] != ends[1], head
     assert pairs >= 10  # the day is told by two phrases often enough to test
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_a_weak_specific_tag_does_not_silence_the_moment_s_general_one(lang):
+    """A morning of monuments (architecture 0.99, 1.0) with a faint palace (0.33, 0.41: not
+    said) was told as "Day 1 | 看看天空" only (seen in a new-package draft of Indian
+    monuments): the palace, too weak to be said, still counted as the more specific word
+    for the moment and dropped its architecture. The day now tells the architecture."""
+    ctx = scenes([
+        (1, 8, HANGZHOU, [("sky", 0.98), ("architecture", 1.0), ("palace", 0.40)]),
+        (1, 9, HANGZHOU, [("sky", 0.99), ("architecture", 0.99), ("palace", 0.41)]),
+        (2, 9, HANGZHOU, [("sky", 0.9), ("architecture", 0.98)]),
+    ], start=date(2024, 2, 7), season="winter", gps=(30.25, 120.15))
+    # each photo carries its moment's tags, so the say rule reads them (the palace is said by no photo)
+    ctx = ctx.model_copy(update={"items": [i.model_copy(update={"tags": m.tags})
+                                           for i, m in zip(ctx.items, ctx.moments)]})
+    bank = load_prompt(f"caption/{lang}.yaml")
+    words = [w.lower() for w in bank["tags"]["architecture"]["words"]]
+    for seed in range(10):
+        body = compose(ctx, lang=lang, style="guide", rng=random.Random(seed)).body
+        day1 = body.split("Day 1", 1)[1].split("Day 2", 1)[0].lower()
+        assert any(w in day1 for w in words), day1
