@@ -409,3 +409,15 @@ def test_a_weak_specific_tag_does_not_silence_the_moment_s_general_one(lang):
         body = compose(ctx, lang=lang, style="guide", rng=random.Random(seed)).body
         day1 = body.split("Day 1", 1)[1].split("Day 2", 1)[0].lower()
         assert any(w in day1 for w in words), day1
+
+
+def test_animal_clauses_do_not_count_the_animals():
+    """The tagger says "bird", not how many: a farm trip's four hens were told "遇到一只鸟" /
+    "a bird came into view" (new-package drafts). The banks' animal clauses name no number
+    in Chinese, and the bird ones none in English either (a flock is as common as one)."""
+    zh, en = load_prompt("caption/zh.yaml"), load_prompt("caption/en.yaml")
+    for tid in ("bird", "dog", "cat", "wildlife", "insect"):
+        for c in zh["tags"][tid]["clauses"]:
+            assert not re.search(r"一(只|头|群|条)", c), (tid, c)
+    for c in en["tags"]["bird"]["clauses"]:
+        assert not re.search(r"\b(a|one) bird\b", c), c
