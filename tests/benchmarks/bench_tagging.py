@@ -530,20 +530,14 @@ def main() -> None:
         n, prec, m, rec = t_cv[t]
         bn, bp, _, br = t_base.get(t, (0, float("nan"), 0, float("nan")))
         print(f"  {t:14s} {n:4d} {prec:5.2f} ({bn:3d} {bp:5.2f}) | {m:3d} {rec:5.2f} ({br:5.2f})")
-    print(f"\nper tag, shipped tagger on the held-out photos ({HOLDOUT_TSV.name}): tagged, precision | "
-          f"primary, recall@5")
-    t_h = per_tag(held, sh_h)
-    for t in sorted(t_h, key=lambda t: (-t_h[t][2], t)):
-        n, prec, m, rec = t_h[t]
-        if m:
-            print(f"  {t:14s} {n:4d} {prec:5.2f} | {m:3d} {rec:5.2f}")
-    print(f"\nper tag, shipped tagger on the new package's photos ({NEW_PACKAGE_TSV.name}): tagged, precision | "
-          f"primary, recall@5")
-    t_n = per_tag(new, sh_n)
-    for t in sorted(t_n, key=lambda t: (-t_n[t][2], t)):
-        n, prec, m, rec = t_n[t]
-        if m:
-            print(f"  {t:14s} {n:4d} {prec:5.2f} | {m:3d} {rec:5.2f}")
+    for what, tsv, ps, facts in (("held-out photos", HOLDOUT_TSV, held, sh_h),
+                                 ("new package's photos", NEW_PACKAGE_TSV, new, sh_n)):
+        print(f"\nper tag, shipped tagger on the {what} ({tsv.name}): tagged, precision | primary, recall@5")
+        table = per_tag(ps, facts)
+        for t in sorted(table, key=lambda t: (-table[t][2], t)):
+            n, prec, m, rec = table[t]
+            if m:
+                print(f"  {t:14s} {n:4d} {prec:5.2f} | {m:3d} {rec:5.2f}")
     print("\nreliability, leave-one-source-out: of the facts and suggestions scoring in a bin, "
           "the fraction correct (tags)")
     for name, bins in reliability(photos, src_scored).items():
