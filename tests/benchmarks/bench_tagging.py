@@ -147,24 +147,29 @@ def _labelled(tsv: Path) -> list[Photo]:
     photos = [Photo(pkg, photos_dir / f"{pkg}__{Path(path).name}", [set(g.split("|")) for g in prim.split(";")],
                     set(acc.split(","))) for pkg, path, prim, acc in rows]
     missing = [(row, p) for row, p in zip(rows, photos) if not p.path.is_file()]
-    if missing:
-        plain = [row for row, _ in missing if "!" not in row[1]]
-        archives = sorted({(row[0], row[1].split("!", 1)[0]) for row, _ in missing if "!" in row[1]})
+    plain = [row for row, _ in missing if "!" not in row[1]]
+    inside = [(row[0], *row[1].split("!", 1), p.path) for row, p in missing if "!" in row[1]]
+    if plain:
+        _fetch(plain, photos_dir)
+    if inside:
         with tempfile.TemporaryDirectory() as tmp:
-            for lines, out in ((["\t".join(row) for row in plain], photos_dir),
-                               ([f"{pkg}\t{a}\t-\t-" for pkg, a in archives], Path(tmp) / "archives")):
-                if lines:
-                    (Path(tmp) / "rows.tsv").write_text("\n".join(lines) + "\n", encoding="utf-8")
-                    subprocess.run(["bash", str(DEV / "fetch_dev_photos.sh"), "-t", str(Path(tmp) / "rows.tsv"),
-                                    "-c", str(CACHE), str(out)], check=True)
-            for pkg, archive in archives:
-                files = read_rcc(Path(tmp) / "archives" / f"{pkg}__{Path(archive).name}")
-                for row, p in missing:
-                    if row[0] == pkg and row[1].split("!", 1)[0] == archive:
-                        part = p.path.with_name(p.path.name + ".part")  # whole, or not there
-                        part.write_bytes(files[row[1].split("!", 1)[1]])
-                        part.replace(p.path)
+            archives = sorted({(pkg, archive) for pkg, archive, _, _ in inside})
+            _fetch([[pkg, archive, "-", "-"] for pkg, archive in archives], Path(tmp))
+            files = {(pkg, archive): read_rcc(Path(tmp) / f"{pkg}__{Path(archive).name}") for pkg, archive in archives}
+            for pkg, archive, member, dst in inside:
+                part = dst.with_name(dst.name + ".part")  # whole, or not there
+                part.write_bytes(files[pkg, archive][member])
+                part.replace(dst)
     return photos
+
+
+def _fetch(rows: list[list[str]], out: Path) -> None:
+    """Copy the files of these labels rows out of their Debian packages (fetch_dev_photos.sh)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        listing = Path(tmp) / "rows.tsv"
+        listing.write_text("".join("\t".join(row) + "\n" for row in rows), encoding="utf-8")
+        subprocess.run(["bash", str(DEV / "fetch_dev_photos.sh"), "-t", str(listing), "-c", str(CACHE), str(out)],
+                       check=True)
 
 
 def classifier_outputs(tagger, photos: list[Photo]) -> tuple[np.ndarray, np.ndarray, list, list]:

@@ -155,56 +155,55 @@ def holdout_trips(photos: list | None = None, max_photos: int = 5) -> list[Trip]
     return [t for t in trips if t.photos]
 
 
-N = "gcompris-qt-data__"
+def _gc(*names: str) -> list[str]:
+    """The cached file names of holdout_new_package.tsv's photos (gcompris-qt-data's)."""
+    return [f"gcompris-qt-data__{n}.webp" for n in names]
+
+
 # Trips of holdout_new_package.tsv's photos (a package no fit has seen), as a traveller would
 # bring them home: a country's monuments on a day or two, with the country's GPS or none, a
 # zoo, a farm. Grouped by what the package's folders say (country, animals), not by what
 # the tagger makes of them.
 NEW_PACKAGE_TRIPS = [
-    Trip("埃及金字塔", [N + f"{x}.webp" for x in ("bentPyramid", "greatPyramidOfGiza", "meidumPyramid", "redPyramid")],
+    Trip("埃及金字塔", _gc("bentPyramid", "greatPyramidOfGiza", "meidumPyramid", "redPyramid"),
          (29.98, 31.13), datetime(2024, 11, 9, 8)),
-    Trip("法国北部", [N + f"{x}.webp" for x in ("eiffelTower", "reimsCathedral", "montStMichel", "chateaudeChambord",
-                                              "chateaudeChenonceau")], (48.86, 2.35), datetime(2024, 5, 1, 9), 2),
-    Trip("法国南部", [N + f"{x}.webp" for x in ("arlesAmphitheater", "pontduGard", "palaisdesPapes", "citedeCarcassonne",
-                                              "rocamadour")], (43.95, 4.81), datetime(2024, 5, 4, 9), 2),
-    Trip("德国教堂与宫殿", [N + f"{x}.webp" for x in ("berlinCathedral", "brandenburgGate", "wormsCathedral",
-                                                  "schwerinPalace")], (52.52, 13.40), datetime(2024, 8, 10, 10)),
-    Trip("德国古迹", [N + f"{x}.webp" for x in ("aulaPalatina", "trierImperialBaths", "neuschwansteinCastle")],
-         None, datetime(2024, 8, 12, 10)),
-    Trip("印度北部", [N + f"{x}.webp" for x in ("qutubMinar", "hawaMahal", "goldenTemple", "greatStupa",
-                                              "victoriaMemorial")], (28.61, 77.21), datetime(2024, 2, 3, 8), 2),
-    Trip("印度南部", [N + f"{x}.webp" for x in ("charminar", "mysorePalace", "ajantaCave", "gatewayofIndia",
-                                              "konarkSunTemple", "rangGhar")], (17.36, 78.47), datetime(2024, 2, 7, 8), 2),
-    Trip("美国东海岸", [N + f"{x}.webp" for x in ("statueofLiberty", "castleClinton", "lincolnMemorial",
-                                                "georgeWashingtonBirthplace", "fortSumter", "castillodeSanMarcos")],
-         (40.71, -74.0), datetime(2024, 7, 4, 9), 2),
-    Trip("美国西部", [N + f"{x}.webp" for x in ("canyondeChelly", "navajo", "mountRushmore", "cabrillo")], None,
-         datetime(2024, 9, 20, 9)),
-    Trip("美洲奇迹", [N + f"{x}.webp" for x in ("chichenItza", "christTheRedeemer", "machuPicchu")], None, None),
-    Trip("世界奇迹", [N + f"{x}.webp" for x in ("colosseum", "greatWallofChina", "petra", "tajMahal")], None, None),
-    Trip("农场", [N + f"{x}.webp" for x in ("cow", "horse", "pig", "sheep", "chicken", "duck")], None,
-         datetime(2024, 6, 15, 9)),
-    Trip("猫狗与猫头鹰", [N + f"{x}.webp" for x in ("cat", "dog", "owl")], None, None),
-    Trip("动物园一", [N + f"{x}.webp" for x in ("bison", "chameleon", "crocodile", "dragon", "giraffe")],
-         (39.94, 116.33), datetime(2024, 4, 6, 9)),
-    Trip("动物园二", [N + f"{x}.webp" for x in ("hedgehog", "jaguar", "kangaroo", "koala", "lemur")], None,
-         datetime(2024, 4, 7, 9)),
-    Trip("动物园三", [N + f"{x}.webp" for x in ("moose", "narwhal", "panda", "polar_bear", "scarlet_macaw")], None,
-         None),
+    Trip("法国北部", _gc("eiffelTower", "reimsCathedral", "montStMichel", "chateaudeChambord", "chateaudeChenonceau"),
+         (48.86, 2.35), datetime(2024, 5, 1, 9), 2),
+    Trip("法国南部", _gc("arlesAmphitheater", "pontduGard", "palaisdesPapes", "citedeCarcassonne", "rocamadour"),
+         (43.95, 4.81), datetime(2024, 5, 4, 9), 2),
+    Trip("德国教堂与宫殿", _gc("berlinCathedral", "brandenburgGate", "wormsCathedral", "schwerinPalace"),
+         (52.52, 13.40), datetime(2024, 8, 10, 10)),
+    Trip("德国古迹", _gc("aulaPalatina", "trierImperialBaths", "neuschwansteinCastle"), None, datetime(2024, 8, 12, 10)),
+    Trip("印度北部", _gc("qutubMinar", "hawaMahal", "goldenTemple", "greatStupa", "victoriaMemorial"),
+         (28.61, 77.21), datetime(2024, 2, 3, 8), 2),
+    Trip("印度南部", _gc("charminar", "mysorePalace", "ajantaCave", "gatewayofIndia", "konarkSunTemple", "rangGhar"),
+         (17.36, 78.47), datetime(2024, 2, 7, 8), 2),
+    Trip("美国东海岸", _gc("statueofLiberty", "castleClinton", "lincolnMemorial", "georgeWashingtonBirthplace",
+                          "fortSumter", "castillodeSanMarcos"), (40.71, -74.0), datetime(2024, 7, 4, 9), 2),
+    Trip("美国西部", _gc("canyondeChelly", "navajo", "mountRushmore", "cabrillo"), None, datetime(2024, 9, 20, 9)),
+    Trip("美洲奇迹", _gc("chichenItza", "christTheRedeemer", "machuPicchu"), None, None),
+    Trip("世界奇迹", _gc("colosseum", "greatWallofChina", "petra", "tajMahal"), None, None),
+    Trip("农场", _gc("cow", "horse", "pig", "sheep", "chicken", "duck"), None, datetime(2024, 6, 15, 9)),
+    Trip("猫狗与猫头鹰", _gc("cat", "dog", "owl"), None, None),
+    Trip("动物园一", _gc("bison", "chameleon", "crocodile", "dragon", "giraffe"), (39.94, 116.33),
+         datetime(2024, 4, 6, 9)),
+    Trip("动物园二", _gc("hedgehog", "jaguar", "kangaroo", "koala", "lemur"), None, datetime(2024, 4, 7, 9)),
+    Trip("动物园三", _gc("moose", "narwhal", "panda", "polar_bear", "scarlet_macaw"), None, None),
 ]
 
 
 # --- running the pipeline --------------------------------------------------------------------
 
-def trips_and_photos(holdout: bool | str = False) -> tuple[list[Trip], dict]:
-    """The trips and {file name: Photo} of their labels: the dev trips, or (``holdout``)
-    :func:`holdout_trips` of the held-out photos, or (``holdout="new-package"``)
-    :data:`NEW_PACKAGE_TRIPS`."""
-    if holdout == "new-package":
-        photos = new_package_set()
-        return NEW_PACKAGE_TRIPS, {p.path.name: p for p in photos}
-    photos = holdout_set() if holdout else dev_set()
-    return (holdout_trips(photos) if holdout else TRIPS), {p.path.name: p for p in photos}
+TRIP_SETS = ("dev", "holdout", "new-package")
+
+
+def trips_and_photos(trip_set: str = "dev") -> tuple[list[Trip], dict]:
+    """The trips of a :data:`TRIP_SETS` name and {file name: Photo} of their labels: the dev
+    trips, :func:`holdout_trips` of the held-out photos, or :data:`NEW_PACKAGE_TRIPS`."""
+    photos = {"dev": dev_set, "holdout": holdout_set, "new-package": new_package_set}[trip_set]()
+    trips = {"dev": lambda: TRIPS, "holdout": lambda: holdout_trips(photos),
+             "new-package": lambda: NEW_PACKAGE_TRIPS}[trip_set]()
+    return trips, {p.path.name: p for p in photos}
 
 
 def _fingerprint(trips: list[Trip]) -> str:
@@ -261,7 +260,7 @@ def held_out_taggers(by: str = "source"):
     return out
 
 
-def understood(fresh: bool = False, held_out: bool = True, by: str = "source", holdout: bool | str = False):
+def understood(fresh: bool = False, held_out: bool = True, by: str = "source", trip_set: str = "dev"):
     """{trip name: NoteContext} from the real lite tagger, cached by :func:`_fingerprint`.
     ``held_out``: each trip tagged by a tagger fitted without its photos' sources (``by``:
     or packages; :func:`held_out_taggers`); else by the shipped tagger (fitted on every dev
@@ -273,10 +272,10 @@ def understood(fresh: bool = False, held_out: bool = True, by: str = "source", h
     from creator.understanding import understand
     from tests.factories import make_photo
 
-    trips, photos = trips_and_photos(holdout)
+    trips, photos = trips_and_photos(trip_set)
     labels = {n: p.acceptable for n, p in photos.items()}
-    if holdout:  # the held-out photos need no held-out fit: no fit saw them
-        held_out, kind = False, "new_package" if holdout == "new-package" else "holdout"
+    if trip_set != "dev":  # the held-out photos need no held-out fit: no fit saw them
+        held_out, kind = False, trip_set.replace("-", "_")
     elif held_out:
         kind = "held_out" if by == "source" else f"held_out_{by}"
     else:
@@ -309,13 +308,13 @@ def understood(fresh: bool = False, held_out: bool = True, by: str = "source", h
 
 
 def run(show: int = 0, fresh: bool = False, held_out: bool = True, by: str = "source",
-        holdout: bool | str = False) -> dict:
+        trip_set: str = "dev") -> dict:
     from creator import Assistant, Settings
     from pipelines.caption import style_names
 
-    trips, photos = trips_and_photos(holdout)
+    trips, photos = trips_and_photos(trip_set)
     labels = {n: p.acceptable for n, p in photos.items()}
-    contexts = understood(fresh, held_out, by, holdout)
+    contexts = understood(fresh, held_out, by, trip_set)
     assistant = Assistant(Settings.for_profile("lite", cache_dir=Path(tempfile.gettempdir()) / "bench_truthful"))
     lex = {lang: lexicon(lang) for lang in ("zh", "en")}
     n_drafts = 0
@@ -393,4 +392,4 @@ if __name__ == "__main__":
     args = ap.parse_args()
     os.environ.setdefault("OMP_NUM_THREADS", "1")
     run(args.show, args.fresh, held_out=not args.shipped, by=args.by,
-        holdout="new-package" if args.new_package else args.holdout)
+        trip_set="new-package" if args.new_package else "holdout" if args.holdout else "dev")
