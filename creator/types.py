@@ -162,7 +162,8 @@ class MediaItem(_Model):
     kind: MediaKind | None = None
     width: int | None = None  # as displayed
     height: int | None = None
-    taken_at: datetime | None = None
+    taken_at: datetime | None = None  # local time, as the camera's clock showed it
+    utc_offset: int | None = Field(default=None, ge=-12 * 60, le=14 * 60)  # minutes east of UTC, when EXIF says
     gps: GPS | None = None
     place: Place | None = None
     tags: list[Tag] = Field(default_factory=list)  # sorted by score, best first

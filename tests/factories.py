@@ -65,11 +65,15 @@ def make_photo(
     orientation: int | None = None,
     fmt: str | None = None,
     quality: int = 90,
+    offset: str | None = None,
+    gps_utc: datetime | None = None,
 ) -> Path:
     """Write a photo with EXIF DateTimeOriginal, GPS and Orientation as asked.
 
     ``image`` is a PIL image, the name of a :func:`sample_image`, or None for a
-    gradient. ``fmt`` defaults from the suffix (JPEG, PNG, WEBP, HEIF).
+    gradient. ``fmt`` defaults from the suffix (JPEG, PNG, WEBP, HEIF). ``offset`` is
+    written as OffsetTimeOriginal ("+09:00"), ``gps_utc`` as the GPS receiver's
+    GPSDateStamp and GPSTimeStamp (UTC).
     """
     path = Path(path)
     if image is None:
@@ -88,6 +92,8 @@ def make_photo(
         stamp = taken_at.strftime("%Y:%m:%d %H:%M:%S")
         exif[0x0132] = stamp  # DateTime
         exif.get_ifd(0x8769)[0x9003] = stamp  # DateTimeOriginal
+    if offset is not None:
+        exif.get_ifd(0x8769)[0x9011] = offset  # OffsetTimeOriginal
     if orientation is not None:
         exif[0x0112] = orientation
     if gps is not None:
@@ -97,6 +103,10 @@ def make_photo(
         g[2] = _dms(lat)
         g[3] = "E" if lon >= 0 else "W"
         g[4] = _dms(lon)
+    if gps_utc is not None:
+        g = exif.get_ifd(0x8825)
+        g[29] = gps_utc.strftime("%Y:%m:%d")  # GPSDateStamp
+        g[7] = (Fraction(gps_utc.hour), Fraction(gps_utc.minute), Fraction(gps_utc.second))  # GPSTimeStamp
     fmt = fmt or {".jpg": "JPEG", ".jpeg": "JPEG", ".png": "PNG", ".webp": "WEBP",
                   ".heic": "HEIF", ".heif": "HEIF"}.get(path.suffix.lower(), "JPEG")
     if fmt == "HEIF":

@@ -267,7 +267,7 @@ def load_item(path: str | os.PathLike, *, shots: bool = True, verify: bool = Tru
             if verify:
                 open_photo(p, max_side=64)  # decodes the data: catches truncated/corrupt files
             item.width, item.height = meta["width"], meta["height"]
-            item.taken_at, item.gps = meta["taken_at"], meta["gps"]
+            item.taken_at, item.utc_offset, item.gps = meta["taken_at"], meta["utc_offset"], meta["gps"]
             item.warnings = [w if w.startswith(p.name) else f"{p.name}: {w}" for w in meta["warnings"]]
         else:
             clip, info = clip_info(p, shots=shots)

@@ -19,6 +19,7 @@ import functools
 import io
 import math
 import os
+import re
 import threading
 import warnings
 from dataclasses import dataclass
@@ -43,6 +44,11 @@ _IFD_EXIF = 0x8769
 _IFD_GPS = 0x8825
 _TAG_DATETIME_ORIGINAL = 0x9003
 _TAG_DATETIME_DIGITIZED = 0x9004
+_TAG_OFFSET_TIME = 0x9010  # "+08:00": the zone of DateTime (EXIF 2.31)
+_TAG_OFFSET_ORIGINAL = 0x9011
+_TAG_OFFSET_DIGITIZED = 0x9012
+_GPS_TIME = 7  # GPSTimeStamp: UTC hour, minute, second (rationals)
+_GPS_DATE = 29  # GPSDateStamp: "YYYY:MM:DD", UTC
 
 # EXIF orientation -> the transpose that shows the photo upright (as ImageOps.exif_transpose)
 _UPRIGHT = {
@@ -481,6 +487,44 @@ def plausible_time(dt: datetime | None) -> tuple[datetime | None, str | None]:
     return dt, None
 
 
+def _exif_offset(value: Any) -> int | None:
+    """Minutes east of UTC from an EXIF OffsetTime* string ("+08:00", "-03:30"); None
+    when absent, blank ("   :  ") or beyond the world's zones (UTC-12 to UTC+14)."""
+    if isinstance(value, bytes):
+        value = value.decode("ascii", "ignore")
+    if not isinstance(value, str):
+        return None
+    m = re.fullmatch(r"([+-])(\d{2}):(\d{2})", value.strip().strip("\x00").strip())
+    if not m:
+        return None
+    minutes = int(m[2]) * 60 + int(m[3])
+    minutes = -minutes if m[1] == "-" else minutes
+    return minutes if -12 * 60 <= minutes <= 14 * 60 and int(m[3]) < 60 else None
+
+
+def _gps_utc_offset(gps_ifd: dict, taken: datetime) -> int | None:
+    """The camera clock's offset from UTC, in minutes, from the GPS receiver's UTC stamp
+    (GPSDateStamp + GPSTimeStamp): the difference rounded to the nearest quarter hour
+    (zones are whole quarter hours; a clock a few minutes off still lands on its zone).
+    None without both stamps, or when they are more than 14 hours from the clock (a stale
+    fix, or a clock set to another day)."""
+    date, clock = gps_ifd.get(_GPS_DATE), gps_ifd.get(_GPS_TIME)
+    if isinstance(date, bytes):
+        date = date.decode("ascii", "ignore")
+    if not isinstance(date, str) or not isinstance(clock, (tuple, list)) or len(clock) != 3:
+        return None
+    try:
+        day = datetime.strptime(date.strip().strip("\x00")[:10].replace("-", ":"), "%Y:%m:%d")
+        h, m, sec = (_rational(x) for x in clock)
+        utc = day + timedelta(hours=h, minutes=m, seconds=sec)
+    except (TypeError, ValueError, ZeroDivisionError, OverflowError):
+        return None
+    diff = (taken - utc).total_seconds() / 60.0
+    if diff != diff or not -12 * 60 - 7.5 <= diff <= 14 * 60 + 7.5:
+        return None
+    return int(round(diff / 15.0)) * 15
+
+
 def _rational(v: Any) -> float:
     if isinstance(v, tuple) and len(v) == 2:  # (numerator, denominator) from some writers
         return float(v[0]) / float(v[1]) if v[1] else float("nan")
@@ -536,8 +580,10 @@ def photo_meta(path: str | os.PathLike) -> dict[str, Any]:
     (True when it embeds a colour profile other than sRGB, or HEIF code points for other
     primaries, which :func:`open_photo` applies), ``taken_at`` (naive
     local time from EXIF DateTimeOriginal, else DateTimeDigitized, else DateTime; a date
-    before 1971 is a placeholder, one in the future is ignored with a warning), ``gps``
-    (GPS or None) and ``warnings`` (list of str). Raises MediaError naming the file.
+    before 1971 is a placeholder, one in the future is ignored with a warning),
+    ``utc_offset`` (minutes east of UTC of ``taken_at``: the time's own EXIF OffsetTime*
+    tag, else the difference from the GPS receiver's UTC stamp; None when neither says),
+    ``gps`` (GPS or None) and ``warnings`` (list of str). Raises MediaError naming the file.
     """
     p = Path(path)
     try:
@@ -561,12 +607,15 @@ def photo_meta(path: str | os.PathLike) -> dict[str, Any]:
     except Exception:  # a malformed IFD must not make the photo unreadable
         sub = {}
         warns.append("EXIF block is malformed; date not read")
-    taken = None
-    for raw in (sub.get(_TAG_DATETIME_ORIGINAL), sub.get(_TAG_DATETIME_DIGITIZED), exif.get(_TAG_DATETIME)):
+    taken = offset = None
+    for raw, zone in ((sub.get(_TAG_DATETIME_ORIGINAL), _TAG_OFFSET_ORIGINAL),
+                      (sub.get(_TAG_DATETIME_DIGITIZED), _TAG_OFFSET_DIGITIZED),
+                      (exif.get(_TAG_DATETIME), _TAG_OFFSET_TIME)):
         taken, warn = plausible_time(_exif_time(raw))
         if warn and f"EXIF {warn}" not in warns:
             warns.append(f"EXIF {warn}")
         if taken is not None:
+            offset = _exif_offset(sub.get(zone))
             break
     try:
         gps_ifd = dict(exif.get_ifd(_IFD_GPS))
@@ -576,5 +625,8 @@ def photo_meta(path: str | os.PathLike) -> dict[str, Any]:
     gps, warn = _gps(gps_ifd)
     if warn:
         warns.append(warn)
+    if taken is not None and offset is None:
+        offset = _gps_utc_offset(gps_ifd, taken)
     return {"width": width, "height": height, "format": fmt, "mode": mode, "orientation": orientation,
-            "colour_profile": profiled, "taken_at": taken, "gps": gps, "warnings": warns}
+            "colour_profile": profiled, "taken_at": taken, "utc_offset": offset if taken is not None else None,
+            "gps": gps, "warnings": warns}

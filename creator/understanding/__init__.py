@@ -137,6 +137,7 @@ def understand_items(
 
     from .backends import get_tagger
     from .places import locate
+    from .sun import item_sun
 
     settings = settings or Settings()
     cfg = settings.tagging
@@ -150,6 +151,7 @@ def understand_items(
 
     out = list(items)
     todo = [k for k, i in enumerate(items) if i.ok]
+    suns = {k: item_sun(items[k]) for k in todo}  # the sun's elevation, where place and instant are known
     total = len(todo)
     done = 0
     batch = cfg.batch_size
@@ -192,7 +194,9 @@ def understand_items(
                 owners.extend([k] * len(frames))
             if looked:
                 taken = [items[k].taken_at for k in owners]
-                tags = tagger.tag([f for f, _, _ in looked], faces=[b for _, b, _ in looked], taken_at=taken)
+                sun = [suns[k] for k in owners]
+                tags = tagger.tag([f for f, _, _ in looked], faces=[b for _, b, _ in looked],
+                                  taken_at=taken, sun=sun)
                 for k in dict.fromkeys(owners):
                     idx = [j for j, o in enumerate(owners) if o == k]
                     best = max(idx, key=lambda j: looked[j][2].score)

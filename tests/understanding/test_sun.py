@@ -1,0 +1,151 @@
+"""The sun's elevation at a photo's place and instant decides night and sunset, where the
+clock hour alone cannot (17:40 is dark in Kyoto in December, light in Stockholm in June).
+
+The instant comes from EXIF: OffsetTimeOriginal, else the GPS receiver's UTC stamp, else
+the time zone at the GPS position. Photos are real JPEGs with that EXIF, under Chinese
+names, read back through load_media and tagged by the real lite tagger.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image, ImageDraw
+
+from creator.config import Settings, TaggingSettings
+from creator.media import load_media, photo_meta
+from creator.types import GPS
+from creator.understanding import understand_items
+from creator.understanding.lite import light_gate, time_of_day
+from creator.understanding.sun import capture_utc, item_sun, sun_elevation
+from tests.factories import make_photo
+
+KYOTO = (35.01, 135.77)
+STOCKHOLM = (59.33, 18.07)
+TROMSO = (69.65, 18.96)
+
+
+def gps(pos: tuple[float, float]) -> GPS:
+    return GPS(lat=pos[0], lon=pos[1])
+
+
+def test_offset_comes_from_exif_then_the_gps_clock(tmp_path):
+    when = datetime(2026, 12, 4, 17, 40)
+    tagged = photo_meta(make_photo(tmp_path / "京都_偏移.jpg", size=(64, 48), taken_at=when, offset="+09:00"))
+    assert tagged["taken_at"] == when and tagged["utc_offset"] == 9 * 60
+    west = photo_meta(make_photo(tmp_path / "纽芬兰.jpg", size=(64, 48), taken_at=when, offset="-03:30"))
+    assert west["utc_offset"] == -(3 * 60 + 30)
+    # a camera clock a few minutes fast, with a GPS fix in UTC: the quarter hour it lands on
+    fix = photo_meta(make_photo(tmp_path / "京都_卫星.jpg", size=(64, 48), taken_at=when, gps=KYOTO,
+                                gps_utc=datetime(2026, 12, 4, 8, 36)))
+    assert fix["utc_offset"] == 9 * 60
+    # the file's own offset is preferred to the GPS clock
+    both = photo_meta(make_photo(tmp_path / "两者.jpg", size=(64, 48), taken_at=when, offset="+08:00",
+                                 gps=KYOTO, gps_utc=datetime(2026, 12, 4, 8, 40)))
+    assert both["utc_offset"] == 8 * 60
+    for name, kw in {"空白": {"offset": "   :  "}, "乱写": {"offset": "+25:00"},
+                     "陈旧定位": {"gps": KYOTO, "gps_utc": datetime(2026, 12, 2, 8, 40)},
+                     "无": {}}.items():
+        assert photo_meta(make_photo(tmp_path / f"{name}.jpg", size=(64, 48), taken_at=when, **kw))["utc_offset"] is None
+    # no capture time, no offset to speak of
+    assert photo_meta(make_photo(tmp_path / "无时间.jpg", size=(64, 48), offset="+09:00"))["utc_offset"] is None
+
+
+def test_load_media_keeps_the_offset(tmp_path):
+    path = make_photo(tmp_path / "相册" / "岚山.jpg", size=(64, 48), taken_at=datetime(2026, 12, 4, 17, 40),
+                      offset="+09:00", gps=KYOTO)
+    [item] = load_media([path])
+    assert item.utc_offset == 540 and item.gps is not None
+    assert item_sun(item) == pytest.approx(sun_elevation(item.taken_at, 540, gps(KYOTO)))
+
+
+def test_the_sun_where_and_when_the_photo_was_taken():
+    dusk = datetime(2026, 12, 4, 17, 40)
+    # Kyoto, December: dark by 17:40 (sunset 16:46 JST), high at noon; the zone from GPS
+    # gives what the offset gives
+    assert sun_elevation(dusk, None, gps(KYOTO)) == pytest.approx(sun_elevation(dusk, 540, gps(KYOTO)))
+    assert sun_elevation(dusk, None, gps(KYOTO)) < -6
+    assert sun_elevation(datetime(2026, 12, 4, 12, 0), None, gps(KYOTO)) > 25
+    # Stockholm, June: 17:40 is afternoon (daylight saving included: UTC+2), 21:30 the low sun
+    assert sun_elevation(datetime(2026, 6, 21, 17, 40), None, gps(STOCKHOLM)) > 25
+    assert 0 < sun_elevation(datetime(2026, 6, 21, 21, 30), None, gps(STOCKHOLM)) < 12
+    # Tromsø, December: the noon sun stays below the horizon
+    assert -6 < sun_elevation(datetime(2026, 12, 15, 12, 0), None, gps(TROMSO)) < 0
+    # without a position, or an instant, no sun
+    assert sun_elevation(dusk, 540, None) is None
+    assert sun_elevation(None, 540, gps(KYOTO)) is None
+    assert capture_utc(dusk) is None  # a bare clock: which zone?
+    assert capture_utc(dusk, 540).hour == 8
+    # the open sea has a nautical zone; extreme dates do not crash
+    assert sun_elevation(datetime(2026, 6, 1, 12, 0), None, GPS(lat=0.0, lon=-30.0)) > 60
+    assert sun_elevation(datetime(1, 1, 1, 0, 10), 540, gps(KYOTO)) is None
+
+
+def test_time_of_day_prefers_the_sun_to_the_clock():
+    # 17:40 by the clock says nothing about the dark (only 20:30 on does) ...
+    clock = time_of_day(datetime(2026, 12, 4, 17, 40))
+    assert not clock.dark and clock.golden
+    # ... the sun 10° below the horizon does
+    sun = time_of_day(datetime(2026, 12, 4, 17, 40), -10.0)
+    assert sun.dark and not sun.golden
+    # 21:30 in a Stockholm June is no night: the sun is still up, golden
+    late = time_of_day(datetime(2026, 6, 21, 21, 30), 2.6)
+    assert late.golden and not late.dark and not time_of_day(datetime(2026, 6, 21, 21, 30)).golden
+    # an arctic December noon is no midday: a sunset-coloured sky may be said
+    assert not time_of_day(datetime(2026, 12, 15, 12, 0), -2.9).midday
+    assert time_of_day(datetime(2026, 12, 15, 12, 0)).midday
+
+
+def test_no_night_while_the_sun_is_up():
+    said = {"night": (0.7, "imagenet"), "starry_sky": (0.6, "imagenet"), "sunset": (0.8, "imagenet")}
+    dark = {"brightness": 0.08, "night": 0.6, "sunset": 0.1}
+    # a dark frame at noon (a cave, a bar): the light allows night, the sun does not
+    assert light_gate(said, dark, datetime(2026, 12, 4, 12, 0))["night"] == said["night"]
+    noon = light_gate(said, dark, datetime(2026, 12, 4, 12, 0), 32.0)
+    assert noon["night"][0] == 0.0 and noon["starry_sky"][0] == 0.0 and noon["sunset"][0] == 0.0
+    polar = light_gate(said, dark, datetime(2026, 12, 15, 12, 0), -2.9)
+    assert polar["sunset"] == said["sunset"] and polar["night"] == said["night"]
+
+
+def _night_street() -> Image.Image:
+    """A dark sky over a street of lit windows."""
+    rng = np.random.default_rng(0)
+    w, h = 480, 360
+    arr = np.zeros((h, w, 3), np.uint8)
+    arr[:] = (10, 14, 40)
+    arr[int(h * 0.6):] = (25, 20, 15)
+    im = Image.fromarray(arr)
+    draw = ImageDraw.Draw(im)
+    for _ in range(40):
+        x, y = int(rng.uniform(0, w)), int(rng.uniform(h * 0.62, h * 0.95))
+        draw.rectangle([x, y, x + 6, y + 10], fill=(255, 200, 90))
+    for _ in range(8):
+        x, y = int(rng.uniform(0, w)), int(rng.uniform(h * 0.3, h * 0.6))
+        draw.rectangle([x, y, x + 30, int(h * 0.6)], fill=(20, 20, 25))
+    return im
+
+
+def test_the_sun_reaches_the_tags(tmp_path):
+    """The same dark street at 17:40 in a Kyoto December (the sun 9° down) is night, and
+    more surely than by its pixels alone; at noon (the sun 33° up) it is not. A camera
+    clock left on Paris time (09:40) with a GPS fix in UTC still lands at Kyoto's dusk."""
+    folder = tmp_path / "京都之夜"
+    street = _night_street()
+    paths = {
+        "dusk": make_photo(folder / "黄昏.jpg", street, taken_at=datetime(2026, 12, 4, 17, 40), gps=KYOTO),
+        "noon": make_photo(folder / "中午.jpg", street, taken_at=datetime(2026, 12, 4, 12, 0), gps=KYOTO),
+        "paris": make_photo(folder / "巴黎时间.jpg", street, taken_at=datetime(2026, 12, 4, 9, 40), gps=KYOTO,
+                            gps_utc=datetime(2026, 12, 4, 8, 40)),
+        "clock": make_photo(folder / "无定位.jpg", street, taken_at=datetime(2026, 12, 4, 17, 40)),
+    }
+    settings = Settings(tagging=TaggingSettings(faces=False))
+    items = understand_items(load_media(list(paths.values())), settings)
+    by_file = {Path(item.path).name: item for item in items}
+    night = {name: next((t.score for t in by_file[path.name].tags if t.id == "night"), 0.0)
+             for name, path in paths.items()}
+    assert night["noon"] == 0.0
+    assert night["dusk"] > 0.0 and night["paris"] == pytest.approx(night["dusk"])
+    assert night["dusk"] > night["clock"]  # the clock alone gives 17:40 no dark
