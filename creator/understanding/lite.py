@@ -384,7 +384,9 @@ def light_gate(scored: dict[str, tuple[float, str]], light: dict[str, float],
     starry sky and sunset.
 
     No night and no stars in a bright frame, whatever the classifier or the clock says
-    (a forest at noon is not a starry sky); none either while the sun is known to be up
+    (a forest at noon is not a starry sky), except night once the sun is known to be 6°
+    below the horizon (night-mode photos and lit streets are as bright as day scenes;
+    stars still need a dark frame); none either while the sun is known to be up
     (elevation above 8°: a dark bar or cave at noon is not night); no sunset at midday
     (:func:`time_of_day`: the sun above 25°, else 10:00-15:30 by the clock) unless the
     colour of the light itself clearly shows one (colour evidence >= 0.5). ``light`` is
@@ -398,9 +400,12 @@ def light_gate(scored: dict[str, tuple[float, str]], light: dict[str, float],
             score, src = out[tag_id]
             out[tag_id] = (min(score, float(limit)), src)
 
-    cap("night", 0.95 * float(_ramp(0.42 - bright, 0.0, 0.12)) + light.get("night", 0.0))
-    cap("starry_sky", 0.95 * float(_ramp(0.25 - bright, 0.0, 0.1)))
     when = time_of_day(taken_at, sun)
+    if not (sun is not None and when.dark):
+        # after dusk by the sun a bright frame is still night: a phone's night mode or a
+        # lit street is as bright as a day scene; the clock alone does not vouch for that
+        cap("night", 0.95 * float(_ramp(0.42 - bright, 0.0, 0.12)) + light.get("night", 0.0))
+    cap("starry_sky", 0.95 * float(_ramp(0.25 - bright, 0.0, 0.1)))
     if when.sun_up:
         cap("night", 0.0)
         cap("starry_sky", 0.0)

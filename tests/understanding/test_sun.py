@@ -129,7 +129,7 @@ def _night_street() -> Image.Image:
 
 
 def test_the_sun_reaches_the_tags(tmp_path):
-    """The same dark street at 17:40 in a Kyoto December (the sun 9° down) is night, and
+    """The same dark street at 17:40 in a Kyoto December (the sun 11° down) is night, and
     more surely than by its pixels alone; at noon (the sun 33° up) it is not. A camera
     clock left on Paris time (09:40) with a GPS fix in UTC still lands at Kyoto's dusk."""
     folder = tmp_path / "京都之夜"
@@ -149,3 +149,16 @@ def test_the_sun_reaches_the_tags(tmp_path):
     assert night["noon"] == 0.0
     assert night["dusk"] > 0.0 and night["paris"] == pytest.approx(night["dusk"])
     assert night["dusk"] > night["clock"]  # the clock alone gives 17:40 no dark
+
+
+def test_after_dusk_a_bright_frame_may_still_be_night():
+    """A night-mode photo of a lit street is as bright as a day scene: the light caps night
+    in it, unless the sun is known to have set (6° down); stars still need a dark frame."""
+    said = {"night": (0.7, "imagenet"), "starry_sky": (0.6, "imagenet")}
+    lit = {"brightness": 0.5, "night": 0.0}
+    by_clock = light_gate(said, lit, datetime(2026, 12, 4, 21, 0))
+    assert by_clock["night"][0] == 0.0 and by_clock["starry_sky"][0] == 0.0
+    by_sun = light_gate(said, lit, datetime(2026, 12, 4, 21, 0), -40.0)
+    assert by_sun["night"] == said["night"] and by_sun["starry_sky"][0] == 0.0
+    # in the blue hour (the sun 3° down) the frame's light still decides
+    assert light_gate(said, lit, datetime(2026, 12, 4, 17, 0), -3.0)["night"][0] == 0.0
