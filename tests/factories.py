@@ -132,9 +132,11 @@ def make_clip(
     rotate: int | None = None,
     creation_time: datetime | None = None,
     codec: str = "libx264",
+    location: str | None = None,
 ) -> Path:
     """Make a clip with ffmpeg's test sources: ``scenes`` visibly different shots of equal
-    length (hard cuts between them), an optional 440 Hz tone, optional rotation metadata."""
+    length (hard cuts between them), an optional 440 Hz tone, optional rotation metadata.
+    ``creation_time`` is written as a UTC stamp; ``location`` as the ISO 6709 tag."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     w, h = size
@@ -159,6 +161,8 @@ def make_clip(
     meta = []
     if creation_time is not None:
         meta = ["-metadata", f"creation_time={creation_time.strftime('%Y-%m-%dT%H:%M:%S.000000Z')}"]
+    if location is not None:
+        meta += ["-metadata", f"location={location}"]
     out = path if rotate is None else path.with_name(f".unrotated-{path.name}")
     args += meta + ["-t", str(duration), str(out)]
     subprocess.run(args, check=True, capture_output=True)

@@ -1,8 +1,9 @@
 """Media loading: find a trip's photos and clips, read what they are, never change them.
 
 ``load_media(paths)`` gives one :class:`~creator.types.MediaItem` per file: its content
-id, kind, displayed size, EXIF time and GPS (photos) or creation time, duration, fps,
-rotation, audio and shots with keyframe times (clips). A file that cannot be read gets
+id, kind, displayed size, capture time with its UTC offset and GPS position (EXIF for
+photos; a clip's creation time and ISO 6709 location), and for clips duration, fps,
+rotation, audio and shots with keyframe times. A file that cannot be read gets
 an item whose ``error`` says which file and what is wrong; the batch goes on.
 
 Example
@@ -23,7 +24,7 @@ from pathlib import Path
 
 from ..draft_store import DRAFT_FILE
 from ..errors import BackendUnavailable, MediaError
-from ..types import MediaItem, MediaKind
+from ..types import GPS, MediaItem, MediaKind
 from .clips import clip_info, detect_shots, keyframe_times, read_frames
 from .photos import open_photo, photo_meta, plausible_time, register_heif
 
@@ -276,6 +277,10 @@ def load_item(path: str | os.PathLike, *, shots: bool = True, verify: bool = Tru
             item.taken_at, warn = plausible_time(info.get("creation_time"))  # none in the future
             if warn:
                 item.warnings.append(f"container {warn}")
+            if item.taken_at is not None:
+                item.utc_offset = info.get("utc_offset")
+            if info.get("location") is not None:  # a phone's ISO 6709 position
+                item.gps = GPS(lat=round(info["location"][0], 7), lon=round(info["location"][1], 7))
     except (MediaError, BackendUnavailable) as e:
         item.error = str(e)
     except OSError as e:  # e.g. the file vanished while being read

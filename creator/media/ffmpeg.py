@@ -346,22 +346,48 @@ def parse_time(value: str) -> datetime | None:
     local time; a stamp with its own offset (Apple's ``creationdate``) keeps its wall
     clock. Empty, unparsable or placeholder dates (before 1971) give None.
     """
+    return parse_stamp(value)[0]
+
+
+def parse_stamp(value: str) -> tuple[datetime | None, int | None]:
+    """:func:`parse_time`'s wall-clock time and its offset from UTC in minutes (the
+    stamp's own, or for a UTC stamp this computer's at that instant); None for a stamp
+    without a zone."""
     v = value.strip()
     if not v:
-        return None
+        return None, None
     v = re.sub(r"Z$", "+00:00", v)
     v = re.sub(r"([+-]\d\d)(\d\d)$", r"\1:\2", v)  # +0800 -> +08:00
     v = re.sub(r"\.(\d{6})\d+", r".\1", v)  # more than microseconds
     try:
         dt = datetime.fromisoformat(v.replace(" ", "T", 1))
     except ValueError:
-        return None
+        return None, None
     if dt.year < 1971:  # 1904/1970 epochs: the camera had no date set
+        return None, None
+    if dt.tzinfo is None:
+        return dt, None
+    keep_wall_clock = value.strip()[-1:] != "Z" and dt.utcoffset().total_seconds() != 0
+    if not keep_wall_clock:
+        dt = dt.astimezone()
+    offset = int(round(dt.utcoffset().total_seconds() / 60))
+    return dt.replace(tzinfo=None), offset if -12 * 60 <= offset <= 14 * 60 else None
+
+
+_ISO6709 = re.compile(r"^([+-]\d{1,2}(?:\.\d+)?)([+-]\d{1,3}(?:\.\d+)?)(?:[+-]\d+(?:\.\d+)?)?(?:CRS[A-Z0-9_]+)?/?$")
+
+
+def parse_location(value: str) -> tuple[float, float] | None:
+    """(latitude, longitude) from a container's ISO 6709 location in decimal degrees, as
+    phones write it (``+30.2500+120.1500+010.000/``); None when absent, in another form
+    (degrees and minutes), out of range or 0,0 (no fix)."""
+    m = _ISO6709.match(value.strip())
+    if not m:
         return None
-    if dt.tzinfo is not None:
-        keep_wall_clock = value.strip()[-1:] != "Z" and dt.utcoffset().total_seconds() != 0
-        dt = dt.replace(tzinfo=None) if keep_wall_clock else dt.astimezone().replace(tzinfo=None)
-    return dt
+    lat, lon = float(m.group(1)), float(m.group(2))
+    if not (-90 <= lat <= 90 and -180 <= lon <= 180) or (abs(lat) < 1e-6 and abs(lon) < 1e-6):
+        return None
+    return lat, lon
 
 
 # HDR (HLG or PQ, BT.2020) to the SDR BT.709 every other picture is shown in: linear light
@@ -379,7 +405,9 @@ def probe(path: str | os.PathLike) -> dict[str, Any]:
     Returns a dict with ``duration`` (s), ``fps``, ``width``/``height`` (as displayed,
     rotation applied), ``coded_width``/``coded_height``, ``rotation`` (degrees clockwise
     to display it upright: 0, 90, 180, 270), ``codec``, ``has_audio``, ``creation_time``
-    (naive local datetime or None), ``start`` (container start time, s), ``format`` and
+    (naive local datetime or None) and its ``utc_offset`` (minutes, or None), ``location``
+    ((lat, lon) from the container's ISO 6709 tag, or None), ``start`` (container start
+    time, s), ``format`` and
     ``hdr`` ("hlg" or "pq" for a high-dynamic-range clip, as phones record by default;
     None for SDR).
 
@@ -398,6 +426,7 @@ def probe(path: str | os.PathLike) -> dict[str, Any]:
     info: dict[str, Any] = {"duration": None, "fps": None, "width": None, "height": None,
                             "coded_width": None, "coded_height": None, "rotation": 0,
                             "codec": None, "has_audio": False, "creation_time": None,
+                            "utc_offset": None, "location": None,
                             "start": 0.0, "format": None, "hdr": None}
     fmt = re.search(r"Input #0, ([^ ]+?),? from", text)
     info["format"] = fmt.group(1) if fmt else None
@@ -446,8 +475,12 @@ def probe(path: str | os.PathLike) -> dict[str, Any]:
         if mm:
             meta.setdefault(mm.group(1).lower(), mm.group(2))
     for key in ("com.apple.quicktime.creationdate", "creation_time", "date"):
-        if key in meta and (dt := parse_time(meta[key])) is not None:
-            info["creation_time"] = dt
+        if key in meta and (stamp := parse_stamp(meta[key]))[0] is not None:
+            info["creation_time"], info["utc_offset"] = stamp
+            break
+    for key in ("com.apple.quicktime.location.iso6709", "location", "location-eng"):
+        if key in meta and (pos := parse_location(meta[key])) is not None:
+            info["location"] = pos
             break
 
     w, h = info["coded_width"], info["coded_height"]

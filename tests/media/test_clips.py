@@ -12,7 +12,7 @@ import pytest
 
 from creator.errors import Cancelled, MediaError
 from creator.media import detect_shots, keyframe_times, load_media, read_frames
-from creator.media.ffmpeg import parse_time, probe, run_ffmpeg
+from creator.media.ffmpeg import parse_location, parse_stamp, parse_time, probe, run_ffmpeg
 from tests.factories import ffmpeg, make_clip
 
 CREATED = datetime(2024, 5, 1, 10, 0, 0)
@@ -169,6 +169,39 @@ def test_parse_time():
     assert parse_time("2024-05-01T18:00:00+0800") == datetime(2024, 5, 1, 18)  # keeps wall clock
     assert parse_time("1904-01-01T00:00:00.000000Z") is None
     assert parse_time("garbage") is None
+
+
+def test_parse_stamp_and_location():
+    # a UTC stamp: this computer's wall clock, and its offset at that instant
+    utc = datetime(2024, 5, 1, 10, tzinfo=timezone.utc)
+    local, offset = parse_stamp("2024-05-01T10:00:00.000000Z")
+    assert local == _local(datetime(2024, 5, 1, 10))
+    assert offset == int(utc.astimezone().utcoffset().total_seconds() // 60)
+    assert parse_stamp("2024-05-01T18:00:00+0800") == (datetime(2024, 5, 1, 18), 480)
+    assert parse_stamp("2024-05-01T06:30:00-0330") == (datetime(2024, 5, 1, 6, 30), -210)
+    assert parse_stamp("2024-05-01 10:00:00") == (datetime(2024, 5, 1, 10), None)  # no zone
+    assert parse_stamp("garbage") == (None, None)
+    assert parse_location("+30.2500+120.1500/") == (30.25, 120.15)
+    assert parse_location("+35.0100+135.7700+045.200/") == (35.01, 135.77)
+    assert parse_location("-33.8688-070.6693/") == (-33.8688, -70.6693)
+    for bad in ("", "+0000.0000+00000.0000/", "+95.0+10.0/", "+3015.00+12009.00/", "here"):
+        assert parse_location(bad) is None, bad
+
+
+def test_a_clip_s_position_and_instant_reach_the_item(tmp_path):
+    """A phone clip's ISO 6709 location and UTC creation time: its place, and the sun
+    (dusk in a Kyoto December, 08:40 UTC = 17:40 JST) follow."""
+    from creator.understanding.sun import item_sun
+
+    clip = make_clip(tmp_path / "岚山" / "黄昏.mp4", duration=1.0, audio=False,
+                     creation_time=datetime(2026, 12, 4, 8, 40), location="+35.0100+135.7700/")
+    [item] = load_media([clip])
+    assert item.ok and item.gps is not None and (item.gps.lat, item.gps.lon) == (35.01, 135.77)
+    assert item.utc_offset is not None
+    assert item_sun(item) == pytest.approx(-11.2, abs=0.5)
+    plain = make_clip(tmp_path / "无位置.mp4", duration=1.0, audio=False)
+    [bare] = load_media([plain])
+    assert bare.gps is None and bare.utc_offset is None and item_sun(bare) is None
 
 
 def _garbled(tmp_path, name: str):
