@@ -33,7 +33,7 @@ from PIL import Image
 from ..errors import BackendUnavailable, InputError
 from ..types import Box
 from ..vocabulary import vocabulary
-from .lite import TagList, visible_content
+from .lite import TagList, colour_evidence, time_gate, time_of_day, visible_content
 
 __all__ = ["ClipTagger"]
 
@@ -193,16 +193,36 @@ class ClipTagger:
         sun: Sequence[float | None] | None = None,
     ) -> list[TagList]:
         """One list of fact tags per image, best first (at most ``max_tags``), its
-        ``suggestions`` the tags below ``fact_score`` (see the module docstring). ``faces``,
-        ``taken_at`` and ``sun`` are accepted for the shared contract; CLIP sees people and
-        light in the pixels itself."""
+        ``suggestions`` the tags below ``fact_score`` (see the module docstring). CLIP sees
+        people and light in the pixels itself (``faces`` is accepted for the shared
+        contract); the capture time (``taken_at``, local, and ``sun``, the sun's elevation)
+        tells it what pixels cannot: no night or stars while the sun is up, no sunset at
+        midday unless the frame's colour shows one (:func:`~creator.understanding.lite.time_gate`)."""
         images = list(images)
         for i, im in enumerate(images):
             if not isinstance(im, Image.Image):
                 raise InputError(f"images[{i}]: expected a PIL image, got {type(im).__name__}")
+        for name, given in (("taken_at", taken_at), ("sun", sun)):
+            if given is not None and len(given) != len(images):
+                raise InputError(f"{name}: {len(given)} values for {len(images)} images")
         if not images:
             return []
-        return [self.decide(row, visible_content(im)) for row, im in zip(self.scores(images), images)]
+        rows = self.scores(images)
+        for k, im in enumerate(images):
+            rows[k] = self._timed(rows[k], im, taken_at[k] if taken_at is not None else None,
+                                  sun[k] if sun is not None else None)
+        return [self.decide(row, visible_content(im)) for row, im in zip(rows, images)]
+
+    def _timed(self, row: np.ndarray, image: Image.Image, taken_at: datetime | None,
+               sun: float | None) -> np.ndarray:
+        """One image's scores with what its capture time rules out capped."""
+        when = time_of_day(taken_at, sun)
+        if not (when.sun_up or when.midday):
+            return row
+        ids = [t.id for t in self.vocab.tags]
+        glow = colour_evidence(image).get("sunset", 0.0) if when.midday else 0.0
+        gated = time_gate({tid: (float(row[k]), "clip") for k, tid in enumerate(ids)}, glow, when)
+        return np.array([gated[tid][0] for tid in ids], dtype=row.dtype)
 
     def decide(self, row: np.ndarray, visible: bool = True) -> TagList:
         """Facts and suggestions from one image's (tags,) :meth:`scores`."""

