@@ -192,6 +192,7 @@ class Moment(_Model):
     place: Place | None = None
     item_ids: list[str]
     tags: list[Tag] = Field(default_factory=list)  # the moment's own top tags
+    sun: float | None = None  # the sun's elevation (degrees) when and where it happened, if known
 
 
 class NoteContext(_Model):

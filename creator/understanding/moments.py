@@ -8,9 +8,10 @@ from datetime import date, datetime, timedelta
 from ..types import MediaItem, Moment, NoteContext, Place, Tag
 from ..vocabulary import vocabulary
 from .places import distance_km
+from .sun import item_sun
 
 __all__ = ["group_moments", "summarise_tags", "build_context", "derive_context", "season_of", "time_of_day",
-           "time_bucket", "time_buckets", "trip_time_of_day", "trip_dates", "trip_days", "trip_stretches",
+           "clock_bucket", "time_bucket", "time_buckets", "trip_time_of_day", "trip_dates", "trip_days", "trip_stretches",
            "TRIP_GAP_DAYS"]
 
 # A new moment starts after this much time without a photo, or this far away.
@@ -55,6 +56,29 @@ def time_of_day(when: datetime) -> str:
     return bucket
 
 
+def clock_bucket(moment: Moment) -> str | None:
+    """The bucket of the moment's clock (:func:`time_of_day` of its start), set right by
+    the sun where its elevation is known (``moment.sun``; prompts/time_of_day.yaml
+    ``sun``): an afternoon or evening with the sun below ``dark`` is night (17:50 in a
+    Kyoto December); a night clock is the evening after noon with the sun not below
+    ``dark`` (22:30 in a Stockholm June), early before noon with the sun up to ``dawn``
+    (03:45 there). None without a time."""
+    if moment.start is None:
+        return None
+    clock = time_of_day(moment.start)
+    if moment.sun is None:
+        return clock
+    spec = _time_spec()["sun"]
+    if clock in ("afternoon", "evening") and moment.sun < float(spec["dark"]):
+        return "night"
+    if clock == "night":
+        if moment.start.hour >= 12 and moment.sun >= float(spec["dark"]):
+            return "evening"
+        if moment.start.hour < 12 and moment.sun >= float(spec["dawn"]):
+            return "early"
+    return clock
+
+
 def time_bucket(moment: Moment) -> str | None:
     """When a moment happened, in the one scheme (:func:`time_buckets`); None: unsure.
 
@@ -63,11 +87,17 @@ def time_bucket(moment: Moment) -> str | None:
     camera clock disagrees (a wrong time zone, a clock never set), a strongly tagged
     photo that tells the time on its own wins ("night" at 15:53 is night); a weak tag, or
     one that only rules times out (a blue sky at 22:00), leaves the time unsure. Without
-    light tags it is the clock's bucket (None without a time).
+    light tags it is the clock's bucket (None without a time), as the sun sets it right
+    (:func:`clock_bucket`).
     """
     light = _time_spec()["light"]
-    clock = time_of_day(moment.start) if moment.start else None
-    seen = [(t, light["tags"][t.id]) for t in moment.tags if t.id in light["tags"]]
+    clock = clock_bucket(moment)
+    present = {t.id for t in moment.tags}
+
+    def voided(ev: dict) -> bool:  # a night sky is no blue sky (``unless``)
+        return any(u in present and clock in light["tags"].get(u, {}).get("times", ()) for u in ev.get("unless", ()))
+
+    seen = [(t, light["tags"][t.id]) for t in moment.tags if t.id in light["tags"] and not voided(light["tags"][t.id])]
     if not seen:
         return clock
     fits = set(time_buckets())
@@ -215,9 +245,11 @@ def group_moments(items: list[MediaItem]) -> list[Moment]:
         times = [i.taken_at for i in g if i.taken_at]
         start, end = (min(times), max(times)) if times else (None, None)
         day = day_of[start.date()] if start else (moments[-1].day if moments else 1)
+        suns = sorted(s for s in map(item_sun, g) if s is not None)
         moments.append(Moment(
             index=k, day=day, date=start.date() if start else None, start=start, end=end,
             place=_main_place(g), item_ids=[i.id for i in g], tags=summarise_tags(g, limit=6),
+            sun=round(suns[len(suns) // 2], 2) if suns else None,  # the median photo's
         ))
     return moments
 

@@ -18,7 +18,7 @@ from datetime import date
 
 from creator.resources import load_prompt
 from creator.types import Caption, Moment, NoteContext, Tag
-from creator.understanding.moments import time_bucket, time_buckets, time_of_day, trip_dates
+from creator.understanding.moments import clock_bucket, time_bucket, time_buckets, trip_dates
 
 from . import wording as wd
 from .checks import BODY_MAX, HASHTAGS_MAX, TITLE_MAX, clean_hashtag, families, family_of, title_length, trim_title
@@ -518,7 +518,7 @@ def _moment_sentences(facts: TripFacts, bank: dict, picker: _Picker, moments: li
     def when(m: Moment) -> tuple[int, int]:
         # a moment the photos put at night comes after the afternoon, whatever its clock said;
         # one whose time is unsure keeps its clock's place
-        b = buckets[m.index] or (time_of_day(m.start) if m.start else None)
+        b = buckets[m.index] or clock_bucket(m)
         return (time_buckets().index(b) if b else -1, position[m.index])
 
     chosen.sort(key=when)
@@ -532,7 +532,7 @@ def _moment_sentences(facts: TripFacts, bank: dict, picker: _Picker, moments: li
         # dark: the photos or the clock say night (a sky tag that vetoes a night clock leaves
         # the time unsure, and a lit sky just as unsure)
         dark = (bucket == "night" or bool({t.id for t in m.tags} & DARK_TAGS)
-                or (bucket is None and m.start is not None and time_of_day(m.start) == "night"))
+                or (bucket is None and clock_bucket(m) == "night"))
         tag_ids = worth(m)
         fresh = [t for t in tag_ids if t not in used_tags] or tag_ids
         n_said = 0

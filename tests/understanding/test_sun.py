@@ -20,6 +20,7 @@ from creator.media import load_media, photo_meta
 from creator.types import GPS
 from creator.understanding import understand_items
 from creator.understanding.lite import light_gate, time_of_day
+from creator.understanding.moments import build_context, clock_bucket, time_bucket, trip_time_of_day
 from creator.understanding.sun import capture_utc, item_sun, sun_elevation
 from tests.factories import make_photo
 
@@ -162,3 +163,64 @@ def test_after_dusk_a_bright_frame_may_still_be_night():
     assert by_sun["night"] == said["night"] and by_sun["starry_sky"][0] == 0.0
     # in the blue hour (the sun 3° down) the frame's light still decides
     assert light_gate(said, lit, datetime(2026, 12, 4, 17, 0), -3.0)["night"][0] == 0.0
+
+
+def _moment_of(when: datetime, tags, pos=None, offset=None):
+    """One understood photo as its own moment (its place looked up as understand_items does)."""
+    from creator.types import MediaItem, MediaKind
+    from creator.understanding.places import locate
+    from creator.vocabulary import vocabulary
+
+    v = vocabulary()
+    where = gps(pos) if pos else None
+    item = MediaItem(path="/照片/一张.jpg", id="0" * 16, kind=MediaKind.photo, taken_at=when, utc_offset=offset,
+                     gps=where, place=locate(where) if where else None,
+                     tags=[v.tag(t, s, "imagenet") for t, s in tags])
+    return build_context([item])
+
+
+def test_the_sun_sets_the_moment_s_clock_right():
+    """The time words, the music query and the cover's light read one bucket: where the sun
+    is known it corrects the clock (17:50 after dark in a Kyoto December is night, 22:30
+    in a Stockholm June still the evening), and a night skyline's sky is no blue sky."""
+    dusk = datetime(2026, 12, 4, 17, 50)
+    city = [("city", 0.9), ("architecture", 0.8)]
+    kyoto = _moment_of(dusk, city, KYOTO, 540)
+    [m] = kyoto.moments
+    assert m.sun == pytest.approx(-13.1, abs=0.3)
+    assert clock_bucket(m) == "night" and time_bucket(m) == "night" and trip_time_of_day(kyoto) == "night"
+    [bare] = _moment_of(dusk, city).moments  # no GPS: the clock's evening
+    assert bare.sun is None and clock_bucket(bare) == time_bucket(bare) == "evening"
+    # Stockholm in June: 22:30 is twilight, the evening; 03:45 the sun is up, early; 02:00 night
+    assert clock_bucket(_moment_of(datetime(2026, 6, 21, 22, 30), city, STOCKHOLM).moments[0]) == "evening"
+    assert clock_bucket(_moment_of(datetime(2026, 6, 21, 3, 45), city, STOCKHOLM).moments[0]) == "early"
+    assert clock_bucket(_moment_of(datetime(2026, 6, 21, 2, 0), city, STOCKHOLM).moments[0]) == "night"
+    assert clock_bucket(_moment_of(datetime(2026, 6, 21, 22, 30), city).moments[0]) == "night"
+    # a skyline at night carries sky too: with the night tag and a clock that fits it, the
+    # sky rules nothing out (before, the sky vetoed the night and the time went unsaid)
+    skyline = [("city", 0.95), ("night", 0.9), ("sky", 0.9)]
+    assert time_bucket(_moment_of(dusk, skyline, KYOTO, 540).moments[0]) == "night"
+    assert time_bucket(_moment_of(datetime(2026, 12, 4, 21, 0), skyline).moments[0]) == "night"
+    # a blue sky beside a faint night tag at 14:00 still leaves the time unsure
+    assert time_bucket(_moment_of(datetime(2026, 12, 4, 14, 0), [("sky", 0.9), ("night", 0.4)]).moments[0]) is None
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_a_kyoto_december_dusk_is_told_as_night(lang):
+    """Lit buildings at 17:50 in a Kyoto December, the sun 13° down: every draft tells the
+    night and none the golden hour (the clock alone said evening: sunset words)."""
+    import random
+
+    from creator.resources import load_prompt
+    from pipelines.caption.template import compose
+
+    ctx = _moment_of(datetime(2026, 12, 4, 17, 50), [("city", 0.95), ("architecture", 0.9), ("night", 0.9),
+                                                     ("sky", 0.9)], KYOTO, 540)
+    sunset = load_prompt(f"caption/{lang}.yaml")["time_words"]["sunset"]
+    evening = load_prompt(f"caption/{lang}.yaml")["times"]["evening"]
+    for style in ("guide", "mood"):
+        for seed in range(8):
+            body = compose(ctx, lang=lang, style=style, rng=random.Random(seed)).body
+            low = body.split("💡")[0].lower()  # the story, not the tips ("shoot buildings at dusk")
+            assert not any(w.lower() in low for w in [*sunset, *evening]), (style, seed, body)
+    assert load_prompt("music/moods.yaml")["time_of_day"][trip_time_of_day(ctx)][lang] in ("夜晚", "night-time")
