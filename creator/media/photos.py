@@ -628,5 +628,5 @@ def photo_meta(path: str | os.PathLike) -> dict[str, Any]:
     if taken is not None and offset is None:
         offset = _gps_utc_offset(gps_ifd, taken)
     return {"width": width, "height": height, "format": fmt, "mode": mode, "orientation": orientation,
-            "colour_profile": profiled, "taken_at": taken, "utc_offset": offset if taken is not None else None,
+            "colour_profile": profiled, "taken_at": taken, "utc_offset": offset,
             "gps": gps, "warnings": warns}

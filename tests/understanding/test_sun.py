@@ -19,7 +19,7 @@ from creator.config import Settings, TaggingSettings
 from creator.media import load_media, photo_meta
 from creator.types import GPS
 from creator.understanding import understand_items
-from creator.understanding.lite import light_gate, time_of_day
+from creator.understanding.lite import daylight, light_gate
 from creator.understanding.moments import build_context, clock_bucket, time_bucket, trip_time_of_day
 from creator.understanding.sun import capture_utc, item_sun, sun_elevation
 from tests.factories import make_photo
@@ -85,19 +85,19 @@ def test_the_sun_where_and_when_the_photo_was_taken():
     assert sun_elevation(datetime(1, 1, 1, 0, 10), 540, gps(KYOTO)) is None
 
 
-def test_time_of_day_prefers_the_sun_to_the_clock():
+def test_daylight_prefers_the_sun_to_the_clock():
     # 17:40 by the clock says nothing about the dark (only 20:30 on does) ...
-    clock = time_of_day(datetime(2026, 12, 4, 17, 40))
+    clock = daylight(datetime(2026, 12, 4, 17, 40))
     assert not clock.dark and clock.golden
     # ... the sun 10° below the horizon does
-    sun = time_of_day(datetime(2026, 12, 4, 17, 40), -10.0)
+    sun = daylight(datetime(2026, 12, 4, 17, 40), -10.0)
     assert sun.dark and not sun.golden
     # 21:30 in a Stockholm June is no night: the sun is still up, golden
-    late = time_of_day(datetime(2026, 6, 21, 21, 30), 2.6)
-    assert late.golden and not late.dark and not time_of_day(datetime(2026, 6, 21, 21, 30)).golden
+    late = daylight(datetime(2026, 6, 21, 21, 30), 2.6)
+    assert late.golden and not late.dark and not daylight(datetime(2026, 6, 21, 21, 30)).golden
     # an arctic December noon is no midday: a sunset-coloured sky may be said
-    assert not time_of_day(datetime(2026, 12, 15, 12, 0), -2.9).midday
-    assert time_of_day(datetime(2026, 12, 15, 12, 0)).midday
+    assert not daylight(datetime(2026, 12, 15, 12, 0), -2.9).midday
+    assert daylight(datetime(2026, 12, 15, 12, 0)).midday
 
 
 def test_no_night_while_the_sun_is_up():
