@@ -163,7 +163,7 @@ def claims(text: str, lang: str, lex: dict[str, set[str]]) -> dict[str, frozense
     for t, ws in lex.items():
         for w in ws:
             owners.setdefault(w.lower(), set()).add(t)
-    words = sorted(owners, key=len, reverse=True)
+    words = sorted(owners, key=lambda w: (-len(w), w))  # ties by the word: the same on every run
     taken = [False] * len(low)
     found: dict[str, frozenset[str]] = {}
     for w in words:
@@ -226,7 +226,7 @@ def draft_text(caption, ctx) -> str:
         if tip is not None and tip in owners:
             owner = owners[tip]
             if owner is not None:  # said as the tag's first name, which the lexicon reads back
-                lines.append(sorted(lex[owner], key=len)[-1])
+                lines.append(max(lex[owner], key=lambda w: (len(w), w)))  # the same word on every run
             continue
         lines.append(line)
     text = "\n".join([caption.title, "\n".join(lines), " ".join(caption.hashtags)])
@@ -235,7 +235,7 @@ def draft_text(caption, ctx) -> str:
         for v in (p.name_zh, p.name_en, p.city_zh, p.city_en, p.country_zh, p.country_en, p.region_zh, p.region_en):
             if v:
                 names |= {v, re.sub(r"[\s'’\-.]", "", v)}
-    for n in sorted(names, key=len, reverse=True):
+    for n in sorted(names, key=lambda v: (-len(v), v)):
         text = text.replace(n, " ")
     return text
 
