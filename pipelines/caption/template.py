@@ -350,16 +350,18 @@ class _Picker:
         return o
 
     def clause(self, tag_id: str, bucket: str | None, *, sunless: bool = False,
-               dark: bool = False) -> str | None:
+               dark: bool = False, unlit: bool = False) -> str | None:
         """A clause for ``tag_id`` that says nothing against the moment's time ``bucket``;
         ``sunless`` (the moment's photos show fog or rain): none that speaks of sunshine;
         ``dark`` (the moment is at night): for a daylit tag (themes.yaml light.daylit), only
-        one that names the night itself."""
+        one that names the night itself; ``unlit`` (no built place in the moment, themes.yaml
+        light.lit_by): none that speaks of lights."""
         night_only = dark and tag_id in _ranking()["light"]["daylit"]
         return self.pick(list(self.bank["tags"].get(tag_id, {}).get("clauses", [])),
                          fits=lambda c: wd.fits_time(c, self.lang, bucket)
                          and not (sunless and "daylight" in wd.time_classes(c, self.lang))
-                         and not (night_only and "night" not in wd.time_classes(c, self.lang)))
+                         and not (night_only and "night" not in wd.time_classes(c, self.lang))
+                         and not (unlit and wd.names_lights(c, self.lang)))
 
 
 def _title_values(facts: TripFacts, bank: dict, place: str | None, skip: int = 0) -> dict[str, str]:
@@ -523,6 +525,7 @@ def _moment_sentences(facts: TripFacts, bank: dict, picker: _Picker, moments: li
 
     chosen.sort(key=when)
     classes = _ranking()["light"]["classes"]
+    lit_by = set(_ranking()["light"]["lit_by"])
     sentences: list[str] = []
     said: list[tuple[str, str | None]] = []
     prev_bucket: str | None = None
@@ -533,13 +536,15 @@ def _moment_sentences(facts: TripFacts, bank: dict, picker: _Picker, moments: li
         # the time unsure, and a lit sky just as unsure)
         dark = (bucket == "night" or bool({t.id for t in m.tags} & DARK_TAGS)
                 or (bucket is None and clock_bucket(m) == "night"))
+        # lamps and lit streets only where the draft may say a built place is in the photos
+        unlit = not ({t.id for t in m.tags if t.id in facts.tags} & lit_by)
         tag_ids = worth(m)
         fresh = [t for t in tag_ids if t not in used_tags] or tag_ids
         n_said = 0
         for tid in fresh:
             if n_said >= per_moment:
                 break
-            clause = picker.clause(tid, bucket, sunless=sunless, dark=dark)
+            clause = picker.clause(tid, bucket, sunless=sunless, dark=dark, unlit=unlit)
             if clause is None:
                 continue
             # a clause that names the time ("夜里出门散步") needs no "晚上，"; sunlight names none

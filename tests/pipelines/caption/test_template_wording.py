@@ -421,3 +421,28 @@ def test_animal_clauses_do_not_count_the_animals():
             assert not re.search(r"一(只|头|群|条)", c), (tid, c)
     for c in en["tags"]["bird"]["clauses"]:
         assert not re.search(r"\b(a|one) bird\b", c), c
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_no_lights_at_night_without_a_built_place(lang):
+    """A starry desert at night has no lights to walk among ("夜里出门散步，灯光很有氛围" was
+    said of one); a city at night still has them."""
+    lit = load_prompt(f"caption/{lang}.yaml")["lit_words"]
+    assert lit
+
+    def lights(text: str) -> bool:
+        return any(re.search(rf"\b{re.escape(w)}\b", text, re.I) if lang == "en" else w in text for w in lit)
+
+    desert = scenes([(1, 13, None, [("desert", 0.9), ("sky", 0.9)]),
+                     (1, 21, None, [("night", 0.9), ("desert", 0.85), ("sky", 0.9)])],
+                    start=date(2024, 5, 4), season="spring", gps=None)
+    city = scenes([(1, 13, None, [("architecture", 0.9), ("city", 0.9)]),
+                   (1, 21, None, [("night", 0.9), ("city", 0.9), ("architecture", 0.85)])],
+                  start=date(2024, 5, 4), season="spring", gps=None)
+    city_lights = 0
+    for style in ("guide", "mood"):
+        for seed in range(24):
+            c = compose(desert, lang=lang, style=style, rng=random.Random(seed))
+            assert not lights(c.body), (style, seed, c.body)
+            city_lights += lights(compose(city, lang=lang, style=style, rng=random.Random(seed)).body)
+    assert city_lights > 0
