@@ -353,15 +353,21 @@ class _Picker:
                dark: bool = False, unlit: bool = False) -> str | None:
         """A clause for ``tag_id`` that says nothing against the moment's time ``bucket``;
         ``sunless`` (the moment's photos show fog or rain): none that speaks of sunshine;
-        ``dark`` (the moment is at night): for a daylit tag (themes.yaml light.daylit), only
-        one that names the night itself; ``unlit`` (no built place in the moment, themes.yaml
-        light.lit_by): none that speaks of lights."""
+        ``dark`` (the moment is at night): for a daylit tag (themes.yaml light.daylit), and
+        for a clause that speaks of colours (the bank's colour_words), only one that names the
+        night itself; ``unlit`` (no built place in the moment, themes.yaml light.lit_by):
+        none that speaks of lights (lit_words)."""
         night_only = dark and tag_id in _ranking()["light"]["daylit"]
-        return self.pick(list(self.bank["tags"].get(tag_id, {}).get("clauses", [])),
-                         fits=lambda c: wd.fits_time(c, self.lang, bucket)
-                         and not (sunless and "daylight" in wd.time_classes(c, self.lang))
-                         and not (night_only and "night" not in wd.time_classes(c, self.lang))
-                         and not (unlit and wd.names_lights(c, self.lang)))
+
+        def fits(c: str) -> bool:
+            classes = wd.time_classes(c, self.lang)
+            return (wd.fits_time(c, self.lang, bucket)
+                    and not (sunless and "daylight" in classes)
+                    and not ((night_only or (dark and wd.names_any(c, self.lang, "colour_words")))
+                             and "night" not in classes)
+                    and not (unlit and wd.names_any(c, self.lang, "lit_words")))
+
+        return self.pick(list(self.bank["tags"].get(tag_id, {}).get("clauses", [])), fits=fits)
 
 
 def _title_values(facts: TripFacts, bank: dict, place: str | None, skip: int = 0) -> dict[str, str]:

@@ -99,20 +99,22 @@ def fits_time(text: str, lang: str, bucket: str | None) -> bool:
     return all(bucket in allowed[c] for c in classes)
 
 
-@functools.lru_cache(maxsize=4)
-def _lit_pattern(lang: str) -> re.Pattern | None:
-    words = bank(lang).get("lit_words") or []
+@functools.lru_cache(maxsize=16)
+def _word_pattern(lang: str, key: str) -> re.Pattern | None:
+    words = bank(lang).get(key) or []
     if not words:
         return None
     alt = "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
     return re.compile(rf"\b(?:{alt})\b", re.I) if script(lang)["whole_words"] else re.compile(alt)
 
 
-@functools.lru_cache(maxsize=8192)
-def names_lights(text: str, lang: str) -> bool:
-    """Whether ``text`` speaks of lamps and lit streets (bank ``lit_words``): such a clause
-    needs a built place in the photos (a starry desert has no lights to walk among)."""
-    pat = _lit_pattern(lang)
+@functools.lru_cache(maxsize=16384)
+def names_any(text: str, lang: str, key: str) -> bool:
+    """Whether ``text`` holds a word of the bank's list ``key``: ``lit_words`` (lamps and lit
+    streets: such a clause needs a built place in the photos, a starry desert has no lights
+    to walk among) or ``colour_words`` (colours: not seen in the dark unless the clause
+    speaks of the night itself)."""
+    pat = _word_pattern(lang, key)
     return bool(pat and pat.search(text))
 
 

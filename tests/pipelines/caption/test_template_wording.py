@@ -446,3 +446,32 @@ def test_no_lights_at_night_without_a_built_place(lang):
             assert not lights(c.body), (style, seed, c.body)
             city_lights += lights(compose(city, lang=lang, style=style, rng=random.Random(seed)).body)
     assert city_lights > 0
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_no_colours_in_the_dark(lang):
+    """Colours are not seen at night: "Once night fell, the flower beds layered colour on
+    colour" and "晚上，海水的颜色由近到远一层层变深" were written of night photos. A clause
+    with a colour word is told in the dark only when it speaks of the night itself."""
+    colours = load_prompt(f"caption/{lang}.yaml")["colour_words"]
+    assert colours
+    words = _time_words(lang)
+
+    def coloured(s: str) -> bool:
+        return any(re.search(rf"\b{re.escape(w)}\b", s, re.I) if lang == "en" else w in s for w in colours)
+
+    night = scenes([(1, 21, KYOTO, [("night", 0.9), ("sea", 0.9), ("flower", 0.85), ("autumn", 0.85)]),
+                    (2, 21, KYOTO, [("night", 0.9), ("forest", 0.9), ("plant", 0.85), ("fruit", 0.85)])],
+                   start=date(2024, 11, 16), season="autumn", gps=(35.01, 135.77))
+    day = scenes([(1, 10, KYOTO, [("sea", 0.9), ("flower", 0.85), ("autumn", 0.85)]),
+                  (2, 10, KYOTO, [("forest", 0.9), ("plant", 0.85), ("fruit", 0.85)])],
+                 start=date(2024, 11, 16), season="autumn", gps=(35.01, 135.77))
+    by_day = 0
+    for style in ("guide", "mood"):
+        for seed in range(24):
+            c = compose(night, lang=lang, style=style, rng=random.Random(seed))
+            for s in _sentences(c.body, lang):
+                assert not coloured(s) or words["night"].search(s), (style, seed, s)
+            by_day += any(coloured(s) for s in _sentences(
+                compose(day, lang=lang, style=style, rng=random.Random(seed)).body, lang))
+    assert by_day > 0
