@@ -719,10 +719,13 @@ def _check_inputs(media: list, out: Path, *, overwrite: bool) -> list:
     never when newer or unreadable), and no output of the run may replace one of its
     inputs. The files of the draft being replaced are outputs, not inputs: they are left
     out of the media. Returns the media to read."""
-    from .drafts import check_existing_draft, input_collisions, own_file, own_files
+    from pipelines.carousel.post import check_replaceable
+
+    from .drafts import POST, check_existing_draft, input_collisions, own_file, own_files
     from .media import iter_media_files
 
     previous = check_existing_draft(out, overwrite=overwrite)
+    check_replaceable(out / POST)  # the image note is swapped in whole at the end: say so now
     files = iter_media_files(media)
     if previous is not None:
         old = set()

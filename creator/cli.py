@@ -221,7 +221,7 @@ def run_make(args) -> int:
         print(f"cover: {draft.cover.path}")
     if draft.video:
         print(f"video: {draft.video.path} ({draft.video.duration:.1f} s)")
-    if (out / "post").is_dir():
+    if (out / "post").is_dir() and not any(w.startswith("post:") for w in draft.warnings):  # written by this run
         print(f"post: {out / 'post'}  —  ready to post ({len(list((out / 'post').glob('*.jpg')))} images)")
     for w in draft.warnings + draft.context.warnings:
         print(f"warning: {w}", file=sys.stderr)

@@ -81,6 +81,7 @@ STAGING_PREFIX = ".staging-"
 # Names a run writes into a draft folder (besides assets/ and cover.<ext>).
 OUTPUT_NAMES = (DRAFT_FILE, "caption.md", "note.mp4", "note.zip")
 ASSETS = "assets"
+POST = "post"  # the image note ready to post, replaced whole by each export
 
 
 MAX_ID_LENGTH = 80
@@ -439,12 +440,29 @@ def refuse_replacing_media(outs: Iterable[str | os.PathLike], draft: Draft, draf
                              f"({hit}); give another file name")
 
 
+def media_inside(draft: Draft, draft_dir: str | os.PathLike, folder: str | os.PathLike) -> list[str]:
+    """The names of the draft's own photos, clips and track whose files lie inside
+    ``folder`` (symlinks followed): an output that replaces ``folder`` whole (post/)
+    would take them with it."""
+    base = os.path.realpath(os.fspath(folder))
+    own = draft_folder(draft_dir)
+    hits = []
+    for value in [i.path for i in draft.context.items] + [draft.track.path if draft.track else None]:
+        if not value or "\0" in value:
+            continue
+        path = value if os.path.isabs(value) else os.path.join(own, value)
+        real = os.path.realpath(path)
+        if real != base and os.path.commonpath([real, base]) == base:
+            hits.append(PurePosixPath(value.replace("\\", "/")).name)
+    return hits
+
+
 def _is_output_name(rel: PurePosixPath) -> bool:
     parts = rel.parts
     if not parts:
         return False
-    if parts[0] in (ASSETS,) or parts[0].startswith(STAGING_PREFIX):
-        return True
+    if parts[0] in (ASSETS, POST) or parts[0].startswith(STAGING_PREFIX):
+        return True  # post/ is replaced whole by each export
     return len(parts) == 1 and (parts[0] in OUTPUT_NAMES or PurePosixPath(parts[0]).stem == "cover")
 
 

@@ -10,6 +10,7 @@ Both replace a folder only when it holds nothing but what they write.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -44,10 +45,11 @@ def run_carousel(args: argparse.Namespace, settings=None) -> int:
     if not 1 <= args.n <= MAX_IMAGES:
         raise InputError(f"--n: between 1 and {MAX_IMAGES}, got {args.n}")
     settings = settings or Settings.for_profile(args.profile)
-    context = understand([Path(p) for p in args.paths], settings)
+    out = Path(args.out)
+    paths = _inputs_outside(args.paths, out)  # before any work: -o is replaced whole
+    context = understand(paths, settings)
     result = Pipeline()(CarouselRequest(context=context, n=args.n, ratio=args.ratio, labels=args.labels,
                                         language=args.lang))
-    out = Path(args.out)
     draft = Draft(language=args.lang, context=context, carousel=result.entries)
     left_out: list[str] = []
     write_post(draft, out.parent, out, warnings=left_out)
@@ -60,6 +62,32 @@ def run_carousel(args: argparse.Namespace, settings=None) -> int:
     for w in result.warnings + left_out + context.warnings:  # stderr, one line each (README)
         print(f"warning: {_one_line(w)}", file=sys.stderr)
     return 0  # written: a photo left out is a warning, not a failure
+
+
+def _inputs_outside(paths: list[str], out: Path) -> list[Path]:
+    """The photos and clips to read, checked against ``out``, which the carousel replaces
+    whole: InputError when a given path is ``out`` or lies inside it (``creator carousel
+    trip -o trip`` with photos named 01.jpg...); the images of an earlier carousel in a
+    folder under a given one (``carousel trip -o trip/carousel``) are outputs, not photos
+    of the trip, and are left out."""
+    from creator.errors import InputError
+    from creator.media import iter_media_files
+
+    base = os.path.realpath(out)
+
+    def inside(p) -> bool:
+        real = os.path.realpath(p)
+        return os.path.commonpath([real, base]) == base
+
+    given = [Path(p) for p in paths]
+    named = [p for p in given if inside(p)]
+    if named:
+        raise InputError(f"-o {out}: the carousel replaces that folder, and it holds what is being read "
+                         f"({', '.join(p.name for p in named[:3])}{'...' if len(named) > 3 else ''}); "
+                         "choose another folder")
+    files = iter_media_files(given)
+    kept = [f for f in files if not inside(f)]
+    return kept if len(kept) != len(files) else given
 
 
 def _one_line(text: str) -> str:

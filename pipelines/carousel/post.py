@@ -25,7 +25,7 @@ from pathlib import Path
 
 from PIL import Image
 
-from creator.drafts import atomic_write_text, media_file, own_file, track_file
+from creator.drafts import atomic_write_text, media_file, media_inside, own_file, track_file
 from creator.errors import DraftError, InputError, MediaError
 from creator.types import Box, Draft, MediaItem
 
@@ -129,7 +129,7 @@ _POST_NAME = re.compile(r"^(\d{2,3}\.jpg|title\.txt|body\.txt|hashtags\.txt|capt
                         r"|\..+\.part)$")
 
 
-def _check_replaceable(out: Path) -> None:
+def check_replaceable(out: Path) -> None:
     """Refuse to replace a folder that holds anything an export does not write (the
     user's photos, say): it would be lost with the swap."""
     if out.is_symlink() or (out.exists() and not out.is_dir()):
@@ -140,6 +140,17 @@ def _check_replaceable(out: Path) -> None:
         if other:
             raise InputError(f"{out}: holds files an export does not write ({', '.join(other[:3])}"
                              f"{'...' if len(other) > 3 else ''}); not replaced: choose another folder")
+
+
+def _check_no_media(draft: Draft, draft_dir: str | os.PathLike, out: Path) -> None:
+    """Refuse a post folder that holds the draft's own photos, clips or track (``creator
+    post DRAFT -o <the photos' folder>`` with photos named 01.jpg...): the swap would
+    replace them."""
+    hits = media_inside(draft, draft_dir, out)
+    if hits:
+        raise InputError(f"{out}: holds the draft's own photos or track ({', '.join(hits[:3])}"
+                         f"{'...' if len(hits) > 3 else ''}); writing the post there would replace them: "
+                         "choose another folder")
 
 
 def write_post(draft: Draft, draft_dir: str | os.PathLike, out_dir: str | os.PathLike | None = None,
@@ -173,7 +184,8 @@ def write_post(draft: Draft, draft_dir: str | os.PathLike, out_dir: str | os.Pat
     entries = [e for e in draft.carousel if e.item_id in by_id]
     if cover is None and not entries:
         raise InputError("draft: it has neither a cover nor a carousel to post")
-    _check_replaceable(out)
+    check_replaceable(out)
+    _check_no_media(draft, draft_dir, out)
     out.parent.mkdir(parents=True, exist_ok=True)
     with work_folder(out.parent) as work:
         stage = Path(work) / "post"
@@ -205,7 +217,8 @@ def write_post(draft: Draft, draft_dir: str | os.PathLike, out_dir: str | os.Pat
             if video.is_file():
                 _link_or_copy(video, stage / "note.mp4")
         # the swap: the last export moves into the work folder (removed with it)
-        _check_replaceable(out)
+        check_replaceable(out)
+        _check_no_media(draft, draft_dir, out)
         if out.exists():
             os.rename(out, Path(work) / "old")
         os.rename(stage, out)

@@ -243,3 +243,50 @@ def test_a_photo_that_cannot_be_read_is_left_out_and_said(trip, ids, tmp_path):
     post = write_post(Draft(context=ctx, carousel=entries), folder, warnings=warnings)
     assert sorted(p.name for p in post.iterdir()) == [f"{k:02d}.jpg" for k in range(1, len(entries))]
     assert len(warnings) == 1 and "照片_坏了.jpg" in warnings[0]
+
+
+def test_the_photos_are_never_replaced_by_a_post_or_carousel_written_onto_them(tmp_path, capsys, monkeypatch):
+    """Photos named 01.jpg, 02.jpg (as a camera or an earlier export names them) look like
+    an export's own files: `post DRAFT -o <their folder>`, `make <folder>/post -o <folder>`
+    and `carousel DIR -o DIR` replaced them. Each is refused, before any work where it can
+    be, and the photos are byte for byte as they were; `make --force` over a post/ holding
+    a file of the user's is refused at once (it did all the work first)."""
+    from creator.cli import main
+    from tests.factories import make_photo
+
+    monkeypatch.setenv("CREATOR_CACHE_DIR", str(tmp_path / "cache"))
+    mine = tmp_path / "我的照片"
+    for k, sample in enumerate(("china", "flower"), 1):
+        make_photo(mine / f"{k:02d}.jpg", sample, size=(320, 240))
+    before = {p.name: p.read_bytes() for p in mine.iterdir()}
+
+    def same() -> bool:
+        return {p.name: p.read_bytes() for p in mine.iterdir()} == before
+
+    out = tmp_path / "草稿"
+    assert main(["make", str(mine), "-o", str(out), "--no-progress"]) == 0
+    capsys.readouterr()
+    assert main(["post", str(out), "-o", str(mine)]) == 2
+    assert "holds the draft's own photos" in capsys.readouterr().err and same()
+
+    assert main(["carousel", str(mine), "-o", str(mine)]) == 2
+    assert "replaces that folder" in capsys.readouterr().err and same()
+    # an earlier carousel in a folder under the photos is not read back as photos of the trip
+    assert main(["carousel", str(mine), "-o", str(mine / "轮播")]) == 0
+    assert main(["carousel", str(mine), "-o", str(mine / "轮播")]) == 0
+    assert sorted(p.name for p in (mine / "轮播").iterdir()) == ["01.jpg", "02.jpg"]
+    shutil.rmtree(mine / "轮播")
+    capsys.readouterr()
+
+    trip = tmp_path / "旅行"
+    shutil.copytree(mine, trip / "post")
+    assert main(["make", str(trip / "post"), "-o", str(trip), "--no-progress"]) == 2
+    assert "would replace your own 01.jpg" in capsys.readouterr().err
+    assert [p.read_bytes() for p in sorted((trip / "post").iterdir())] == [before["01.jpg"], before["02.jpg"]]
+
+    (out / "post" / "我的.txt").write_text("别删", encoding="utf-8")
+    stamp = (out / "draft.json").stat().st_mtime_ns
+    assert main(["make", str(mine), "-o", str(out), "--force", "--no-progress"]) == 2
+    assert "我的.txt" in capsys.readouterr().err
+    assert (out / "draft.json").stat().st_mtime_ns == stamp  # refused before the draft was replaced
+    assert (out / "post" / "我的.txt").read_text(encoding="utf-8") == "别删" and same()
