@@ -220,10 +220,14 @@ def read_draft_json(path: Path) -> dict:
         raise DraftError(f"{path} is not a readable draft: {e}") from None
     except ValueError as e:
         raise DraftError(f"{path} is damaged: {e}") from None
+    except RecursionError:  # "[[[[..." nested past the parser's stack: no draft is that deep
+        raise DraftError(f"{path} is not a readable draft: nested too deeply") from None
     if not isinstance(data, dict):
         raise DraftError(f"{path} is not a draft (expected a JSON object)")
     version = data.get("schema_version", 1)
-    if not isinstance(version, int) or isinstance(version, bool) or version > DRAFT_SCHEMA_VERSION:
+    if not isinstance(version, int) or isinstance(version, bool) or version < 1:
+        raise DraftError(f"{path} is damaged: schema_version must be a whole number from 1, got {version!r}")
+    if version > DRAFT_SCHEMA_VERSION:
         raise DraftError(
             f"{path} was written by a newer version of the assistant (draft schema {version}, "
             f"this version reads up to {DRAFT_SCHEMA_VERSION}); upgrade travel-note-creator"

@@ -72,3 +72,45 @@ def test_output_into_a_closed_pipe_ends_quietly(tmp_path):
     proc.wait(timeout=120)
     assert "Traceback" not in err and "roken pipe" not in err.lower().replace("brokenpipe", "broken pipe"), err
     assert proc.returncode == 0, err  # the reader chose to stop: not a failure
+
+
+def test_out_of_range_values_and_damaged_inputs_get_one_line(tmp_path, capsys, monkeypatch):
+    """Found by trying: a frame of 100000x100000 was killed for memory rather than refused,
+    --fps 0 was taken as "unset", a cover title of 20 000 characters ended in a
+    RecursionError (6 000 in a DecompressionBombError after minutes), a music library of
+    nothing usable in a reshape error, a draft.json nested 100 000 deep in a RecursionError,
+    and a schema_version of "1" in "written by a newer version"."""
+    import json
+
+    from tests.factories import make_photo
+
+    monkeypatch.setenv("CREATOR_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    photos = tmp_path / "照片"
+    make_photo(photos / "西湖.jpg", "china", size=(240, 180))
+    draft = tmp_path / "草稿"
+    assert main(["make", str(photos), "-o", str(draft), "--no-progress"]) == 0
+    capsys.readouterr()
+
+    def run(argv, want: int, said: str) -> None:
+        rc = main(argv)
+        err = capsys.readouterr().err
+        assert rc == want, (argv[:3], rc, err)
+        assert "Traceback" not in err and said in err, err
+
+    run(["video", str(draft), "--size", "100000x100000", "-o", str(draft / "a.mp4")], 2, "4096x4096")
+    run(["video", str(draft), "--fps", "0", "-o", str(draft / "a.mp4")], 2, "fps: 0")
+    assert not (draft / "a.mp4").exists()
+    run(["cover", str(photos / "西湖.jpg"), "--n", "1", "-o", str(tmp_path / "封面.png"), "--title", "很长的标题" * 4000],
+        2, "at most 200")
+    lib = tmp_path / "空曲库"
+    (lib / "坏.mp3").parent.mkdir()
+    (lib / "坏.mp3").write_bytes(b"not audio")
+    run(["music", "--library", str(lib), "-q", "calm"], 1, "no usable tracks")
+    bad = tmp_path / "坏草稿"
+    bad.mkdir()
+    (bad / "draft.json").write_text("[" * 100000 + "]" * 100000, encoding="utf-8")
+    run(["post", str(bad)], 1, "nested too deeply")
+    for version in ("1", 0):
+        (bad / "draft.json").write_text(json.dumps({"schema_version": version}), encoding="utf-8")
+        run(["post", str(bad)], 1, "schema_version must be a whole number")

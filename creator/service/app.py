@@ -709,6 +709,8 @@ class _JsonBodies:
         except ValueError as e:  # JSONDecodeError too: the app answers a malformed body itself
             if not isinstance(e, json.JSONDecodeError):
                 return await refuse(f"request body: {e}", "InputError", 400)
+        except RecursionError:  # "[[[[..." past the parser's stack: no request is that deep
+            return await refuse("request body: nested too deeply", "InputError", 400)
         sent = False
 
         async def replay():

@@ -79,7 +79,11 @@ def run_cover(args: argparse.Namespace, settings=None) -> int:
               file=sys.stderr)
         return 2
     fmt = "jpeg" if out.suffix.lower() in (".jpg", ".jpeg") else "png"
-    if out.suffix.lower() not in (".png", ".jpg", ".jpeg"):
+    if out.suffix and out.suffix.lower() not in (".png", ".jpg", ".jpeg"):  # -o x.gif wrote x.png unasked
+        print(f"creator cover: -o {out}: a cover is written as .png or .jpg; give a name ending in one",
+              file=sys.stderr)
+        return 2
+    if not out.suffix:
         out = out.with_suffix(".png")
     if args.n is not None and not 1 <= args.n <= 16:
         print(f"creator cover: --n: between 1 and 16 candidates, got {args.n}", file=sys.stderr)

@@ -106,6 +106,11 @@ def save_image(image: Image.Image, path: Path, fmt: str = "png") -> Path:
     return atomic_write_bytes(path, buf.getvalue())
 
 
+#: the longest cover title taken: a post's title runs to about 20 characters, a long
+#: English one to 60-100; the layout search grows with the length
+MAX_TITLE = 200
+
+
 def _default_title(context: NoteContext, lang: str) -> str:
     """The title the caption stage would give this trip first (its template draft, seed
     0): the cover and the caption agree, in the CLI and the SDK alike."""
@@ -192,6 +197,9 @@ class Pipeline:
         check = s.safety_check if request.safety_check is None else request.safety_check
         if request.title is not None and not request.title.strip():
             raise InputError("title is empty: give a title or leave it unset for a default one")
+        if request.title is not None and len(request.title) > MAX_TITLE:
+            raise InputError(f"title: {len(request.title)} characters; a cover takes at most {MAX_TITLE} "
+                             "(a title of thousands never fits a cover and took minutes to lay out)")
 
         # 2. title, language and kicker
         lang = request.language or (title_language(request.title) if request.title else "zh")

@@ -16,8 +16,9 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
 from creator.config import Settings
-from creator.errors import InputError
+from creator.errors import InputError, MediaError
 from creator.music.analysis import choose_excerpt
+from creator.music.decode import AUDIO_SUFFIXES
 from creator.music.embeddings import (LiteEmbedder, TrackMatrix, build_track_matrix, score_tracks,
                                       tempo_word, top_indices)
 from creator.music.library import LibraryIndex, TrackRecord, index_library, index_path
@@ -120,6 +121,10 @@ class Pipeline:
             for path in report.silent:
                 warnings.append(f"skipped {Path(path).name}: silent")
             warnings += report.warnings
+        if not any(t.usable for t in index.tracks):  # none, or none that decodes
+            why = f" ({warnings[0]}{' ...' if len(warnings) > 1 else ''})" if warnings else ""
+            raise MediaError(f"music library {index.library}: no usable tracks{why}; "
+                             f"give a folder of audio files ({', '.join(x[1:] for x in AUDIO_SUFFIXES)})")
         key = (index.library, index.updated_at, len(index.tracks), self.embedder.cache_key)
         if self._matrix is None or self._matrix_key != key:
             cache = index_path(index.library, index_dir).with_suffix(f".{self.embedder.cache_key}.npz")

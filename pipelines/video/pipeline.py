@@ -226,6 +226,12 @@ def _aim(item: MediaItem) -> tuple[float, float]:
     return (0.5, 0.5)
 
 
+#: the largest frame side: 4K (2160x3840) fits; larger frames are past what H.264 levels and
+#: phones play, and would take the frames' memory past a desktop's (100000x100000 was
+#: killed for memory rather than refused)
+MAX_SIDE = 4096
+
+
 class Pipeline:
     """Renders a VideoRequest to an MP4. ``settings`` gives every default."""
 
@@ -237,9 +243,9 @@ class Pipeline:
         out of range (``output``: the .mp4 name too)."""
         s = self.settings
         width, height = request.size or (s.width, s.height)
-        if width < 64 or height < 64 or width % 2 or height % 2:
-            raise InputError(f"size: {width}x{height} must be even and at least 64x64")
-        fps = request.fps or s.fps
+        if not (64 <= width <= MAX_SIDE and 64 <= height <= MAX_SIDE) or width % 2 or height % 2:
+            raise InputError(f"size: {width}x{height} must be even, from 64x64 to {MAX_SIDE}x{MAX_SIDE}")
+        fps = s.fps if request.fps is None else request.fps  # 0 is a value (refused), not "unset"
         if not 1 <= fps <= 120:
             raise InputError(f"fps: {fps} is out of range 1..120")
         if request.length is not None and not 1 <= request.length <= 600:

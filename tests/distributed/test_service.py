@@ -194,6 +194,8 @@ def test_json_bodies_are_numbers_in_size_and_errors_in_the_sdks_shape(env):
     bad = dict(ctx, items=[dict(ctx["items"][0], quality=dict(ctx["items"][0].get("quality") or {}, score=float("nan")))])
     r = client.post("/carousel", content=json.dumps({"context": bad}), headers={"content-type": "application/json"})
     assert r.status_code == 400, r.text
+    r = client.post("/caption", content="[" * 100000 + "]" * 100000, headers={"content-type": "application/json"})
+    assert r.status_code == 400 and "nested too deeply" in r.json()["error"], r.text  # not a 500
     r = client.post("/caption", json={"context": ctx, "hint": "x" * 5000})
     assert r.status_code == 422 and r.json()["kind"] == "ValidationError" and "hint" in r.json()["error"]
     assert "x" * 100 not in r.text and len(r.text) < 2000

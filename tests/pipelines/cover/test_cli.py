@@ -33,6 +33,9 @@ def test_cover_command_reports_bad_style(tmp_path, capsys):
     photo = make_photo(tmp_path / "a.jpg", "coffee")
     assert main(["cover", str(photo), "-o", str(tmp_path / "c.png"), "--style", "nope"]) == 2
     assert "style" in capsys.readouterr().err
+    # a name of another image type is refused rather than quietly written as .png
+    assert main(["cover", str(photo), "-o", str(tmp_path / "封面.gif")]) == 2
+    assert ".png or .jpg" in capsys.readouterr().err and not list(tmp_path.glob("封面*"))
 
 
 def _cover_args(*argv: str) -> list[str]:
