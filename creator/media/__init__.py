@@ -217,6 +217,8 @@ def _unreadable(path: Path) -> str | None:
         return f"{name}: is a folder, not a photo or clip"
     if not os.access(path, os.R_OK):
         return f"{name}: permission denied (the file cannot be read)"
+    if not path.is_file():  # a FIFO or a device (a link to /dev/zero named .jpg): never opened
+        return f"{name}: not a regular file (a pipe or a device), not a photo or clip"
     if path.stat().st_size == 0:
         return f"{name}: empty file (0 bytes)"
     return None

@@ -102,6 +102,13 @@ def test_bad_files_get_clear_errors_and_the_batch_goes_on(tmp_path):
         assert len(by_name[name].id) == 16
     # A folder named like a photo is walked as a folder (here: empty), not read as a photo.
     assert load_media([files["dir_named_jpg"]]) == []
+    # a pipe or a device named like a photo is said to be one (it was "empty file (0 bytes)")
+    fifo = tmp_path / "管道.jpg"
+    os.mkfifo(fifo)
+    device = tmp_path / "零.jpg"
+    device.symlink_to("/dev/zero")
+    for item in load_media([fifo, device]):
+        assert item.error and "not a regular file" in item.error, item.error
 
 
 def test_unreadable_file(tmp_path):
