@@ -67,8 +67,8 @@ def score_photo(item: MediaItem, top_tags: list[Tag], ratio: float, width: int =
 
 
 def title_themes(title: str | None, context: NoteContext) -> list[str]:
-    """The tag ids of the trip that ``title`` names (by their words in either language's
-    phrase bank, or their labels): what the cover photo should show."""
+    """The tag ids of the trip that ``title`` names (by their header, title phrase or words
+    in either language's phrase bank, or their labels): what the cover photo should show."""
     if not title:
         return []
     from creator.resources import load_prompt
@@ -81,7 +81,8 @@ def title_themes(title: str | None, context: NoteContext) -> list[str]:
         bank = load_prompt(f"caption/{lang}.yaml")["tags"]
         for tid in sorted(tags):
             entry = bank.get(tid) or {}
-            words = [entry.get("header", "")] + list(entry.get("words", []))
+            # title_where: how a title names the tag ("A day after dark" is the night's)
+            words = [entry.get("header", ""), entry.get("title_where", "")] + list(entry.get("words", []))
             if any(w and w.lower() in low for w in words) and tid not in found:
                 found.append(tid)
     for t in [*context.top_tags, *(t for i in context.ok_items for t in i.tags)]:

@@ -125,6 +125,16 @@ def test_a_title_of_the_countryside_or_the_water_shows_such_a_photo(trip):
         assert out.candidates[0].cover.source == source, title
 
 
+def test_a_title_that_names_a_tag_by_its_title_phrase_shows_such_a_photo(trip):
+    """English titles name a tag by its title phrase: "A day after dark" is the night's
+    (en.yaml night.title_where), and its cover was a daytime city photo."""
+    items = list(trip.items)
+    items[4] = items[4].model_copy(update={"tags": [tag("night", "夜景", "night", 0.9)]})  # chelsea
+    ctx = trip.model_copy(update={"items": items})
+    out = Pipeline()(CoverRequest(context=ctx, title="Hangzhou: a day after dark", style="magazine", n=1))
+    assert out.candidates[0].cover.source == "id-chelsea"
+
+
 def test_bad_input(trip):
     with pytest.raises(InputError, match="style"):
         Pipeline()(CoverRequest(context=trip, title="x", style="nope"))
