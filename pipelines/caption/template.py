@@ -555,8 +555,10 @@ def _moment_sentences(facts: TripFacts, bank: dict, picker: _Picker, moments: li
                 continue
             # a clause that names the time ("夜里出门散步") needs no "晚上，"; sunlight names none
             own_time = any(len(classes[c]) <= 2 for c in wd.time_classes(clause, lang))
-            if not sentences:
-                first = bank["times"][bucket] if bucket and not own_time else (
+            if not sentences and own_time:
+                lead = None  # "入夜以后，…" opens the day itself ("一开始，入夜以后" said it twice)
+            elif not sentences:
+                first = bank["times"][bucket] if bucket else (
                     bank["times"]["unknown"] if facts.dated else bank["connectives"]["trip"])
                 lead = picker.pick(first, clause)
             elif n_said == 0 and bucket and bucket != prev_bucket and not own_time:

@@ -475,3 +475,23 @@ def test_no_colours_in_the_dark(lang):
             by_day += any(coloured(s) for s in _sentences(
                 compose(day, lang=lang, style=style, rng=random.Random(seed)).body, lang))
     assert by_day > 0
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_a_first_clause_that_names_its_time_opens_the_day_itself(lang):
+    """"一开始，入夜以后，在外面多待了一会儿" / "To start, the night felt slow": a clause
+    that names its own time needs no lead before it."""
+    bank = load_prompt(f"caption/{lang}.yaml")
+    leads = bank["times"]["unknown"] + bank["connectives"]["trip"]
+    words = _time_words(lang)
+    ctx = scenes([(1, 21, None, [("night", 0.9)]), (1, 22, None, [("night", 0.85), ("desert", 0.9)])],
+                 start=date(2024, 5, 4), season="spring", gps=None)
+    opened = 0
+    for style in ("guide", "mood"):
+        for seed in range(24):
+            body = compose(ctx, lang=lang, style=style, rng=random.Random(seed)).body
+            for s in _sentences(body, lang):
+                if words["night"].search(s):
+                    assert not any(s.startswith(lead) for lead in leads), (style, seed, s)
+                    opened += 1
+    assert opened
