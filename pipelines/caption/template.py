@@ -669,13 +669,19 @@ def _sections(facts: TripFacts, bank: dict, preset: dict, picker: _Picker, detai
 
 def _tips(facts: TripFacts, bank: dict, picker: _Picker, n: int, said: set[str]) -> list[str]:
     """Up to ``n`` tips: for the scenes the note tells (``said``), then general ones (the
-    season's, any trip's); never a tip for a scene the note does not mention."""
+    season's, any trip's); never a tip for a scene the note does not mention, and none of
+    buses and taxis (town_words) unless the note tells a built place (light.lit_by)."""
     tips = []
+    town = bool(said & set(_ranking()["light"]["lit_by"]))
+
+    def for_here(tip: str) -> bool:
+        return town or not wd.names_any(tip, facts.lang, "town_words")
+
     ranked = _by_weight([t for t in facts.tags.values() if t.id in said])  # a beach's sunscreen before a drink's
     for t in ranked:
         if len(tips) >= n:
             break
-        tip = picker.pick(list(bank["tags"].get(t.id, {}).get("tips", [])))
+        tip = picker.pick(list(bank["tags"].get(t.id, {}).get("tips", [])), fits=for_here)
         if tip:
             tips.append(tip)
     general = bank["generic_tips"]
@@ -683,7 +689,7 @@ def _tips(facts: TripFacts, bank: dict, picker: _Picker, n: int, said: set[str])
     season = general["tropics"] if facts.tropical else general.get(facts.season, []) if facts.season else []
     for pool in (season, general["any"]):
         while len(tips) < n:
-            tip = picker.pick(list(pool))
+            tip = picker.pick(list(pool), fits=for_here)
             if tip is None:
                 break
             tips.append(tip)

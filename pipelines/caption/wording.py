@@ -112,8 +112,8 @@ def _word_pattern(lang: str, key: str) -> re.Pattern | None:
 def names_any(text: str, lang: str, key: str) -> bool:
     """Whether ``text`` holds a word of the bank's list ``key``: ``lit_words`` (lamps and lit
     streets: such a clause needs a built place in the photos, a starry desert has no lights
-    to walk among) or ``colour_words`` (colours: not seen in the dark unless the clause
-    speaks of the night itself)."""
+    to walk among), ``colour_words`` (colours: not seen in the dark unless the clause
+    speaks of the night itself) or ``town_words`` (buses and taxis: a tip for a town)."""
     pat = _word_pattern(lang, key)
     return bool(pat and pat.search(text))
 

@@ -495,3 +495,28 @@ def test_a_first_clause_that_names_its_time_opens_the_day_itself(lang):
                     assert not any(s.startswith(lead) for lead in leads), (style, seed, s)
                     opened += 1
     assert opened
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_no_last_bus_in_the_desert(lang):
+    """"晚上回程查好末班车时间" was the tip of a starry desert night: a tip of buses and taxis
+    (town_words) is given only when the note tells a built place; a city night still gets it."""
+    town = load_prompt(f"caption/{lang}.yaml")["town_words"]
+    assert town
+
+    def buses(text: str) -> bool:
+        return any(re.search(rf"\b{re.escape(w)}\b", text, re.I) if lang == "en" else w in text for w in town)
+
+    desert = scenes([(1, 21, None, [("night", 0.9), ("desert", 0.85)]),
+                     (1, 22, None, [("night", 0.9), ("starry_sky", 0.85)])],
+                    start=date(2024, 5, 4), season="spring", gps=None)
+    city = scenes([(1, 21, None, [("night", 0.9), ("city", 0.9)]),
+                   (1, 22, None, [("night", 0.9), ("street", 0.85)])],
+                  start=date(2024, 5, 4), season="spring", gps=None)
+    city_buses = 0
+    for style in ("guide", "mood", "minimal"):
+        for seed in range(30):
+            c = compose(desert, lang=lang, style=style, rng=random.Random(seed))
+            assert not buses(c.body), (style, seed, c.body)
+            city_buses += buses(compose(city, lang=lang, style=style, rng=random.Random(seed)).body)
+    assert city_buses > 0

@@ -190,7 +190,7 @@ UNSHOWN = {
            r"rolled past", r"flew overhead", r"crossed the sky", r"history", r"CityLights",
            r"local place", r"detour", r"dish after dish", r"kept coming"],
 }
-_NOT_TOLD = {"tips", "generic_tips", "words", "script", "place_label", "time_words", "lit_words", "colour_words", "tone_aliases",
+_NOT_TOLD = {"tips", "generic_tips", "words", "script", "place_label", "time_words", "lit_words", "colour_words", "town_words", "tone_aliases",
              "place_suffixes", "place_suffix_lead", "place_cut", "language", "language_name"}
 
 
