@@ -227,14 +227,23 @@ def write_post(draft: Draft, draft_dir: str | os.PathLike, out_dir: str | os.Pat
 
 def post_zip(folder: str | os.PathLike) -> bytes:
     """The post/ folder as one zip (what an upload from a phone or another computer
-    needs), its files at the zip's top level, images stored (JPEG does not compress)."""
+    needs), its files at the zip's top level, images stored (JPEG does not compress).
+    Only the folder's own files go in: a post/ that is a link is a DraftError, and a
+    link inside it (caption.txt → /etc/passwd, in a crafted draft) is left out; write_post
+    never makes either."""
     import io
     import zipfile
 
     folder = Path(folder)
+    if folder.is_symlink() or not folder.is_dir():
+        raise DraftError(f"{folder.name}/ is not the draft's own folder (a link, or missing): write it again",
+                         code="post_not_own")
+    real = Path(os.path.realpath(folder))
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w") as z:
         for f in sorted(folder.iterdir()):
+            if f.is_symlink() or Path(os.path.realpath(f)).parent != real:
+                continue
             if f.is_file() and _POST_NAME.match(f.name) and not f.name.startswith("."):
                 kind = zipfile.ZIP_STORED if f.suffix in (".jpg", ".m4a", ".mp4") else zipfile.ZIP_DEFLATED
                 z.write(f, arcname=f.name, compress_type=kind)

@@ -178,8 +178,13 @@ def post_block(draft: Draft) -> None:
             st.success(t("carousel_posted", path=str(out), count=len(list(out.glob("*.jpg")))))
     post = session.draft_dir() / "post"
     if post.is_dir():
-        st.download_button(t("carousel_zip"), Assistant.post_zip(post), file_name="post.zip", mime="application/zip",
-                           key=session.key("car-zip"))
+        try:
+            data = Assistant.post_zip(post)
+        except CreatorError as e:  # a crafted draft's post/ that links elsewhere: never served
+            st.warning(session.error_text(e))
+        else:
+            st.download_button(t("carousel_zip"), data, file_name="post.zip", mime="application/zip",
+                               key=session.key("car-zip"))
     if draft.caption is not None:  # each block with its own copy button (st.code's)
         c = draft.caption
         for label, text in ((t("carousel_title"), c.title), (t("carousel_body"), c.body.strip()),

@@ -177,6 +177,31 @@ def test_draft_files_outside_the_draft_folder_are_refused(draft_dir, tmp_path):
     assert (write_post(draft, draft_dir) / "01.jpg").is_file()
 
 
+def test_the_zip_holds_only_the_post_folders_own_files(draft_dir, tmp_path):
+    """A crafted draft whose post/ links elsewhere (caption.txt → a secret, or post/ itself
+    → another folder) never gets those files into the download (the editor's zip button
+    served /etc/passwd as caption.txt)."""
+    import io
+    import zipfile
+
+    post = Assistant().post(draft_dir)
+    secret = tmp_path / "秘密.txt"
+    secret.write_text("TOP SECRET", encoding="utf-8")
+    (post / "caption.txt").unlink()
+    os.symlink(secret, post / "caption.txt")
+    os.symlink(secret, post / "09.jpg")
+    names = zipfile.ZipFile(io.BytesIO(Assistant.post_zip(post))).namelist()
+    assert "caption.txt" not in names and "09.jpg" not in names
+    assert "01.jpg" in names and "title.txt" in names
+    elsewhere = tmp_path / "别的文件夹"
+    elsewhere.mkdir()
+    (elsewhere / "title.txt").write_text("TOP SECRET", encoding="utf-8")
+    shutil.rmtree(post)
+    os.symlink(elsewhere, post)
+    with pytest.raises(DraftError, match="link"):
+        Assistant.post_zip(post)
+
+
 def test_a_folder_with_other_files_is_never_replaced(draft_dir, tmp_path):
     mine = tmp_path / "我的照片"
     mine.mkdir()
