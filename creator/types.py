@@ -9,12 +9,13 @@ photo as displayed, i.e. after its EXIF orientation was applied.
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import date, datetime
 from enum import Enum
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from .draft_store import DRAFT_SCHEMA_VERSION, read_draft, save_draft
 
@@ -311,6 +312,22 @@ class Draft(_Model):
     carousel: list["CarouselEntry"] = Field(default_factory=list)  # the image note's photos after the cover
     warnings: list[str] = Field(default_factory=list)  # stages that failed, and why
 
+    @model_validator(mode="after")
+    def _each_item_once(self) -> "Draft":
+        """An id is in the order as many times as items carry it (two copies of one file
+        share an id), at least once: a hand-edited or crafted order that names one photo
+        5000 times would render it 5000 times (the first places count)."""
+        room = Counter(i.id for i in self.context.items)
+        seen: Counter = Counter()
+        kept = []
+        for i in self.order:
+            seen[i] += 1
+            if seen[i] <= max(1, room[i]):
+                kept.append(i)
+        if len(kept) != len(self.order):
+            self.__dict__["order"] = kept  # not an assignment: that would validate again
+        return self
+
     def ordered_items(self) -> list[MediaItem]:
         """The usable items in the user's order (items not in ``order`` follow, as understood)."""
         by_id = {i.id: i for i in self.context.items if i.ok}
@@ -318,8 +335,9 @@ class Draft(_Model):
         return [by_id[i] for i in ids]
 
     def remove_item(self, item_id: str) -> None:
-        """Take an item out of the note: from the items, the order and its moment (a moment
-        left empty goes); the original file is not touched."""
+        """Take an item out of the note: from the items, the order, its moment (a moment
+        left empty goes), the carousel and the covers made from it (the chosen one among
+        them gives way to the next cover left, or none); the original file is not touched."""
         if not any(i.id == item_id for i in self.context.items):
             raise KeyError(f"no item {item_id!r} in this draft")
         ctx = self.context
@@ -331,6 +349,14 @@ class Draft(_Model):
         self.context = ctx.model_copy(update={
             "items": [i for i in ctx.items if i.id != item_id], "moments": moments})
         self.order = [i for i in self.order if i != item_id]
+        self.carousel = [e for e in self.carousel if e.item_id != item_id]
+
+        def uses(c: Cover) -> bool:
+            return item_id in c.source.split(",")
+
+        if self.cover is not None and uses(self.cover):
+            self.cover = next((c for c in self.covers if not uses(c)), None)
+        self.covers = [c for c in self.covers if not uses(c)]
 
     def save(self, directory) -> "Path":
         """Write draft.json (and caption.md) into ``directory``, atomically, under the

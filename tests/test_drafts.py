@@ -279,3 +279,36 @@ def test_delete_draft_moves_it_to_the_trash_and_refuses_other_ids(tmp_path):
     for bad in ("..", ".trash", "d1", "../外面"):
         with _pytest.raises(CreatorError):
             delete_draft(root, bad)
+
+
+def test_remove_item_takes_its_carousel_entries_and_covers_too():
+    """Removing a photo on the Media page left the carousel naming it (the carousel page
+    then showed a KeyError traceback) and its covers still offered and chosen."""
+    from creator.types import CarouselEntry, Cover
+
+    d = draft()
+    ids = [i.id for i in d.context.items]
+    d.carousel = [CarouselEntry(item_id=i, box=(0, 0, 10, 10)) for i in ids]
+    mine = Cover(title="西湖", style="magazine", source=ids[0])
+    collage = Cover(title="西湖", style="collage", source=",".join(ids[:2]))
+    other = Cover(title="西湖", style="magazine", source=ids[2])
+    d.covers, d.cover = [mine, collage, other], mine
+    d.remove_item(ids[0])
+    assert [e.item_id for e in d.carousel] == ids[1:]
+    assert d.covers == [other] and d.cover == other
+    d.remove_item(ids[2])
+    assert d.covers == [] and d.cover is None
+
+
+def test_an_order_names_an_item_no_more_often_than_it_is_there(tmp_path):
+    """A crafted order naming one photo 5000 times rendered it 5000 times (hours, for the
+    service's one video worker); two copies of one file still get two places."""
+    d = draft()
+    ids = [i.id for i in d.context.items]
+    data = json.loads(d.model_dump_json())
+    data["order"] = [ids[1]] * 5000 + ids
+    again = Draft.model_validate(data)
+    assert again.order == [ids[1], ids[0], ids[2]]
+    data["context"]["items"].append(dict(data["context"]["items"][0]))
+    data["order"] = [ids[0]] * 3 + ["nope"] * 2
+    assert Draft.model_validate(data).order == [ids[0], ids[0], "nope"]
