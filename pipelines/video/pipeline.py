@@ -20,7 +20,7 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field
 
 from creator.config import VideoSettings
-from creator.errors import BackendUnavailable, InputError, MediaError
+from creator.errors import BackendUnavailable, Cancelled, InputError, MediaError
 from creator.media import open_photo, photo_meta
 from creator.media.ffmpeg import part_name, work_folder
 from creator.types import Draft, MediaItem, MediaKind, TrackMatch, VideoResult
@@ -292,6 +292,8 @@ class Pipeline:
             except (OSError, ValueError, MediaError) as e:
                 warnings.append(f"cover {request.cover_path}: cannot be read ({e}); no intro")
         for n, item in enumerate(request.items):
+            if request.cancel is not None and request.cancel.is_set():  # a big photo takes seconds each
+                raise Cancelled("render cancelled")
             try:
                 plan_items.append(self._plan_item(item, request.captions.get(item.id), work, n,
                                                   frame=(width, height)))

@@ -222,6 +222,29 @@ def test_cancel_stops_and_leaves_no_file(tmp_path):
     assert list(tmp_path.glob("*.part")) == [] and list(tmp_path.glob(".*")) == []
 
 
+def test_cancel_is_heard_while_the_photos_are_prepared(tmp_path, monkeypatch):
+    """Preparing the photos came before any check: a crafted order of one big photo
+    repeated thousands of times kept the service's video worker busy for hours, cancel or
+    not. A set cancel stops before the next photo."""
+    items = [photo_item(make_photo(tmp_path / f"{i}.jpg", "astronaut"), i) for i in range(6)]
+    cancel = threading.Event()
+    prepared = []
+    real = Pipeline._plan_item
+
+    def prepare_then_cancel(self, item, *args, **kwargs):  # the real preparation, counted
+        prepared.append(item.id)
+        cancel.set()
+        return real(self, item, *args, **kwargs)
+
+    monkeypatch.setattr(Pipeline, "_plan_item", prepare_then_cancel)
+    out = tmp_path / "cancelled.mp4"
+    with pytest.raises(Cancelled):
+        Pipeline()(VideoRequest(items=items, output=out, size=(540, 960), length=3.0, cancel=cancel))
+    assert len(prepared) == 1
+    assert not out.exists()
+    assert list(tmp_path.glob("*.part")) == [] and list(tmp_path.glob(".*")) == []
+
+
 def test_rotated_heic_and_single_items(tmp_path):
     # an upright-by-EXIF photo (stored 400x300, orientation 6 = displayed 300x400) and a HEIC
     rotated = make_photo(tmp_path / "转.jpg", Image.new("RGB", (400, 300), (200, 40, 40)), orientation=6)
