@@ -79,3 +79,33 @@ def test_carousel_page_edits_are_saved_and_posted(saved_draft):
     assert zipped.read("caption.txt").decode("utf-8") == draft.caption.text()
     c = draft.caption
     assert [x.value for x in at.code] == [c.title, c.body.strip(), " ".join(f"#{h}" for h in c.hashtags)]
+
+
+def test_a_photo_gone_from_the_draft_is_a_slot_to_remove_not_a_traceback(saved_draft):
+    """A carousel entry for a photo the draft no longer has (removed before the fix that
+    takes entries with it, or a hand-edited draft.json) was a KeyError traceback."""
+    from creator.types import CarouselEntry
+
+    _, folder = saved_draft
+    draft = Draft.load(folder)
+    draft.carousel = [CarouselEntry(item_id="0123456789abcdef", box=(0, 0, 10, 10), file="01.jpg")]
+    draft.save(folder)
+    at = panel("carousel")
+    no_exceptions(at)
+    assert any("01.jpg" in w.value and "不在草稿里" in w.value for w in at.warning)
+    _button(at, "✕").click().run()
+    no_exceptions(at)
+    assert Draft.load(folder).carousel == []
+
+
+def test_a_collage_of_every_photo_says_why_no_photo_follows(saved_draft):
+    from creator.types import Cover
+
+    _, folder = saved_draft
+    draft = Draft.load(folder)
+    draft.cover = Cover(title="西湖", style="collage", source=",".join(i.id for i in draft.context.items))
+    draft.carousel = []
+    draft.save(folder)
+    at = panel("carousel")
+    no_exceptions(at)
+    assert any("拼图" in i.value for i in at.info)

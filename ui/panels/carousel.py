@@ -136,7 +136,13 @@ def _grid(draft: Draft) -> list[bytes]:
                     st.caption(f"01.jpg · {t('carousel_cover')}")
                     continue
                 e = draft.carousel[k]
-                item = draft.context.item(e.item_id)
+                try:
+                    item = draft.context.item(e.item_id)
+                except KeyError:  # a hand-edited draft's entry for a photo it no longer has
+                    st.warning(t("carousel_gone", name=e.file or e.item_id[:16]))
+                    st.button("✕", key=session.key(f"car-remove-{k}"), on_click=_remove, args=(k,),
+                              help=t("carousel_remove"), width="stretch")
+                    continue
                 jpeg = _entry_preview(e, item, ratio, style)
                 if jpeg:
                     st.image(jpeg, width="stretch")
@@ -294,7 +300,11 @@ def render() -> None:
             else:
                 st.rerun()
     if not draft.carousel:
-        st.info(t("carousel_none"))
+        # a collage cover of every photo leaves none to follow it: say so, not "press the button"
+        in_cover = set(draft.cover.source.split(",")) if draft.cover is not None else set()
+        items = draft.ordered_items()
+        all_in_cover = bool(items) and all(i.id in in_cover for i in items)
+        st.info(t("carousel_all_in_cover") if all_in_cover else t("carousel_none"))
         return
     pictures = _grid(draft)
     st.subheader(t("carousel_phone"))
