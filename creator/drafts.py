@@ -85,21 +85,24 @@ POST = "post"  # the image note ready to post, replaced whole by each export
 
 
 MAX_ID_LENGTH = 80
-_ID = re.compile(r"^[A-Za-z0-9_-][A-Za-z0-9._-]*$")
+# letters and digits of any script (草稿, été), '_', '-', '.', and spaces inside; no leading
+# dot, no separator, no trailing space or dot (Windows drops them)
+_ID = re.compile(r"[\w-](?:[\w. -]*[\w-])?")
 
 
 # -- ids and folders ---------------------------------------------------------------------
 
 def check_draft_id(value: object) -> str:
-    """``value`` if it is a valid draft id (a plain folder name: letters, digits, ``._-``,
-    not starting with a dot, at most 80 characters), else InputError."""
+    """``value`` if it is a valid draft id (a plain folder name: letters and digits of any
+    script, ``._-`` and spaces inside, not starting with a dot, at most 80 characters),
+    else InputError."""
     if not isinstance(value, str) or not value:
         raise InputError("draft id: empty")
     if len(value) > MAX_ID_LENGTH:
         raise InputError(f"draft id: longer than {MAX_ID_LENGTH} characters")
-    if not _ID.match(value):
-        raise InputError(f"draft id: {value[:40]!r} is not a plain name (letters, digits, '.', '_', '-'; "
-                         "no leading dot, no slash)")
+    if not _ID.fullmatch(value):
+        raise InputError(f"draft id: {value[:40]!r} is not a plain name (letters, digits, '.', '_', '-', "
+                         "spaces inside; no leading dot, no slash)", code="bad_draft_id")
     return value
 
 
@@ -512,7 +515,7 @@ def list_drafts(root: str | Path) -> list[tuple[Path, str, datetime | None]]:
             d = load_draft(f.parent)
             title = d.caption.title if d.caption else f.parent.name
             out.append((f.parent, title, d.updated_at))
-        except DraftError as e:
-            out.append((f.parent, f"(unreadable: {e})", None))
+        except DraftError as e:  # its folder's name, not where the drafts are kept on the server
+            out.append((f.parent, f"(unreadable: {str(e).replace(str(f.parent), f.parent.name)})", None))
     out.sort(key=lambda r: r[2] or datetime.min.replace(tzinfo=timezone.utc), reverse=True)
     return out

@@ -152,9 +152,11 @@ def test_draft_ids_are_plain_names():
     from creator.drafts import check_draft_id
     from creator.errors import InputError
 
-    for good in ("20251003-090000-test", "a", "a.b_c-1"):
+    # a folder `creator make -o 草稿` wrote is opened by the editor (it was listed, then refused)
+    for good in ("20251003-090000-test", "a", "a.b_c-1", "草稿", "京都 2024 秋", "été-à-Nice", "x" * 80):
         assert check_draft_id(good) == good
-    for bad in ("", ".", "..", ".hidden", "a/b", "../x", "a\\b", "a\0b", "x" * 81, "草稿", None):
+    for bad in ("", ".", "..", ".hidden", "a/b", "../x", "a\\b", "a\0b", "x" * 81, None, " 草稿", "草稿 ",
+                "草稿.", "草稿\n", "a\tb", "a:b", "a*b"):
         with pytest.raises(InputError, match="draft id"):
             check_draft_id(bad)
 
@@ -312,3 +314,18 @@ def test_an_order_names_an_item_no_more_often_than_it_is_there(tmp_path):
     data["context"]["items"].append(dict(data["context"]["items"][0]))
     data["order"] = [ids[0]] * 3 + ["nope"] * 2
     assert Draft.model_validate(data).order == [ids[0], ids[0], "nope"]
+
+
+def test_a_damaged_draft_is_listed_by_its_folders_name(tmp_path):
+    """The Drafts page titled a damaged draft "(unreadable: /srv/…/draft.json …)": where
+    the drafts are kept on the server is not the user's business."""
+    from creator.drafts import list_drafts
+
+    root = tmp_path / "草稿们"
+    draft().save(root / "好的")
+    (root / "坏的").mkdir()
+    (root / "坏的" / "draft.json").write_text("{not json", encoding="utf-8")
+    rows = {p.name: title for p, title, _ in list_drafts(root)}
+    assert rows["好的"] == "杭州西湖两日｜秋天慢慢走"
+    assert rows["坏的"].startswith("(unreadable") and "坏的" in rows["坏的"]
+    assert str(tmp_path) not in rows["坏的"]

@@ -35,6 +35,19 @@ def test_the_open_draft_stays_in_the_url(saved_draft):
     assert any("杭州｜秋天的西湖慢慢走" in c.value for c in at.sidebar.caption)
 
 
+def test_a_draft_in_a_chinese_named_folder_opens(saved_draft, drafts_root):
+    """`creator make -o 草稿/京都 秋` writes a folder the Drafts page listed and then would
+    not open ("请先…上传照片"), and deleting it said the name was not plain."""
+    _, folder = saved_draft
+    folder.rename(drafts_root / "京都 秋")
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.query_params["draft"] = "京都 秋"
+    at.run()
+    assert not at.exception
+    assert at.query_params["draft"] == "京都 秋"
+    assert any("杭州｜秋天的西湖慢慢走" in c.value for c in at.sidebar.caption)
+
+
 def test_a_bad_draft_id_in_the_url_is_ignored(drafts_root):
     at = AppTest.from_file(APP, default_timeout=60)
     at.query_params["draft"] = "../../etc"

@@ -82,8 +82,8 @@ def render() -> None:
                 c0.write("🗒️")
             mark = "✅ " if did == current else ""
             c1.markdown(f"{mark}**{title or t('untitled')}**")
-            when = updated_at.strftime("%Y-%m-%d %H:%M") if updated_at else ""
-            c1.caption(f"{t('updated')} {when} · `{did}`")
+            when = f"{t('updated')} {updated_at.strftime('%Y-%m-%d %H:%M')} · " if updated_at else ""
+            c1.caption(f"{when}`{did}`")
             c2.button(t("open"), key=f"open-{did}", on_click=_open, args=(did,), width="stretch",
                       disabled=did == current)
             if asked == did:  # a second click, on a button that says what it does
