@@ -345,8 +345,10 @@ _FRONTEND_SCRIPT = """<script>
   // A text field commits its value when it loses the focus, and Streamlit sends that
   // commit after the click on a sidebar link that took the focus. When the server is
   // busy, both requests wait together and the later one, the commit on the page being
-  // left, wins: the click is lost. So a click on a page link that follows a field's blur
-  // is held a moment, and played again once the commit has gone out first.
+  // left, wins: the click is lost. The same befalls a button on the page (重新生成 right
+  // after typing in the body lost the click, and at times the typing). So a click on a
+  // page link or a button that follows a field's blur is held a moment, and played again
+  // once the commit has gone out first.
   const doc = window.parent.document;
   if (doc.__creatorNav) { doc.removeEventListener("focusout", doc.__creatorNav.blur, true);
                           doc.removeEventListener("click", doc.__creatorNav.click, true); }
@@ -357,7 +359,8 @@ _FRONTEND_SCRIPT = """<script>
     if (t && (t.tagName === "TEXTAREA" || t.tagName === "INPUT")) blurredAt = now();
   };
   const click = (ev) => {
-    const link = ev.target && ev.target.closest && ev.target.closest("[data-testid=stSidebarNav] a");
+    const link = ev.target && ev.target.closest
+      && ev.target.closest("[data-testid=stSidebarNav] a, [data-testid=stMain] button");
     if (!link || link === replaying || now() - blurredAt > 600) return;
     ev.preventDefault(); ev.stopImmediatePropagation();
     blurredAt = -1e9;

@@ -300,6 +300,35 @@ def test_the_first_sidebar_click_after_typing_in_the_body_opens_its_page(server,
     assert "draft=" + did in browser.current_url
 
 
+def test_regenerate_right_after_typing_keeps_the_typing(server, browser, saved_draft, tmp_path):
+    """Typing in the body and then clicking 重新生成 at once: the click was lost (a second
+    one was needed) and in some tries the typing too. One click now saves the typing,
+    regenerates, and keeps the typed caption among the other versions."""
+    from creator.types import Draft
+
+    base, _ = server
+    did, folder = saved_draft
+    before = Draft.load(folder).caption.text()
+    browser.get(f"{base}/caption?draft={did}&lang=zh")
+    _header(browser, "文案")
+    _idle(browser)
+    body = _wait(browser).until(EC.element_to_be_clickable((By.CSS_SELECTOR, "textarea[aria-label='正文']")))
+    body.click()
+    body.send_keys(Keys.END, "第二天：龙井喝茶。")
+    button = _wait(browser).until(EC.element_to_be_clickable(
+        (By.XPATH, "//button[.//*[normalize-space(text())='重新生成']]")))
+    button.click()  # once
+    try:
+        _wait(browser, 60).until(lambda d: Draft.load(folder).caption.text() != before
+                                 and any("第二天：龙井喝茶。" in c.body for c in Draft.load(folder).alternatives))
+    except Exception:
+        _shot(browser, tmp_path, "regenerate_click_failure")
+        raise
+    _idle(browser)
+    kept = [c for c in Draft.load(folder).alternatives if "第二天：龙井喝茶。" in c.body]
+    assert kept and kept[0].edited
+
+
 def test_streamlits_own_words_are_chinese_in_the_zh_interface(server, browser, saved_draft, tmp_path):
     """Issue 14 item 9: the accessibility labels Streamlit writes itself ("Remove 湖" on a
     tag chip) read Chinese in the zh interface, and stay English in the English one."""
