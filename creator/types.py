@@ -306,6 +306,7 @@ class Draft(_Model):
     alternatives: list[Caption] = Field(default_factory=list)
     tracks: list[TrackMatch] = Field(default_factory=list)
     track: TrackMatch | None = None  # the chosen one
+    track_picked: bool = False  # the user chose it (or brought their own): a new match keeps it
     covers: list[Cover] = Field(default_factory=list)
     cover: Cover | None = None  # the chosen one
     video: VideoResult | None = None

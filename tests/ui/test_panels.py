@@ -219,6 +219,38 @@ def test_music_matches_plays_maps_and_chooses(saved_draft):
     assert Draft.load(folder).track.track_id == draft.tracks[1].track_id
 
 
+def test_music_a_new_match_replaces_the_automatic_pick_but_not_the_users(saved_draft):
+    """After a tag edit or a query, 重新匹配配乐 kept the track `creator make` had picked,
+    ranked first above better ones, and emptied the query field. The automatic pick now
+    gives way to the new best; a track the user chose stays chosen."""
+    _, folder = saved_draft
+    draft = Draft.load(folder)
+    at = panel("music")
+    rematch = lambda: [b for b in at.button if b.label == "重新匹配配乐"][0]  # noqa: E731
+    rematch().click().run()
+    first = Draft.load(folder)
+    assert first.track == first.tracks[0] and not first.track_picked
+    # as make leaves it: the automatic pick is some track that is not the new best
+    draft = Draft.load(folder)
+    draft.track = draft.tracks[-1]
+    draft.save(folder)
+    at = panel("music")
+    at.text_input[0].set_value("欢快热闹的音乐").run()
+    rematch().click().run()
+    no_exceptions(at)
+    again = Draft.load(folder)
+    assert again.track == again.tracks[0]
+    assert at.text_input[0].value == "欢快热闹的音乐"  # the query stays in its field
+    # the user's own choice survives a new match
+    [b for b in at.button if b.label == "选这首" and not b.disabled][-1].click().run()
+    picked = Draft.load(folder).track.track_id
+    assert Draft.load(folder).track_picked
+    at.text_input[0].set_value("安静的夜晚").run()
+    rematch().click().run()
+    no_exceptions(at)
+    assert Draft.load(folder).track.track_id == picked
+
+
 def test_music_excerpt_can_be_moved(saved_draft):
     _, folder = saved_draft
     at = panel("music")

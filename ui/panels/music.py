@@ -146,6 +146,7 @@ def _reasons(context_json: str, track_ids: tuple[str, ...], lang: str) -> dict[s
 def _choose(track_id: str) -> None:
     def change(draft: Draft) -> None:
         draft.track = next(m for m in draft.tracks if m.track_id == track_id)
+        draft.track_picked = True
 
     session.edit(change)
     session.bump()
@@ -154,12 +155,14 @@ def _choose(track_id: str) -> None:
 def _match(draft: Draft, query: str) -> list[TrackMatch]:
     tracks = session.assistant().soundtrack(draft.context, query=query or None, language=session.lang(),
                                             top=session.settings().music.top)
-    # the user's choice (maybe their own track) stays chosen and listed
-    if draft.track is not None and draft.track.track_id not in {m.track_id for m in tracks}:
-        tracks = [draft.track, *tracks]
+    # the user's choice (maybe their own track) stays chosen and listed; the automatic one
+    # gives way to the new best (after a tag edit or a query, the old pick ranked first)
+    if draft.track_picked and draft.track is not None:
+        if draft.track.track_id not in {m.track_id for m in tracks}:
+            tracks = [draft.track, *tracks]
+    else:
+        draft.track, draft.track_picked = (tracks[0] if tracks else None), False
     draft.tracks = tracks
-    if draft.track is None:
-        draft.track = tracks[0] if tracks else None
     session.save(draft)
     session.bump()
     return tracks
@@ -238,7 +241,7 @@ def _use_own_track(draft: Draft, path: Path) -> None:
     if not own:
         raise CreatorError(f"{path.name}: no usable audio found", code="no_usable_audio", name=path.name)
     draft.tracks = [own[0], *[m for m in draft.tracks if m.track_id != own[0].track_id]]
-    draft.track = own[0]
+    draft.track, draft.track_picked = own[0], True
     session.save(draft)
     session.bump()
 
@@ -271,8 +274,11 @@ def render() -> None:
     left, right = st.columns([3, 2])
     with left:
         c1, c2 = st.columns([3, 1], vertical_alignment="bottom")
-        query = c1.text_input(t("music_query"), key=session.key("music_query"))
+        # the query stays in its field after a match (the match renews the widgets' keys)
+        query = c1.text_input(t("music_query"), key=session.key("music_query"),
+                              value=st.session_state.get(f"music_query:{session.draft_id()}", ""))
         if c2.button(t("find_music"), key=session.key("rematch"), width="stretch"):
+            st.session_state[f"music_query:{session.draft_id()}"] = query
             try:
                 with st.spinner(t("stage_soundtrack")):
                     _match(draft, query)
