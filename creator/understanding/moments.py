@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from datetime import date, datetime, timedelta
+from pathlib import Path
 
 from ..types import MediaItem, Moment, NoteContext, Place, Tag
 from ..vocabulary import vocabulary
@@ -296,7 +297,7 @@ def build_context(items: list[MediaItem], *, hints: list[str] | None = None,
                             "the note counts only their days — make one note per trip if they are")
     for i in items:
         if i.error:
-            all_warnings.append(f"{i.path}: {i.error}")
+            all_warnings.append(item_warning(i))
     moments = group_moments(items)
     return NoteContext(
         items=list(items),
@@ -315,6 +316,15 @@ def build_context(items: list[MediaItem], *, hints: list[str] | None = None,
     )
 
 
+def item_warning(item: MediaItem) -> str:
+    """The warning of an item in error: its path, then the error without the file's name
+    when the error starts with it (it said "坏文件.jpg: 坏文件.jpg: not a valid image")."""
+    err, name = item.error or "", Path(item.path).name
+    if name and err.startswith(name + ": "):
+        err = err[len(name) + 2:]
+    return f"{item.path}: {err}"
+
+
 def derive_context(context: NoteContext) -> NoteContext:
     """The context with every derived fact recomputed from its items.
 
@@ -325,6 +335,6 @@ def derive_context(context: NoteContext) -> NoteContext:
     soundtrack query and cover say. The hints and the understanding warnings are kept
     (once each).
     """
-    readded = {f"{i.path}: {i.error}" for i in context.items if i.error}  # build_context adds these
+    readded = {item_warning(i) for i in context.items if i.error}  # build_context adds these
     kept = [w for w in context.warnings if w not in readded and not w.startswith(_SEPARATE_TRIPS)]
     return build_context(list(context.items), hints=list(context.hints), warnings=kept)

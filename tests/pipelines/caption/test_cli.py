@@ -22,6 +22,7 @@ def test_caption_names_each_unreadable_file_on_stderr(tmp_path, capsys):
     for name, words in [("空.jpg", "empty file"), ("笔记.png", "not a valid image"),
                         ("点.png", "too small to assess (1x1")]:
         assert any(w.startswith("warning: ") and f"{name}: {words}" in w for w in warnings), (name, warnings)
+        assert not any(f"{name}: {name}" in w for w in warnings), warnings  # the name once
 
 
 def test_caption_with_nothing_usable_exits_non_zero_and_says_why(tmp_path, capsys):
