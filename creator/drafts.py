@@ -174,7 +174,7 @@ def media_file(item: MediaItem, draft_dir: str | os.PathLike, roots: Sequence[st
         allowed = [_real(folder, "draft folder")] + [_real(r, "media root") for r in roots]
         if not any(_inside(real, r) for r in allowed):
             raise DraftError(f"{field} ({name}): not among the draft's media (outside the draft folder "
-                             "and the allowed media folders)")
+                             "and the allowed media folders)", code="media_outside", name=name)
     if check_id:
         return _same_content(real, item.id, f"{field} ({name})", name,
                              "the file is no longer the one the draft was made from")

@@ -330,12 +330,18 @@ def media_path(item) -> str | None:
     """The file of one of the open draft's items as the editor may read it (inside the
     draft folder or the allowed local folders, with the content it had at
     understanding); None when it is not (a crafted or moved draft)."""
+    return media_file_or_why(item)[0]
+
+
+def media_file_or_why(item) -> tuple[str | None, str | None]:
+    """(:func:`media_path`, None), or (None, why the editor may not read it, in the
+    interface language: outside the allowed folders, missing, changed since)."""
     from creator.drafts import media_file
 
     try:
-        return str(media_file(item, draft_dir(), media_roots()))
-    except CreatorError:
-        return None
+        return str(media_file(item, draft_dir(), media_roots())), None
+    except CreatorError as e:
+        return None, error_text(e)
 
 
 # -- Streamlit's own words ----------------------------------------------------------

@@ -46,6 +46,23 @@ def test_media_shows_every_item_with_its_tags_as_chips(saved_draft):
     assert at.multiselect[0].format_func("lake") == vocabulary()["lake"].zh
 
 
+def test_media_says_why_a_photo_is_not_shown(saved_draft, tmp_path):
+    """A hand-edited draft's item pointing at /etc/passwd or a missing file was a bare 🖼️
+    with tags and no word of why."""
+    _, folder = saved_draft
+    draft = Draft.load(folder)
+    draft.context.items[0].path = "/etc/passwd"
+    draft.context.items[1].path = str(folder / "media" / "不见了.jpg")
+    draft.save(folder)
+    at = panel("media")
+    no_exceptions(at)
+    said = [w.value for w in at.warning]
+    assert any("passwd" in w and "不在草稿文件夹" in w for w in said), said
+    assert any("找不到文件：不见了.jpg" in w for w in said), said
+    assert not any("/etc" in w or str(folder) in w for w in said)
+    assert len(at.get("image")) == 1
+
+
 def test_media_shows_a_frame_of_a_clip(saved_draft, tmp_path):
     from creator.types import ClipInfo, MediaItem, MediaKind
     from tests.factories import make_clip

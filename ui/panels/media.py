@@ -57,13 +57,15 @@ def _tile(item: MediaItem, index: int, count: int, occurrence: int = 0) -> None:
     when it moves."""
     slot = item.id if occurrence == 0 else f"{item.id}~{occurrence}"
     lang = session.lang()
-    path = session.media_path(item)  # never a path from draft.json taken at face value
+    path, why = session.media_file_or_why(item)  # never a path from draft.json taken at face value
     picture = session.thumbnail(path, item.kind.value if item.kind else None) if path else None
     if picture is not None:
         st.image(picture, width="stretch")
     else:
         st.write(f"🎞️ {t('clip')}" if item.kind and item.kind.value == "clip" else "🖼️")
     st.caption(item.path.replace("\\", "/").rsplit("/", 1)[-1])
+    if why:  # not shown, and not used by the video or the carousel: say why
+        st.warning(why)
     vocab = vocabulary()
     widget = session.key(f"tags-{slot}")
     chosen = [tag.id for tag in item.tags if tag.id in vocab]
