@@ -83,7 +83,7 @@ def _regenerate(draft: Draft, language: str, style: str, hint: str) -> bool:
     old = [c for c in [draft.caption, *draft.alternatives] if c is not None]
     seen = {c.text() for c in old}
     fresh = [c for c in captions if c.text() not in seen] or captions
-    kept = [c for c in old if c.edited]
+    kept = list({c.text(): c for c in old if c.edited}.values())  # each edited text once (the last of it)
     draft.caption = fresh[0]
     draft.alternatives = kept + [c for c in fresh[1:]]
     draft.language = language
@@ -156,7 +156,11 @@ def _alternatives(draft: Draft) -> None:
     if not draft.alternatives:
         return
     st.subheader(t("alternatives"))
-    cols = st.columns(len(draft.alternatives))
+    # three to a row: every regenerate keeps the edited versions, and six columns were
+    # about 80 px wide each
+    per_row = 3
+    cols = [c for row in range(0, len(draft.alternatives), per_row)
+            for c in st.columns(per_row)][:len(draft.alternatives)]
     for k, (col, alt) in enumerate(zip(cols, draft.alternatives)):
         with col, st.container(border=True):
             st.markdown(f"**{alt.title}**")
