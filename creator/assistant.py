@@ -638,6 +638,13 @@ class Assistant:
         return video_changes(draft, draft_dir)
 
     @staticmethod
+    def cover_title_limit() -> int:
+        """The most characters a cover title may have (longer is an InputError)."""
+        from pipelines.cover.pipeline import MAX_TITLE
+
+        return MAX_TITLE
+
+    @staticmethod
     def carousel_options(draft: Draft | None = None) -> dict:
         """``ratios``, ``max_images`` (the cover counted), ``sizes`` (ratio → posted size)
         and the draft's posted ``ratio``."""

@@ -196,10 +196,12 @@ class Pipeline:
         out = output_size(ratio, request.width or s.width)
         check = s.safety_check if request.safety_check is None else request.safety_check
         if request.title is not None and not request.title.strip():
-            raise InputError("title is empty: give a title or leave it unset for a default one")
+            raise InputError("title is empty: give a title or leave it unset for a default one",
+                             code="cover_title_empty")
         if request.title is not None and len(request.title) > MAX_TITLE:
             raise InputError(f"title: {len(request.title)} characters; a cover takes at most {MAX_TITLE} "
-                             "(a title of thousands never fits a cover and took minutes to lay out)")
+                             "(a title of thousands never fits a cover and took minutes to lay out)",
+                             code="cover_title_too_long", n=len(request.title), limit=MAX_TITLE)
 
         # 2. title, language and kicker
         lang = request.language or (title_language(request.title) if request.title else "zh")

@@ -312,6 +312,19 @@ def test_cover_regenerate_choose_and_retitle(saved_draft):
     assert Draft.load(folder).cover == draft.covers[-1]
 
 
+def test_cover_title_problems_are_said_in_the_interface_language(saved_draft):
+    """An emptied title said "…leave it unset for a default one" (the form cannot), in
+    English; the field takes no more than the cover's limit."""
+    _, folder = saved_draft
+    at = panel("cover")
+    assert at.text_input[0].max_chars == 200
+    at.text_input[0].set_value("   ")
+    at.button[0].click().run()
+    no_exceptions(at)
+    assert [e.value for e in at.error] == ["封面标题是空的：写一个标题再生成。"]
+    assert not Draft.load(folder).covers
+
+
 # -- video (the real renderer, small and short) -----------------------------------------
 
 def test_video_one_click_preview_and_download(saved_draft):

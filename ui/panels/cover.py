@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from creator.assistant import Assistant
 from creator.drafts import own_file
 from creator.errors import CreatorError
 from creator.text import names_only
@@ -108,7 +109,7 @@ def render() -> None:
     labels = style_labels(session.lang())
     with st.form(session.key("cover_form"), border=True):
         c1, c2 = st.columns([3, 2])
-        title = c1.text_input(t("cover_title"), value=cover_title(draft),
+        title = c1.text_input(t("cover_title"), value=cover_title(draft), max_chars=Assistant.cover_title_limit(),
                               # a new caption title starts the field again from it
                               key=session.key("cover_title:" + (draft.caption.title if draft.caption else "")))
         options = [None, *labels]
