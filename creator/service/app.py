@@ -39,9 +39,9 @@ import time
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path, PurePosixPath
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from creator.service import require_extra
+from creator.service import is_loopback, require_extra
 
 require_extra("fastapi", "python_multipart", "fastapi_offline", what="the HTTP API (creator.service)")
 
@@ -50,6 +50,7 @@ from fastapi.exceptions import RequestValidationError  # noqa: E402
 from fastapi_offline import FastAPIOffline  # noqa: E402  (/docs with its script and style served here, no CDN)
 from fastapi.responses import FileResponse, JSONResponse  # noqa: E402
 from pydantic import BaseModel, ConfigDict, Field  # noqa: E402
+from starlette.exceptions import HTTPException  # noqa: E402
 
 from creator import __version__  # noqa: E402
 from creator.config import Settings  # noqa: E402
@@ -69,15 +70,30 @@ log = logging.getLogger("creator.service")
 
 MB = 1024 * 1024
 _HEX = r"[0-9a-f]{16}"
-_MEDIA_ID = re.compile(rf"^({_HEX})-(\d{{1,5}})$")
-_ID = re.compile(rf"^{_HEX}$")
-MAX_NAME = 120
+_MEDIA_ID = re.compile(rf"({_HEX})-([0-9]{{1,5}})")  # matched whole (fullmatch): no trailing newline
+_ID = re.compile(_HEX)
+MAX_NAME = 200  # bytes of an uploaded file's stored name, in UTF-8 (file systems allow 255)
+MAX_TEXT = 500  # characters of a soundtrack query or one hint: what the text encoder reads
+MAX_HINTS = 20
+MAX_SHOWN = 60  # characters of a client's name or id echoed in a message
+
+
+def _short(text: object) -> str:
+    """A client's value as a message shows it: at most MAX_SHOWN characters."""
+    text = str(text)
+    return text if len(text) <= MAX_SHOWN else text[:MAX_SHOWN] + "…"
 
 
 # --- request and response bodies ---------------------------------------------------------
 
 class _Body(BaseModel):
     model_config = ConfigDict(extra="forbid")
+
+
+# the user's own words, which the text encoders read: capped (a 200 KB query is minutes of CPU)
+_Text = Annotated[str, Field(max_length=MAX_TEXT)]
+_Texts = Annotated[list[_Text], Field(max_length=MAX_HINTS)]
+_Word = Annotated[str, Field(max_length=100)]  # a style, a tone, a keyword
 
 
 class UploadedFile(_Body):
@@ -93,23 +109,23 @@ class UploadResult(_Body):
 
 class UnderstandBody(_Body):
     media: list[str] = Field(min_length=1)  # media ids from POST /uploads
-    hints: list[str] = Field(default_factory=list)
+    hints: _Texts = Field(default_factory=list)
 
 
 class CaptionBody(_Body):
     context: NoteContext
     language: Literal["zh", "en"] | None = None
-    style: str | None = None
+    style: _Word | None = None
     n: int = Field(1, ge=1, le=10)
     seed: int = 0
-    hints: list[str] | None = None
-    keywords: list[str] = Field(default_factory=list)
-    tone: str | None = None
+    hints: _Texts | None = None
+    keywords: Annotated[list[_Word], Field(max_length=MAX_HINTS)] = Field(default_factory=list)
+    tone: _Word | None = None
 
 
 class SoundtrackBody(_Body):
     context: NoteContext | None = None
-    query: str | None = None
+    query: _Text | None = None
     length: float | None = Field(None, gt=0, le=600)
     top: int | None = Field(None, ge=1, le=50)
     language: Literal["zh", "en"] | None = None
@@ -120,7 +136,7 @@ class SoundtrackBody(_Body):
 class CoverBody(_Body):
     context: NoteContext
     title: str | None = None
-    style: str | None = None
+    style: _Word | None = None
     n: int | None = Field(None, ge=1, le=8)
     ratio: Literal["3:4", "1:1", "9:16"] | None = None
     seed: int = 0
@@ -154,16 +170,22 @@ class _TooLarge(Exception):
 
 # --- files: uploads in, renders out, all by id ---------------------------------------------
 
+def _cut(text: str, size: int) -> str:
+    """``text`` cut to at most ``size`` bytes of UTF-8, on a character boundary."""
+    return text.encode("utf-8")[:size].decode("utf-8", "ignore")
+
+
 def _safe_name(raw: str) -> str:
     """An uploaded file's name as stored: its last component only, no control characters,
-    at most MAX_NAME characters (its suffix kept)."""
+    at most MAX_NAME bytes in UTF-8 (its suffix kept; 84 Chinese characters are 252)."""
     name = raw.replace("\\", "/").rsplit("/", 1)[-1]
     name = "".join(ch for ch in name if ch.isprintable()).strip().lstrip(".")
     if not name:
         return "upload"
-    if len(name) > MAX_NAME:
+    if len(name.encode("utf-8")) > MAX_NAME:
         stem, dot, ext = name.rpartition(".")
-        name = (stem[: MAX_NAME - len(ext) - 1] + dot + ext) if dot and len(ext) <= 10 else name[:MAX_NAME]
+        keep = dot + ext if dot and len(ext) <= 10 else ""
+        name = _cut(name[: len(name) - len(keep)], MAX_NAME - len(keep.encode("utf-8"))) + keep
     return name
 
 
@@ -174,6 +196,8 @@ class Store:
     def __init__(self, root: str | os.PathLike):
         self.root = Path(os.path.realpath(os.path.abspath(os.fspath(root))))
         self.uploads, self.covers, self.videos = (self.root / n for n in ("uploads", "covers", "videos"))
+        sep = re.escape(os.sep)  # an uploaded file's folder in a message: uploads/<upload>/<k>/
+        self._uploaded = re.compile(re.escape(str(self.uploads)) + rf"{sep}({_HEX}){sep}([0-9]{{1,5}}){sep}")
         for d in (self.uploads, self.covers, self.videos):
             d.mkdir(parents=True, exist_ok=True)
         self._known = sorted({str(self.root), os.path.abspath(os.fspath(root)), os.path.expanduser("~")},
@@ -186,9 +210,9 @@ class Store:
     # uploads
     def media_path(self, media_id: object, *, field: str = "media") -> Path:
         """The uploaded file of a media id; InputError for anything else (a path, ``..``)."""
-        m = _MEDIA_ID.match(media_id) if isinstance(media_id, str) else None
+        m = _MEDIA_ID.fullmatch(media_id) if isinstance(media_id, str) else None
         if m is None:
-            shown = repr(media_id[:60]) if isinstance(media_id, str) else type(media_id).__name__
+            shown = repr(media_id[:MAX_SHOWN]) if isinstance(media_id, str) else type(media_id).__name__
             raise InputError(f"{field}: {shown} is not a media id from POST /uploads "
                              "(the API never reads a path on the server)")
         folder = self.uploads / m.group(1) / m.group(2)
@@ -218,7 +242,7 @@ class Store:
             with contextlib.suppress(OSError):
                 for d in base.iterdir():
                     with contextlib.suppress(OSError):
-                        if (_ID.match(d.name) and d.name not in keep and not d.is_symlink() and d.is_dir()
+                        if (_ID.fullmatch(d.name) and d.name not in keep and not d.is_symlink() and d.is_dir()
                                 and d.stat().st_mtime < cutoff):
                             shutil.rmtree(d)
                             gone += 1
@@ -230,16 +254,23 @@ class Store:
             return None
         with contextlib.suppress(ValueError, OSError):
             parts = Path(os.path.realpath(path)).relative_to(self.uploads).parts
-            if len(parts) == 3 and _ID.match(parts[0]) and parts[1].isdigit():
+            if len(parts) == 3 and _MEDIA_ID.fullmatch(f"{parts[0]}-{parts[1]}"):
                 return f"{parts[0]}-{parts[1]}"
         return None
 
     def resolve_context(self, ctx: NoteContext, *, field: str = "context") -> NoteContext:
         """A client's NoteContext with its items' media ids turned into the uploaded files,
         each checked to hold the content its item was understood from. InputError /
-        DraftError (both 400) for a path, an unknown id or a changed file."""
+        DraftError (both 400) for a path, an unknown id or a changed file, InputError for
+        hints over MAX_TEXT characters or more than MAX_HINTS of them (the text encoders
+        read them)."""
         from creator.drafts import media_file
 
+        if len(ctx.hints) > MAX_HINTS:
+            raise InputError(f"{field}.hints: more than {MAX_HINTS} hints")
+        for k, hint in enumerate(ctx.hints):
+            if len(hint) > MAX_TEXT:
+                raise InputError(f"{field}.hints[{k}]: over {MAX_TEXT} characters")
         items = []
         for k, item in enumerate(ctx.items):
             where = f"{field}.items[{k}].path"
@@ -250,6 +281,7 @@ class Store:
         return ctx.model_copy(update={"items": items})
 
     def public_context(self, ctx: NoteContext) -> NoteContext:
+        """``ctx`` as it leaves the server: item paths as media ids, messages scrubbed."""
         items = [i.model_copy(update={
             "path": self.media_id(i.path) or PurePosixPath(i.path.replace("\\", "/")).name,
             "warnings": [self.scrub(w) for w in i.warnings],
@@ -258,14 +290,22 @@ class Store:
 
     # what the server renders
     def _own(self, base: Path, ident: str, name: str, field: str) -> Path:
+        """The file ``name`` in the folder of id ``ident`` under ``base``; InputError for
+        anything else, a symlinked folder or file among them (as :meth:`media_path` and
+        :meth:`sweep`, nothing is followed out of the service folder)."""
         from creator.drafts import own_file
 
-        if not isinstance(ident, str) or not _ID.match(ident):
-            raise InputError(f"{field}: {str(ident)[:40]!r} is not an id this server gave")
+        if not isinstance(ident, str) or not _ID.fullmatch(ident):
+            raise InputError(f"{field}: {_short(ident)!r} is not an id this server gave")
         folder = base / ident
-        if not folder.is_dir():
+        if folder.is_symlink() or not folder.is_dir():
             raise InputError(f"{field}: no {field} {ident}")
-        found = own_file(folder, name, field=field, must_exist=True)
+        missing = InputError(f"{field}: no file {_short(name)!r} in {field} {ident}")
+        if len(name.encode("utf-8")) > 255 or (folder / name).is_symlink():
+            raise missing
+        found = own_file(folder, name, field=field)
+        if not found.is_file():
+            raise missing
         self._used(folder)
         return found
 
@@ -293,12 +333,17 @@ class Store:
         return self._own(self.videos, job_id, name, "video")
 
     def scrub(self, text: str, files: dict[str, str] | None = None) -> str:
-        """``text`` without a server path: known files by their id, the service's folders
-        and any other absolute folder dropped (creator.drafts' message scrubbing)."""
+        """``text`` without a server path: known files (``files``: path → what to say) and
+        uploaded files by their id, the service's folders and any other absolute folder
+        dropped (creator.drafts' message scrubbing)."""
         from creator.drafts import _scrub
 
         for real, ident in (files or {}).items():
             text = text.replace(real, ident)
+        for upload, k in set(self._uploaded.findall(text)):
+            with contextlib.suppress(OSError):
+                for f in (self.uploads / upload / k).iterdir():
+                    text = text.replace(str(f), f"{upload}-{k}")
         for root in self._known:
             text = text.replace(root + os.sep, "").replace(root, "")
         return _scrub(text, [])
@@ -404,7 +449,7 @@ class Jobs:
 
 
 class _NotFound(InputError):
-    pass
+    kind = "not_found"  # what the error body says (not the private class name)
 
 
 _STATUS = ((_NotFound, 404), (Cancelled, 409), (BackendUnavailable, 503), (MediaError, 422),
@@ -413,6 +458,18 @@ _STATUS = ((_NotFound, 404), (Cancelled, 409), (BackendUnavailable, 503), (Media
 
 def status_of(error: CreatorError) -> int:
     return next(code for cls, code in _STATUS if isinstance(error, cls))
+
+
+def _problem(err: dict) -> str:
+    """One problem of a 422: its place in the body and what is wrong, never its value
+    (the body itself when it is empty or not a JSON object)."""
+    where = "/".join(str(x) for x in err.get("loc", ()) if x != "body")
+    if err.get("type") == "json_invalid":
+        return f"request body: not valid JSON ({err.get('ctx', {}).get('error', 'unreadable')})"
+    if not where:
+        return ("request body: empty (send a JSON object)" if err.get("type") == "missing"
+                else f"request body: {err.get('msg', '')}")
+    return f"{where}: {err.get('msg', '')}"
 
 
 # --- the app --------------------------------------------------------------------------------------
@@ -454,20 +511,29 @@ def create_app(settings: Settings | None = None, assistant: Any = None) -> FastA
 
     @app.exception_handler(CreatorError)
     async def creator_error(_request: Request, e: CreatorError):
-        return JSONResponse({"error": store.scrub(str(e)), "kind": type(e).__name__}, status_code=status_of(e))
+        kind = getattr(e, "kind", None) or type(e).__name__
+        return JSONResponse({"error": store.scrub(str(e)), "kind": kind}, status_code=status_of(e))
+
+    @app.exception_handler(HTTPException)
+    async def http_error(request: Request, e: HTTPException):
+        # the router's own answers (no such endpoint, another method) in the same shape
+        where = f"{request.method} {_short(request.url.path)}"
+        message = {404: f"{where}: no such endpoint", 405: f"{where}: method not allowed"}.get(
+            e.status_code, f"{where}: {_short(e.detail)}")
+        kind = {404: "not_found", 405: "method_not_allowed"}.get(e.status_code, "http_error")
+        return JSONResponse({"error": message, "kind": kind}, status_code=e.status_code, headers=e.headers)
 
     @app.exception_handler(RequestValidationError)
     async def invalid_body(_request: Request, e: RequestValidationError):
         # the SDK's error shape, and the fields named without the body echoed back (a
         # 300 MB request is not returned in its 422)
-        problems = ["/".join(str(x) for x in err.get("loc", ()) if x != "body") + ": " + str(err.get("msg", ""))
-                    for err in e.errors()[:5]]
+        problems = [_problem(err) for err in e.errors()[:5]]
         more = f" (and {len(e.errors()) - 5} more)" if len(e.errors()) > 5 else ""
         return JSONResponse({"error": store.scrub("; ".join(problems) + more), "kind": "ValidationError"},
                             status_code=422)
 
     app.add_middleware(_InternalErrors)
-    if conf.host in LOOPBACK:  # this computer only: a web page's DNS-rebound name is not let in
+    if is_loopback(conf.host):  # this computer only: a web page's DNS-rebound name is not let in
         app.add_middleware(_LoopbackHosts)
     app.add_middleware(_JsonBodies, limit=int(conf.max_json_mb * MB), limit_mb=conf.max_json_mb)
 
@@ -607,18 +673,16 @@ def create_app(settings: Settings | None = None, assistant: Any = None) -> FastA
     def video_cancel(job_id: str):
         return jobs.cancel(job_id)
 
-    @app.get("/videos/{job_id}/{name}", summary="A rendered video", response_class=FileResponse)
+    @app.get("/videos/{job_id}/{name}", summary="A rendered video (note.mp4)", response_class=FileResponse)
     def video_file(job_id: str, name: str):
         job = jobs.get(job_id)
+        if name != "note.mp4":  # the job's folder holds its draft's files too: only the video is served
+            raise _NotFound(f"video: job {job_id} has no file {_short(name)!r} (its video is note.mp4)")
         if job.state != "done":
             raise InputError(f"video: job {job_id} is {job.state}, not done")
         return FileResponse(store.video_file(job_id, name), media_type="video/mp4")
 
     return app
-
-
-#: The names of this computer that a loopback-bound server answers to.
-LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
 
 
 def _host_name(header: str) -> str:
@@ -629,12 +693,12 @@ def _host_name(header: str) -> str:
 
 
 class _LoopbackHosts:
-    """On a server bound to this computer only, a request whose Host is another name is
-    refused (400): a page on attacker.example that rebinds its name to 127.0.0.1 would
-    otherwise reach the API from the user's browser. A request a web page sends from
-    another site (its ``Origin`` is not one of these names: a form posting files to
-    /uploads needs no preflight) is refused too (403); the SDK and other programs send
-    no Origin."""
+    """On a server bound to this computer only (any loopback address), a request whose
+    Host is not ``localhost`` or a loopback address (the bound one among them) is refused
+    (400): a page on attacker.example that rebinds its name to 127.0.0.1 would otherwise
+    reach the API from the user's browser. A request a web page sends from another site
+    (its ``Origin`` is not one of these names: a form posting files to /uploads needs no
+    preflight) is refused too (403); the SDK and other programs send no Origin."""
 
     def __init__(self, app):
         self.app = app
@@ -644,12 +708,12 @@ class _LoopbackHosts:
             return await self.app(scope, receive, send)
         headers = dict(scope.get("headers", []))
         host = headers.get(b"host", b"").decode("latin-1")
-        if _host_name(host.strip().lower()) not in LOOPBACK:
-            return await JSONResponse({"error": f"Host {host[:80]!r}: this server answers to 127.0.0.1 and "
-                                                "localhost only", "kind": "InputError"},
+        if not is_loopback(_host_name(host.strip().lower())):
+            return await JSONResponse({"error": f"Host {host[:80]!r}: this server answers to localhost and "
+                                                "loopback addresses (127.0.0.1, ::1) only", "kind": "InputError"},
                                       status_code=400)(scope, receive, send)
         origin = headers.get(b"origin")
-        if origin is not None and _origin_host(origin.decode("latin-1")) not in LOOPBACK:
+        if origin is not None and not is_loopback(_origin_host(origin.decode("latin-1"))):
             return await JSONResponse({"error": "a request from a web page of another site: refused",
                                        "kind": "InputError"}, status_code=403)(scope, receive, send)
         await self.app(scope, receive, send)
@@ -669,20 +733,37 @@ def _not_a_number(name: str):
     raise ValueError(f"{name} is not a number JSON allows")
 
 
+MAX_DIGITS = 100  # of an integer in a JSON body: no count, seed or size is longer
+
+
+def _bounded_int(text: str) -> int:
+    if len(text.lstrip("-")) > MAX_DIGITS:
+        raise ValueError(f"a number too large ({len(text.lstrip('-'))} digits)")
+    return int(text)
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if value in (float("inf"), float("-inf")):
+        raise ValueError(f"a number too large ({_short(text)})")
+    return value
+
+
 class _JsonBodies:
-    """JSON request bodies, checked before the app parses them: over ``limit`` bytes a
-    413, and NaN or Infinity (which Python's json reads, and no coordinate, length or
-    score may be) a 400, both in the SDK's error shape."""
+    """Every request body but an upload's (POST /uploads counts its own limits), checked
+    before the app reads it: over ``limit`` bytes a 413, whatever its type; a type that is
+    not JSON a 415; NaN, Infinity (which Python's json reads, and no coordinate, length or
+    score may be) or a number too large for any field a 400; all in the SDK's error shape."""
 
     def __init__(self, app, *, limit: int, limit_mb: float):
         self.app, self.limit, self.limit_mb = app, limit, limit_mb
 
     async def __call__(self, scope, receive, send):
-        if scope["type"] != "http" or scope.get("method") not in ("POST", "PUT", "PATCH"):
+        path = scope.get("path", "").removeprefix(scope.get("root_path", ""))
+        if scope["type"] != "http" or scope.get("method") not in ("POST", "PUT", "PATCH") or path == "/uploads":
             return await self.app(scope, receive, send)
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])}
-        if not headers.get("content-type", "").split(";")[0].strip().lower().endswith("json"):
-            return await self.app(scope, receive, send)
+        ctype = headers.get("content-type", "").split(";")[0].strip().lower()
 
         async def refuse(message: str, kind: str, status: int):
             await JSONResponse({"error": message, "kind": kind}, status_code=status)(scope, receive, send)
@@ -703,9 +784,12 @@ class _JsonBodies:
             chunks.append(chunk)
             if not message.get("more_body"):
                 break
+        if ctype and not ctype.endswith("json"):  # no type at all is read as JSON, as the app does
+            return await refuse(f"request body: send JSON (content-type: application/json), not "
+                                f"{_short(ctype)}", "unsupported_media_type", 415)
         body = b"".join(chunks)
         try:
-            json.loads(body, parse_constant=_not_a_number)
+            json.loads(body, parse_constant=_not_a_number, parse_int=_bounded_int, parse_float=_finite_float)
         except ValueError as e:  # JSONDecodeError too: the app answers a malformed body itself
             if not isinstance(e, json.JSONDecodeError):
                 return await refuse(f"request body: {e}", "InputError", 400)
@@ -758,7 +842,8 @@ class _Part:
 class _UploadSink:
     """python-multipart's callbacks for one upload request: each file part streamed into
     ``<folder>/<k>/<name>`` as it arrives, refused (_TooLarge) once over ``max_file``
-    bytes or past ``max_files`` files; plain form fields are read and dropped."""
+    bytes or past ``max_files`` files; plain form fields are read and dropped. A part the
+    disk refuses (OSError) is an InputError naming it, never a 500."""
 
     def __init__(self, folder: Path, *, max_file: int, max_files: int, limit_mb: float):
         self.folder, self.max_file, self.max_files, self.limit_mb = folder, max_file, max_files, limit_mb
@@ -796,8 +881,11 @@ class _UploadSink:
             raise _TooLarge(f"upload: more than {self.max_files} files in one request")
         name = _safe_name(options[b"filename"].decode("utf-8", "replace"))
         part_dir = self.folder / str(len(self.files))
-        part_dir.mkdir()
-        self.current = _Part(part_dir / name, name)
+        try:
+            part_dir.mkdir()
+            self.current = _Part(part_dir / name, name)
+        except OSError as e:
+            raise self._refused(len(self.files), name, e) from None
         self.files.append(self.current)
 
     def _data(self, data, start, end):
@@ -807,7 +895,15 @@ class _UploadSink:
         part.size += end - start
         if part.size > self.max_file:
             raise _TooLarge(f"upload: {part.name} is over the {self.limit_mb:g} MB limit of one file")
-        part.file.write(data[start:end])
+        try:
+            part.file.write(data[start:end])
+        except OSError as e:  # a full disk
+            raise self._refused(len(self.files) - 1, part.name, e) from None
+
+    @staticmethod
+    def _refused(k: int, name: str, error: OSError) -> InputError:
+        return InputError(f"upload: file {k} ({_short(name)}) cannot be stored on the server "
+                          f"({error.strerror or type(error).__name__}); nothing of this request was kept")
 
     def _part_end(self):
         if self.current is not None:

@@ -6,25 +6,19 @@ FastAPI, uvicorn and Ray are imported only when the command runs.
 
 from __future__ import annotations
 
-import ipaddress
 import os
 import sys
 
-__all__ = ["add_serve_parser", "run_serve", "bind_warning"]
+from creator.service import bare_host, is_loopback
 
-LOOPBACK_NAMES = ("localhost",)
+__all__ = ["add_serve_parser", "run_serve", "bind_warning", "is_loopback", "bare_host"]
 
 
 def bind_warning(host: str) -> str | None:
     """What to say on stderr when ``host`` lets other computers reach the API (None for a
     loopback address)."""
-    if host in LOOPBACK_NAMES:
+    if is_loopback(host):
         return None
-    try:
-        if ipaddress.ip_address(host.strip("[]")).is_loopback:
-            return None
-    except ValueError:
-        pass
     return (f"warning: serving on {host}: other computers can reach this API, which has no "
             "authentication; put it behind your own gateway, or keep the default 127.0.0.1")
 
@@ -51,7 +45,7 @@ def run_serve(args) -> int:
     from creator.service import require_extra
 
     settings = Settings.for_profile(args.profile or os.environ.get("CREATOR_PROFILE") or "lite")
-    host = args.host or settings.service.host
+    host = bare_host(args.host or settings.service.host)
     port = settings.service.port if args.port is None else args.port
     if not 0 <= port <= 65535:
         from creator.errors import InputError
@@ -72,6 +66,7 @@ def run_serve(args) -> int:
     from creator.service.app import create_app
 
     app = create_app(settings)
-    print(f"creator serve: http://{host}:{port} (API docs: /docs); Ctrl+C stops it", file=sys.stderr)
+    shown = f"[{host}]" if ":" in host else host  # an IPv6 address in a URL
+    print(f"creator serve: http://{shown}:{port} (API docs: /docs); Ctrl+C stops it", file=sys.stderr)
     uvicorn.run(app, host=host, port=port, log_level="warning")
     return 0

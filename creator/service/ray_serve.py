@@ -226,7 +226,8 @@ def serve_forever(settings: Settings, *, host: str, port: int, address: str | No
         ray.init(address=address)
     try:
         deploy(settings, host=host, port=port)
-        print(f"creator serve: http://{host}:{port} on Ray Serve (API docs: /docs); Ctrl+C stops it",
+        shown = f"[{host}]" if ":" in host else host  # an IPv6 address in a URL
+        print(f"creator serve: http://{shown}:{port} on Ray Serve (API docs: /docs); Ctrl+C stops it",
               file=sys.stderr)
         while True:
             time.sleep(1)
