@@ -350,7 +350,6 @@ class Draft(_Model):
         self.context = ctx.model_copy(update={
             "items": [i for i in ctx.items if i.id != item_id], "moments": moments})
         self.order = [i for i in self.order if i != item_id]
-        self.carousel = [e for e in self.carousel if e.item_id != item_id]
 
         def uses(c: Cover) -> bool:
             return item_id in c.source.split(",")
@@ -358,6 +357,11 @@ class Draft(_Model):
         if self.cover is not None and uses(self.cover):
             self.cover = next((c for c in self.covers if not uses(c)), None)
         self.covers = [c for c in self.covers if not uses(c)]
+        # the rest keep their order and take the files by position (02.jpg… after a cover),
+        # as pipelines.carousel.number_entries names them
+        first = 2 if self.cover is not None else 1
+        self.carousel = [e.model_copy(update={"file": f"{first + k:02d}.jpg"}) if e.file else e
+                         for k, e in enumerate(e for e in self.carousel if e.item_id != item_id)]
 
     def save(self, directory) -> "Path":
         """Write draft.json (and caption.md) into ``directory``, atomically, under the

@@ -290,16 +290,18 @@ def test_remove_item_takes_its_carousel_entries_and_covers_too():
 
     d = draft()
     ids = [i.id for i in d.context.items]
-    d.carousel = [CarouselEntry(item_id=i, box=(0, 0, 10, 10)) for i in ids]
+    d.carousel = [CarouselEntry(item_id=i, box=(0, 0, 10, 10), file=f"{k + 2:02d}.jpg") for k, i in enumerate(ids)]
     mine = Cover(title="西湖", style="magazine", source=ids[0])
     collage = Cover(title="西湖", style="collage", source=",".join(ids[:2]))
     other = Cover(title="西湖", style="magazine", source=ids[2])
     d.covers, d.cover = [mine, collage, other], mine
     d.remove_item(ids[0])
     assert [e.item_id for e in d.carousel] == ids[1:]
+    assert [e.file for e in d.carousel] == ["02.jpg", "03.jpg"]  # renumbered: no gap at 02.jpg
     assert d.covers == [other] and d.cover == other
     d.remove_item(ids[2])
     assert d.covers == [] and d.cover is None
+    assert [e.file for e in d.carousel] == ["01.jpg"]  # no cover left: the first photo is 01.jpg
 
 
 def test_an_order_names_an_item_no_more_often_than_it_is_there(tmp_path):
