@@ -100,6 +100,13 @@ def time_bucket(moment: Moment) -> str | None:
                    for u in ev.get("unless", ()))
 
     seen = [(t, ev) for t in moment.tags if (ev := light["tags"].get(t.id)) is not None and not voided(ev)]
+    # a light tag that rules the clock out while a stronger one that tells a time (`says`)
+    # fits it is no evidence: a faint sunset (0.36, the glow on a horizon) beside night at
+    # 0.71 made a starry desert at 21:00, the sun 18° down, the evening. A sky tells no
+    # time (night skylines score sky 0.9): it vouches for no clock
+    seen = [(t, ev) for t, ev in seen
+            if clock is None or clock in ev["times"]
+            or not any(u.score > t.score and e.get("says") and clock in e["times"] for u, e in seen)]
     if not seen:
         return clock
     fits = set(time_buckets())

@@ -203,6 +203,14 @@ def test_the_sun_sets_the_moment_s_clock_right():
     assert time_bucket(_moment_of(datetime(2026, 12, 4, 21, 0), skyline).moments[0]) == "night"
     # a blue sky beside a faint night tag at 14:00 still leaves the time unsure
     assert time_bucket(_moment_of(datetime(2026, 12, 4, 14, 0), [("sky", 0.9), ("night", 0.4)]).moments[0]) is None
+    # a starry desert at 21:00, the sun 18° down: a faint sunset (the glow on the horizon)
+    # beside the night tag made it the evening; the stronger night that fits the clock wins
+    desert = [("sky", 0.98), ("night", 0.71), ("clouds", 0.69), ("sunset", 0.36)]
+    m = _moment_of(datetime(2024, 5, 4, 21, 0), desert, (36.1, -112.1)).moments[0]
+    assert m.sun < -12 and clock_bucket(m) == "night" and time_bucket(m) == "night"
+    # a strong sunset at a night clock still tells the evening (a clock in the wrong zone)
+    glow = [("sky", 0.9), ("sunset", 0.85), ("night", 0.4)]
+    assert time_bucket(_moment_of(datetime(2024, 5, 4, 21, 0), glow).moments[0]) == "evening"
 
 
 @pytest.mark.parametrize("lang", ["zh", "en"])
