@@ -245,8 +245,14 @@ class Caption(_Model):
 
 
 class Excerpt(_Model):
-    start: float
+    start: float = Field(ge=0)
     end: float
+
+    @model_validator(mode="after")
+    def _in_order(self) -> "Excerpt":
+        if self.end < self.start:  # a hand-edited draft: the editor showed a reversed slider
+            raise ValueError(f"the excerpt ends ({self.end:g} s) before it starts ({self.start:g} s)")
+        return self
 
     @property
     def duration(self) -> float:

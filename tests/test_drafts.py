@@ -331,3 +331,21 @@ def test_a_damaged_draft_is_listed_by_its_folders_name(tmp_path):
     assert rows["好的"] == "杭州西湖两日｜秋天慢慢走"
     assert rows["坏的"].startswith("(unreadable") and "坏的" in rows["坏的"]
     assert str(tmp_path) not in rows["坏的"]
+
+
+def test_a_reversed_excerpt_is_a_damaged_draft_said_in_one_line(tmp_path):
+    """A hand-edited excerpt of 50 s to 10 s showed as a 10–50 s slider with no word."""
+    from creator.types import Excerpt
+
+    assert Excerpt(start=0, end=0).duration == 0
+    for bad in ({"start": 50, "end": 10}, {"start": -1, "end": 5}):
+        with pytest.raises(ValueError):
+            Excerpt(**bad)
+    d = draft()
+    d.save(tmp_path / "草稿")
+    data = json.loads((tmp_path / "草稿" / "draft.json").read_text(encoding="utf-8"))
+    data["track"] = {"track_id": "t", "title": "慢歌", "path": "/音乐/慢歌.wav", "score": 0.5,
+                     "excerpt": {"start": 50, "end": 10}}
+    (tmp_path / "草稿" / "draft.json").write_text(json.dumps(data), encoding="utf-8")
+    with pytest.raises(DraftError, match="damaged: track.excerpt.*ends .*before it starts"):
+        Draft.load(tmp_path / "草稿")

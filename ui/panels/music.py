@@ -227,9 +227,12 @@ def _excerpt(draft: Draft) -> None:
     duration = next((p.get("duration") for p in _music_map() if p.get("track_id") == track.track_id), None)
     duration = float(duration or track.excerpt.end)
     widget = session.key("excerpt")
-    # a 0.1 s grid, shown as such: the saved (beat-snapped) values sit on it as they are
-    st.slider(t("excerpt"), min_value=0.0, max_value=round(duration, 1),
-              value=(round(track.excerpt.start, 1), round(track.excerpt.end, 1)), step=0.1, format="%.1f s",
+    top = round(duration, 1)
+    # a 0.1 s grid, shown as such: the saved (beat-snapped) values sit on it as they are,
+    # inside the track (a hand-edited excerpt past its end is shown up to the end)
+    start, end = (min(round(x, 1), top) for x in (track.excerpt.start, track.excerpt.end))
+    st.slider(t("excerpt"), min_value=0.0, max_value=top,
+              value=(start, end), step=0.1, format="%.1f s",
               key=widget, on_change=_set_excerpt, args=(widget,))
 
 
