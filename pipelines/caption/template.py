@@ -531,7 +531,6 @@ def _moment_sentences(facts: TripFacts, bank: dict, picker: _Picker, moments: li
 
     chosen.sort(key=when)
     classes = _ranking()["light"]["classes"]
-    lit_by = set(_ranking()["light"]["lit_by"])
     sentences: list[str] = []
     said: list[tuple[str, str | None]] = []
     prev_bucket: str | None = None
@@ -543,7 +542,7 @@ def _moment_sentences(facts: TripFacts, bank: dict, picker: _Picker, moments: li
         dark = (bucket == "night" or bool({t.id for t in m.tags} & DARK_TAGS)
                 or (bucket is None and clock_bucket(m) == "night"))
         # lamps and lit streets only where the draft may say a built place is in the photos
-        unlit = not ({t.id for t in m.tags if t.id in facts.tags} & lit_by)
+        unlit = not _built({t.id for t in m.tags if t.id in facts.tags})
         tag_ids = worth(m)
         fresh = [t for t in tag_ids if t not in used_tags] or tag_ids
         n_said = 0
@@ -667,12 +666,18 @@ def _sections(facts: TripFacts, bank: dict, preset: dict, picker: _Picker, detai
     return out
 
 
+def _built(tag_ids: set[str]) -> bool:
+    """Whether ``tag_ids`` hold a built place (themes.yaml light.lit_by): what lit streets
+    and a last bus need."""
+    return bool(tag_ids & set(_ranking()["light"]["lit_by"]))
+
+
 def _tips(facts: TripFacts, bank: dict, picker: _Picker, n: int, said: set[str]) -> list[str]:
     """Up to ``n`` tips: for the scenes the note tells (``said``), then general ones (the
     season's, any trip's); never a tip for a scene the note does not mention, and none of
     buses and taxis (town_words) unless the note tells a built place (light.lit_by)."""
     tips = []
-    town = bool(said & set(_ranking()["light"]["lit_by"]))
+    town = _built(said)
 
     def for_here(tip: str) -> bool:
         return town or not wd.names_any(tip, facts.lang, "town_words")
